@@ -1,0 +1,95 @@
+"""The ``exchange`` command line: the operator's interface to the node.
+
+Every command documents itself with an example in ``--help``, reports as one
+JSON document on stdout with ``--json``, and turns bad input or configuration
+into one clear line on stderr with the exit codes of docs/CLI.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from exchange.cli.common import EXIT_INTERNAL, EXIT_USAGE, NodeContext, fail_message
+from exchange.cli.demo import demo
+from exchange.cli.parties import parties
+from exchange.cli.store import init
+from exchange.cli.works import works
+from exchange.config import ConfigError
+from exchange.errors import ExchangeError
+from exchange.store import StoreError
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option(
+    "--db",
+    metavar="URL",
+    help="SQLAlchemy URL of the store (else $EXCHANGE_DB, "
+    "the config's [store] url, or sqlite:///exchange.db).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    metavar="PATH",
+    help="TOML configuration (else $EXCHANGE_CONFIG, else ./exchange.toml if present).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+@click.option("-v", "--verbose", count=True, help="More detail on stderr (repeat for more).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr.")
+@click.version_option(package_name="cmo-exchange", prog_name="exchange")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    db: str | None,
+    config_path: str | None,
+    as_json: bool,
+    verbose: int,
+    quiet: bool,
+) -> None:
+    """Work-data exchange node for collective management organisations.
+
+    \b
+    Example:
+      exchange --db sqlite:///repertoire.db init
+      exchange --db sqlite:///repertoire.db works count --json
+    """
+    level = (
+        logging.ERROR if quiet else (logging.WARNING, logging.INFO, logging.DEBUG)[min(verbose, 2)]
+    )
+    logging.basicConfig(
+        level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
+    )
+    ctx.obj = NodeContext(
+        db_url=db, config_path=config_path, json=as_json, verbose=verbose, quiet=quiet
+    )
+    ctx.call_on_close(ctx.obj.close)
+
+
+cli.add_command(init)
+cli.add_command(works)
+cli.add_command(parties)
+cli.add_command(demo)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``exchange`` console script."""
+    verbose = any(a in ("-v", "-vv", "--verbose") for a in (argv or sys.argv[1:]))
+    try:
+        code = cli.main(args=argv, prog_name="exchange", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        code = 130
+    except click.ClickException as exc:
+        exc.show()
+        code = exc.exit_code
+    except (ExchangeError, ConfigError, StoreError) as exc:
+        fail_message(str(exc))
+        code = getattr(exc, "exit_code", EXIT_USAGE)
+    except Exception as exc:  # a bug: say so in one line, details with -v
+        if verbose:
+            raise
+        fail_message(f"internal error: {exc.__class__.__name__}: {exc} (run with -v for details)")
+        code = EXIT_INTERNAL
+    sys.exit(code or 0)

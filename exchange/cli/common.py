@@ -1,0 +1,102 @@
+"""What every command shares: the store and configuration it runs against, and output."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from exchange.config import NodeConfig, load_config
+from exchange.errors import EXIT_USAGE
+from exchange.store import DEFAULT_URL, Store
+
+EXIT_INTERNAL = 70
+
+stdout = Console(highlight=False, soft_wrap=True)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def fail_message(message: str) -> None:
+    stderr.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+
+
+@dataclass
+class NodeContext:
+    db_url: str | None = None
+    config_path: str | None = None
+    json: bool = False
+    verbose: int = 0
+    quiet: bool = False
+    _config: NodeConfig | None = None
+    _stores: list[Store] = field(default_factory=list)
+
+    @property
+    def config(self) -> NodeConfig:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def store_url(self) -> str:
+        return self.db_url or os.environ.get("EXCHANGE_DB") or self.config.store_url or DEFAULT_URL
+
+    def store(self, *, require_schema: bool = True, url: str | None = None) -> Store:
+        store = Store(url or self.store_url())
+        self._stores.append(store)
+        if require_schema:
+            store.require_schema()
+        return store
+
+    def close(self) -> None:
+        for store in self._stores:
+            store.close()
+
+    def info(self, message: str) -> None:
+        if not self.quiet:
+            stderr.print(message, markup=False)
+
+
+def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--json`` to a command (the global ``--json`` works as well)."""
+
+    @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+    @wraps(func)
+    def wrapper(*args: Any, as_json: bool, **kwargs: Any) -> Any:
+        if as_json:
+            click.get_current_context().find_object(NodeContext).json = True
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def emit(node: NodeContext, data: dict[str, Any], human: Callable[[Console], None]) -> None:
+    """One JSON document with ``--json``, else the human rendering."""
+    if node.json:
+        sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False) + "\n")
+    else:
+        human(stdout)
+
+
+def usage_error(message: str) -> click.UsageError:
+    error = click.UsageError(message)
+    error.exit_code = EXIT_USAGE
+    return error

@@ -1,0 +1,184 @@
+"""``exchange works``: count, list, show and search the repertoire."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from exchange.cli.common import NodeContext, emit, json_option
+from exchange.errors import NotFound
+from exchange.identifiers import iswc as iswc_id
+from exchange.jsonview import source_view, work_view
+from exchange.model import Claim
+from exchange.store import WorkSummary
+
+pass_node = click.make_pass_decorator(NodeContext)
+
+
+@click.group()
+def works() -> None:
+    """Look at the works in the store.
+
+    \b
+    Example:
+      exchange works count --json
+      exchange works show T-034.524.680-1
+    """
+
+
+@works.command()
+@json_option
+@pass_node
+def count(node: NodeContext) -> None:
+    """How many works the store holds.
+
+    \b
+    Example:
+      exchange works count --json      # {"works": 0}
+    """
+    total = node.store().count_works()
+    emit(node, {"works": total}, lambda out: out.print(f"{total} works"))
+
+
+def _summaries(node: NodeContext, rows: list[WorkSummary]) -> None:
+    def human(out: Console) -> None:
+        table = Table("id", "ISWC", "title", "sources", box=None)
+        for r in rows:
+            table.add_row(
+                str(r.id), iswc_id.format(r.iswc) if r.iswc else "", r.title, ", ".join(r.sources)
+            )
+        out.print(table)
+
+    data = {
+        "works": [
+            {"id": r.id, "iswc": r.iswc, "title": r.title, "sources": r.sources} for r in rows
+        ]
+    }
+    emit(node, data, human)
+
+
+@works.command("list")
+@click.option("--limit", type=click.IntRange(min=1), help="At most this many works.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many first.")
+@json_option
+@pass_node
+def list_(node: NodeContext, limit: int | None, offset: int) -> None:
+    """List works by local id, with ISWC, title and the partners that sent them.
+
+    \b
+    Example:
+      exchange works list --limit 20
+    """
+    _summaries(node, node.store().list_works(limit=limit, offset=offset))
+
+
+@works.command()
+@click.argument("text")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@json_option
+@pass_node
+def search(node: NodeContext, text: str, limit: int) -> None:
+    """Find works whose title (or any alternate title) contains TEXT.
+
+    Case, accents, punctuation and a leading article do not matter.
+
+    \b
+    Example:
+      exchange works search "dancing queen"
+    """
+    _summaries(node, node.store().list_works(limit=limit, search=text))
+
+
+def _shares(claim: Claim) -> str:
+    o = claim.ownership
+    return f"{o.pr / 100:.2f}/{o.mr / 100:.2f}/{o.sr / 100:.2f}"
+
+
+def _territories(claim: Claim) -> str:
+    return " ".join(
+        f"{'+' if t.include else '-'}{t.tis}"
+        f"({t.collection.pr / 100:g}/{t.collection.mr / 100:g}/{t.collection.sr / 100:g})"
+        for t in claim.territories
+    )
+
+
+@works.command()
+@click.argument("key")
+@json_option
+@pass_node
+def show(node: NodeContext, key: str) -> None:
+    """Everything about one work: titles, numbers, claims with their sources, history.
+
+    KEY is a local id, an ISWC (any form), or PARTNER:WORKNUMBER.
+
+    \b
+    Example:
+      exchange works show 1
+      exchange works show 058:SW0001234
+    """
+    store = node.store()
+    work_id = store.find_work(key)
+    work = store.load_work(work_id) if work_id is not None else None
+    if work is None:
+        raise NotFound(f"no work {key!r} in the store (give a local id, an ISWC or PARTNER:NUMBER)")
+    history = store.history(work.id)
+
+    def human(out: Console) -> None:
+        out.print(f"[bold]{work.title}[/]  (work {work.id})", markup=True)
+        out.print(
+            f"ISWC: {iswc_id.format(work.iswc) if work.iswc else '-'}   "
+            f"version: {work.version_type}   category: {work.distribution_category}   "
+            f"duration: {work.duration or 0}s   language: {work.language or '-'}"
+        )
+        for t in work.titles:
+            out.print(f"  title {t.type}: {t.title}")
+        for n in work.numbers:
+            out.print(f"  number ({n.kind} {n.issuer}): {n.number}")
+        table = Table(
+            "party",
+            "IPI",
+            "role",
+            "PR/MR/SR own %",
+            "territories (collection %)",
+            "source",
+            box=None,
+        )
+        for c in work.claims:
+            s = c.source
+            said = f"{s.partner} {s.file or ''}#{s.transaction}" if s else ""
+            if s and s.received_at:
+                said += f" {s.received_at:%Y-%m-%d}"
+            table.add_row(
+                c.party.name,
+                c.party.ipi_name_number or "",
+                c.role + ("" if c.controlled else " (other)"),
+                _shares(c),
+                _territories(c),
+                said,
+            )
+        out.print(table)
+        for r in work.recordings:
+            out.print(f"  recording {r.isrc or '-'} {r.title or ''} {r.label or ''}")
+        for h in history:
+            who = h.source.partner if h.source else "local"
+            out.print(
+                f"  history {h.changed_at:%Y-%m-%d %H:%M} {h.action} {h.entity} "
+                f"{h.entity_id} by {who}"
+            )
+
+    data = {
+        "work": work_view(work),
+        "history": [
+            {
+                "entity": h.entity,
+                "entity_id": h.entity_id,
+                "action": h.action,
+                "before": h.before,
+                "source": source_view(h.source),
+                "changed_at": h.changed_at,
+            }
+            for h in history
+        ],
+    }
+    emit(node, data, human)

@@ -1,0 +1,173 @@
+"""The node's TOML configuration: where it is, what it reads, what it promises.
+
+Errors name the file and the key, so that an operator can fix them without
+reading code. Secrets never live here: keys are files, passphrases and tokens
+come from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from exchange.model import Partner
+
+DEFAULT_CONFIG = "exchange.toml"
+SEND_FORMATS = frozenset({"cwr21", "cwr22", "mwn", "csv", "xlsx"})
+TRANSPORT_KINDS = frozenset({"sftp", "http", "folder"})
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says where and why."""
+
+
+@dataclass(slots=True)
+class NodeConfig:
+    society_code: str = "000"
+    name: str = "EXCHANGE NODE"
+    data_dir: Path = Path("exchange-data")
+    store_url: str | None = None
+    ddex_schema_dir: Path | None = None
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    partners: dict[str, Partner] = field(default_factory=dict)
+    path: Path | None = None
+
+    def partner(self, code: str) -> Partner:
+        try:
+            return self.partners[code]
+        except KeyError:
+            known = ", ".join(sorted(self.partners)) or "none configured"
+            raise ConfigError(f"unknown partner {code!r} (known: {known})") from None
+
+
+class _Reader:
+    """Typed access to one TOML table, with errors that name file and key."""
+
+    def __init__(self, path: Path, prefix: str, data: dict[str, Any]) -> None:
+        self.path, self.prefix, self.data = path, prefix, data
+
+    def where(self, key: str) -> str:
+        return f"{self.path}: [{self.prefix}] {key}" if self.prefix else f"{self.path}: {key}"
+
+    def get(self, key: str, kind: type | tuple[type, ...], default: Any = None) -> Any:
+        if key not in self.data:
+            return default
+        value = self.data[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            expected = (
+                kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            )
+            raise ConfigError(f"{self.where(key)} must be a {expected}, not {value!r}")
+        return value
+
+    def required(self, key: str, kind: type) -> Any:
+        if key not in self.data:
+            raise ConfigError(f"{self.where(key)} is missing")
+        return self.get(key, kind)
+
+    def table(self, key: str) -> _Reader:
+        value = self.get(key, dict, {})
+        prefix = f"{self.prefix}.{key}" if self.prefix else key
+        return _Reader(self.path, prefix, value)
+
+
+def _society_code(reader: _Reader, key: str, value: str) -> str:
+    if not (value.isdigit() and 1 <= len(value) <= 3):
+        raise ConfigError(
+            f"{reader.where(key)} must be a CISAC society code of 3 digits, not {value!r}"
+        )
+    return value.zfill(3)
+
+
+def _partner(reader: _Reader) -> Partner:
+    code = reader.required("code", str).strip()
+    if not code or not code.isalnum() or len(code) > 20:
+        raise ConfigError(
+            f"{reader.where('code')} must be a short code of letters/digits, not {code!r}"
+        )
+    send = tuple(reader.get("send", list, []))
+    for fmt in send:
+        if fmt not in SEND_FORMATS:
+            raise ConfigError(
+                f"{reader.where('send')}: unknown format {fmt!r} "
+                f"(known: {', '.join(sorted(SEND_FORMATS))})"
+            )
+    max_works = reader.get("max_works_per_file", int, 10000)
+    if max_works < 1:
+        raise ConfigError(f"{reader.where('max_works_per_file')} must be at least 1")
+    transport = reader.table("transport")
+    kind = transport.get("kind", str)
+    if kind is not None and kind not in TRANSPORT_KINDS:
+        raise ConfigError(
+            f"{transport.where('kind')} must be one of {', '.join(sorted(TRANSPORT_KINDS))}, "
+            f"not {kind!r}"
+        )
+    return Partner(
+        code=code,
+        name=reader.get("name", str, code),
+        send=send,
+        max_works_per_file=max_works,
+        schedule=reader.get("schedule", str),
+        timezone=reader.get("timezone", str, "UTC"),
+        transport=dict(transport.data),
+    )
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> NodeConfig:
+    """Read the configuration: ``path``, else ``$EXCHANGE_CONFIG``, else ``./exchange.toml``.
+
+    Without any of them, the defaults serve local commands.
+    """
+    explicit = path or os.environ.get("EXCHANGE_CONFIG")
+    if explicit is None:
+        if not Path(DEFAULT_CONFIG).exists():
+            return NodeConfig()
+        explicit = DEFAULT_CONFIG
+    file = Path(explicit)
+    try:
+        with file.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{file}: configuration file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{file}: cannot read configuration: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    return parse_config(data, file)
+
+
+def parse_config(data: dict[str, Any], file: Path) -> NodeConfig:
+    root = _Reader(file, "", data)
+    known = {"node", "store", "ddex", "http", "partners"}
+    for key in data:
+        if key not in known:
+            raise ConfigError(
+                f"{root.where(key)}: unknown section (known: {', '.join(sorted(known))})"
+            )
+    base = file.parent
+    node = root.table("node")
+    config = NodeConfig(path=file)
+    code = node.get("society_code", str)
+    if code is not None:
+        config.society_code = _society_code(node, "society_code", code)
+    config.name = node.get("name", str, config.name)
+    config.data_dir = base / node.get("data_dir", str, str(config.data_dir))
+    config.store_url = root.table("store").get("url", str)
+    schema_dir = root.table("ddex").get("schema_dir", str)
+    config.ddex_schema_dir = base / schema_dir if schema_dir else None
+    http = root.table("http")
+    config.http_host = http.get("host", str, config.http_host)
+    config.http_port = http.get("port", int, config.http_port)
+    partners = root.get("partners", list, [])
+    for index, item in enumerate(partners):
+        if not isinstance(item, dict):
+            raise ConfigError(f"{file}: partners[{index}] must be a table ([[partners]])")
+        partner = _partner(_Reader(file, f"partners[{index}]", item))
+        if partner.code in config.partners:
+            raise ConfigError(f"{file}: partners[{index}] code {partner.code!r} appears twice")
+        config.partners[partner.code] = partner
+    return config

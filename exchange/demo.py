@@ -1,0 +1,105 @@
+"""The built-in sample repertoire that ``exchange demo`` loads.
+
+Names and titles are invented; the identifiers are valid published examples.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from exchange.model import (
+    Affiliation,
+    Claim,
+    InterestedParty,
+    Recording,
+    Right,
+    Shares,
+    Side,
+    Source,
+    TerritoryShare,
+    Title,
+    Work,
+    WorkNumber,
+)
+
+WORLD = "2136"
+
+
+def _writer(last: str, first: str, ipi: str | None, key: str, society: str) -> InterestedParty:
+    return InterestedParty(
+        last_name=last,
+        first_name=first,
+        ipi_name_number=ipi,
+        key=key,
+        affiliations=[Affiliation(society, Right.PR), Affiliation(society, Right.MR)],
+    )
+
+
+def _publisher(name: str, ipi: str | None, key: str, society: str) -> InterestedParty:
+    return InterestedParty(
+        last_name=name,
+        ipi_name_number=ipi,
+        is_legal_entity=True,
+        key=key,
+        affiliations=[Affiliation(society, Right.PR), Affiliation(society, Right.MR)],
+    )
+
+
+def _claims(writer: InterestedParty, publisher: InterestedParty, source: Source) -> list[Claim]:
+    return [
+        Claim(
+            publisher,
+            "E",
+            Side.PUBLISHER,
+            Shares(5000, 10000, 10000),
+            [TerritoryShare(WORLD, True, Shares(5000, 10000, 10000))],
+            chain=1,
+            source=source,
+        ),
+        Claim(
+            writer,
+            "CA",
+            Side.WRITER,
+            Shares(5000, 0, 0),
+            [TerritoryShare(WORLD, True, Shares(5000, 0, 0))],
+            source=source,
+        ),
+    ]
+
+
+def sample_works() -> list[Work]:
+    """Three works as a publisher (code ``DMO``) registered them."""
+    received = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+    writer_a = _writer("ORCHARD", "MAIA", "00045620792", "W001", "052")
+    writer_b = _writer("VALLANCE", "THEO", "00052210040", "W002", "058")
+    publisher = _publisher("HARBOUR LIGHT MUSIC", "00334284961", "P001", "052")
+    specs = [
+        ("LANTERNS OVER THE BAY", "T0345246801", "DMO0001", writer_a, "EN", 214),
+        ("QUAND LA MAREE MONTE", "T0101713147", "DMO0002", writer_b, "FR", 187),
+        ("NORTHBOUND LINE", None, "DMO0003", writer_a, "EN", 242),
+    ]
+    works = []
+    for seq, (title, iswc, number, writer, language, duration) in enumerate(specs):
+        source = Source("DMO", "CW260001DMO_052.V21", seq, received, "NWR")
+        work = Work(
+            title=title,
+            iswc=iswc,
+            language=language,
+            duration=duration,
+            distribution_category="POP",
+            titles=[Title(title.title(), "AT")] if seq == 0 else [],
+            numbers=[WorkNumber("DMO", number)],
+            claims=_claims(writer, publisher, source),
+        )
+        if seq == 0:
+            work.recordings.append(
+                Recording(
+                    isrc="GBAYE2600001",
+                    title=title,
+                    duration=duration,
+                    label="HARBOUR LIGHT RECORDS",
+                    source=source,
+                )
+            )
+        works.append(work)
+    return works

@@ -1,0 +1,253 @@
+"""The repertoire as plain data: works, parties, claims, recordings and their sources.
+
+This module knows nothing of databases, files or the network. Adapters turn bytes
+into these objects and back; the store maps them to tables.
+
+Shares are integers in hundredths of a percent (``10000`` is 100 %, ``3333`` is
+33.33 %), as CWR carries them. Territories are CISAC TIS numeric codes written
+with four digits (``"2136"`` is the world, ``"0826"`` the United Kingdom).
+Durations are whole seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Right(StrEnum):
+    """The three right types that CWR shares are split into."""
+
+    PR = "PR"  # performing
+    MR = "MR"  # mechanical
+    SR = "SR"  # synchronisation
+
+
+class Side(StrEnum):
+    """Whether a claim is made as a writer or as a publisher."""
+
+    WRITER = "writer"
+    PUBLISHER = "publisher"
+
+
+#: CWR writer designation codes (CA composer/author, C composer, A author, AR arranger,
+#: AD adaptor, TR translator, SA sub-author, SR sub-arranger, PA income participant).
+WRITER_ROLES = frozenset({"CA", "C", "A", "AR", "AD", "TR", "SA", "SR", "PA"})
+
+#: CWR publisher types (E original publisher, AM administrator, SE sub-publisher,
+#: ES substituted publisher, AQ acquirer, PA income participant).
+PUBLISHER_ROLES = frozenset({"E", "AM", "SE", "ES", "AQ", "PA"})
+
+#: Title types of CWR (OT original title, AT alternative, TE first line of text,
+#: FT formal, IT incorrect, TT original translated, PT part, RT restricted,
+#: ET extra search, OL original in another language, AL alternative in another language).
+TITLE_TYPES = frozenset({"OT", "AT", "TE", "FT", "IT", "TT", "PT", "RT", "ET", "OL", "AL"})
+
+FULL_SHARE = 10000  # 100.00 %
+
+
+@dataclass(frozen=True, slots=True)
+class Shares:
+    """PR, MR and SR shares in hundredths of a percent."""
+
+    pr: int = 0
+    mr: int = 0
+    sr: int = 0
+
+    def get(self, right: Right | str) -> int:
+        return getattr(self, str(right).lower())
+
+    def __bool__(self) -> bool:
+        return bool(self.pr or self.mr or self.sr)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where a statement came from: which partner said it, in which file, when."""
+
+    partner: str
+    file: str | None = None
+    transaction: int | None = None
+    received_at: datetime | None = None
+    transaction_type: str | None = None
+    id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Title:
+    title: str
+    type: str = "OT"
+    language: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkNumber:
+    """A work number given by someone else.
+
+    ``kind`` is ``"submitter"`` for the number a sender (publisher or society)
+    uses in its own files, ``"society"`` for a number a society assigned in its
+    own database (from an ACK or an XRF record).
+    """
+
+    issuer: str
+    number: str
+    kind: str = "submitter"
+
+
+@dataclass(slots=True)
+class Affiliation:
+    """A party's membership of a society for one right type in a territory."""
+
+    society: str
+    right: Right
+    territory: str = "2136"
+    source: Source | None = None
+
+
+@dataclass(slots=True)
+class InterestedParty:
+    """A writer or publisher.
+
+    ``key`` is the identifier the sender uses for the party in its own files
+    (the CWR interested party number), used when no IPI name number is known.
+    """
+
+    last_name: str
+    first_name: str = ""
+    ipi_name_number: str | None = None
+    ipi_base_number: str | None = None
+    is_legal_entity: bool = False
+    key: str | None = None
+    affiliations: list[Affiliation] = field(default_factory=list)
+    id: int | None = None
+
+    @property
+    def name(self) -> str:
+        if self.first_name:
+            return f"{self.last_name}, {self.first_name}"
+        return self.last_name
+
+
+@dataclass(frozen=True, slots=True)
+class TerritoryShare:
+    """Collection shares for a territory, included or excluded."""
+
+    tis: str
+    include: bool = True
+    collection: Shares = Shares()
+
+
+@dataclass(slots=True)
+class Claim:
+    """One party's claim on a work, as one source stated it.
+
+    Publishers are grouped in chains (``chain`` is the CWR publisher sequence
+    number); a publisher claim names the writer it represents in ``writer``
+    (that writer's party key or IPI name number) when the source says so.
+    ``controlled`` tells whether the submitter controls the party (SPU/SWR) or
+    only reports it (OPU/OWR).
+    """
+
+    party: InterestedParty
+    role: str
+    side: Side
+    ownership: Shares = Shares()
+    territories: list[TerritoryShare] = field(default_factory=list)
+    controlled: bool = True
+    chain: int | None = None
+    writer: str | None = None
+    source: Source | None = None
+    id: int | None = None
+
+    def collection(self, right: Right | str) -> int:
+        """The collection share for the first included territory (0 if none)."""
+        for territory in self.territories:
+            if territory.include:
+                return territory.collection.get(right)
+        return 0
+
+
+@dataclass(slots=True)
+class Performer:
+    last_name: str
+    first_name: str = ""
+    ipi_name_number: str | None = None
+    ipi_base_number: str | None = None
+    isni: str | None = None
+
+
+@dataclass(slots=True)
+class Recording:
+    isrc: str | None = None
+    title: str | None = None
+    version_title: str | None = None
+    duration: int | None = None
+    label: str | None = None
+    release_date: date | None = None
+    album_title: str | None = None
+    catalogue_number: str | None = None
+    ean: str | None = None
+    display_artist: str | None = None
+    performers: list[Performer] = field(default_factory=list)
+    source: Source | None = None
+
+
+@dataclass(slots=True)
+class OriginalWork:
+    """The work a version (MOD) or excerpt is made from."""
+
+    title: str
+    iswc: str | None = None
+    language: str | None = None
+    writer_last_name: str | None = None
+    writer_first_name: str | None = None
+
+
+@dataclass(slots=True)
+class Work:
+    """A musical work with everything the node knows of it."""
+
+    title: str
+    iswc: str | None = None
+    language: str | None = None
+    duration: int | None = None
+    version_type: str = "ORI"
+    original: OriginalWork | None = None
+    distribution_category: str = "UNC"
+    text_music_relationship: str | None = None
+    copyright_date: date | None = None
+    titles: list[Title] = field(default_factory=list)
+    numbers: list[WorkNumber] = field(default_factory=list)
+    claims: list[Claim] = field(default_factory=list)
+    performers: list[Performer] = field(default_factory=list)
+    recordings: list[Recording] = field(default_factory=list)
+    id: int | None = None
+
+    def number(self, issuer: str, kind: str = "submitter") -> str | None:
+        """The work number that ``issuer`` gave this work, if any."""
+        for n in self.numbers:
+            if n.issuer == issuer and n.kind == kind:
+                return n.number
+        return None
+
+    @property
+    def writers(self) -> list[Claim]:
+        return [c for c in self.claims if c.side is Side.WRITER]
+
+    @property
+    def publishers(self) -> list[Claim]:
+        return [c for c in self.claims if c.side is Side.PUBLISHER]
+
+
+@dataclass(slots=True)
+class Partner:
+    """A sister society, hub or publisher the node exchanges files with."""
+
+    code: str
+    name: str
+    send: tuple[str, ...] = ()
+    max_works_per_file: int = 10000
+    schedule: str | None = None
+    timezone: str = "UTC"
+    transport: dict[str, object] = field(default_factory=dict)

@@ -1,0 +1,272 @@
+"""The store's tables (SQLAlchemy Core), the schema that the migrations build.
+
+Every statement about a work (a title, a claim, a recording) points to the
+source that made it. Changes keep the previous version in ``history``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp that is stored in UTC and always read back with its time zone.
+
+    SQLite keeps no zone; PostgreSQL does. Both give aware datetimes in UTC here.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; give it a time zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Files received or sent: the exchange ledger. The sha256 recognises a file seen before.
+files = Table(
+    "files",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("partner", String(20), nullable=True),
+    Column("direction", String(3), nullable=False),  # in | out
+    Column("name", String(255), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("format", String(20), nullable=True),
+    Column("version", String(10), nullable=True),
+    Column("state", String(20), nullable=False),
+    Column("transactions_done", Integer, nullable=False, default=0),
+    Column("summary", JSON, nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("completed_at", UtcDateTime(), nullable=True),
+    Index(None, "sha256", "direction"),
+)
+
+# Who said it: one row per partner transaction (or per manual entry).
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("partner", String(20), nullable=False),
+    Column("file_id", ForeignKey("files.id"), nullable=True),
+    Column("file_name", String(255), nullable=True),
+    Column("transaction_seq", Integer, nullable=True),
+    Column("transaction_type", String(3), nullable=True),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Index(None, "file_id", "transaction_seq"),
+    Index(None, "partner"),
+)
+
+works = Table(
+    "works",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("iswc", String(11), nullable=True),
+    Column("title", String(200), nullable=False),
+    Column("title_norm", String(200), nullable=False),
+    Column("language", String(2), nullable=True),
+    Column("duration", Integer, nullable=True),
+    Column("version_type", String(3), nullable=False, default="ORI"),
+    Column("distribution_category", String(3), nullable=False, default="UNC"),
+    Column("text_music_relationship", String(3), nullable=True),
+    Column("copyright_date", Date, nullable=True),
+    Column("original", JSON, nullable=True),
+    Column("source_id", ForeignKey("sources.id"), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Index(None, "iswc"),
+    Index(None, "title_norm"),
+    Index(None, "updated_at"),
+)
+
+titles = Table(
+    "titles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("work_id", ForeignKey("works.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(200), nullable=False),
+    Column("title_type", String(2), nullable=False),
+    Column("language", String(2), nullable=True),
+    Column("title_norm", String(200), nullable=False),
+    Column("source_id", ForeignKey("sources.id"), nullable=True),
+    Index(None, "work_id"),
+    Index(None, "title_norm"),
+)
+
+work_numbers = Table(
+    "work_numbers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("work_id", ForeignKey("works.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(10), nullable=False),  # submitter | society
+    Column("issuer", String(20), nullable=False),
+    Column("number", String(20), nullable=False),
+    Column("source_id", ForeignKey("sources.id"), nullable=True),
+    UniqueConstraint("kind", "issuer", "number"),
+    Index(None, "work_id"),
+)
+
+parties = Table(
+    "parties",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ipi_name_number", String(11), nullable=True, unique=True),
+    Column("ipi_base_number", String(13), nullable=True),
+    Column("last_name", String(90), nullable=False),
+    Column("first_name", String(30), nullable=False, default=""),
+    Column("name_norm", String(120), nullable=False),
+    Column("is_legal_entity", Boolean, nullable=False, default=False),
+    Index(None, "name_norm"),
+)
+
+# The identifier a sender uses for a party in its own files (CWR interested party #).
+party_keys = Table(
+    "party_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("party_id", ForeignKey("parties.id", ondelete="CASCADE"), nullable=False),
+    Column("issuer", String(20), nullable=False),
+    Column("key", String(20), nullable=False),
+    UniqueConstraint("issuer", "key"),
+)
+
+affiliations = Table(
+    "affiliations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("party_id", ForeignKey("parties.id", ondelete="CASCADE"), nullable=False),
+    Column("society", String(3), nullable=False),
+    Column("right", String(2), nullable=False),
+    Column("territory", String(4), nullable=False),
+    Column("source_id", ForeignKey("sources.id"), nullable=True),
+    Index(None, "party_id"),
+)
+
+claims = Table(
+    "claims",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("work_id", ForeignKey("works.id", ondelete="CASCADE"), nullable=False),
+    Column("party_id", ForeignKey("parties.id"), nullable=False),
+    Column("side", String(10), nullable=False),  # writer | publisher
+    Column("role", String(2), nullable=False),
+    Column("controlled", Boolean, nullable=False, default=True),
+    Column("chain", Integer, nullable=True),
+    Column("writer", String(20), nullable=True),
+    Column("pr_ownership", Integer, nullable=False, default=0),
+    Column("mr_ownership", Integer, nullable=False, default=0),
+    Column("sr_ownership", Integer, nullable=False, default=0),
+    Column("position", Integer, nullable=False, default=0),
+    Column("source_id", ForeignKey("sources.id"), nullable=True),
+    Index(None, "work_id"),
+    Index(None, "party_id"),
+    Index(None, "source_id"),
+)
+
+claim_territories = Table(
+    "claim_territories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("claim_id", ForeignKey("claims.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("tis", String(4), nullable=False),
+    Column("include", Boolean, nullable=False),
+    Column("pr_collection", Integer, nullable=False, default=0),
+    Column("mr_collection", Integer, nullable=False, default=0),
+    Column("sr_collection", Integer, nullable=False, default=0),
+    Index(None, "claim_id"),
+)
+
+recordings = Table(
+    "recordings",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("work_id", ForeignKey("works.id", ondelete="CASCADE"), nullable=False),
+    Column("isrc", String(12), nullable=True),
+    Column("title", String(60), nullable=True),
+    Column("version_title", String(60), nullable=True),
+    Column("duration", Integer, nullable=True),
+    Column("label", String(60), nullable=True),
+    Column("release_date", Date, nullable=True),
+    Column("album_title", String(60), nullable=True),
+    Column("catalogue_number", String(18), nullable=True),
+    Column("ean", String(13), nullable=True),
+    Column("display_artist", String(60), nullable=True),
+    Column("source_id", ForeignKey("sources.id"), nullable=True),
+    Index(None, "work_id"),
+    Index(None, "isrc"),
+)
+
+performers = Table(
+    "performers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("work_id", ForeignKey("works.id", ondelete="CASCADE"), nullable=True),
+    Column("recording_id", ForeignKey("recordings.id", ondelete="CASCADE"), nullable=True),
+    Column("last_name", String(160), nullable=False),
+    Column("first_name", String(160), nullable=False, default=""),
+    Column("ipi_name_number", String(11), nullable=True),
+    Column("ipi_base_number", String(13), nullable=True),
+    Column("isni", String(16), nullable=True),
+    Column("source_id", ForeignKey("sources.id"), nullable=True),
+    Index(None, "work_id"),
+    Index(None, "recording_id"),
+)
+
+# The previous version of every changed or removed row, with who changed it.
+history = Table(
+    "history",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("work_id", Integer, nullable=True),
+    Column("entity", String(20), nullable=False),
+    Column("entity_id", Integer, nullable=False),
+    Column("action", String(10), nullable=False),  # update | delete
+    Column("before", JSON, nullable=False),
+    Column("source_id", ForeignKey("sources.id"), nullable=True),
+    Column("changed_at", UtcDateTime(), nullable=False),
+    Index(None, "work_id"),
+)
+
+# The last file sequence number used per sender and receiver (CWR file names carry it).
+file_sequences = Table(
+    "file_sequences",
+    metadata,
+    Column("sender", String(20), primary_key=True),
+    Column("receiver", String(20), primary_key=True),
+    Column("last_number", Integer, nullable=False),
+)

@@ -1,0 +1,131 @@
+"""The ``exchange`` command line: contract shapes, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from exchange.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return exit_info.value.code, out, err
+
+
+@pytest.fixture
+def demo_db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    code, _, _ = run(capsys, "demo", "--dir", str(tmp_path / "demo"))
+    assert code == 0
+    return f"sqlite:///{tmp_path / 'demo' / 'exchange.db'}"
+
+
+def test_init_count_and_idempotence(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--db", db_url, "init", "--json")
+    assert code == 0 and json.loads(out)["changed"] is True
+    code, out, _ = run(capsys, "--db", db_url, "works", "count", "--json")
+    assert (code, json.loads(out)) == (0, {"works": 0})
+    code, out, _ = run(capsys, "--db", db_url, "--json", "init")
+    assert code == 0 and json.loads(out)["changed"] is False
+
+
+def test_uninitialised_store_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--db", f"sqlite:///{tmp_path}/x.db", "works", "count")
+    assert code == 2 and out == ""
+    assert "run `exchange init` first" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_demo_then_list_show_search(demo_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--db", demo_db, "works", "list", "--json")
+    works = json.loads(out)["works"]
+    assert code == 0 and len(works) == 3
+    assert works[0] == {
+        "id": 1,
+        "iswc": "T0345246801",
+        "title": "LANTERNS OVER THE BAY",
+        "sources": ["DMO"],
+    }
+    code, out, _ = run(capsys, "--db", demo_db, "works", "list", "--limit", "1", "--json")
+    assert len(json.loads(out)["works"]) == 1
+    code, out, _ = run(capsys, "--db", demo_db, "works", "show", "T-034.524.680-1", "--json")
+    work = json.loads(out)["work"]
+    assert work["id"] == 1 and len(work["claims"]) == 2
+    assert work["claims"][0]["source"]["partner"] == "DMO"
+    code, out, _ = run(capsys, "--db", demo_db, "works", "show", "DMO:DMO0002")
+    assert code == 0 and "QUAND LA MAREE MONTE" in out and "VALLANCE" in out
+    code, out, _ = run(capsys, "--db", demo_db, "works", "search", "Northbound", "--json")
+    assert [w["id"] for w in json.loads(out)["works"]] == [3]
+
+
+def test_show_unknown_work_is_one_line(demo_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "--db", demo_db, "works", "show", "NOPE")
+    assert code != 0 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "NOPE" in err
+
+
+def test_parties(demo_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--db", demo_db, "parties", "list", "--json")
+    assert code == 0 and len(json.loads(out)["parties"]) == 3
+    code, out, _ = run(capsys, "--db", demo_db, "parties", "show", "00045620792", "--json")
+    data = json.loads(out)
+    assert data["party"]["last_name"] == "ORCHARD" and data["works"] == [1, 3]
+    code, _, err = run(capsys, "--db", demo_db, "parties", "show", "00000000199")
+    assert code == 1 and "00000000199" in err
+
+
+def test_bad_configuration_names_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "node.toml"
+    config.write_text('[node]\nsociety_code = "52X"\n')
+    code, _, err = run(capsys, "--config", str(config), "works", "count")
+    assert code == 2 and "society_code" in err and str(config) in err
+    config.write_text("[node\n")
+    code, _, err = run(capsys, "--config", str(config), "works", "count")
+    assert code == 2 and "not valid TOML" in err
+    code, _, err = run(capsys, "--config", str(tmp_path / "missing.toml"), "works", "count")
+    assert code == 2 and "not found" in err
+
+
+def test_example_configuration_loads() -> None:
+    from exchange.config import load_config
+
+    config = load_config(Path(__file__).parents[1] / "config" / "node.example.toml")
+    assert config.society_code == "052"
+    assert config.partner("058").timezone == "Europe/Paris"
+    assert config.partner("058").transport["kind"] == "sftp"
+
+
+def test_bad_database_url(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--db", "nosuch://db", "works", "count")
+    assert code == 2 and "cannot use database URL" in err
+
+
+def test_every_command_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
+    from exchange.cli import cli
+
+    def commands(group, path):
+        for name, command in group.commands.items():
+            yield [*path, name], command
+            if hasattr(command, "commands"):
+                yield from commands(command, [*path, name])
+
+    for path, _command in commands(cli, []):
+        code, out, _ = run(capsys, *path, "--help")
+        assert code == 0 and "Example" in out, path
+
+
+def test_console_script_runs(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "exchange", "--db", f"sqlite:///{tmp_path}/c.db", "init", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["revision"]

@@ -1,0 +1,126 @@
+"""The store on SQLite and PostgreSQL: migrations, round trips, lookups, history."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import inspect
+
+from exchange.demo import sample_works
+from exchange.model import Source, Work
+from exchange.store import Store, StoreError
+
+
+def test_migrations_from_empty_and_idempotent(db_url: str) -> None:
+    with Store(db_url) as store:
+        assert store.current_revision() is None
+        with pytest.raises(StoreError, match="exchange init"):
+            store.require_schema()
+        before, after = store.init()
+        assert before is None and after == store.head_revision()
+        tables = set(inspect(store.engine).get_table_names())
+        assert {"works", "claims", "sources", "history", "parties"} <= tables
+        assert store.init() == (after, after)
+        store.require_schema()
+        assert store.count_works() == 0
+
+
+def _with_sources(works: list[Work]) -> list[tuple[Work, Source | None]]:
+    return [(w, w.claims[0].source) for w in works]
+
+
+def _comparable(work: Work) -> Work:
+    """A work without store ids and with sources reduced to what a source says."""
+    work = replace(work, id=None)
+    for claim in work.claims:
+        claim.id = None
+        claim.party.id = None
+        claim.party.key = None
+        claim.party.affiliations = []
+        if claim.source:
+            claim.source = replace(claim.source, id=None)
+    for recording in work.recordings:
+        if recording.source:
+            recording.source = replace(recording.source, id=None)
+    return work
+
+
+def test_works_round_trip(store: Store) -> None:
+    ids = store.add_works(_with_sources(sample_works()))
+    assert ids == sorted(ids) and len(ids) == 3
+    assert store.count_works() == 3
+    for work, wid in zip(sample_works(), ids, strict=True):
+        loaded = store.load_work(wid)
+        assert loaded is not None
+        assert _comparable(loaded) == _comparable(work)
+
+
+def test_parties_are_shared_by_ipi(store: Store) -> None:
+    store.add_works(_with_sources(sample_works()))
+    parties = store.list_parties()
+    assert sorted(p.ipi_name_number for p in parties) == [
+        "00045620792",
+        "00052210040",
+        "00334284961",
+    ]
+    party, work_ids = store.get_party("45620792")
+    assert party.last_name == "ORCHARD" and work_ids == [1, 3]
+    assert {a.society for a in party.affiliations} == {"052"}
+    assert store.get_party("00000000199") is None
+
+
+def test_find_work_by_keys(store: Store) -> None:
+    store.add_works(_with_sources(sample_works()))
+    assert store.find_work("1") == 1
+    assert store.find_work("T-034.524.680-1") == 1
+    assert store.find_work("t0101713147") == 2
+    assert store.find_work("DMO:DMO0003") == 3
+    assert store.find_work("DMO:NOPE") is None
+    assert store.find_work("NOPE") is None
+    assert store.find_work("99") is None
+
+
+def test_list_and_search(store: Store) -> None:
+    store.add_works(_with_sources(sample_works()))
+    rows = store.list_works()
+    assert [r.title for r in rows] == [
+        "LANTERNS OVER THE BAY",
+        "QUAND LA MAREE MONTE",
+        "NORTHBOUND LINE",
+    ]
+    assert rows[0].sources == ["DMO"]
+    assert [r.id for r in store.list_works(limit=1, offset=1)] == [2]
+    assert [r.id for r in store.list_works(search="quand la marée")] == [2]
+    assert [r.id for r in store.list_works(search="lanterns over the bay!")] == [1]
+
+
+def test_update_and_removal_keep_history(store: Store) -> None:
+    [wid] = store.add_works(_with_sources(sample_works()[:1]))
+    later = Source("DMO", "CW260002DMO_052.V21", 0, datetime(2026, 2, 1, tzinfo=UTC), "REV")
+    revised = replace(sample_works()[0], duration=300, claims=[])
+    with store.connect() as conn:
+        writer = store.writer(conn)
+        [sid] = writer.source_ids([later])
+        removed = writer.remove_statements(wid, "DMO", sid)
+        writer.update_works([(wid, revised, later)])
+    assert removed == 2
+    work = store.load_work(wid)
+    assert work.duration == 300 and work.claims == [] and work.recordings == []
+    history = store.history(wid)
+    assert [(h.entity, h.action) for h in history].count(("claim", "delete")) == 2
+    update = next(h for h in history if h.entity == "work")
+    assert update.before["duration"] == 214
+    assert update.source.file == "CW260002DMO_052.V21"
+
+
+def test_file_sequences_never_repeat(store: Store) -> None:
+    numbers = [store.next_file_sequence("052", "058") for _ in range(3)]
+    assert numbers == [1, 2, 3]
+    assert store.next_file_sequence("052", "035") == 1
+
+
+def test_bad_url_is_a_clear_error() -> None:
+    with pytest.raises(StoreError, match="cannot use database URL"):
+        Store("nosuchdb://x")
