@@ -251,3 +251,38 @@ class Partner:
     schedule: str | None = None
     timezone: str = "UTC"
     transport: dict[str, object] = field(default_factory=dict)
+
+
+#: Rejection levels of CISAC's edits, most severe first, and WARN for notes that reject nothing.
+LEVELS = ("ER", "GR", "TR", "RR", "FR", "WARN")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """Something a validator noticed in an input file, and where.
+
+    ``level`` says what it rejects: ER the file, GR the group, TR the
+    transaction, RR the record, FR the field (replaced by a default); WARN
+    rejects nothing. ``edit`` is the identifier of the standard's rule when
+    there is one (e.g. ``SWR-F-012``).
+    """
+
+    level: str
+    message: str
+    line: int | None = None
+    record: str | None = None
+    field: str | None = None
+    value: str | None = None
+    edit: str | None = None
+    transaction: int | None = None
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "line": self.line,
+            "record": self.record,
+            "field": self.field,
+            "value": self.value,
+            "level": self.level,
+            "edit": self.edit,
+            "message": self.message,
+        }

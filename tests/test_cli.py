@@ -80,7 +80,9 @@ def test_parties(demo_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 1 and "00000000199" in err
 
 
-def test_bad_configuration_names_the_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_configuration_names_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = tmp_path / "node.toml"
     config.write_text('[node]\nsociety_code = "52X"\n')
     code, _, err = run(capsys, "--config", str(config), "works", "count")

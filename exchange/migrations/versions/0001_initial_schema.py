@@ -318,7 +318,6 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_performers_work_id"), ["work_id"], unique=False)
 
 
-
 def downgrade() -> None:
     with op.batch_alter_table("performers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_performers_work_id"))

@@ -1,0 +1,28 @@
+"""Identifiers used in musical work data, with check-digit validation.
+
+One module per standard, all with the same API in the style of
+python-stdnum:
+
+* ``compact(value)``: the minimal form (separators removed, upper case);
+* ``validate(value)``: the compact form, or :class:`InvalidIdentifier`;
+* ``is_valid(value)``: a bool;
+* ``format(value)``: the display form (raises if invalid);
+* ``calc_check_digit(...)``: where the standard has a check (not ISRC).
+
+Modules: :mod:`iswc`, :mod:`ipi_name`, :mod:`ipi_base`, :mod:`isrc` and
+:mod:`isni`.  Errors from python-stdnum are turned into
+:class:`InvalidIdentifier` too, so callers handle one exception type whose
+message is a short sentence usable as a validation finding.
+
+>>> from exchange.identifiers import InvalidIdentifier, iswc
+>>> try:
+...     iswc.validate('T-034.524.680-2')
+... except InvalidIdentifier as exc:
+...     print(exc.kind, '|', exc.reason)
+ISWC | ISWC check digit does not match: expected 1
+"""
+
+from exchange.identifiers import ipi_base, ipi_name, isni, isrc, iswc
+from exchange.identifiers._common import InvalidIdentifier
+
+__all__ = ["InvalidIdentifier", "ipi_base", "ipi_name", "isni", "isrc", "iswc"]

@@ -1,0 +1,47 @@
+"""Shared pieces of the identifier modules: the exception and small helpers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class InvalidIdentifier(ValueError):
+    """An identifier failed validation.
+
+    ``kind`` names the identifier (``'ISWC'``, ``'IPI name number'``, ...),
+    ``value`` is the input as given and ``reason`` a short English sentence
+    saying what is wrong; ``str(exc)`` is the reason.
+    """
+
+    def __init__(self, kind: str, value: Any, reason: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.value = value
+        self.reason = reason
+
+    def __reduce__(self) -> tuple[type[InvalidIdentifier], tuple[str, Any, str]]:
+        return type(self), (self.kind, self.value, self.reason)
+
+
+# Shown (and pickled) under its public home.
+InvalidIdentifier.__module__ = "exchange.identifiers"
+
+
+def strip_separators(value: Any, separators: str) -> str:
+    """``str(value)`` without whitespace and without the separator characters."""
+    return "".join(ch for ch in str(value) if ch not in separators and not ch.isspace())
+
+
+def is_digits(text: str) -> bool:
+    """True for a non-empty string of ASCII digits."""
+    return text.isascii() and text.isdigit()
+
+
+def weighted_mod10(digits: str, constant: int) -> str:
+    """Check digit of ISWC (constant 1) and IPI base number (constant 2).
+
+    S = constant + sum(i * d_i) over the digits, i counting from 1; the check
+    digit is (10 - S mod 10) mod 10.
+    """
+    total = constant + sum(i * int(d) for i, d in enumerate(digits, start=1))
+    return str((10 - total % 10) % 10)
