@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from exchange.tables import metadata
+from exchange.store.tables import metadata
 
 connection = context.config.attributes.get("connection")
 if connection is None:  # pragma: no cover - the store always passes a connection

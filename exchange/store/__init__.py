@@ -1,0 +1,296 @@
+"""The repertoire store: model objects in and out of SQLite or PostgreSQL.
+
+One code path serves both engines. Writes go through :class:`WorkWriter`, which
+batches rows into Core ``INSERT`` statements (the CWR import pushes hundreds of
+thousands of rows); reads rebuild :mod:`exchange.model` objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from importlib.resources import files as package_files
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from exchange.identifiers import iswc as iswc_id
+from exchange.model import InterestedParty, Source, Work
+from exchange.normalise import normalise_title
+from exchange.store import tables as t
+from exchange.store.reader import WorkReader
+from exchange.store.rows import chunks, party_from_row
+from exchange.store.writer import WorkWriter
+
+DEFAULT_URL = "sqlite:///exchange.db"
+BATCH = 2000
+
+
+class StoreError(Exception):
+    """A problem with the store that the operator can act on (one clear line)."""
+
+
+def normalise_url(url: str) -> str:
+    """Pick the psycopg 3 driver for plain ``postgresql://`` URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(package_files("exchange") / "migrations"))
+    config.attributes["connection"] = connection
+    return config
+
+
+@dataclass(frozen=True, slots=True)
+class WorkSummary:
+    id: int
+    iswc: str | None
+    title: str
+    sources: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    entity: str
+    entity_id: int
+    action: str
+    before: dict[str, Any]
+    source: Source | None
+    changed_at: datetime
+
+
+class Store:
+    """A repertoire store at a SQLAlchemy URL."""
+
+    def __init__(self, url: str = DEFAULT_URL) -> None:
+        self.url = normalise_url(url)
+        try:
+            self.engine: Engine = create_engine(self.url, future=True)
+        except (ArgumentError, NoSuchModuleError) as exc:
+            raise StoreError(f"cannot use database URL {url!r}: {exc}") from None
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.dialect = self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection inside one database transaction (commit on success)."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StoreError(f"database {self._safe_url()}: {exc.orig}") from None
+
+    def _safe_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    # -- schema ---------------------------------------------------------------
+
+    def head_revision(self) -> str:
+        with self.connect() as conn:
+            script = ScriptDirectory.from_config(_alembic_config(conn))
+            return script.get_current_head() or ""
+
+    def current_revision(self) -> str | None:
+        with self.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def init(self) -> tuple[str | None, str]:
+        """Create or upgrade the schema to the newest revision; returns (before, after)."""
+        before = self.current_revision()
+        with self.connect() as conn:
+            command.upgrade(_alembic_config(conn), "head")
+        return before, self.head_revision()
+
+    def require_schema(self) -> None:
+        current = self.current_revision()
+        if current is None:
+            raise StoreError(f"the store at {self._safe_url()} is empty: run `exchange init` first")
+        if current != self.head_revision():
+            raise StoreError(
+                f"the store at {self._safe_url()} is at revision {current}: "
+                "run `exchange init` to upgrade it"
+            )
+
+    # -- writing --------------------------------------------------------------
+
+    def writer(self, conn: Connection) -> WorkWriter:
+        return WorkWriter(conn)
+
+    def add_works(self, items: Iterable[tuple[Work, Source | None]]) -> list[int]:
+        """Insert new works, each with the source that states it, in one transaction."""
+        with self.connect() as conn:
+            return self.writer(conn).create_works(list(items))
+
+    def next_file_sequence(self, sender: str, receiver: str) -> int:
+        """The next file sequence number for sender to receiver; never repeats."""
+        ins = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        with self.connect() as conn:
+            conn.execute(
+                ins(t.file_sequences)
+                .values(sender=sender, receiver=receiver, last_number=0)
+                .on_conflict_do_nothing()
+            )
+            return conn.execute(
+                update(t.file_sequences)
+                .where(t.file_sequences.c.sender == sender)
+                .where(t.file_sequences.c.receiver == receiver)
+                .values(last_number=t.file_sequences.c.last_number + 1)
+                .returning(t.file_sequences.c.last_number)
+            ).scalar_one()
+
+    # -- reading --------------------------------------------------------------
+
+    def count_works(self) -> int:
+        with self.connect() as conn:
+            return conn.execute(select(func.count()).select_from(t.works)).scalar_one()
+
+    def find_work(self, key: str) -> int | None:
+        """A work id from a local id, an ISWC or ``ISSUER:WORKNUMBER``."""
+        key = key.strip()
+        with self.connect() as conn:
+            if key.isdigit():
+                return conn.execute(select(t.works.c.id).where(t.works.c.id == int(key))).scalar()
+            if iswc_id.is_valid(key):
+                return conn.execute(
+                    select(t.works.c.id)
+                    .where(t.works.c.iswc == iswc_id.compact(key))
+                    .order_by(t.works.c.id)
+                ).scalar()
+            if ":" in key:
+                issuer, number = (part.strip() for part in key.split(":", 1))
+                return conn.execute(
+                    select(t.work_numbers.c.work_id)
+                    .where(t.work_numbers.c.issuer == issuer)
+                    .where(t.work_numbers.c.number == number)
+                    .order_by(t.work_numbers.c.kind)
+                ).scalar()
+        return None
+
+    def list_works(
+        self, limit: int | None = None, offset: int = 0, search: str | None = None
+    ) -> list[WorkSummary]:
+        query = select(t.works.c.id, t.works.c.iswc, t.works.c.title).order_by(t.works.c.id)
+        if search:
+            pattern = f"%{normalise_title(search)}%"
+            titled = select(t.titles.c.work_id).where(t.titles.c.title_norm.like(pattern))
+            query = query.where(or_(t.works.c.title_norm.like(pattern), t.works.c.id.in_(titled)))
+        if limit is not None:
+            query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
+        with self.connect() as conn:
+            rows = conn.execute(query).all()
+            partners = self._partners_of(conn, [r.id for r in rows])
+        return [WorkSummary(r.id, r.iswc, r.title, partners.get(r.id, [])) for r in rows]
+
+    def _partners_of(self, conn: Connection, work_ids: Sequence[int]) -> dict[int, list[str]]:
+        found: dict[int, set[str]] = {}
+        for chunk in chunks(work_ids, 500):
+            for table in (t.works, t.claims, t.titles):
+                work_col = table.c.id if table is t.works else table.c.work_id
+                rows = conn.execute(
+                    select(work_col, t.sources.c.partner)
+                    .join(t.sources, t.sources.c.id == table.c.source_id)
+                    .where(work_col.in_(chunk))
+                    .distinct()
+                )
+                for work_id, partner in rows:
+                    found.setdefault(work_id, set()).add(partner)
+        return {k: sorted(v) for k, v in found.items()}
+
+    def work_ids(self, changed_since: datetime | None = None) -> list[int]:
+        """Ids of all works, or of those changed at or after ``changed_since``, in id order."""
+        query = select(t.works.c.id).order_by(t.works.c.id)
+        if changed_since is not None:
+            query = query.where(t.works.c.updated_at >= changed_since)
+        with self.connect() as conn:
+            return list(conn.execute(query).scalars())
+
+    def iter_works(self, work_ids: Sequence[int], chunk: int = 500) -> Iterator[Work]:
+        """The works with these ids, loaded ``chunk`` at a time (bounded memory)."""
+        for part in chunks(list(work_ids), chunk):
+            with self.connect() as conn:
+                yield from WorkReader(conn).load_many(part)
+
+    def load_work(self, work_id: int) -> Work | None:
+        with self.connect() as conn:
+            return WorkReader(conn).load(work_id)
+
+    def history(self, work_id: int) -> list[HistoryEntry]:
+        with self.connect() as conn:
+            reader = WorkReader(conn)
+            rows = conn.execute(
+                select(t.history).where(t.history.c.work_id == work_id).order_by(t.history.c.id)
+            ).all()
+            return [
+                HistoryEntry(
+                    r.entity,
+                    r.entity_id,
+                    r.action,
+                    r.before,
+                    reader.source(r.source_id),
+                    r.changed_at,
+                )
+                for r in rows
+            ]
+
+    def list_parties(self, limit: int | None = None) -> list[InterestedParty]:
+        query = select(t.parties).order_by(t.parties.c.last_name, t.parties.c.id)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.connect() as conn:
+            return [party_from_row(r) for r in conn.execute(query)]
+
+    def get_party(self, key: str) -> tuple[InterestedParty, list[int]] | None:
+        """A party by IPI name number (or local id ``#N``) and the works it claims on."""
+        key = key.strip()
+        with self.connect() as conn:
+            if key.startswith("#") and key[1:].isdigit():
+                where = t.parties.c.id == int(key[1:])
+            else:
+                where = t.parties.c.ipi_name_number == key.zfill(11)
+            row = conn.execute(select(t.parties).where(where)).first()
+            if row is None:
+                return None
+            party = party_from_row(row)
+            party.affiliations = WorkReader(conn).affiliations_of([row.id]).get(row.id, [])
+            work_ids = list(
+                conn.execute(
+                    select(t.claims.c.work_id)
+                    .where(t.claims.c.party_id == row.id)
+                    .distinct()
+                    .order_by(t.claims.c.work_id)
+                ).scalars()
+            )
+        return party, work_ids

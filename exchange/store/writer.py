@@ -1,0 +1,360 @@
+"""Batched writes of works, claims and their sources (Core statements, not ORM objects)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from exchange.model import Claim, InterestedParty, Recording, Source, Work
+from exchange.normalise import normalise_name, normalise_title
+from exchange.store import tables as t
+from exchange.store.reader import WorkReader
+from exchange.store.rows import (
+    chunks,
+    claim_json,
+    history_row,
+    jsonable,
+    now,
+    performer_row,
+    work_row,
+)
+
+
+def _identity(party: InterestedParty, issuer: str | None) -> tuple[Any, ...]:
+    if party.ipi_name_number:
+        return ("ipi", party.ipi_name_number)
+    if party.key and issuer:
+        return ("key", issuer, party.key)
+    return ("new", id(party))
+
+
+class WorkWriter:
+    """Batched writes of works, claims and their sources on one connection.
+
+    Lookups of parties are cached for the life of the writer, so a large import
+    asks the database once per party, not once per claim.
+    """
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self._party_ids: dict[tuple[Any, ...], int] = {}
+        self._source_ids: dict[Source, int] = {}
+
+    def _insert_returning(self, table: Any, rows: list[dict[str, Any]]) -> list[int]:
+        if not rows:
+            return []
+        result = self.conn.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
+        )
+        return list(result.scalars())
+
+    def _insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.conn.execute(insert(table), rows)
+
+    # -- sources and parties ---------------------------------------------------
+
+    def source_ids(self, sources: Sequence[Source | None]) -> list[int | None]:
+        """Database ids for sources, inserting those not stored yet."""
+        new = list(
+            dict.fromkeys(
+                s for s in sources if s is not None and s.id is None and s not in self._source_ids
+            )
+        )
+        ids = self._insert_returning(
+            t.sources,
+            [
+                {
+                    "partner": s.partner,
+                    "file_name": s.file,
+                    "file_id": None,
+                    "transaction_seq": s.transaction,
+                    "transaction_type": s.transaction_type,
+                    "received_at": s.received_at or now(),
+                }
+                for s in new
+            ],
+        )
+        self._source_ids.update(zip(new, ids, strict=True))
+        return [
+            None if s is None else (s.id if s.id is not None else self._source_ids[s])
+            for s in sources
+        ]
+
+    def link_file(self, file_id: int, source_ids: Iterable[int]) -> None:
+        ids = list(source_ids)
+        for chunk in chunks(ids, 500):
+            self.conn.execute(
+                update(t.sources).where(t.sources.c.id.in_(chunk)).values(file_id=file_id)
+            )
+
+    def party_ids(self, parties: Sequence[tuple[InterestedParty, str | None]]) -> list[int]:
+        """Ids for (party, issuer) pairs: by IPI name number, else by the issuer's key.
+
+        Parties not known yet are created; a known party gains the issuer's key.
+        """
+        wanted = {_identity(p, issuer) for p, issuer in parties} - self._party_ids.keys()
+        ipis = [i[1] for i in wanted if i[0] == "ipi"]
+        for chunk in chunks(ipis, 500):
+            rows = self.conn.execute(
+                select(t.parties.c.ipi_name_number, t.parties.c.id).where(
+                    t.parties.c.ipi_name_number.in_(chunk)
+                )
+            )
+            self._party_ids.update({("ipi", ipi): pid for ipi, pid in rows})
+        for issuer in {i[1] for i in wanted if i[0] == "key"}:
+            keys = [i[2] for i in wanted if i[0] == "key" and i[1] == issuer]
+            for chunk in chunks(keys, 500):
+                rows = self.conn.execute(
+                    select(t.party_keys.c.key, t.party_keys.c.party_id)
+                    .where(t.party_keys.c.issuer == issuer)
+                    .where(t.party_keys.c.key.in_(chunk))
+                )
+                self._party_ids.update({("key", issuer, k): pid for k, pid in rows})
+
+        to_create: dict[tuple[Any, ...], InterestedParty] = {}
+        for party, issuer in parties:
+            identity = _identity(party, issuer)
+            if identity not in self._party_ids:
+                to_create.setdefault(identity, party)
+        created = list(to_create.items())
+        ids = self._insert_returning(
+            t.parties,
+            [
+                {
+                    "ipi_name_number": p.ipi_name_number,
+                    "ipi_base_number": p.ipi_base_number,
+                    "last_name": p.last_name,
+                    "first_name": p.first_name or "",
+                    "name_norm": normalise_name(p.name),
+                    "is_legal_entity": p.is_legal_entity,
+                }
+                for _, p in created
+            ],
+        )
+        self._party_ids.update(
+            {identity: pid for (identity, _), pid in zip(created, ids, strict=True)}
+        )
+
+        result = [self._party_ids[_identity(p, issuer)] for p, issuer in parties]
+        new_keys: dict[tuple[Any, ...], int] = {}
+        for (party, issuer), pid in zip(parties, result, strict=True):
+            if party.key and issuer and ("key", issuer, party.key) not in self._party_ids:
+                new_keys[("key", issuer, party.key)] = pid
+        self._insert(
+            t.party_keys,
+            [{"issuer": i, "key": k, "party_id": pid} for (_, i, k), pid in new_keys.items()],
+        )
+        self._party_ids.update(new_keys)
+        return result
+
+    # -- works -----------------------------------------------------------------
+
+    def create_works(self, items: Sequence[tuple[Work, Source | None]]) -> list[int]:
+        """Insert new works with everything they carry; returns their ids."""
+        stamp = now()
+        source_ids = self.source_ids([s for _, s in items])
+        ids = self._insert_returning(
+            t.works,
+            [
+                {**work_row(w), "source_id": sid, "created_at": stamp, "updated_at": stamp}
+                for (w, _), sid in zip(items, source_ids, strict=True)
+            ],
+        )
+        for (work, _), wid in zip(items, ids, strict=True):
+            work.id = wid
+        self.add_details(
+            [(wid, w, s, sid) for (w, s), wid, sid in zip(items, ids, source_ids, strict=True)]
+        )
+        return ids
+
+    def update_works(self, items: Sequence[tuple[int, Work, Source | None]]) -> None:
+        """Overwrite work headers with what a source says, keeping the previous version."""
+        if not items:
+            return
+        stamp = now()
+        source_ids = self.source_ids([s for _, _, s in items])
+        by_id = {wid: (w, sid) for (wid, w, _), sid in zip(items, source_ids, strict=True)}
+        columns = [c for c in t.works.c if c.name not in ("created_at",)]
+        history = []
+        for chunk in chunks(list(by_id), 500):
+            for row in self.conn.execute(select(*columns).where(t.works.c.id.in_(chunk))):
+                before = jsonable(row._asdict())
+                _, sid = by_id[row.id]
+                history.append(history_row(row.id, "work", row.id, "update", before, sid, stamp))
+        self._insert(t.history, history)
+        for wid, (work, sid) in by_id.items():
+            self.conn.execute(
+                update(t.works)
+                .where(t.works.c.id == wid)
+                .values(**work_row(work), source_id=sid, updated_at=stamp)
+            )
+
+    def add_details(self, items: Sequence[tuple[int, Work, Source | None, int | None]]) -> None:
+        """Titles, numbers, claims, performers and recordings of works (new rows only)."""
+        title_rows, number_rows, perf_rows = [], [], []
+        claim_items: list[tuple[int, int, Claim, int | None]] = []
+        rec_items: list[tuple[int, Recording, int | None]] = []
+        existing_numbers = self._existing_numbers([wid for wid, _, _, _ in items])
+        own = [c.source for _, w, _, _ in items for c in w.claims] + [
+            r.source for _, w, _, _ in items for r in w.recordings
+        ]
+        own_ids = dict(zip(map(id, own), self.source_ids(own), strict=True))
+        for wid, work, _source, sid in items:
+            for title in work.titles:
+                title_rows.append(
+                    {
+                        "work_id": wid,
+                        "title": title.title,
+                        "title_type": title.type,
+                        "language": title.language,
+                        "title_norm": normalise_title(title.title),
+                        "source_id": sid,
+                    }
+                )
+            for number in work.numbers:
+                key = (number.kind, number.issuer, number.number)
+                if key in existing_numbers:
+                    continue
+                existing_numbers.add(key)
+                number_rows.append(
+                    {
+                        "work_id": wid,
+                        "kind": number.kind,
+                        "issuer": number.issuer,
+                        "number": number.number,
+                        "source_id": sid,
+                    }
+                )
+            for position, claim in enumerate(work.claims):
+                claim_items.append((wid, position, claim, own_ids[id(claim.source)] or sid))
+            perf_rows += [performer_row(p, wid, None, sid) for p in work.performers]
+            rec_items += [(wid, r, own_ids[id(r.source)] or sid) for r in work.recordings]
+        self._insert(t.titles, title_rows)
+        self._insert(t.work_numbers, number_rows)
+        self._insert(t.performers, perf_rows)
+        self._add_claims(claim_items)
+        self._add_recordings(rec_items)
+
+    def _existing_numbers(self, work_ids: Sequence[int]) -> set[tuple[str, str, str]]:
+        found: set[tuple[str, str, str]] = set()
+        for chunk in chunks([w for w in work_ids if w is not None], 500):
+            rows = self.conn.execute(
+                select(
+                    t.work_numbers.c.kind, t.work_numbers.c.issuer, t.work_numbers.c.number
+                ).where(t.work_numbers.c.work_id.in_(chunk))
+            )
+            found.update(tuple(r) for r in rows)
+        return found
+
+    def _add_claims(self, items: Sequence[tuple[int, int, Claim, int | None]]) -> None:
+        if not items:
+            return
+        party_ids = self.party_ids(
+            [(c.party, c.source.partner if c.source else None) for _, _, c, _ in items]
+        )
+        claim_ids = self._insert_returning(
+            t.claims,
+            [
+                {
+                    "work_id": wid,
+                    "party_id": pid,
+                    "side": str(c.side),
+                    "role": c.role,
+                    "controlled": c.controlled,
+                    "chain": c.chain,
+                    "writer": c.writer,
+                    "pr_ownership": c.ownership.pr,
+                    "mr_ownership": c.ownership.mr,
+                    "sr_ownership": c.ownership.sr,
+                    "position": position,
+                    "source_id": sid,
+                }
+                for (wid, position, c, sid), pid in zip(items, party_ids, strict=True)
+            ],
+        )
+        territory_rows = []
+        affiliation_rows = []
+        for (_, _, claim, sid), cid, pid in zip(items, claim_ids, party_ids, strict=True):
+            claim.id = cid
+            for position, ter in enumerate(claim.territories):
+                territory_rows.append(
+                    {
+                        "claim_id": cid,
+                        "position": position,
+                        "tis": ter.tis,
+                        "include": ter.include,
+                        "pr_collection": ter.collection.pr,
+                        "mr_collection": ter.collection.mr,
+                        "sr_collection": ter.collection.sr,
+                    }
+                )
+            for aff in claim.party.affiliations:
+                affiliation_rows.append(
+                    {
+                        "party_id": pid,
+                        "society": aff.society,
+                        "right": str(aff.right),
+                        "territory": aff.territory,
+                        "source_id": sid,
+                    }
+                )
+        self._insert(t.claim_territories, territory_rows)
+        self._insert(t.affiliations, affiliation_rows)
+
+    def _add_recordings(self, items: Sequence[tuple[int, Recording, int | None]]) -> None:
+        ids = self._insert_returning(
+            t.recordings,
+            [
+                {
+                    "work_id": wid,
+                    "isrc": r.isrc,
+                    "title": r.title,
+                    "version_title": r.version_title,
+                    "duration": r.duration,
+                    "label": r.label,
+                    "release_date": r.release_date,
+                    "album_title": r.album_title,
+                    "catalogue_number": r.catalogue_number,
+                    "ean": r.ean,
+                    "display_artist": r.display_artist,
+                    "source_id": sid,
+                }
+                for wid, r, sid in items
+            ],
+        )
+        self._insert(
+            t.performers,
+            [
+                performer_row(p, None, rid, sid)
+                for (_, r, sid), rid in zip(items, ids, strict=True)
+                for p in r.performers
+            ],
+        )
+
+    def remove_statements(self, work_id: int, partner: str, source_id: int | None) -> int:
+        """Remove what ``partner`` said about a work (claims, titles, recordings...).
+
+        Each removed claim is kept in the history. Returns the number of claims removed.
+        """
+        stamp = now()
+        by_partner = select(t.sources.c.id).where(t.sources.c.partner == partner)
+        reader = WorkReader(self.conn)
+        old_claims = [c for c in reader.claims(work_id) if c.source and c.source.partner == partner]
+        self._insert(
+            t.history,
+            [
+                history_row(work_id, "claim", c.id, "delete", claim_json(c), source_id, stamp)
+                for c in old_claims
+                if c.id is not None
+            ],
+        )
+        for table in (t.claims, t.titles, t.recordings, t.performers):
+            self.conn.execute(
+                delete(table)
+                .where(table.c.work_id == work_id)
+                .where(table.c.source_id.in_(by_partner))
+            )
+        return len(old_claims)
