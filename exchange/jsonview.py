@@ -51,7 +51,7 @@ def claim_view(claim: Claim) -> dict[str, Any]:
         "role": claim.role,
         "controlled": claim.controlled,
         "chain": claim.chain,
-        "writer": claim.writer,
+        "writers": list(claim.writers),
         "ownership": {"pr": claim.ownership.pr, "mr": claim.ownership.mr, "sr": claim.ownership.sr},
         "territories": [
             {

@@ -143,8 +143,8 @@ class Claim:
     """One party's claim on a work, as one source stated it.
 
     Publishers are grouped in chains (``chain`` is the CWR publisher sequence
-    number); a publisher claim names the writer it represents in ``writer``
-    (that writer's party key or IPI name number) when the source says so.
+    number); a publisher claim names the writers it represents in ``writers``
+    (their party keys, as the source gives them) when the source says so.
     ``controlled`` tells whether the submitter controls the party (SPU/SWR) or
     only reports it (OPU/OWR).
     """
@@ -156,7 +156,7 @@ class Claim:
     territories: list[TerritoryShare] = field(default_factory=list)
     controlled: bool = True
     chain: int | None = None
-    writer: str | None = None
+    writers: tuple[str, ...] = ()
     source: Source | None = None
     id: int | None = None
 

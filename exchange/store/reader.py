@@ -149,7 +149,7 @@ class WorkReader:
                     territories=territories.get(claim_id, []),
                     controlled=m[t.claims.c.controlled],
                     chain=m[t.claims.c.chain],
-                    writer=m[t.claims.c.writer],
+                    writers=tuple(filter(None, (m[t.claims.c.writers] or "").split(","))),
                     source=self.source(m[t.claims.c.source_id]),
                     id=claim_id,
                 )

@@ -186,7 +186,7 @@ claims = Table(
     Column("role", String(2), nullable=False),
     Column("controlled", Boolean, nullable=False, default=True),
     Column("chain", Integer, nullable=True),
-    Column("writer", String(20), nullable=True),
+    Column("writers", String(200), nullable=True),
     Column("pr_ownership", Integer, nullable=False, default=0),
     Column("mr_ownership", Integer, nullable=False, default=0),
     Column("sr_ownership", Integer, nullable=False, default=0),

@@ -265,7 +265,7 @@ class WorkWriter:
                     "role": c.role,
                     "controlled": c.controlled,
                     "chain": c.chain,
-                    "writer": c.writer,
+                    "writers": ",".join(c.writers) or None,
                     "pr_ownership": c.ownership.pr,
                     "mr_ownership": c.ownership.mr,
                     "sr_ownership": c.ownership.sr,

@@ -168,7 +168,7 @@ def upgrade() -> None:
         sa.Column("role", sa.String(length=2), nullable=False),
         sa.Column("controlled", sa.Boolean(), nullable=False),
         sa.Column("chain", sa.Integer(), nullable=True),
-        sa.Column("writer", sa.String(length=20), nullable=True),
+        sa.Column("writers", sa.String(length=200), nullable=True),
         sa.Column("pr_ownership", sa.Integer(), nullable=False),
         sa.Column("mr_ownership", sa.Integer(), nullable=False),
         sa.Column("sr_ownership", sa.Integer(), nullable=False),
