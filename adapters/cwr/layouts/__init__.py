@@ -1,0 +1,1 @@
+"""CWR 2.x record layout tables (package data)."""

@@ -1,0 +1,1 @@
+"""CWR 2.x lookup tables (package data)."""

@@ -1,0 +1,443 @@
+"""Streaming structure of a CWR 2.x file: file → groups → transactions → records.
+
+:class:`CwrParser` reads one line at a time and yields one :class:`Transaction`
+at a time, so memory stays bounded whatever the file size. On the way it checks
+what CISAC calls the file- and group-level edits and the record prefix rules
+(HDR/GRH/GRT/TRL order, sequence numbers, control counts); the findings of
+those checks are collected in :attr:`CwrParser.findings` (ER and GR) or on the
+transaction they concern (TR).
+
+Field contents are not judged here: see :mod:`adapters.cwr.validator`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from adapters.cwr.layout import layouts
+from adapters.cwr.records import RecordCodec, codec_for
+from adapters.cwr.source import CwrSource, encoding_of_header
+from exchange.model import Finding
+
+#: Record types that open a transaction.
+HEADER_TYPES = frozenset({"NWR", "REV", "ISW", "EXC", "ACK", "AGR"})
+#: Inside an ACK transaction, these follow the ACK record as part of it.
+ACK_CONTINUATION = frozenset({"NWR", "REV", "EXC", "AGR"})
+CONTROL_TYPES = frozenset({"HDR", "GRH", "GRT", "TRL"})
+GROUP_VERSIONS = {"2.1": "02.10", "2.2": "02.20"}
+
+_NAME = re.compile(
+    r"^CW(?P<yy>\d{2})(?P<seq>\d{2,4})(?P<sender>[A-Z0-9]{2,3})_(?P<receiver>[A-Z0-9]{2,3})"
+    r"\.(?P<ext>V\d\d|ZIP)$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FileName:
+    """The parts of a CWR 2.x file name ``CWyynnnnsss_rrr.Vxx``."""
+
+    year: int
+    sequence: int
+    sender: str
+    receiver: str
+    extension: str
+
+
+def parse_file_name(name: str) -> FileName | None:
+    m = _NAME.match(Path(name).name)
+    if m is None:
+        return None
+    return FileName(
+        2000 + int(m["yy"]), int(m["seq"]), m["sender"].upper(), m["receiver"].upper(), m["ext"]
+    )
+
+
+@dataclass(slots=True)
+class Record:
+    """One decoded record line."""
+
+    line: int
+    type: str
+    values: dict[str, str]
+    raw: bytes
+    dropped: bool = False
+
+    def __getitem__(self, name: str) -> str:
+        return self.values.get(name, "")
+
+
+@dataclass(slots=True)
+class Transaction:
+    """One transaction: its header record and its detail records, in file order."""
+
+    group_type: str
+    group_id: int
+    sequence: int
+    records: list[Record] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    rejected: bool = False
+
+    @property
+    def header(self) -> Record:
+        return self.records[0]
+
+    @property
+    def type(self) -> str:
+        return self.records[0].type
+
+    def add(self, finding: Finding) -> None:
+        self.findings.append(finding)
+        if finding.level in ("ER", "GR", "TR"):
+            self.rejected = True
+
+
+@dataclass(slots=True)
+class Group:
+    type: str
+    id: int
+    line: int
+    transactions: int = 0
+    records: int = 1  # the GRH itself
+    rejected: bool = False
+
+
+class CwrParser:
+    """Reads one CWR 2.x file; iterate :meth:`transactions` to go through it.
+
+    ``decode=False`` checks the structure only (record types and prefixes, the
+    control records and counts) without decoding detail records: a fast first
+    pass that tells whether the file or a group is rejected as a whole.
+    """
+
+    def __init__(self, source: CwrSource, *, decode: bool = True) -> None:
+        self.source = source
+        self.decode = decode
+        self.findings: list[Finding] = []
+        self.header: dict[str, str] = {}
+        self.version = "2.1"
+        self.encoding = "latin-1"
+        self.file_rejected = False
+        self.groups: list[Group] = []
+        self.trailer: dict[str, str] | None = None
+        self.transaction_count = 0
+        self.record_count = 0
+        self._codecs: dict[str, RecordCodec | None] = {}
+        self.name = parse_file_name(source.name)
+
+    # -- findings ---------------------------------------------------------------
+
+    def _file(
+        self, message: str, line: int | None, record: str | None, edit: str | None = None, **kw: str
+    ) -> None:
+        self.findings.append(Finding("ER", message, line, record, edit=edit, **kw))
+        self.file_rejected = True
+
+    def _group(self, group: Group, message: str, line: int, record: str, edit: str | None) -> None:
+        self.findings.append(Finding("GR", message, line, record, edit=edit))
+        group.rejected = True
+
+    # -- records ----------------------------------------------------------------
+
+    def codec(self, record_type: str) -> RecordCodec | None:
+        try:
+            return self._codecs[record_type]
+        except KeyError:
+            try:
+                codec = codec_for(self.version, record_type, self.encoding)
+            except KeyError:
+                codec = None
+            self._codecs[record_type] = codec
+            return codec
+
+    def _control(self, number: int, raw: bytes, record_type: str) -> dict[str, str]:
+        codec = self.codec(record_type)
+        assert codec is not None
+        return codec.decode_dict(raw)
+
+    def _read_header(self, number: int, raw: bytes) -> None:
+        self.encoding = encoding_of_header(raw)
+        version = raw[101:104].decode("latin-1").strip()
+        if version == "2.2" or (not version and self.source.name.upper().endswith(".V22")):
+            self.version = "2.2"
+        elif version and version not in ("2.1", "2.2"):
+            self._file(
+                f"HDR declares CWR version {version!r}; this reader knows 2.1 and 2.2",
+                number,
+                "HDR",
+                "HDR-F-015",
+                field="version",
+                value=version,
+            )
+        self._codecs.clear()
+        self.header = self._control(number, raw, "HDR")
+
+    # -- the walk ---------------------------------------------------------------
+
+    def transactions(self) -> Iterator[Transaction]:
+        """Transactions in file order; structure findings accumulate on the way."""
+        group: Group | None = None
+        tx: Transaction | None = None
+        last_type: str | None = None
+        prev_record_seq = 0
+        prev_tx_seq = 0
+        seen_group_types: set[str] = set()
+        first = True
+        valid_types = None
+
+        for number, raw in self.source.lines():
+            record_type = raw[:3].decode("latin-1").upper()
+            self.record_count += 1
+            if first:
+                first = False
+                if record_type != "HDR":
+                    self._file(f"the first record is {record_type!r}, not HDR", number, record_type)
+                else:
+                    self._read_header(number, raw)
+                    valid_types = layouts(self.version)
+                    last_type = "HDR"
+                    continue
+            if valid_types is None:
+                valid_types = layouts(self.version)
+
+            if record_type == "HDR":
+                self._file("more than one HDR record", number, "HDR")
+                continue
+            if self.trailer is not None:
+                self._file("records after the TRL record", number, record_type)
+                continue
+
+            if record_type == "GRH":
+                if tx is not None:
+                    yield tx
+                    tx = None
+                if last_type not in ("HDR", "GRT"):
+                    self._file("a GRH is not preceded by a GRT (or the HDR)", number, "GRH")
+                values = self._control(number, raw, "GRH")
+                group = self._open_group(number, values, seen_group_types)
+                last_type = "GRH"
+                continue
+
+            if record_type == "GRT":
+                if tx is not None:
+                    yield tx
+                    tx = None
+                if group is None:
+                    self._file("a GRT without its GRH", number, "GRT")
+                else:
+                    group.records += 1
+                    self._close_group(number, self._control(number, raw, "GRT"), group)
+                group = None
+                last_type = "GRT"
+                continue
+
+            if record_type == "TRL":
+                if tx is not None:
+                    yield tx
+                    tx = None
+                if group is not None:
+                    self._file("the TRL comes before the GRT of the last group", number, "TRL")
+                self.trailer = self._control(number, raw, "TRL")
+                self._check_trailer(number)
+                last_type = "TRL"
+                continue
+
+            # a transaction header or detail record
+            previous_type, last_type = last_type, record_type
+            if group is None:
+                self._file(f"{record_type} record outside a group (no GRH)", number, record_type)
+                continue
+            group.records += 1
+            if record_type not in valid_types or record_type in CONTROL_TYPES:
+                self._file(
+                    f"unknown record type {record_type!r}",
+                    number,
+                    record_type,
+                    value=record_type,
+                    field="record_type",
+                )
+                continue
+            tx_seq_text = raw[3:11]
+            rec_seq_text = raw[11:19]
+            if not (tx_seq_text.isdigit() and rec_seq_text.isdigit()):
+                self._file(
+                    "the record prefix has no valid transaction and record sequence numbers",
+                    number,
+                    record_type,
+                    value=raw[3:19].decode("latin-1"),
+                )
+                continue
+            tx_seq = int(tx_seq_text)
+            rec_seq = int(rec_seq_text)
+            starts = record_type in HEADER_TYPES and not (
+                group.type == "ACK" and record_type in ACK_CONTINUATION and tx is not None
+            )
+            if previous_type == "GRH" and not starts:
+                self._file(
+                    f"the GRH is followed by {record_type}, not by a transaction header",
+                    number,
+                    record_type,
+                )
+            if starts:
+                if tx is not None:
+                    yield tx
+                expected = 0 if group.transactions == 0 else prev_tx_seq + 1
+                group.transactions += 1
+                prev_tx_seq = tx_seq
+                self.transaction_count += 1
+                tx = Transaction(group.type, group.id, tx_seq)
+                if group.transactions == 1 and tx_seq != 0:
+                    self._file(
+                        "the first transaction of a group must have sequence number 0",
+                        number,
+                        record_type,
+                        field="transaction_sequence",
+                        value=tx_seq_text.decode(),
+                    )
+                elif tx_seq != expected:
+                    tx.add(
+                        Finding(
+                            "TR",
+                            f"transaction sequence number should be {expected}",
+                            number,
+                            record_type,
+                            "transaction_sequence",
+                            tx_seq_text.decode(),
+                        )
+                    )
+                if rec_seq != 0:
+                    self._file(
+                        "a transaction header must have record sequence number 0",
+                        number,
+                        record_type,
+                        field="record_sequence",
+                        value=rec_seq_text.decode(),
+                    )
+                if record_type != group.type and group.type != "ACK":
+                    tx.add(
+                        Finding(
+                            "TR",
+                            f"{record_type} transaction in a {group.type} group",
+                            number,
+                            record_type,
+                            "record_type",
+                            record_type,
+                        )
+                    )
+            else:
+                if tx is None:
+                    continue  # already reported: GRH not followed by a header
+                if tx_seq != tx.sequence:
+                    tx.add(
+                        Finding(
+                            "TR",
+                            f"transaction sequence number should be {tx.sequence}, "
+                            "as on its transaction header",
+                            number,
+                            record_type,
+                            "transaction_sequence",
+                            tx_seq_text.decode(),
+                        )
+                    )
+                if rec_seq != prev_record_seq + 1:
+                    self._file(
+                        f"record sequence number should be {prev_record_seq + 1}",
+                        number,
+                        record_type,
+                        field="record_sequence",
+                        value=rec_seq_text.decode(),
+                    )
+            prev_record_seq = rec_seq
+            if self.decode or starts:
+                codec = self.codec(record_type)
+                assert codec is not None
+                tx.records.append(Record(number, record_type, codec.decode_dict(raw), raw))
+            else:
+                tx.records.append(Record(number, record_type, {}, raw))
+
+        if tx is not None:
+            yield tx
+        if first:
+            self._file("the file is empty", None, None)
+        elif self.trailer is None:
+            self._file("the last record is not TRL (the file may be cut short)", None, "TRL")
+        if group is not None:
+            self._file(f"group {group.id} ({group.type}) has no GRT", None, "GRT")
+
+    def _open_group(self, number: int, values: dict[str, str], seen: set[str]) -> Group:
+        group_type = values.get("transaction_type", "")
+        group_id_text = values.get("group_id", "")
+        group = Group(group_type, int(group_id_text) if group_id_text.isdigit() else -1, number)
+        self.groups.append(group)
+        if group_type not in HEADER_TYPES:
+            self._group(
+                group, f"unknown group transaction type {group_type!r}", number, "GRH", "GRH-F-001"
+            )
+        if group.id != len(self.groups):
+            self._group(
+                group,
+                f"group id should be {len(self.groups)}, not {group_id_text!r}",
+                number,
+                "GRH",
+                "GRH-F-002",
+            )
+        version = values.get("version_number", "")
+        if version and version != GROUP_VERSIONS[self.version]:
+            self._group(
+                group,
+                f"group version {version!r} does not match CWR {self.version} "
+                f"(expected {GROUP_VERSIONS[self.version]})",
+                number,
+                "GRH",
+                "GRH-F-004",
+            )
+        if group_type in seen:
+            self._group(
+                group, f"a second {group_type} group in the file", number, "GRH", "GRH-F-005"
+            )
+        seen.add(group_type)
+        return group
+
+    def _close_group(self, number: int, values: dict[str, str], group: Group) -> None:
+        checks = (
+            ("group_id", group.id, "GRT-F-001", "group id"),
+            ("transaction_count", group.transactions, "GRT-F-002", "transaction count"),
+            ("record_count", group.records, "GRT-F-003", "record count"),
+        )
+        for name, actual, edit, label in checks:
+            text = values.get(name, "")
+            if not text.isdigit() or int(text) != actual:
+                self.findings.append(
+                    Finding(
+                        "GR",
+                        f"GRT {label} is {text!r}, the group has {actual}",
+                        number,
+                        "GRT",
+                        name,
+                        text,
+                        edit,
+                    )
+                )
+                group.rejected = True
+
+    def _check_trailer(self, number: int) -> None:
+        assert self.trailer is not None
+        checks = (
+            ("group_count", len(self.groups), "TRL-F-001", "group count"),
+            ("transaction_count", self.transaction_count, "TRL-F-002", "transaction count"),
+            ("record_count", self.record_count, "TRL-F-003", "record count"),
+        )
+        for name, actual, edit, label in checks:
+            text = self.trailer.get(name, "")
+            if not text.isdigit() or int(text) != actual:
+                self._file(
+                    f"TRL {label} is {text!r}, the file has {actual}",
+                    number,
+                    "TRL",
+                    edit,
+                    field=name,
+                    value=text,
+                )

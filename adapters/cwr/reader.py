@@ -1,0 +1,289 @@
+"""From CWR work transactions to model objects.
+
+The mapping mirrors :mod:`adapters.cwr.writer`: what the writer puts in a
+field, :func:`work_from_transaction` takes back out, so that a work written
+and read again is the same work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from adapters.cwr.parser import Record, Transaction
+from exchange.model import (
+    Affiliation,
+    Claim,
+    InterestedParty,
+    OriginalWork,
+    Performer,
+    Recording,
+    Right,
+    Shares,
+    Side,
+    Source,
+    TerritoryShare,
+    Title,
+    Work,
+    WorkNumber,
+)
+
+PUBLISHER_RECORDS = {"SPU": True, "OPU": False}
+WRITER_RECORDS = {"SWR": True, "OWR": False}
+PUBLISHER_TERRITORIES = frozenset({"SPT", "OPT"})
+WRITER_TERRITORIES = frozenset({"SWT", "OWT"})
+
+
+def _int(value: str) -> int:
+    return int(value) if value.isdigit() else 0
+
+
+def _date(value: str) -> date | None:
+    if not value.isdigit() or not value.strip("0"):
+        return None
+    try:
+        return datetime.strptime(value, "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def _duration(value: str) -> int | None:
+    if len(value) != 6 or not value.isdigit() or not value.strip("0"):
+        return None
+    return int(value[:2]) * 3600 + int(value[2:4]) * 60 + int(value[4:6])
+
+
+def _opt(value: str) -> str | None:
+    return value or None
+
+
+def _shares(record: Record, kind: str) -> Shares:
+    return Shares(
+        _int(record[f"pr_{kind}_share"]),
+        _int(record[f"mr_{kind}_share"]),
+        _int(record[f"sr_{kind}_share"]),
+    )
+
+
+def _affiliations(record: Record) -> list[Affiliation]:
+    found = []
+    for right in Right:
+        society = record[f"{right.value.lower()}_society"]
+        if society and society.isdigit():
+            found.append(Affiliation(society.zfill(3), right))
+    return found
+
+
+def _territory(record: Record) -> TerritoryShare:
+    tis = record["tis_code"]
+    return TerritoryShare(
+        tis.zfill(4) if tis.isdigit() else tis,
+        record["inclusion_exclusion_indicator"] != "E",
+        _shares(record, "collection"),
+    )
+
+
+@dataclass(slots=True)
+class MappedWork:
+    """A work read from a transaction, with the file line of each claim (for findings)."""
+
+    work: Work
+    submitter_number: str
+    claim_lines: dict[int, int] = field(default_factory=dict)
+
+    def line_of(self, claim: Claim) -> int | None:
+        return self.claim_lines.get(id(claim))
+
+
+def _publisher(record: Record, controlled: bool, source: Source | None) -> Claim:
+    party = InterestedParty(
+        last_name=record["publisher_name"],
+        ipi_name_number=_opt(record["ipi_name_number"]),
+        ipi_base_number=_opt(record["ipi_base_number"]),
+        is_legal_entity=True,
+        key=_opt(record["interested_party_number"]),
+        affiliations=_affiliations(record),
+    )
+    return Claim(
+        party=party,
+        role=record["publisher_type"],
+        side=Side.PUBLISHER,
+        ownership=_shares(record, "ownership"),
+        controlled=controlled,
+        chain=_int(record["publisher_sequence"]) or None,
+        source=source,
+    )
+
+
+def _writer(record: Record, controlled: bool, source: Source | None) -> Claim:
+    party = InterestedParty(
+        last_name=record["writer_last_name"],
+        first_name=record["writer_first_name"],
+        ipi_name_number=_opt(record["ipi_name_number"]),
+        ipi_base_number=_opt(record["ipi_base_number"]),
+        key=_opt(record["interested_party_number"]),
+        affiliations=_affiliations(record),
+    )
+    return Claim(
+        party=party,
+        role=record["writer_designation_code"],
+        side=Side.WRITER,
+        ownership=_shares(record, "ownership"),
+        controlled=controlled,
+        source=source,
+    )
+
+
+def _recording(record: Record, source: Source | None) -> Recording:
+    return Recording(
+        isrc=_opt(record["isrc"]),
+        title=_opt(record["recording_title"]),
+        version_title=_opt(record["version_title"]),
+        duration=_duration(record["first_release_duration"]),
+        label=_opt(record["record_label"]) or _opt(record["first_album_label"]),
+        release_date=_date(record["first_release_date"]),
+        album_title=_opt(record["first_album_title"]),
+        catalogue_number=_opt(record["first_release_catalog_number"]),
+        ean=_opt(record["ean"]),
+        display_artist=_opt(record["display_artist"]),
+        source=source,
+    )
+
+
+def _original(record: Record) -> OriginalWork:
+    title_field = "original_work_title" if record.type == "VER" else "entire_work_title"
+    return OriginalWork(
+        title=record[title_field],
+        iswc=_opt(record["iswc"]),
+        language=_opt(record["language_code"]),
+        writer_last_name=_opt(record["writer_1_last_name"]),
+        writer_first_name=_opt(record["writer_1_first_name"]),
+    )
+
+
+def _link_publisher(work: Work, record: Record) -> None:
+    """PWR: the writer named on it is represented by the publisher (chain) named on it."""
+    publisher_key = record["publisher_ip_number"]
+    writer_key = record["writer_ip_number"]
+    chain = _int(record["publisher_sequence"]) if record["publisher_sequence"] else None
+    if not writer_key:
+        return
+    for claim in work.claims:
+        if (
+            claim.side is Side.PUBLISHER
+            and claim.party.key == publisher_key
+            and (chain is None or claim.chain == chain)
+        ):
+            if writer_key not in claim.writers:
+                claim.writers = (*claim.writers, writer_key)
+            return
+
+
+_DETAIL: dict[str, Callable[[Work, Record, Source | None, MappedWork], None]] = {}
+
+
+def _detail(*types: str) -> Callable[..., Callable[..., None]]:
+    def register(fn: Callable[[Work, Record, Source | None, MappedWork], None]) -> Callable:
+        for t in types:
+            _DETAIL[t] = fn
+        return fn
+
+    return register
+
+
+@_detail("SPU", "OPU")
+def _on_publisher(work: Work, r: Record, source: Source | None, mapped: MappedWork) -> None:
+    claim = _publisher(r, PUBLISHER_RECORDS[r.type], source)
+    work.claims.append(claim)
+    mapped.claim_lines[id(claim)] = r.line
+
+
+@_detail("SWR", "OWR")
+def _on_writer(work: Work, r: Record, source: Source | None, mapped: MappedWork) -> None:
+    claim = _writer(r, WRITER_RECORDS[r.type], source)
+    work.claims.append(claim)
+    mapped.claim_lines[id(claim)] = r.line
+
+
+@_detail("SPT", "OPT", "SWT", "OWT")
+def _on_territory(work: Work, r: Record, source: Source | None, mapped: MappedWork) -> None:
+    side = Side.PUBLISHER if r.type in PUBLISHER_TERRITORIES else Side.WRITER
+    if work.claims and work.claims[-1].side is side:
+        work.claims[-1].territories.append(_territory(r))
+
+
+@_detail("PWR")
+def _on_pwr(work: Work, r: Record, source: Source | None, mapped: MappedWork) -> None:
+    _link_publisher(work, r)
+
+
+@_detail("ALT")
+def _on_alt(work: Work, r: Record, source: Source | None, mapped: MappedWork) -> None:
+    work.titles.append(Title(r["alternate_title"], r["title_type"], _opt(r["language_code"])))
+
+
+@_detail("VER", "EWT")
+def _on_original(work: Work, r: Record, source: Source | None, mapped: MappedWork) -> None:
+    work.original = _original(r)
+
+
+@_detail("PER")
+def _on_performer(work: Work, r: Record, source: Source | None, mapped: MappedWork) -> None:
+    work.performers.append(
+        Performer(
+            last_name=r["performing_artist_last_name"],
+            first_name=r["performing_artist_first_name"],
+            ipi_name_number=_opt(r["ipi_name_number"]),
+            ipi_base_number=_opt(r["ipi_base_number"]),
+        )
+    )
+
+
+@_detail("REC")
+def _on_recording(work: Work, r: Record, source: Source | None, mapped: MappedWork) -> None:
+    work.recordings.append(_recording(r, source))
+
+
+@_detail("XRF")
+def _on_xrf(work: Work, r: Record, source: Source | None, mapped: MappedWork) -> None:
+    if r["identifier_type"] in ("W", "") and r["identifier"]:
+        work.numbers.append(WorkNumber(r["organisation_code"], r["identifier"], "society"))
+
+
+def work_from_records(
+    header: Record, details: list[Record], sender: str, source: Source | None = None
+) -> MappedWork:
+    """The work that a work header (NWR/REV/ISW/EXC) and its detail records describe."""
+    number = header["submitter_work_number"]
+    work = Work(
+        title=header["work_title"],
+        iswc=_opt(header["iswc"]),
+        language=_opt(header["language_code"]),
+        duration=_duration(header["duration"]),
+        version_type=header["version_type"] or "ORI",
+        distribution_category=header["musical_work_distribution_category"] or "UNC",
+        text_music_relationship=_opt(header["text_music_relationship"]),
+        copyright_date=_date(header["copyright_date"]),
+        numbers=[WorkNumber(sender, number)] if number else [],
+    )
+    mapped = MappedWork(work, number)
+    for record in details:
+        if record.dropped:
+            continue
+        handler = _DETAIL.get(record.type)
+        if handler is not None:
+            handler(work, record, source, mapped)
+    return mapped
+
+
+WORK_HEADERS = frozenset({"NWR", "REV", "ISW", "EXC"})
+
+
+def work_from_transaction(
+    tx: Transaction, sender: str, source: Source | None = None
+) -> MappedWork | None:
+    """The work of a work transaction (None for ACK/AGR transactions)."""
+    if tx.type not in WORK_HEADERS:
+        return None
+    return work_from_records(tx.header, tx.records[1:], sender, source)

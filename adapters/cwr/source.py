@@ -1,0 +1,95 @@
+"""Opening a CWR file as real senders deliver it: plain or zipped, any line end.
+
+Yields raw lines as bytes, without line ends, with their 1-based line numbers.
+The text encoding is decided from the HDR record (CWR allows a character set
+declaration there): Latin-1 unless a Unicode set is declared.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+BOM = b"\xef\xbb\xbf"
+_CHARSET = slice(86, 101)  # HDR character set field, positions 87-101
+_UNICODE = re.compile(rb"UTF|UNICODE|UCS", re.IGNORECASE)
+_CWR_NAME = re.compile(r"\.(v2[0-2]|sub|ack1|ack2|isr|isa)$", re.IGNORECASE)
+
+
+class CwrSourceError(Exception):
+    """The file cannot be read at all (missing, not a zip it claims to be, empty zip)."""
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def encoding_of_header(header: bytes) -> str:
+    """The text encoding that a HDR line declares (Latin-1 unless Unicode is named)."""
+    return "utf-8" if _UNICODE.search(header[_CHARSET]) else "latin-1"
+
+
+@dataclass
+class CwrSource:
+    """One CWR file on disk; a ``.zip`` package is opened transparently."""
+
+    path: Path
+
+    def __post_init__(self) -> None:
+        self.path = Path(self.path)
+        if not self.path.is_file():
+            raise CwrSourceError(f"{self.path}: no such file")
+        self.member: str | None = None
+        if zipfile.is_zipfile(self.path):
+            with zipfile.ZipFile(self.path) as archive:
+                names = [i.filename for i in archive.infolist() if not i.is_dir()]
+            if not names:
+                raise CwrSourceError(f"{self.path}: the zip package is empty")
+            cwr = [n for n in names if _CWR_NAME.search(n)]
+            self.member = (cwr or names)[0]
+
+    @property
+    def name(self) -> str:
+        """The CWR file name (the member's name for a zip package)."""
+        return Path(self.member).name if self.member else self.path.name
+
+    def sha256(self) -> str:
+        return sha256_of(self.path)
+
+    def _open(self) -> tuple[BinaryIO, zipfile.ZipFile | None]:
+        if self.member is None:
+            return self.path.open("rb"), None
+        archive = zipfile.ZipFile(self.path)
+        try:
+            return archive.open(self.member), archive
+        except (zipfile.BadZipFile, OSError) as exc:
+            archive.close()
+            raise CwrSourceError(f"{self.path}: cannot open {self.member}: {exc}") from None
+
+    def lines(self) -> Iterator[tuple[int, bytes]]:
+        """(line number, raw line) pairs; blank lines and line ends are dropped."""
+        fh, archive = self._open()
+        try:
+            number = 0
+            for raw in fh:
+                number += 1
+                if number == 1 and raw.startswith(BOM):
+                    raw = raw[3:]
+                line = raw.rstrip(b"\r\n\x1a")
+                if line.strip():
+                    yield number, line
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise CwrSourceError(f"{self.path}: read failed at line {number}: {exc}") from None
+        finally:
+            fh.close()
+            if archive is not None:
+                archive.close()

@@ -1,0 +1,288 @@
+"""Transaction-level rules of CWR work registrations (NWR/REV/ISW), on model objects.
+
+Each rule looks at the whole work as read from one transaction: ownership and
+collection totals per right (with CISAC's tolerance of 0.06 %), the writers
+that must or must not be there, and the shape of publisher chains. They report
+:class:`~exchange.model.Finding` objects at level TR (the transaction is
+rejected); the edit identifiers are those of the NWR transaction-level list of
+the CWR specification (``NWR-T-nnn``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import lru_cache
+
+from exchange import codes
+from exchange.model import Claim, Finding, Right, Shares, Side, TerritoryShare, Work
+
+TOLERANCE = 6  # 0.06 % in hundredths of a percent
+FULL = 10000
+HALF = 5000
+CREATORS = frozenset({"C", "CA", "A"})
+MODIFIERS = frozenset({"AR", "AD", "SR", "SA", "TR"})
+LYRIC_ROLES = frozenset({"CA", "A", "SA", "TR"})
+OWNING_PUBLISHERS = frozenset({"E", "AQ"})
+CHAIN_STARTS = frozenset({"E", "PA"})
+
+LineOf = Callable[[Claim], int | None]
+
+
+def _pct(value: int) -> str:
+    return f"{value / 100:.2f}%"
+
+
+def _finding(edit: str, message: str, line: int | None, record: str | None = None) -> Finding:
+    return Finding("TR", message, line, record or "NWR", edit=f"NWR-T-{edit}")
+
+
+@lru_cache(maxsize=4096)
+def _country_shares(territories: tuple[TerritoryShare, ...]) -> dict[str, Shares]:
+    """Collection shares per country for one claim's ordered include/exclude lines."""
+    result: dict[str, Shares] = {}
+    for ter in territories:
+        countries = codes.countries_in(ter.tis) if codes.is_territory(ter.tis) else {ter.tis}
+        if ter.include:
+            for country in countries:
+                result[country] = ter.collection
+        else:
+            for country in countries:
+                result.pop(country, None)
+    return result
+
+
+def collection_totals(claims: Iterable[Claim]) -> dict[Right, tuple[int, str]]:
+    """Per right, the highest total collection share in any territory, and that territory.
+
+    Claims that all use the same territory lines are summed directly; otherwise
+    the lines are resolved to countries through the TIS hierarchy.
+    """
+    with_lines = [c for c in claims if c.territories]
+    if not with_lines:
+        return {}
+    specs = {tuple(c.territories) for c in with_lines}
+    if len(specs) == 1 and all(t.include for t in with_lines[0].territories):
+        spec = with_lines[0].territories
+        if len(spec) == 1:
+            tis = spec[0].tis
+            return {
+                r: (sum(c.territories[0].collection.get(r) for c in with_lines), tis) for r in Right
+            }
+    per_country: dict[str, list[int]] = {}
+    for claim in with_lines:
+        for country, shares in _country_shares(tuple(claim.territories)).items():
+            totals = per_country.setdefault(country, [0, 0, 0])
+            totals[0] += shares.pr
+            totals[1] += shares.mr
+            totals[2] += shares.sr
+    result = {}
+    for i, right in enumerate(Right):
+        country, totals = max(per_country.items(), key=lambda item: item[1][i])
+        result[right] = (totals[i], country)
+    return result
+
+
+def check_shares(work: Work, line_of: LineOf, header_line: int | None) -> list[Finding]:
+    findings = []
+    publishers = work.publishers
+    writers = work.writers
+    pub = [sum(c.ownership.get(r) for c in publishers) for r in Right]
+    wri = [sum(c.ownership.get(r) for c in writers) for r in Right]
+    for right, p_total, w_total in zip(Right, pub, wri, strict=True):
+        limit = HALF if right is Right.PR else FULL
+        if p_total > limit + TOLERANCE:
+            findings.append(
+                _finding(
+                    "004",
+                    f"publishers own {_pct(p_total)} of {right}; at most {_pct(limit)} allowed",
+                    header_line,
+                )
+            )
+        if w_total > FULL + TOLERANCE or (
+            right is Right.PR and TOLERANCE < w_total < HALF - TOLERANCE
+        ):
+            findings.append(
+                _finding(
+                    "009",
+                    f"writers own {_pct(w_total)} of {right}; it must be 0 or "
+                    f"{'between 50% and ' if right is Right.PR else 'at most '}100%",
+                    header_line,
+                )
+            )
+        total = p_total + w_total
+        if total > TOLERANCE and abs(total - FULL) > TOLERANCE:
+            findings.append(
+                _finding(
+                    "011",
+                    f"{right} ownership of writers and publishers adds up to {_pct(total)}, "
+                    "not 100% (or 0%)",
+                    header_line,
+                )
+            )
+    for right, (total, territory) in collection_totals(work.claims).items():
+        if total > FULL + TOLERANCE:
+            findings.append(
+                _finding(
+                    "014",
+                    f"{right} collection shares add up to {_pct(total)} in territory "
+                    f"{territory}; at most 100% allowed",
+                    header_line,
+                )
+            )
+    for claim in publishers:
+        if claim.controlled and claim.ownership.pr > HALF + TOLERANCE:
+            findings.append(
+                Finding(
+                    "TR",
+                    f"publisher PR ownership share {_pct(claim.ownership.pr)} is over 50%",
+                    line_of(claim),
+                    "SPU",
+                    "pr_ownership_share",
+                    f"{claim.ownership.pr:05d}",
+                    "SPU-F-013",
+                )
+            )
+        if claim.role not in OWNING_PUBLISHERS and claim.ownership:
+            findings.append(
+                Finding(
+                    "TR",
+                    f"a publisher of type {claim.role} may not hold ownership shares",
+                    line_of(claim),
+                    "SPU" if claim.controlled else "OPU",
+                    "publisher_type",
+                    claim.role,
+                    "SPU-F-019",
+                )
+            )
+    for claim in work.claims:
+        if claim.controlled and claim.ownership and not claim.territories:
+            record = "SPU" if claim.side is Side.PUBLISHER else "SWR"
+            edit = "007" if claim.side is Side.PUBLISHER else "020"
+            findings.append(
+                _finding(
+                    edit,
+                    f"{claim.party.name or 'a controlled party'} has shares but no "
+                    f"territory ({'SPT' if record == 'SPU' else 'SWT'}) record",
+                    line_of(claim),
+                    record,
+                )
+            )
+    return findings
+
+
+def check_writers(work: Work, line_of: LineOf, header_line: int | None) -> list[Finding]:
+    findings = []
+    writers = work.writers
+    roles = {c.role for c in writers}
+    if not writers:
+        findings.append(_finding("012", "the work has no writer (SWR or OWR)", header_line))
+    elif not roles & CREATORS:
+        findings.append(
+            _finding("015", "no writer is a composer or author (C, CA or A)", header_line)
+        )
+    if work.version_type == "MOD" and not roles & MODIFIERS:
+        findings.append(
+            _finding(
+                "010",
+                "a modified version (MOD) needs an arranger, adaptor, translator, "
+                "sub-arranger or sub-author",
+                header_line,
+            )
+        )
+    if work.version_type == "ORI":
+        for claim in writers:
+            if claim.role in MODIFIERS:
+                findings.append(
+                    _finding(
+                        "023",
+                        f"an original work (ORI) cannot have a writer with role {claim.role}",
+                        line_of(claim),
+                        "SWR" if claim.controlled else "OWR",
+                    )
+                )
+    if work.text_music_relationship == "MUS":
+        for claim in writers:
+            if claim.role in LYRIC_ROLES:
+                findings.append(
+                    _finding(
+                        "045",
+                        f"music without words (MUS) cannot have a writer with role {claim.role}",
+                        line_of(claim),
+                        "SWR" if claim.controlled else "OWR",
+                    )
+                )
+    return findings
+
+
+def check_chains(work: Work, line_of: LineOf) -> list[Finding]:
+    findings = []
+    chains: dict[int | None, list[Claim]] = {}
+    for claim in work.publishers:
+        chains.setdefault(claim.chain, []).append(claim)
+    for chain in chains.values():
+        first = chain[0]
+        controlled = [c for c in chain if c.controlled]
+        record = "SPU" if first.controlled else "OPU"
+        if first.role not in CHAIN_STARTS:
+            findings.append(
+                Finding(
+                    "TR",
+                    f"publisher chain {first.chain} starts with a {first.role}, "
+                    "not an original publisher (E) or income participant (PA)",
+                    line_of(first),
+                    record,
+                    "publisher_type",
+                    first.role,
+                    "SPU-F-018",
+                )
+            )
+        originals = [c for c in chain if c.role == "E"]
+        if len(originals) > 1:
+            findings.append(
+                _finding(
+                    "017",
+                    f"publisher chain {first.chain} has {len(originals)} original publishers (E)",
+                    line_of(originals[1]),
+                    "SPU",
+                )
+            )
+        if controlled and len(controlled) != len(chain):
+            findings.append(
+                _finding(
+                    "016",
+                    f"an OPU appears in publisher chain {first.chain} of a controlled publisher",
+                    line_of(next(c for c in chain if not c.controlled)),
+                    "OPU",
+                )
+            )
+        if controlled and first.controlled:
+            owners = [c for c in controlled if c.role in OWNING_PUBLISHERS]
+            if owners and not any(c.ownership for c in owners):
+                findings.append(
+                    _finding(
+                        "025",
+                        f"publisher chain {first.chain} holds no ownership share",
+                        line_of(first),
+                        "SPU",
+                    )
+                )
+        for before, claim in zip(chain, chain[1:], strict=False):
+            if claim.role == "AQ" and before.role == "E" and before.ownership:
+                findings.append(
+                    _finding(
+                        "026",
+                        "the original publisher before an acquirer (AQ) must hold no ownership",
+                        line_of(before),
+                        "SPU",
+                    )
+                )
+    return findings
+
+
+def check_work(work: Work, line_of: LineOf, header_line: int | None) -> list[Finding]:
+    """All transaction-level rules for one registered work."""
+    return (
+        check_shares(work, line_of, header_line)
+        + check_writers(work, line_of, header_line)
+        + check_chains(work, line_of)
+    )
