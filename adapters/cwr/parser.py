@@ -317,15 +317,12 @@ class CwrParser:
                         value=rec_seq_text.decode(),
                     )
                 if record_type != group.type and group.type != "ACK":
-                    tx.add(
-                        Finding(
-                            "TR",
-                            f"{record_type} transaction in a {group.type} group",
-                            number,
-                            record_type,
-                            "record_type",
-                            record_type,
-                        )
+                    self._group(
+                        group,
+                        f"{record_type} transaction in a {group.type} group",
+                        number,
+                        record_type,
+                        "NWR-T-022",
                     )
             else:
                 if tx is None:

@@ -49,6 +49,7 @@ class CwrSource:
         if not self.path.is_file():
             raise CwrSourceError(f"{self.path}: no such file")
         self.member: str | None = None
+        self.bytes_read = 0
         if zipfile.is_zipfile(self.path):
             with zipfile.ZipFile(self.path) as archive:
                 names = [i.filename for i in archive.infolist() if not i.is_dir()]
@@ -56,6 +57,14 @@ class CwrSource:
                 raise CwrSourceError(f"{self.path}: the zip package is empty")
             cwr = [n for n in names if _CWR_NAME.search(n)]
             self.member = (cwr or names)[0]
+
+    @property
+    def size(self) -> int:
+        """Bytes to read: the file, or the CWR member of a zip package."""
+        if self.member is None:
+            return self.path.stat().st_size
+        with zipfile.ZipFile(self.path) as archive:
+            return archive.getinfo(self.member).file_size
 
     @property
     def name(self) -> str:
@@ -82,6 +91,7 @@ class CwrSource:
             number = 0
             for raw in fh:
                 number += 1
+                self.bytes_read += len(raw)
                 if number == 1 and raw.startswith(BOM):
                     raw = raw[3:]
                 line = raw.rstrip(b"\r\n\x1a")

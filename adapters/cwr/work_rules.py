@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 from exchange import codes
-from exchange.model import Claim, Finding, Right, Shares, Side, TerritoryShare, Work
+from exchange.model import Claim, Finding, Right, Shares, TerritoryShare, Work
 
 TOLERANCE = 6  # 0.06 % in hundredths of a percent
 FULL = 10000
@@ -154,17 +154,19 @@ def check_shares(work: Work, line_of: LineOf, header_line: int | None) -> list[F
                     "SPU-F-019",
                 )
             )
-    for claim in work.claims:
-        if claim.controlled and claim.ownership and not claim.territories:
-            record = "SPU" if claim.side is Side.PUBLISHER else "SWR"
-            edit = "007" if claim.side is Side.PUBLISHER else "020"
+    chains: dict[int | None, list[Claim]] = {}
+    for claim in publishers:
+        if claim.controlled:
+            chains.setdefault(claim.chain, []).append(claim)
+    for chain in chains.values():
+        if any(c.ownership for c in chain) and not any(c.territories for c in chain):
             findings.append(
                 _finding(
-                    edit,
-                    f"{claim.party.name or 'a controlled party'} has shares but no "
-                    f"territory ({'SPT' if record == 'SPU' else 'SWT'}) record",
-                    line_of(claim),
-                    record,
+                    "007",
+                    f"publisher chain {chain[0].chain} holds shares but has no territory "
+                    "(SPT) record",
+                    line_of(chain[0]),
+                    "SPU",
                 )
             )
     return findings

@@ -18,7 +18,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, func, or_, select, update
+from sqlalchemy import Connection, Engine, create_engine, event, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
@@ -27,7 +27,7 @@ from exchange.model import InterestedParty, Source, Work
 from exchange.normalise import normalise_title
 from exchange.store import tables as t
 from exchange.store.reader import WorkReader
-from exchange.store.rows import chunks, party_from_row
+from exchange.store.rows import chunks, now, party_from_row
 from exchange.store.writer import WorkWriter
 
 DEFAULT_URL = "sqlite:///exchange.db"
@@ -60,6 +60,41 @@ def _alembic_config(connection: Connection) -> Config:
     config.set_main_option("script_location", str(package_files("exchange") / "migrations"))
     config.attributes["connection"] = connection
     return config
+
+
+@dataclass(slots=True)
+class FileEntry:
+    """One file in the exchange ledger."""
+
+    id: int
+    name: str
+    sha256: str
+    partner: str | None
+    format: str | None
+    version: str | None
+    direction: str
+    state: str
+    transactions_done: int
+    summary: dict[str, Any]
+    created_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Any) -> FileEntry:
+        return cls(
+            id=row.id,
+            name=row.name,
+            sha256=row.sha256,
+            partner=row.partner,
+            format=row.format,
+            version=row.version,
+            direction=row.direction,
+            state=row.state,
+            transactions_done=row.transactions_done,
+            summary=row.summary or {},
+            created_at=row.created_at,
+            completed_at=row.completed_at,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,8 +179,8 @@ class Store:
 
     # -- writing --------------------------------------------------------------
 
-    def writer(self, conn: Connection) -> WorkWriter:
-        return WorkWriter(conn)
+    def writer(self, conn: Connection, file_id: int | None = None) -> WorkWriter:
+        return WorkWriter(conn, file_id)
 
     def add_works(self, items: Iterable[tuple[Work, Source | None]]) -> list[int]:
         """Insert new works, each with the source that states it, in one transaction."""
@@ -168,6 +203,62 @@ class Store:
                 .values(last_number=t.file_sequences.c.last_number + 1)
                 .returning(t.file_sequences.c.last_number)
             ).scalar_one()
+
+    # -- the file ledger --------------------------------------------------------
+
+    def find_file(self, sha256: str, direction: str = "in") -> FileEntry | None:
+        """The newest ledger entry for a file with this content, if any."""
+        with self.connect() as conn:
+            row = conn.execute(
+                select(t.files)
+                .where(t.files.c.sha256 == sha256, t.files.c.direction == direction)
+                .order_by(t.files.c.id.desc())
+            ).first()
+        return None if row is None else FileEntry.from_row(row)
+
+    def start_file(
+        self,
+        name: str,
+        sha256: str,
+        *,
+        partner: str | None,
+        format: str,
+        version: str | None,
+        direction: str = "in",
+    ) -> FileEntry:
+        values = {
+            "name": name,
+            "sha256": sha256,
+            "partner": partner,
+            "format": format,
+            "version": version,
+            "direction": direction,
+            "state": "importing" if direction == "in" else "writing",
+            "transactions_done": 0,
+            "summary": {},
+            "created_at": now(),
+        }
+        with self.connect() as conn:
+            file_id = conn.execute(
+                insert(t.files).values(**values).returning(t.files.c.id)
+            ).scalar_one()
+        return FileEntry(
+            id=file_id,
+            **{k: v for k, v in values.items() if k != "direction"},
+            direction=direction,
+            completed_at=None,
+        )
+
+    def update_file(self, file_id: int, conn: Connection | None = None, **values: Any) -> None:
+        """Change a ledger entry (inside ``conn``'s transaction when given)."""
+        if values.get("state") in ("imported", "rejected", "delivered", "written"):
+            values.setdefault("completed_at", now())
+        statement = update(t.files).where(t.files.c.id == file_id).values(**values)
+        if conn is not None:
+            conn.execute(statement)
+            return
+        with self.connect() as own:
+            own.execute(statement)
 
     # -- reading --------------------------------------------------------------
 

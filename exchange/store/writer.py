@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
@@ -37,8 +37,9 @@ class WorkWriter:
     asks the database once per party, not once per claim.
     """
 
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, file_id: int | None = None) -> None:
         self.conn = conn
+        self.file_id = file_id
         self._party_ids: dict[tuple[Any, ...], int] = {}
         self._source_ids: dict[Source, int] = {}
 
@@ -69,7 +70,7 @@ class WorkWriter:
                 {
                     "partner": s.partner,
                     "file_name": s.file,
-                    "file_id": None,
+                    "file_id": self.file_id,
                     "transaction_seq": s.transaction,
                     "transaction_type": s.transaction_type,
                     "received_at": s.received_at or now(),
@@ -82,13 +83,6 @@ class WorkWriter:
             None if s is None else (s.id if s.id is not None else self._source_ids[s])
             for s in sources
         ]
-
-    def link_file(self, file_id: int, source_ids: Iterable[int]) -> None:
-        ids = list(source_ids)
-        for chunk in chunks(ids, 500):
-            self.conn.execute(
-                update(t.sources).where(t.sources.c.id.in_(chunk)).values(file_id=file_id)
-            )
 
     def party_ids(self, parties: Sequence[tuple[InterestedParty, str | None]]) -> list[int]:
         """Ids for (party, issuer) pairs: by IPI name number, else by the issuer's key.
@@ -332,6 +326,17 @@ class WorkWriter:
                 for (_, r, sid), rid in zip(items, ids, strict=True)
                 for p in r.performers
             ],
+        )
+
+    def set_iswc(self, work_id: int, iswc: str, source_id: int | None) -> None:
+        """Give a work its ISWC, keeping the previous header in the history."""
+        row = self.conn.execute(select(t.works).where(t.works.c.id == work_id)).one()
+        before = jsonable(row._asdict())
+        self._insert(
+            t.history, [history_row(work_id, "work", work_id, "update", before, source_id, now())]
+        )
+        self.conn.execute(
+            update(t.works).where(t.works.c.id == work_id).values(iswc=iswc, updated_at=now())
         )
 
     def remove_statements(self, work_id: int, partner: str, source_id: int | None) -> int:

@@ -1,0 +1,399 @@
+"""Judging CWR records and transactions as CISAC's edits do.
+
+Field and record rules are data (``field_rules.csv``: record, field, check,
+level, default, edit); this module compiles them once per record type and
+version into
+
+* a *fast path*: one regular expression per record type that a line matches
+  when every rule that can be written as a pattern holds, so a clean record
+  costs one ``fullmatch``;
+* the *checks*: one small function per rule, run only for rules the pattern
+  cannot express (check digits, dates, big code tables) or when the pattern
+  fails, to say exactly which field broke which rule.
+
+Levels are applied as the standard says: FR replaces the field with its
+default, RR drops the record, TR rejects the transaction. Transaction rules
+(record order, shares, writers, chains) are in :mod:`adapters.cwr.work_rules`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from importlib import resources
+
+from adapters.cwr.layout import Field, RecordLayout, layouts, lookup, lookup_names
+from adapters.cwr.parser import Record, Transaction
+from adapters.cwr.reader import MappedWork, work_from_transaction
+from adapters.cwr.work_rules import check_work
+from exchange import codes
+from exchange.identifiers import ipi_base, ipi_name, isrc, iswc
+from exchange.model import Finding, Source
+
+#: CIS character subsets: titles (printable ASCII without lower case and |),
+#: names (letters, digits and a few signs).
+TITLE_CHARS = frozenset(chr(c) for c in range(32, 127)) - set("abcdefghijklmnopqrstuvwxyz|")
+NAME_CHARS = frozenset(" !#$%&'()+-./0123456789?@ABCDEFGHIJKLMNOPQRSTUVWXYZ`")
+NATIONAL_TITLE_CHARS = TITLE_CHARS | frozenset(chr(c) for c in range(0xC0, 0x100))
+
+_SMALL_LOOKUP = 60  # code tables up to this size go into the fast pattern
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRule:
+    versions: frozenset[str]
+    record: str
+    field: str
+    check: str
+    level: str
+    default: str
+    edit: str
+    condition: str
+    note: str
+
+
+@cache
+def field_rules() -> tuple[FieldRule, ...]:
+    text = resources.files("adapters.cwr").joinpath("field_rules.csv").read_text("utf-8")
+    return tuple(
+        FieldRule(
+            frozenset(row["versions"].split()),
+            row["record"].strip(),
+            row["field"].strip(),
+            row["check"].strip(),
+            row["level"].strip(),
+            (row["default"] or "").strip(),
+            row["edit"].strip(),
+            (row["condition"] or "").strip(),
+            (row["note"] or "").strip(),
+        )
+        for row in csv.DictReader(io.StringIO(text))
+    )
+
+
+# -- single-value checks: each returns an error text, or None when the value is fine ----
+
+
+def _blank(value: str) -> bool:
+    return not value or not value.strip("0 ")
+
+
+def _codes_of(f: Field) -> frozenset[str] | None:
+    if f.lookup and f.lookup in lookup_names():
+        return lookup(f.lookup)
+    return None
+
+
+def _valid_date(value: str) -> bool:
+    if len(value) != 8 or not value.isdigit():
+        return False
+    try:
+        date(int(value[:4]), int(value[4:6]), int(value[6:]))
+    except ValueError:
+        return False
+    return True
+
+
+def _identifier(module: object, label: str) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        if _blank(value):
+            return None
+        try:
+            module.validate(value)  # type: ignore[attr-defined]
+        except ValueError as exc:
+            return f"{label}: {exc}"
+        return None
+
+    return check
+
+
+def _value_check(rule: FieldRule, f: Field) -> Callable[[str], str | None] | None:
+    """The check function of one rule on one field (None: not a single-field check)."""
+    kind = rule.check
+    table = _codes_of(f)
+
+    def in_table(value: str) -> bool:
+        if f.lookup == "society_code":
+            return codes.is_society(value, cwr=True)
+        if f.lookup == "tis_code":
+            return codes.is_territory(value)
+        return table is None or value in table or value.upper() in table
+
+    if kind == "required":
+        return lambda v: "must be entered" if _blank(v) else None
+    if kind == "lookup":
+        return lambda v: None if not v or in_table(v) else "is not a valid code"
+    if kind == "required_lookup":
+        return lambda v: (
+            "must be entered" if not v else (None if in_table(v) else "is not a valid code")
+        )
+    if kind == "date":
+        return lambda v: None if _blank(v) or _valid_date(v) else "is not a valid date"
+    if kind == "time":
+        return lambda v: (
+            None
+            if _blank(v) or (len(v) == 6 and v.isdigit() and v[2:4] < "60" and v[4:] < "60")
+            else "is not a valid HHMMSS time"
+        )
+    if kind == "numeric":
+        return lambda v: None if not v or v.isdigit() else "must be numeric"
+    if kind == "flag":
+        return lambda v: None if v in ("", "Y", "N", "U") else "must be Y, N or U"
+    if kind == "boolean":
+        return lambda v: None if v in ("", "Y", "N") else "must be Y or N"
+    if kind == "iswc":
+        return _identifier(iswc, "invalid ISWC")
+    if kind == "ipi_name":
+        return _identifier(ipi_name, "invalid IPI name number")
+    if kind == "ipi_base":
+        return _identifier(ipi_base, "invalid IPI base number")
+    if kind == "isrc":
+        return _identifier(isrc, "invalid ISRC")
+    if kind == "ean":
+        return lambda v: None if _blank(v) or (len(v) == 13 and v.isdigit()) else "invalid EAN"
+    if kind == "society":
+        return lambda v: None if not v or codes.is_society(v, cwr=True) else "unknown society"
+    if kind == "territory":
+        return lambda v: None if v and codes.is_territory(v) else "unknown TIS territory code"
+    if kind in ("title_chars", "name_chars"):
+        allowed = TITLE_CHARS if kind == "title_chars" else NAME_CHARS
+        return lambda v: None if set(v) <= allowed else f"has characters outside the CIS set: {v!r}"
+    if kind in ("share_max_5000", "share_max_10000"):
+        limit = 5000 if kind == "share_max_5000" else 10000
+        return lambda v: (
+            None
+            if not v or (v.isdigit() and int(v) <= limit + 6)
+            else f"share must be between 0 and {limit / 100:.0f}%"
+        )
+    if kind == "positive":
+        return lambda v: None if v.isdigit() and int(v) > 0 else "must be greater than zero"
+    return None
+
+
+def _pattern(rule: FieldRule, f: Field) -> str | None:
+    """A regular expression for the rule over the field's full width, if one can say it."""
+    n = f.length
+    kind = rule.check
+    if kind == "numeric":
+        return rf"(?:\d{{{n}}}| {{{n}}})"
+    if kind == "flag":
+        return rf"[YNU ] {{{n - 1}}}" if n > 1 else "[YNU ]"
+    if kind == "boolean":
+        return "[YN ]" if n == 1 else None
+    if kind == "time":
+        return rf"(?:\d\d[0-5]\d[0-5]\d| {{{n}}})" if n == 6 else None
+    if kind in ("lookup", "required_lookup"):
+        table = _codes_of(f)
+        if table is None or len(table) > _SMALL_LOOKUP:
+            return None
+        options = sorted((c.ljust(n) for c in table if len(c) <= n), reverse=True)
+        if kind == "lookup":
+            options.append(" " * n)
+        return "(?:" + "|".join(re.escape(o) for o in options) + ")"
+    if kind == "required":
+        empty = "0" if f.type in "NDT" else " "
+        return rf"(?!{re.escape(empty)}{{{n}}})(?! {{{n}}}).{{{n}}}"
+    if kind == "title_chars":
+        return rf"[ -`{{}}~]{{{n}}}"
+    if kind == "name_chars":
+        return rf"[ !#-)+\-./0-9?@A-Z`]{{{n}}}"
+    return None
+
+
+@dataclass(slots=True)
+class _Compiled:
+    rule: FieldRule
+    field: Field
+    check: Callable[[str], str | None]
+    condition: Callable[[Record], bool] | None
+    in_pattern: bool
+
+
+def _condition(rule: FieldRule) -> Callable[[Record], bool] | None | bool:
+    """A predicate for simple conditions; False when the condition cannot be evaluated."""
+    text = rule.condition
+    if not text:
+        return None
+    m = re.fullmatch(r"(\w+)\s*(=|!=| in )\s*([\w, ]+)", text)
+    if m is None:
+        return False
+    name, op, raw = m.group(1), m.group(2).strip(), m.group(3)
+    if name == "society":
+        return False  # society-specific edits apply to that society's own inbox only
+    values = {v.strip() for v in raw.split(",")} if op == "in" else {raw.strip()}
+    if op == "!=":
+        return lambda r: r[name] not in values
+    return lambda r: r[name] in values
+
+
+class RecordValidator:
+    """The compiled rules of one record type in one CWR version."""
+
+    def __init__(self, layout: RecordLayout, version: str) -> None:
+        self.layout = layout
+        self.record_type = layout.record_type
+        rules = [
+            r
+            for r in field_rules()
+            if version in r.versions and r.record == _rule_record(layout.record_type)
+        ]
+        self.compiled: list[_Compiled] = []
+        patterns: dict[str, list[str]] = {}
+        for rule in rules:
+            if rule.field not in layout:
+                continue
+            f = layout.field(rule.field)
+            check = _value_check(rule, f)
+            condition = _condition(rule)
+            if check is None or condition is False:
+                continue  # a rule for the transaction engine, or one we cannot evaluate here
+            pattern = _pattern(rule, f) if condition is None else None
+            if pattern is not None:
+                patterns.setdefault(f.name, []).append(pattern)
+            self.compiled.append(_Compiled(rule, f, check, condition, pattern is not None))
+        parts = []
+        for f in layout.fields:
+            found = patterns.get(f.name)
+            if not found:
+                parts.append(f".{{{f.length}}}")
+            else:
+                parts.append("".join(f"(?={p})" for p in found[1:]) + found[0])
+        self.fast = re.compile("".join(parts), re.DOTALL)
+        self.slow = [c for c in self.compiled if not c.in_pattern]
+        self.length = layout.length
+
+    def validate(self, record: Record, text: str, findings: list[Finding]) -> None:
+        """Check one record; apply FR defaults to ``record.values``; report into findings."""
+        if len(text) < self.length:
+            text = text.ljust(self.length)
+        elif len(text) > self.length:
+            text = text[: self.length]
+        checks = self.slow if self.fast.fullmatch(text) else self.compiled
+        values = record.values
+        for c in checks:
+            value = values.get(c.field.name, "")
+            if c.condition is not None and not c.condition(record):
+                continue
+            problem = c.check(value)
+            if problem is None:
+                continue
+            rule = c.rule
+            message = f"{c.field.name.replace('_', ' ')} {problem}"
+            if rule.level == "FR":
+                default = _default(rule.default, c.field)
+                message += f"; replaced with {rule.default or 'blanks'}"
+                values[c.field.name] = default
+            findings.append(
+                Finding(
+                    rule.level, message, record.line, record.type, c.field.name, value, rule.edit
+                )
+            )
+            if rule.level == "RR":
+                record.dropped = True
+
+
+def _rule_record(record_type: str) -> str:
+    return "NWR" if record_type in ("REV", "ISW", "EXC") else record_type
+
+
+def _default(default: str, f: Field) -> str:
+    if default in ("", "spaces"):
+        return ""
+    if default == "zeros":
+        return "0" * f.length
+    return default
+
+
+@cache
+def record_validator(version: str, record_type: str) -> RecordValidator | None:
+    layout = layouts(version).get(record_type)
+    return None if layout is None else RecordValidator(layout, version)
+
+
+# -- transactions ---------------------------------------------------------------------
+
+#: Detail records allowed after a work header, grouped in the order of CWR 2.2 edit 43.
+_ORDER_GROUPS = [
+    {"SPU", "NPN", "SPT", "OPT", "OPU"},
+    {"SWR", "NWN", "SWT", "PWR", "OWR", "OWT"},
+    {"ALT", "NAT"},
+    {"EWT", "NET", "VER", "NVT", "NOW"},
+    {"PER", "NPR"},
+    {"REC"},
+    {"ORN"},
+    {"INS", "IND"},
+    {"COM", "NCT"},
+    {"ARI"},
+    {"XRF"},
+]
+_RANK = {t: i for i, group in enumerate(_ORDER_GROUPS) for t in group}
+ALLOWED_DETAILS = {
+    "2.1": frozenset(_RANK) - {"OPT", "OWT", "XRF"},
+    "2.2": frozenset(_RANK),
+}
+
+
+def check_record_order(tx: Transaction, version: str) -> None:
+    """Drop detail records that a work transaction may not carry (RR); check their order."""
+    allowed = ALLOWED_DETAILS[version]
+    rank = -1
+    for record in tx.records[1:]:
+        if record.type not in allowed:
+            record.dropped = True
+            tx.add(
+                Finding(
+                    "RR",
+                    f"a {record.type} record is not allowed in a {tx.type} "
+                    "transaction; the record is ignored",
+                    record.line,
+                    record.type,
+                    edit="NWR-T-008",
+                )
+            )
+            continue
+        this = _RANK[record.type]
+        if this < rank and version == "2.2":
+            tx.add(
+                Finding(
+                    "TR",
+                    f"{record.type} record out of order in the transaction",
+                    record.line,
+                    record.type,
+                    edit="NWR-T-043",
+                )
+            )
+            return
+        rank = max(rank, this)
+
+
+@dataclass(slots=True)
+class ValidatedTransaction:
+    transaction: Transaction
+    mapped: MappedWork | None
+
+
+def validate_transaction(
+    tx: Transaction, version: str, encoding: str, sender: str, source: Source | None = None
+) -> ValidatedTransaction:
+    """Apply field, record and transaction rules to one transaction; map its work."""
+    findings = tx.findings
+    for record in tx.records:
+        validator = record_validator(version, record.type)
+        if validator is not None:
+            validator.validate(record, record.raw.decode(encoding, "replace"), findings)
+    for f in findings:
+        if f.level in ("ER", "GR", "TR"):
+            tx.rejected = True
+    if tx.type in ("NWR", "REV", "ISW", "EXC"):
+        check_record_order(tx, version)
+    mapped = work_from_transaction(tx, sender, source)
+    if mapped is not None and tx.type in ("NWR", "REV") and not tx.header.dropped:
+        lines = mapped.line_of
+        for finding in check_work(mapped.work, lines, tx.header.line):
+            tx.add(finding)
+    return ValidatedTransaction(tx, mapped)

@@ -1,0 +1,176 @@
+"""``exchange validate`` and ``exchange import``: judge and load registration files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from exchange.cli.common import NodeContext, emit, json_option, stderr
+from exchange.cwr_import import CwrImporter, FileReport, validate_file
+from exchange.errors import EXIT_FINDINGS, EXIT_USAGE, ExchangeError
+
+pass_node = click.make_pass_decorator(NodeContext)
+FORMATS = ("auto", "cwr")
+SHOWN_FINDINGS = 20
+
+
+@contextmanager
+def progress_for(node: NodeContext, path: Path) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr for files over 1 MB (none with --json or -q)."""
+    size = path.stat().st_size if path.is_file() else 0
+    if node.json or node.quiet or size < 1_000_000 or not stderr.is_terminal:
+        yield None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=stderr, transient=True) as bar:
+        task = bar.add_task(path.name, total=size)
+        yield lambda done, _total: bar.update(task, completed=done)
+
+
+def _check_format(fmt: str, path: Path) -> None:
+    if fmt not in FORMATS:
+        raise ExchangeError(f"{path}: format {fmt!r} is not supported yet (supported: cwr)")
+
+
+def _human(
+    reports: list[FileReport], errors: list[dict[str, str]], imported: bool
+) -> Callable[[Console], None]:
+    def show(out: Console) -> None:
+        for r in reports:
+            if r.duplicate_of is not None:
+                out.print(
+                    f"{r.file}: already imported (ledger entry {r.duplicate_of}), nothing changed"
+                )
+                continue
+            line = (
+                f"{r.file}: CWR {r.version}, {r.transactions} transactions, "
+                f"{r.accepted} accepted, {r.rejected} rejected"
+            )
+            if imported:
+                line += f", {r.works_created} works created, {r.works_updated} updated"
+            if r.file_rejected:
+                line += " [bold red](file rejected)[/]"
+            out.print(line, markup=True)
+            if r.findings:
+                table = Table(
+                    "line",
+                    "level",
+                    "record",
+                    "field",
+                    "value",
+                    "edit",
+                    "message",
+                    box=None,
+                    pad_edge=False,
+                )
+                for f in r.findings[:SHOWN_FINDINGS]:
+                    table.add_row(
+                        str(f.line or ""),
+                        f.level,
+                        f.record or "",
+                        f.field or "",
+                        f.value or "",
+                        f.edit or "",
+                        f.message,
+                    )
+                out.print(table)
+                if r.findings_total > SHOWN_FINDINGS:
+                    out.print(
+                        f"  ... {r.findings_total - SHOWN_FINDINGS} more findings "
+                        "(--json lists them)"
+                    )
+        for e in errors:
+            out.print(f"{e['file']}: error: {e['error']}")
+
+    return show
+
+
+def _finish(
+    node: NodeContext, reports: list[FileReport], errors: list[dict[str, str]], imported: bool
+) -> None:
+    files: list[dict[str, Any]] = [r.as_dict(imported) for r in reports] + errors
+    emit(node, {"files": files}, _human(reports, errors, imported))
+    if errors:
+        raise SystemExit(EXIT_USAGE)
+    if any(r.has_rejections for r in reports):
+        raise SystemExit(EXIT_FINDINGS)
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@json_option
+@pass_node
+def validate(node: NodeContext, files: tuple[Path, ...]) -> None:
+    """Check CWR files against CISAC's rules without writing to the store.
+
+    Every finding says where (line, record, field, value), its level (ER file,
+    GR group, TR transaction, RR record, FR field rejected; WARN rejects
+    nothing) and the CISAC edit it comes from. Exit code 1 when something
+    would be rejected.
+
+    \b
+    Example:
+      exchange validate CW260001PUB_052.V21
+      exchange validate --json incoming/*.V22 | jq '.files[].rejected'
+    """
+    reports, errors = [], []
+    for path in files:
+        try:
+            with progress_for(node, path) as progress:
+                reports.append(validate_file(path, progress))
+        except ExchangeError as exc:
+            errors.append({"file": str(path), "error": str(exc)})
+    _finish(node, reports, errors, imported=False)
+
+
+@click.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--partner", metavar="CODE", help="The sender's code (else taken from the file name or header)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "cwr", "ack", "mwn", "csv", "xlsx"]),
+    default="auto",
+    show_default=True,
+    help="Input format.",
+)
+@json_option
+@pass_node
+def import_(node: NodeContext, files: tuple[Path, ...], partner: str | None, fmt: str) -> None:
+    """Load registration files into the store, with the source of every claim.
+
+    Accepted transactions are stored; a rejected one changes nothing. NWR adds
+    the sender's claims (to a new or known work), REV replaces them, ISW
+    notifies an ISWC. A file imported before (same content) is recognised and
+    changes nothing; an import interrupted by a crash resumes where it stopped.
+
+    \b
+    Example:
+      exchange import CW260001PUB_052.V21 --partner PUB
+      exchange import --json incoming/*.V21
+    """
+    store = node.store()
+    importer = CwrImporter(store, partner)
+    reports, errors = [], []
+    for path in files:
+        try:
+            _check_format(fmt, path)
+            with progress_for(node, path) as progress:
+                reports.append(importer.import_file(path, progress))
+        except ExchangeError as exc:
+            errors.append({"file": str(path), "error": str(exc)})
+    _finish(node, reports, errors, imported=True)
