@@ -262,19 +262,27 @@ class CwrParser:
                 continue
             tx_seq_text = raw[3:11]
             rec_seq_text = raw[11:19]
-            if not (tx_seq_text.isdigit() and rec_seq_text.isdigit()):
+            starts = record_type in HEADER_TYPES and not (
+                group.type == "ACK" and record_type in ACK_CONTINUATION and tx is not None
+            )
+            if tx_seq_text.isdigit() and rec_seq_text.isdigit():
+                tx_seq = int(tx_seq_text)
+                rec_seq = int(rec_seq_text)
+            else:
                 self._file(
                     "the record prefix has no valid transaction and record sequence numbers",
                     number,
                     record_type,
                     value=raw[3:19].decode("latin-1"),
                 )
-                continue
-            tx_seq = int(tx_seq_text)
-            rec_seq = int(rec_seq_text)
-            starts = record_type in HEADER_TYPES and not (
-                group.type == "ACK" and record_type in ACK_CONTINUATION and tx is not None
-            )
+                # go on as if the numbers were right, to check the rest of the file
+                if starts:
+                    tx_seq = 0 if group.transactions == 0 else prev_tx_seq + 1
+                    rec_seq = 0
+                else:
+                    tx_seq = tx.sequence if tx is not None else 0
+                    rec_seq = prev_record_seq + 1
+                tx_seq_text, rec_seq_text = b"%08d" % tx_seq, b"%08d" % rec_seq
             if previous_type == "GRH" and not starts:
                 self._file(
                     f"the GRH is followed by {record_type}, not by a transaction header",

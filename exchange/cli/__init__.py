@@ -14,6 +14,7 @@ import click
 
 from exchange.cli.common import EXIT_INTERNAL, EXIT_USAGE, NodeContext, fail_message
 from exchange.cli.demo import demo
+from exchange.cli.export import export
 from exchange.cli.files import import_, validate
 from exchange.cli.parties import parties
 from exchange.cli.store import init
@@ -72,6 +73,7 @@ cli.add_command(init)
 cli.add_command(works)
 cli.add_command(parties)
 cli.add_command(demo)
+cli.add_command(export)
 cli.add_command(validate)
 cli.add_command(import_)
 

@@ -98,8 +98,11 @@ class WorkWriter:
                 )
             )
             self._party_ids.update({("ipi", ipi): pid for ipi, pid in rows})
-        for issuer in {i[1] for i in wanted if i[0] == "key"}:
-            keys = [i[2] for i in wanted if i[0] == "key" and i[1] == issuer]
+        keyed = {
+            ("key", issuer, p.key) for p, issuer in parties if p.key and issuer
+        } - self._party_ids.keys()
+        for issuer in {i[1] for i in keyed}:
+            keys = [i[2] for i in keyed if i[1] == issuer]
             for chunk in chunks(keys, 500):
                 rows = self.conn.execute(
                     select(t.party_keys.c.key, t.party_keys.c.party_id)

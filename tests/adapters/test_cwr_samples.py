@@ -1,0 +1,77 @@
+"""Every real sample file validates without a crash, with findings a reader agrees with."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from exchange.cwr_import import validate_file
+
+SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "samples"
+CWR2 = sorted(
+    p for p in SAMPLES.rglob("*") if p.is_file() and p.name != "README.md" and "_V3-" not in p.name
+)
+
+
+def _transactions_in(path: Path) -> int:
+    """Transaction headers counted independently of the parser.
+
+    In an ACK group only ACK records open transactions (the NWR/REV after them are
+    echoes); elsewhere every transaction header record does.
+    """
+    count, group = 0, None
+    headers = {"NWR", "REV", "ISW", "EXC", "ACK", "AGR"}
+    for line in path.read_bytes().splitlines():
+        kind = line[:3].decode("latin-1")
+        if kind == "GRH":
+            group = line[3:6].decode("latin-1")
+        elif group is not None and (kind == "ACK" if group == "ACK" else kind in headers):
+            count += 1
+    return count
+
+
+@pytest.mark.skipif(not CWR2, reason=f"sample files not found in {SAMPLES}")
+@pytest.mark.parametrize("path", CWR2, ids=lambda p: p.name)
+def test_sample_validates(path: Path) -> None:
+    report = validate_file(path)
+    assert report.transactions == _transactions_in(path)
+    assert report.accepted + report.rejected == report.transactions
+    for finding in report.findings:
+        assert finding.level in ("ER", "GR", "TR", "RR", "FR", "WARN")
+        assert finding.message
+
+
+def _report(name: str):
+    path = SAMPLES / name
+    if not path.exists():
+        pytest.skip(f"{path} missing")
+    return validate_file(path)
+
+
+def test_clean_publisher_file_is_accepted() -> None:
+    report = _report("dmp-tests/CW220001DMP_000.V21")
+    assert (report.transactions, report.accepted, report.file_rejected) == (1, 1, False)
+    assert not [f for f in report.findings if f.level in ("ER", "GR", "TR")]
+
+
+def test_invalid_twin_is_rejected() -> None:
+    """The same work made invalid on purpose: a non-numeric writer share, an excluded SPT."""
+    report = _report("dmp-tests/CW220004DMP_000.V21")
+    assert report.rejected == 1 or any(f.level in ("TR", "FR") for f in report.findings)
+
+
+def test_wrong_control_counts_are_reported() -> None:
+    """The BMI-style ACK declares 5 transactions in its GRT where the group has 5... x10."""
+    report = _report("dmp-tests/CW220001052_DMP.V21")
+    counts = [f for f in report.findings if f.record in ("GRT", "TRL")]
+    assert counts and all(f.level in ("GR", "ER") for f in counts)
+    assert report.file_rejected
+
+
+def test_sequence_errors_in_the_validator_test_file() -> None:
+    report = _report("musicmetadata-edi/CW190001MPC_000.V21")
+    assert report.file_rejected
+    messages = " ".join(f.message for f in report.findings)
+    assert "record sequence number" in messages
+    assert "unknown record type 'ALX'" in messages

@@ -1,0 +1,156 @@
+"""Importing CWR files: provenance, NWR/REV/ISW semantics, duplicates, crash and resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from exchange import cwr_import
+from exchange.cwr_import import CwrImporter
+from exchange.store import Store, tables
+from tests.adapters.cwr_builder import CwrFile, change, valid_work
+
+
+def _counts(store: Store) -> dict[str, int]:
+    with store.connect() as conn:
+        return {
+            name: conn.execute(select(func.count()).select_from(table)).scalar_one()
+            for name, table in (
+                ("works", tables.works),
+                ("claims", tables.claims),
+                ("titles", tables.titles),
+                ("numbers", tables.work_numbers),
+            )
+        }
+
+
+def test_nwr_creates_with_provenance(store: Store, tmp_path: Path) -> None:
+    second = change(valid_work("W2", "ANOTHER WORK"), "NWR", iswc="")
+    path = CwrFile(sender="PUB").add("NWR", valid_work("W1")).add("REV", second).write(tmp_path)
+    report = CwrImporter(store).import_file(path)
+    assert (report.accepted, report.works_created, report.works_updated) == (2, 2, 0)
+    work = store.load_work(store.find_work("PUB:W1"))
+    assert work.iswc == "T0345246801"
+    assert {c.source.partner for c in work.claims} == {"PUB"}
+    assert work.claims[0].source.file == path.name
+    assert work.claims[0].source.transaction == 0
+    publisher = next(c for c in work.claims if c.role == "E")
+    assert publisher.writers == ("W01",)
+
+
+def test_same_content_is_not_imported_twice(store: Store, tmp_path: Path) -> None:
+    path = CwrFile().add("NWR", valid_work()).write(tmp_path)
+    first = CwrImporter(store).import_file(path)
+    before = _counts(store)
+    copy = tmp_path / "copy.V21"
+    copy.write_bytes(path.read_bytes())
+    again = CwrImporter(store).import_file(copy)
+    assert again.duplicate_of is not None and again.transactions == 0
+    assert _counts(store) == before and first.works_created == 1
+
+
+def test_rev_replaces_the_senders_claims(store: Store, tmp_path: Path) -> None:
+    CwrImporter(store).import_file(CwrFile().add("NWR", valid_work()).write(tmp_path, "a.V21"))
+    revised = change(valid_work(), "SWR", writer_last_name="RENAMED", ipi_name_number="00045620792")
+    report = CwrImporter(store).import_file(CwrFile().add("REV", revised).write(tmp_path, "b.V21"))
+    assert (report.works_created, report.works_updated) == (0, 1)
+    work = store.load_work(1)
+    assert [c.party.last_name for c in work.claims].count("RENAMED") == 1
+    assert len(work.claims) == 2
+    assert any(h.action == "delete" for h in store.history(1))
+
+
+def test_other_sender_adds_claims_to_the_same_work(store: Store, tmp_path: Path) -> None:
+    CwrImporter(store, "PUB").import_file(CwrFile().add("NWR", valid_work()).write(tmp_path, "a"))
+    other = change(valid_work("X77", "A TEST WORK (LIVE)"), "SPU", publisher_name="OTHER PUB")
+    report = CwrImporter(store, "OTH").import_file(CwrFile().add("NWR", other).write(tmp_path, "b"))
+    assert (report.works_created, report.works_updated) == (0, 1)  # matched by ISWC
+    work = store.load_work(1)
+    assert sorted({c.source.partner for c in work.claims}) == ["OTH", "PUB"]
+    assert store.find_work("OTH:X77") == 1
+
+
+def test_nwr_for_a_registered_work_is_rejected(store: Store, tmp_path: Path) -> None:
+    CwrImporter(store).import_file(CwrFile().add("NWR", valid_work()).write(tmp_path, "a"))
+    again = CwrFile().add("NWR", change(valid_work(), "NWR", work_title="RETITLED"))
+    report = CwrImporter(store).import_file(again.write(tmp_path, "b"))
+    assert report.rejected == 1 and "NWR-T-013" in {f.edit for f in report.findings}
+    assert store.load_work(1).title == "A TEST WORK"
+
+
+def test_rejected_transaction_changes_nothing(store: Store, tmp_path: Path) -> None:
+    bad = change(valid_work("W2"), "SWR", pr_ownership_share=9000)
+    path = CwrFile().add("NWR", valid_work("W1")).write(tmp_path, "a")
+    CwrImporter(store).import_file(path)
+    before = _counts(store)
+    report = CwrImporter(store).import_file(CwrFile().add("NWR", bad).write(tmp_path, "b"))
+    assert report.rejected == 1
+    assert _counts(store) == before
+
+
+def test_file_rejected_as_a_whole_changes_nothing(store: Store, tmp_path: Path) -> None:
+    path = CwrFile().add("NWR", valid_work()).write(tmp_path)
+    lines = path.read_bytes().split(b"\r\n")
+    path.write_bytes(b"\r\n".join(lines[:-2]))  # no TRL
+    report = CwrImporter(store).import_file(path)
+    assert report.file_rejected and _counts(store)["works"] == 0
+
+
+def _big_file(folder: Path, works: int) -> Path:
+    cwr = CwrFile()
+    for i in range(works):
+        cwr.add("NWR", change(valid_work(f"W{i:06d}", f"WORK NUMBER {i}"), "NWR", iswc=""))
+    return cwr.write(folder)
+
+
+def test_crash_mid_import_resumes(store: Store, tmp_path: Path, monkeypatch) -> None:
+    path = _big_file(tmp_path, 60)
+    monkeypatch.setattr(cwr_import, "BATCH", 10)
+    calls = {"n": 0}
+    original = cwr_import._Applier.apply
+
+    def crashing(self, items):
+        calls["n"] += 1
+        if calls["n"] == 4:
+            raise RuntimeError("power cut")
+        return original(self, items)
+
+    monkeypatch.setattr(cwr_import._Applier, "apply", crashing)
+    with pytest.raises(RuntimeError):
+        CwrImporter(store).import_file(path)
+    assert _counts(store)["works"] == 30  # three whole batches, not half of the fourth
+    report = CwrImporter(store).import_file(path)
+    assert report.transactions == 60 and report.works_created == 60
+    counts = _counts(store)
+    assert counts["works"] == 60 and counts["claims"] == 120 and counts["numbers"] == 60
+    assert CwrImporter(store).import_file(path).duplicate_of is not None
+
+
+def test_killed_import_completes_on_rerun(tmp_path: Path) -> None:
+    """A real SIGKILL in the middle of an import, then the same command again."""
+    path = _big_file(tmp_path, 3000)
+    url = f"sqlite:///{tmp_path / 'kill.db'}"
+    Store(url).init()
+    cmd = [sys.executable, "-m", "exchange", "--db", url, "import", str(path), "--json"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    store = Store(url)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if _counts(store)["works"] >= 500:
+            break
+        time.sleep(0.02)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    counts = _counts(store)
+    assert counts["works"] == 3000 and counts["claims"] == 6000 and counts["numbers"] == 3000
