@@ -168,12 +168,20 @@ class CwrParser:
                 f"HDR declares CWR version {version!r}; this reader knows 2.1 and 2.2",
                 number,
                 "HDR",
-                "HDR-F-015",
+                "FIL-E-009",
                 field="version",
                 value=version,
             )
         self._codecs.clear()
         self.header = self._control(number, raw, "HDR")
+
+    def _detail_codecs(self) -> dict[str, RecordCodec]:
+        """Codecs of the transaction and detail record types of the file's version."""
+        return {
+            name: codec
+            for name in layouts(self.version)
+            if name not in CONTROL_TYPES and (codec := self.codec(name)) is not None
+        }
 
     # -- the walk ---------------------------------------------------------------
 
@@ -186,76 +194,94 @@ class CwrParser:
         prev_tx_seq = 0
         seen_group_types: set[str] = set()
         first = True
-        valid_types = None
+        codecs: dict[str, RecordCodec] | None = None
 
         for number, raw in self.source.lines():
-            record_type = raw[:3].decode("latin-1").upper()
+            record_type = raw[:3].decode("latin-1")
             self.record_count += 1
-            if first:
-                first = False
-                if record_type != "HDR":
-                    self._file(f"the first record is {record_type!r}, not HDR", number, record_type)
-                else:
-                    self._read_header(number, raw)
-                    valid_types = layouts(self.version)
-                    last_type = "HDR"
+            if first or record_type in CONTROL_TYPES or self.trailer is not None:
+                if first:
+                    first = False
+                    if record_type != "HDR":
+                        self._file(
+                            f"the first record is {record_type!r}, not HDR",
+                            number,
+                            record_type,
+                            "FIL-E-002",
+                        )
+                    else:
+                        self._read_header(number, raw)
+                        codecs = self._detail_codecs()
+                        last_type = "HDR"
+                        continue
+                if codecs is None:
+                    codecs = self._detail_codecs()
+
+                if record_type == "HDR":
+                    self._file("more than one HDR record", number, "HDR", "FIL-E-008")
                     continue
-            if valid_types is None:
-                valid_types = layouts(self.version)
+                if self.trailer is not None:
+                    self._file("records after the TRL record", number, record_type, "FIL-E-005")
+                    continue
 
-            if record_type == "HDR":
-                self._file("more than one HDR record", number, "HDR")
-                continue
-            if self.trailer is not None:
-                self._file("records after the TRL record", number, record_type)
-                continue
+                if record_type == "GRH":
+                    if tx is not None:
+                        yield tx
+                        tx = None
+                    if last_type not in ("HDR", "GRT"):
+                        self._file(
+                            "a GRH is not preceded by a GRT (or the HDR)",
+                            number,
+                            "GRH",
+                            "FIL-E-004",
+                        )
+                    values = self._control(number, raw, "GRH")
+                    group = self._open_group(number, values, seen_group_types)
+                    last_type = "GRH"
+                    continue
 
-            if record_type == "GRH":
-                if tx is not None:
-                    yield tx
-                    tx = None
-                if last_type not in ("HDR", "GRT"):
-                    self._file("a GRH is not preceded by a GRT (or the HDR)", number, "GRH")
-                values = self._control(number, raw, "GRH")
-                group = self._open_group(number, values, seen_group_types)
-                last_type = "GRH"
-                continue
+                if record_type == "GRT":
+                    if tx is not None:
+                        yield tx
+                        tx = None
+                    if group is None:
+                        self._file("a GRT without its GRH", number, "GRT", "FIL-E-007")
+                    else:
+                        group.records += 1
+                        self._close_group(number, self._control(number, raw, "GRT"), group)
+                    group = None
+                    last_type = "GRT"
+                    continue
 
-            if record_type == "GRT":
-                if tx is not None:
-                    yield tx
-                    tx = None
-                if group is None:
-                    self._file("a GRT without its GRH", number, "GRT")
-                else:
-                    group.records += 1
-                    self._close_group(number, self._control(number, raw, "GRT"), group)
-                group = None
-                last_type = "GRT"
-                continue
-
-            if record_type == "TRL":
-                if tx is not None:
-                    yield tx
-                    tx = None
-                if group is not None:
-                    self._file("the TRL comes before the GRT of the last group", number, "TRL")
-                self.trailer = self._control(number, raw, "TRL")
-                self._check_trailer(number)
-                last_type = "TRL"
-                continue
+                if record_type == "TRL":
+                    if tx is not None:
+                        yield tx
+                        tx = None
+                    if group is not None:
+                        self._file("the TRL comes before the GRT of the last group", number, "TRL")
+                    self.trailer = self._control(number, raw, "TRL")
+                    self._check_trailer(number)
+                    last_type = "TRL"
+                    continue
 
             # a transaction header or detail record
             previous_type, last_type = last_type, record_type
             if group is None:
-                self._file(f"{record_type} record outside a group (no GRH)", number, record_type)
+                self._file(
+                    f"{record_type} record outside a group (no GRH)",
+                    number,
+                    record_type,
+                    "FIL-E-007",
+                )
                 continue
             group.records += 1
-            if record_type not in valid_types or record_type in CONTROL_TYPES:
+            codec = codecs.get(record_type)
+            if codec is None:
                 self._file(
                     f"unknown record type {record_type!r}",
                     number,
                     record_type,
+                    "FIL-F-001",
                     value=record_type,
                     field="record_type",
                 )
@@ -273,6 +299,7 @@ class CwrParser:
                     "the record prefix has no valid transaction and record sequence numbers",
                     number,
                     record_type,
+                    "FIL-F-008",
                     value=raw[3:19].decode("latin-1"),
                 )
                 # go on as if the numbers were right, to check the rest of the file
@@ -288,6 +315,7 @@ class CwrParser:
                     f"the GRH is followed by {record_type}, not by a transaction header",
                     number,
                     record_type,
+                    "FIL-E-006",
                 )
             if starts:
                 if tx is not None:
@@ -302,6 +330,7 @@ class CwrParser:
                         "the first transaction of a group must have sequence number 0",
                         number,
                         record_type,
+                        "FIL-F-002",
                         field="transaction_sequence",
                         value=tx_seq_text.decode(),
                     )
@@ -314,6 +343,7 @@ class CwrParser:
                             record_type,
                             "transaction_sequence",
                             tx_seq_text.decode(),
+                            "FIL-F-003",
                         )
                     )
                 if rec_seq != 0:
@@ -321,6 +351,7 @@ class CwrParser:
                         "a transaction header must have record sequence number 0",
                         number,
                         record_type,
+                        "FIL-F-005",
                         field="record_sequence",
                         value=rec_seq_text.decode(),
                     )
@@ -345,6 +376,7 @@ class CwrParser:
                             record_type,
                             "transaction_sequence",
                             tx_seq_text.decode(),
+                            "FIL-F-004",
                         )
                     )
                 if rec_seq != prev_record_seq + 1:
@@ -352,13 +384,12 @@ class CwrParser:
                         f"record sequence number should be {prev_record_seq + 1}",
                         number,
                         record_type,
+                        "FIL-F-006",
                         field="record_sequence",
                         value=rec_seq_text.decode(),
                     )
             prev_record_seq = rec_seq
             if self.decode or starts:
-                codec = self.codec(record_type)
-                assert codec is not None
                 tx.records.append(Record(number, record_type, codec.decode_dict(raw), raw))
             else:
                 tx.records.append(Record(number, record_type, {}, raw))
@@ -366,9 +397,11 @@ class CwrParser:
         if tx is not None:
             yield tx
         if first:
-            self._file("the file is empty", None, None)
+            self._file("the file is empty", None, None, "FIL-E-001")
         elif self.trailer is None:
-            self._file("the last record is not TRL (the file may be cut short)", None, "TRL")
+            self._file(
+                "the last record is not TRL (the file may be cut short)", None, "TRL", "FIL-E-005"
+            )
         if group is not None:
             self._file(f"group {group.id} ({group.type}) has no GRT", None, "GRT")
 

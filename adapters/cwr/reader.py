@@ -58,28 +58,34 @@ def _opt(value: str) -> str | None:
     return value or None
 
 
+_SHARE_FIELDS = {
+    kind: (f"pr_{kind}_share", f"mr_{kind}_share", f"sr_{kind}_share")
+    for kind in ("ownership", "collection")
+}
+_SOCIETY_FIELDS = ((Right.PR, "pr_society"), (Right.MR, "mr_society"), (Right.SR, "sr_society"))
+
+
 def _shares(record: Record, kind: str) -> Shares:
-    return Shares(
-        _int(record[f"pr_{kind}_share"]),
-        _int(record[f"mr_{kind}_share"]),
-        _int(record[f"sr_{kind}_share"]),
-    )
+    values = record.values
+    pr, mr, sr = _SHARE_FIELDS[kind]
+    return Shares(_int(values[pr]), _int(values[mr]), _int(values[sr]))
 
 
 def _affiliations(record: Record) -> list[Affiliation]:
+    values = record.values
     found = []
-    for right in Right:
-        society = record[f"{right.value.lower()}_society"]
+    for right, name in _SOCIETY_FIELDS:
+        society = values[name]
         if society and society.isdigit():
             found.append(Affiliation(society.zfill(3), right))
     return found
 
 
 def _territory(record: Record) -> TerritoryShare:
-    tis = record["tis_code"]
+    tis = record.values.get("tis_code", "")
     return TerritoryShare(
         tis.zfill(4) if tis.isdigit() else tis,
-        record["inclusion_exclusion_indicator"] != "E",
+        record.values.get("inclusion_exclusion_indicator", "") != "E",
         _shares(record, "collection"),
     )
 
@@ -98,36 +104,36 @@ class MappedWork:
 
 def _publisher(record: Record, controlled: bool, source: Source | None) -> Claim:
     party = InterestedParty(
-        last_name=record["publisher_name"],
-        ipi_name_number=_opt(record["ipi_name_number"]),
-        ipi_base_number=_opt(record["ipi_base_number"]),
+        last_name=record.values.get("publisher_name", ""),
+        ipi_name_number=_opt(record.values.get("ipi_name_number", "")),
+        ipi_base_number=_opt(record.values.get("ipi_base_number", "")),
         is_legal_entity=True,
-        key=_opt(record["interested_party_number"]),
+        key=_opt(record.values.get("interested_party_number", "")),
         affiliations=_affiliations(record),
     )
     return Claim(
         party=party,
-        role=record["publisher_type"],
+        role=record.values.get("publisher_type", ""),
         side=Side.PUBLISHER,
         ownership=_shares(record, "ownership"),
         controlled=controlled,
-        chain=_int(record["publisher_sequence"]) or None,
+        chain=_int(record.values.get("publisher_sequence", "")) or None,
         source=source,
     )
 
 
 def _writer(record: Record, controlled: bool, source: Source | None) -> Claim:
     party = InterestedParty(
-        last_name=record["writer_last_name"],
-        first_name=record["writer_first_name"],
-        ipi_name_number=_opt(record["ipi_name_number"]),
-        ipi_base_number=_opt(record["ipi_base_number"]),
-        key=_opt(record["interested_party_number"]),
+        last_name=record.values.get("writer_last_name", ""),
+        first_name=record.values.get("writer_first_name", ""),
+        ipi_name_number=_opt(record.values.get("ipi_name_number", "")),
+        ipi_base_number=_opt(record.values.get("ipi_base_number", "")),
+        key=_opt(record.values.get("interested_party_number", "")),
         affiliations=_affiliations(record),
     )
     return Claim(
         party=party,
-        role=record["writer_designation_code"],
+        role=record.values.get("writer_designation_code", ""),
         side=Side.WRITER,
         ownership=_shares(record, "ownership"),
         controlled=controlled,
@@ -137,16 +143,17 @@ def _writer(record: Record, controlled: bool, source: Source | None) -> Claim:
 
 def _recording(record: Record, source: Source | None) -> Recording:
     return Recording(
-        isrc=_opt(record["isrc"]),
-        title=_opt(record["recording_title"]),
-        version_title=_opt(record["version_title"]),
-        duration=_duration(record["first_release_duration"]),
-        label=_opt(record["record_label"]) or _opt(record["first_album_label"]),
-        release_date=_date(record["first_release_date"]),
-        album_title=_opt(record["first_album_title"]),
-        catalogue_number=_opt(record["first_release_catalog_number"]),
-        ean=_opt(record["ean"]),
-        display_artist=_opt(record["display_artist"]),
+        isrc=_opt(record.values.get("isrc", "")),
+        title=_opt(record.values.get("recording_title", "")),
+        version_title=_opt(record.values.get("version_title", "")),
+        duration=_duration(record.values.get("first_release_duration", "")),
+        label=_opt(record.values.get("record_label", ""))
+        or _opt(record.values.get("first_album_label", "")),
+        release_date=_date(record.values.get("first_release_date", "")),
+        album_title=_opt(record.values.get("first_album_title", "")),
+        catalogue_number=_opt(record.values.get("first_release_catalog_number", "")),
+        ean=_opt(record.values.get("ean", "")),
+        display_artist=_opt(record.values.get("display_artist", "")),
         source=source,
     )
 
@@ -154,19 +161,23 @@ def _recording(record: Record, source: Source | None) -> Recording:
 def _original(record: Record) -> OriginalWork:
     title_field = "original_work_title" if record.type == "VER" else "entire_work_title"
     return OriginalWork(
-        title=record[title_field],
-        iswc=_opt(record["iswc"]),
-        language=_opt(record["language_code"]),
-        writer_last_name=_opt(record["writer_1_last_name"]),
-        writer_first_name=_opt(record["writer_1_first_name"]),
+        title=record.values.get(title_field, ""),
+        iswc=_opt(record.values.get("iswc", "")),
+        language=_opt(record.values.get("language_code", "")),
+        writer_last_name=_opt(record.values.get("writer_1_last_name", "")),
+        writer_first_name=_opt(record.values.get("writer_1_first_name", "")),
     )
 
 
 def _link_publisher(work: Work, record: Record) -> None:
     """PWR: the writer named on it is represented by the publisher (chain) named on it."""
-    publisher_key = record["publisher_ip_number"]
-    writer_key = record["writer_ip_number"]
-    chain = _int(record["publisher_sequence"]) if record["publisher_sequence"] else None
+    publisher_key = record.values.get("publisher_ip_number", "")
+    writer_key = record.values.get("writer_ip_number", "")
+    chain = (
+        _int(record.values.get("publisher_sequence", ""))
+        if record.values.get("publisher_sequence", "")
+        else None
+    )
     if not writer_key:
         return
     for claim in work.claims:
@@ -220,7 +231,13 @@ def _on_pwr(work: Work, r: Record, source: Source | None, mapped: MappedWork) ->
 
 @_detail("ALT")
 def _on_alt(work: Work, r: Record, source: Source | None, mapped: MappedWork) -> None:
-    work.titles.append(Title(r["alternate_title"], r["title_type"], _opt(r["language_code"])))
+    work.titles.append(
+        Title(
+            r.values.get("alternate_title", ""),
+            r.values.get("title_type", ""),
+            _opt(r.values.get("language_code", "")),
+        )
+    )
 
 
 @_detail("VER", "EWT")
@@ -232,10 +249,10 @@ def _on_original(work: Work, r: Record, source: Source | None, mapped: MappedWor
 def _on_performer(work: Work, r: Record, source: Source | None, mapped: MappedWork) -> None:
     work.performers.append(
         Performer(
-            last_name=r["performing_artist_last_name"],
-            first_name=r["performing_artist_first_name"],
-            ipi_name_number=_opt(r["ipi_name_number"]),
-            ipi_base_number=_opt(r["ipi_base_number"]),
+            last_name=r.values.get("performing_artist_last_name", ""),
+            first_name=r.values.get("performing_artist_first_name", ""),
+            ipi_name_number=_opt(r.values.get("ipi_name_number", "")),
+            ipi_base_number=_opt(r.values.get("ipi_base_number", "")),
         )
     )
 
@@ -247,24 +264,28 @@ def _on_recording(work: Work, r: Record, source: Source | None, mapped: MappedWo
 
 @_detail("XRF")
 def _on_xrf(work: Work, r: Record, source: Source | None, mapped: MappedWork) -> None:
-    if r["identifier_type"] in ("W", "") and r["identifier"]:
-        work.numbers.append(WorkNumber(r["organisation_code"], r["identifier"], "society"))
+    if r.values.get("identifier_type", "") in ("W", "") and r.values.get("identifier", ""):
+        work.numbers.append(
+            WorkNumber(
+                r.values.get("organisation_code", ""), r.values.get("identifier", ""), "society"
+            )
+        )
 
 
 def work_from_records(
     header: Record, details: list[Record], sender: str, source: Source | None = None
 ) -> MappedWork:
     """The work that a work header (NWR/REV/ISW/EXC) and its detail records describe."""
-    number = header["submitter_work_number"]
+    number = header.values.get("submitter_work_number", "")
     work = Work(
-        title=header["work_title"],
-        iswc=_opt(header["iswc"]),
-        language=_opt(header["language_code"]),
-        duration=_duration(header["duration"]),
-        version_type=header["version_type"] or "ORI",
-        distribution_category=header["musical_work_distribution_category"] or "UNC",
-        text_music_relationship=_opt(header["text_music_relationship"]),
-        copyright_date=_date(header["copyright_date"]),
+        title=header.values.get("work_title", ""),
+        iswc=_opt(header.values.get("iswc", "")),
+        language=_opt(header.values.get("language_code", "")),
+        duration=_duration(header.values.get("duration", "")),
+        version_type=header.values.get("version_type", "") or "ORI",
+        distribution_category=header.values.get("musical_work_distribution_category", "") or "UNC",
+        text_music_relationship=_opt(header.values.get("text_music_relationship", "")),
+        copyright_date=_date(header.values.get("copyright_date", "")),
         numbers=[WorkNumber(sender, number)] if number else [],
     )
     mapped = MappedWork(work, number)

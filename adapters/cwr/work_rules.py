@@ -54,20 +54,27 @@ def _country_shares(territories: tuple[TerritoryShare, ...]) -> dict[str, Shares
 def collection_totals(claims: Iterable[Claim]) -> dict[Right, tuple[int, str]]:
     """Per right, the highest total collection share in any territory, and that territory.
 
-    Claims that all use the same territory lines are summed directly; otherwise
-    the lines are resolved to countries through the TIS hierarchy.
+    Claims that all name the same single territory are summed directly; otherwise
+    each claim's include/exclude lines are resolved to countries through the TIS
+    hierarchy and summed per country.
     """
     with_lines = [c for c in claims if c.territories]
     if not with_lines:
         return {}
-    specs = {tuple(c.territories) for c in with_lines}
-    if len(specs) == 1 and all(t.include for t in with_lines[0].territories):
-        spec = with_lines[0].territories
-        if len(spec) == 1:
-            tis = spec[0].tis
-            return {
-                r: (sum(c.territories[0].collection.get(r) for c in with_lines), tis) for r in Right
-            }
+    first = with_lines[0].territories[0]
+    if all(
+        len(c.territories) == 1
+        and c.territories[0].tis == first.tis
+        and c.territories[0].include
+        for c in with_lines
+    ):
+        pr = mr = sr = 0
+        for c in with_lines:
+            shares = c.territories[0].collection
+            pr += shares.pr
+            mr += shares.mr
+            sr += shares.sr
+        return {Right.PR: (pr, first.tis), Right.MR: (mr, first.tis), Right.SR: (sr, first.tis)}
     per_country: dict[str, list[int]] = {}
     for claim in with_lines:
         for country, shares in _country_shares(tuple(claim.territories)).items():
@@ -86,8 +93,16 @@ def check_shares(work: Work, line_of: LineOf, header_line: int | None) -> list[F
     findings = []
     publishers = work.publishers
     writers = work.writers
-    pub = [sum(c.ownership.get(r) for c in publishers) for r in Right]
-    wri = [sum(c.ownership.get(r) for c in writers) for r in Right]
+    pub = [
+        sum(c.ownership.pr for c in publishers),
+        sum(c.ownership.mr for c in publishers),
+        sum(c.ownership.sr for c in publishers),
+    ]
+    wri = [
+        sum(c.ownership.pr for c in writers),
+        sum(c.ownership.mr for c in writers),
+        sum(c.ownership.sr for c in writers),
+    ]
     for right, p_total, w_total in zip(Right, pub, wri, strict=True):
         limit = HALF if right is Right.PR else FULL
         if p_total > limit + TOLERANCE:
