@@ -24,7 +24,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from adapters.cwr.layout import Field, RecordLayout, layouts, lookup, lookup_names
@@ -100,6 +100,9 @@ def _valid_date(value: str) -> bool:
 
 
 def _identifier(module: object, label: str) -> Callable[[str], str | None]:
+    """A check of an identifier's check digits, cached: the same IPIs recur all over a file."""
+
+    @lru_cache(maxsize=65536)
     def check(value: str) -> str | None:
         if _blank(value):
             return None
@@ -112,6 +115,16 @@ def _identifier(module: object, label: str) -> Callable[[str], str | None]:
     return check
 
 
+@lru_cache(maxsize=4096)
+def _is_society(value: str) -> bool:
+    return codes.is_society(value, cwr=True)
+
+
+@lru_cache(maxsize=4096)
+def _is_territory(value: str) -> bool:
+    return codes.is_territory(value)
+
+
 def _value_check(rule: FieldRule, f: Field) -> Callable[[str], str | None] | None:
     """The check function of one rule on one field (None: not a single-field check)."""
     kind = rule.check
@@ -119,9 +132,9 @@ def _value_check(rule: FieldRule, f: Field) -> Callable[[str], str | None] | Non
 
     def in_table(value: str) -> bool:
         if f.lookup == "society_code":
-            return codes.is_society(value, cwr=True)
+            return _is_society(value)
         if f.lookup == "tis_code":
-            return codes.is_territory(value)
+            return _is_territory(value)
         return table is None or value in table or value.upper() in table
 
     if kind == "required":
@@ -157,9 +170,9 @@ def _value_check(rule: FieldRule, f: Field) -> Callable[[str], str | None] | Non
     if kind == "ean":
         return lambda v: None if _blank(v) or (len(v) == 13 and v.isdigit()) else "invalid EAN"
     if kind == "society":
-        return lambda v: None if not v or codes.is_society(v, cwr=True) else "unknown society"
+        return lambda v: None if not v or _is_society(v) else "unknown society"
     if kind == "territory":
-        return lambda v: None if v and codes.is_territory(v) else "unknown TIS territory code"
+        return lambda v: None if v and _is_territory(v) else "unknown TIS territory code"
     if kind in ("title_chars", "name_chars"):
         allowed = TITLE_CHARS if kind == "title_chars" else NAME_CHARS
         return lambda v: None if set(v) <= allowed else f"has characters outside the CIS set: {v!r}"
@@ -198,6 +211,10 @@ def _pattern(rule: FieldRule, f: Field) -> str | None:
     if kind == "required":
         empty = "0" if f.type in "NDT" else " "
         return rf"(?!{re.escape(empty)}{{{n}}})(?! {{{n}}}).{{{n}}}"
+    if kind == "share_max_5000":
+        return rf"(?:0[0-4]\d{{3}}|0500[0-6]| {{{n}}})" if n == 5 else None
+    if kind == "share_max_10000":
+        return rf"(?:0\d{{4}}|1000[0-6]| {{{n}}})" if n == 5 else None
     if kind == "title_chars":
         return rf"[ -`{{}}~]{{{n}}}"
     if kind == "name_chars":
