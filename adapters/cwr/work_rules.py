@@ -36,27 +36,39 @@ def _finding(edit: str, message: str, line: int | None, record: str | None = Non
     return Finding("TR", message, line, record or "NWR", edit=f"NWR-T-{edit}")
 
 
+def _countries(tis: str) -> frozenset[str]:
+    return codes.countries_in(tis) if codes.is_territory(tis) else frozenset({tis})
+
+
 @lru_cache(maxsize=4096)
-def _country_shares(territories: tuple[TerritoryShare, ...]) -> dict[str, Shares]:
-    """Collection shares per country for one claim's ordered include/exclude lines."""
-    result: dict[str, Shares] = {}
+def _representatives(tis_codes: frozenset[str]) -> tuple[str, ...]:
+    """One country per region of the Venn diagram the given territories draw.
+
+    Every country of a region belongs to exactly the same of these territories,
+    so collection totals computed at the representative hold for its whole region.
+    """
+    sets = [_countries(code) for code in sorted(tis_codes)]
+    regions: dict[tuple[bool, ...], str] = {}
+    for country in sorted(frozenset().union(*sets)):
+        regions.setdefault(tuple(country in s for s in sets), country)
+    return tuple(regions.values())
+
+
+def _share_at(territories: list[TerritoryShare], country: str) -> Shares | None:
+    """A claim's collection shares in one country: the last line that names it decides."""
+    found = None
     for ter in territories:
-        countries = codes.countries_in(ter.tis) if codes.is_territory(ter.tis) else {ter.tis}
-        if ter.include:
-            for country in countries:
-                result[country] = ter.collection
-        else:
-            for country in countries:
-                result.pop(country, None)
-    return result
+        if country in _countries(ter.tis):
+            found = ter.collection if ter.include else None
+    return found
 
 
 def collection_totals(claims: Iterable[Claim]) -> dict[Right, tuple[int, str]]:
     """Per right, the highest total collection share in any territory, and that territory.
 
     Claims that all name the same single territory are summed directly; otherwise
-    each claim's include/exclude lines are resolved to countries through the TIS
-    hierarchy and summed per country.
+    each claim's include/exclude lines are resolved through the TIS hierarchy and
+    summed in one country of each region the territories draw.
     """
     with_lines = [c for c in claims if c.territories]
     if not with_lines:
@@ -75,18 +87,19 @@ def collection_totals(claims: Iterable[Claim]) -> dict[Right, tuple[int, str]]:
             mr += shares.mr
             sr += shares.sr
         return {Right.PR: (pr, first.tis), Right.MR: (mr, first.tis), Right.SR: (sr, first.tis)}
-    per_country: dict[str, list[int]] = {}
-    for claim in with_lines:
-        for country, shares in _country_shares(tuple(claim.territories)).items():
-            totals = per_country.setdefault(country, [0, 0, 0])
-            totals[0] += shares.pr
-            totals[1] += shares.mr
-            totals[2] += shares.sr
-    result = {}
-    for i, right in enumerate(Right):
-        country, totals = max(per_country.items(), key=lambda item: item[1][i])
-        result[right] = (totals[i], country)
-    return result
+    best: dict[Right, tuple[int, str]] = {r: (-1, "") for r in Right}
+    for country in _representatives(frozenset(t.tis for c in with_lines for t in c.territories)):
+        pr = mr = sr = 0
+        for claim in with_lines:
+            shares = _share_at(claim.territories, country)
+            if shares is not None:
+                pr += shares.pr
+                mr += shares.mr
+                sr += shares.sr
+        for right, total in ((Right.PR, pr), (Right.MR, mr), (Right.SR, sr)):
+            if total > best[right][0]:
+                best[right] = (total, country)
+    return best
 
 
 def check_shares(work: Work, line_of: LineOf, header_line: int | None) -> list[Finding]:
