@@ -17,7 +17,7 @@ imported again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,10 +25,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from adapters.cwr.parser import CwrParser, Transaction
+from adapters.cwr.parser import CwrParser
+from adapters.cwr.pipeline import CheckedFile
 from adapters.cwr.reader import MappedWork
 from adapters.cwr.source import CwrSource, CwrSourceError
-from adapters.cwr.validator import ValidatedTransaction, validate_transaction
+from adapters.cwr.validator import CheckedTransaction
 from exchange.errors import ExchangeError
 from exchange.identifiers import iswc as iswc_id
 from exchange.model import Finding, Source, Title, Work
@@ -117,39 +118,23 @@ def _structure(source: CwrSource) -> CwrParser:
     return parser
 
 
-def _validated(
-    parser: CwrParser, sender: str, received: datetime, rejected_groups: set[int]
-) -> Iterator[tuple[ValidatedTransaction, Source]]:
-    for tx in parser.transactions():
-        source = Source(sender, parser.source.name, tx.sequence, received, tx.type)
-        if tx.group_id in rejected_groups:
-            tx.rejected = True
-            yield ValidatedTransaction(tx, None), source
-            continue
-        yield validate_transaction(tx, parser.version, parser.encoding, sender, source), source
-
-
 def validate_file(path: Path, progress: Progress | None = None) -> FileReport:
     """Judge a file without touching the store."""
     source = open_source(path)
-    parser = CwrParser(source)
     report = FileReport(source.name)
-    received = datetime.now(UTC)
-    rejected_groups: set[int] = set()
-    sender = None
-    for checked, _ in _validated(parser, "?", received, rejected_groups):
-        if sender is None:
-            sender = sender_of(parser, None)
-        _count(report, checked.transaction)
+    checked = CheckedFile(source, "?", datetime.now(UTC), keep_works=False)
+    for tx in checked:
+        _count(report, tx)
         if progress is not None:
             progress(source.bytes_read, 0)
+    parser = checked.parser
     report.version = parser.version
     report.add(parser.findings)
     report.file_rejected = parser.file_rejected
     return report
 
 
-def _count(report: FileReport, tx: Transaction) -> None:
+def _count(report: FileReport, tx: CheckedTransaction) -> None:
     report.transactions += 1
     if tx.rejected:
         report.rejected += 1
@@ -201,43 +186,46 @@ class CwrImporter:
         report.accepted = totals.get("accepted", 0)
         report.rejected = totals.get("rejected", 0)
 
-        parser = CwrParser(open_source(path))
+        content = open_source(path)
         received = datetime.now(UTC)
-        batch: list[tuple[ValidatedTransaction, Source]] = []
+        checked = CheckedFile(content, sender, received, frozenset(rejected_groups))
+        batch: list[CheckedTransaction] = []
         done = 0
-        for item in _validated(parser, sender, received, rejected_groups):
+        for tx in checked:
             done += 1
             if done <= skip:
                 continue
-            batch.append(item)
+            batch.append(tx)
             if len(batch) >= BATCH:
-                self._write(batch, entry.id, sender, done, report)
+                self._write(batch, entry.id, sender, done, report, content.name, received)
                 batch = []
                 if progress is not None:
-                    progress(parser.source.bytes_read, 0)
-        self._write(batch, entry.id, sender, done, report)
+                    progress(content.bytes_read, 0)
+        self._write(batch, entry.id, sender, done, report, content.name, received)
         report.add(structure.findings)
         self.store.update_file(entry.id, state="imported", summary=_summary(report))
         return report
 
     def _write(
         self,
-        batch: list[tuple[ValidatedTransaction, Source]],
+        batch: list[CheckedTransaction],
         file_id: int,
         sender: str,
         done: int,
         report: FileReport,
+        file_name: str,
+        received: datetime,
     ) -> None:
         with self.store.connect() as conn:
             writer = self.store.writer(conn, file_id)
-            accepted = []
-            for checked, source in batch:
-                tx = checked.transaction
-                if not tx.rejected and checked.mapped is not None and tx.type != "EXC":
-                    accepted.append((checked.mapped, source, tx))
+            accepted = [
+                (tx, Source(sender, file_name, tx.sequence, received, tx.type))
+                for tx in batch
+                if not tx.rejected and tx.mapped is not None and tx.type != "EXC"
+            ]
             _Applier(writer, sender, report).apply(accepted)
-            for checked, _ in batch:
-                _count(report, checked.transaction)
+            for tx in batch:
+                _count(report, tx)
             self.store.update_file(file_id, conn, transactions_done=done, summary=_summary(report))
 
 
@@ -265,8 +253,9 @@ class _Applier:
         self.pending: list[tuple[Work, Source]] = []
         self.pending_keys: list[tuple[str, str | None]] = []
 
-    def _lookup(self, items: list[tuple[MappedWork, Source, Transaction]]) -> None:
-        numbers = list({m.submitter_number for m, _, _ in items if m.submitter_number})
+    def _lookup(self, items: list[tuple[CheckedTransaction, Source]]) -> None:
+        mapped = [tx.mapped for tx, _ in items if tx.mapped is not None]
+        numbers = list({m.submitter_number for m in mapped if m.submitter_number})
         for chunk in chunks(numbers, 500):
             rows = self.conn.execute(
                 select(tables.work_numbers.c.number, tables.work_numbers.c.work_id).where(
@@ -276,7 +265,7 @@ class _Applier:
                 )
             )
             self.by_number.update(dict(rows.all()))
-        iswcs = list({iswc_id.compact(m.work.iswc) for m, _, _ in items if m.work.iswc})
+        iswcs = list({iswc_id.compact(m.work.iswc) for m in mapped if m.work.iswc})
         for chunk in chunks(iswcs, 500):
             rows = self.conn.execute(
                 select(tables.works.c.iswc, tables.works.c.id)
@@ -307,10 +296,12 @@ class _Applier:
             return self.by_iswc[iswc], False
         return None, False
 
-    def apply(self, items: list[tuple[MappedWork, Source, Transaction]]) -> None:
+    def apply(self, items: list[tuple[CheckedTransaction, Source]]) -> None:
         self._lookup(items)
         pending_numbers: set[str] = set()
-        for mapped, source, tx in items:
+        for tx, source in items:
+            mapped = tx.mapped
+            assert mapped is not None
             work = mapped.work
             if work.iswc:
                 work.iswc = iswc_id.compact(work.iswc)
@@ -330,7 +321,7 @@ class _Applier:
                         Finding(
                             "FR",
                             "revision of a work not registered before: taken as a new registration",
-                            tx.header.line,
+                            tx.line,
                             "REV",
                             "record_type",
                             "REV",
@@ -347,7 +338,7 @@ class _Applier:
                         "TR",
                         f"work {mapped.submitter_number!r} was registered by {self.sender} "
                         "before; send a revision (REV)",
-                        tx.header.line,
+                        tx.line,
                         "NWR",
                         "submitter_work_number",
                         mapped.submitter_number,
@@ -375,14 +366,14 @@ class _Applier:
         self.report.works_updated += 1
 
     def _notify_iswc(
-        self, work_id: int | None, work: Work, tx: Transaction, source: Source
+        self, work_id: int | None, work: Work, tx: CheckedTransaction, source: Source
     ) -> None:
         if work_id is None or not work.iswc:
             tx.findings.append(
                 Finding(
                     "WARN",
                     "ISWC notification for a work this node does not know; nothing changed",
-                    tx.header.line,
+                    tx.line,
                     "ISW",
                     "submitter_work_number",
                     work.number(self.sender) or "",
@@ -400,7 +391,7 @@ class _Applier:
                     "WARN",
                     f"notified ISWC {work.iswc} differs from {current} held for work "
                     f"{work_id}; not overwritten",
-                    tx.header.line,
+                    tx.line,
                     "ISW",
                     "iswc",
                     work.iswc,

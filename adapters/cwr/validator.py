@@ -326,10 +326,14 @@ def _default(default: str, f: Field) -> str:
     return default
 
 
-@cache
 def record_validator(version: str, record_type: str) -> RecordValidator | None:
-    layout = layouts(version).get(record_type)
-    return None if layout is None else RecordValidator(layout, version)
+    """The compiled rules of one record type (None for a type the version lacks)."""
+    return _validators(version).get(record_type)
+
+
+@cache
+def _validators(version: str) -> dict[str, RecordValidator]:
+    return {name: RecordValidator(layout, version) for name, layout in layouts(version).items()}
 
 
 # -- transactions ---------------------------------------------------------------------
@@ -389,28 +393,41 @@ def check_record_order(tx: Transaction, version: str) -> None:
 
 
 @dataclass(slots=True)
-class ValidatedTransaction:
-    transaction: Transaction
+class CheckedTransaction:
+    """What validation says of one transaction, without its records (cheap to pass around)."""
+
+    type: str
+    group_id: int
+    sequence: int
+    line: int
+    rejected: bool
+    findings: list[Finding]
     mapped: MappedWork | None
 
+    def add(self, finding: Finding) -> None:
+        self.findings.append(finding)
+        if finding.level in ("ER", "GR", "TR"):
+            self.rejected = True
 
-def validate_transaction(
+
+def check_transaction(
     tx: Transaction, version: str, encoding: str, sender: str, source: Source | None = None
-) -> ValidatedTransaction:
+) -> CheckedTransaction:
     """Apply field, record and transaction rules to one transaction; map its work."""
     findings = tx.findings
+    validators = _validators(version)
     for record in tx.records:
-        validator = record_validator(version, record.type)
+        validator = validators.get(record.type)
         if validator is not None:
             validator.validate(record, record.raw.decode(encoding, "replace"), findings)
-    for f in findings:
-        if f.level in ("ER", "GR", "TR"):
-            tx.rejected = True
     if tx.type in ("NWR", "REV", "ISW", "EXC"):
         check_record_order(tx, version)
     mapped = work_from_transaction(tx, sender, source)
     if mapped is not None and tx.type in ("NWR", "REV") and not tx.header.dropped:
-        lines = mapped.line_of
-        for finding in check_work(mapped.work, lines, tx.header.line):
-            tx.add(finding)
-    return ValidatedTransaction(tx, mapped)
+        findings.extend(check_work(mapped.work, mapped.line_of, tx.header.line))
+    if mapped is not None:
+        mapped.claim_lines.clear()  # keyed by object ids: meaningless once passed on
+    rejected = tx.rejected or any(f.level in ("ER", "GR", "TR") for f in findings)
+    return CheckedTransaction(
+        tx.type, tx.group_id, tx.sequence, tx.header.line, rejected, findings, mapped
+    )

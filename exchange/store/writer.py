@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, select, update
 
 from exchange.model import Claim, InterestedParty, Recording, Source, Work
 from exchange.normalise import normalise_name, normalise_title
 from exchange.store import tables as t
+from exchange.store.bulk import insert_returning_ids, insert_rows
 from exchange.store.reader import WorkReader
 from exchange.store.rows import (
     chunks,
@@ -44,16 +45,10 @@ class WorkWriter:
         self._source_ids: dict[Source, int] = {}
 
     def _insert_returning(self, table: Any, rows: list[dict[str, Any]]) -> list[int]:
-        if not rows:
-            return []
-        result = self.conn.execute(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True), rows
-        )
-        return list(result.scalars())
+        return insert_returning_ids(self.conn, table, rows)
 
     def _insert(self, table: Any, rows: list[dict[str, Any]]) -> None:
-        if rows:
-            self.conn.execute(insert(table), rows)
+        insert_rows(self.conn, table, rows)
 
     # -- sources and parties ---------------------------------------------------
 

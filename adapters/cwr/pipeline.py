@@ -1,0 +1,179 @@
+"""A CWR file as a stream of checked transactions, using worker processes for large files.
+
+The main process walks the file's structure (record types, prefixes, control
+records: cheap) and hands the raw lines of each batch of transactions to worker
+processes, which decode, validate and map them. Results come back in file order;
+at most a few batches are in flight, so memory stays bounded. Small files are
+checked in the main process, where starting workers would cost more than it saves.
+
+Workers are started from a clean server process (``forkserver``), never forked
+from a process that holds database connections.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from datetime import datetime
+
+from adapters.cwr.parser import CwrParser, Record, Transaction
+from adapters.cwr.source import CwrSource
+from adapters.cwr.validator import CheckedTransaction, check_transaction
+from exchange.model import Finding, Source
+
+#: Files smaller than this are checked in the main process.
+PARALLEL_FROM_BYTES = 4_000_000
+CHUNK_TRANSACTIONS = 400
+
+_pool: ProcessPoolExecutor | None = None
+
+RawTransaction = tuple[str, int, int, bool, list[Finding], list[tuple[int, str, bytes]]]
+
+
+def worker_count() -> int:
+    """Worker processes to use: ``$EXCHANGE_WORKERS``, else one per CPU (0 or 1: none)."""
+    configured = os.environ.get("EXCHANGE_WORKERS")
+    if configured is not None and configured.isdigit():
+        return int(configured)
+    return os.cpu_count() or 1
+
+
+def _executor(workers: int) -> ProcessPoolExecutor:
+    global _pool
+    if _pool is None:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["adapters.cwr.pipeline"])
+        _pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        atexit.register(_pool.shutdown, cancel_futures=True)
+    return _pool
+
+
+def _source(sender: str, file: str, received: datetime, tx_type: str, seq: int) -> Source:
+    return Source(sender, file, seq, received, tx_type)
+
+
+def _check_chunk(
+    version: str,
+    encoding: str,
+    sender: str,
+    file: str,
+    received: datetime,
+    chunk: list[RawTransaction],
+    keep_works: bool,
+) -> list[CheckedTransaction]:
+    """In a worker: decode, validate and map raw transactions."""
+    from adapters.cwr.records import codec_for
+
+    results = []
+    for group_type, group_id, sequence, rejected, findings, lines in chunk:
+        tx = Transaction(group_type, group_id, sequence, findings=findings, rejected=rejected)
+        for line, record_type, raw in lines:
+            codec = codec_for(version, record_type, encoding)
+            tx.records.append(Record(line, record_type, codec.decode_dict(raw), raw))
+        source = _source(sender, file, received, tx.type, sequence)
+        checked = check_transaction(tx, version, encoding, sender, source)
+        if not keep_works:
+            checked.mapped = None
+        results.append(checked)
+    return results
+
+
+def _skipped(tx: Transaction) -> CheckedTransaction:
+    """A transaction of a rejected group: not checked further."""
+    return CheckedTransaction(
+        tx.type, tx.group_id, tx.sequence, tx.header.line, True, tx.findings, None
+    )
+
+
+class CheckedFile:
+    """Iterate to get a file's transactions, checked, in file order.
+
+    ``parser`` (structure findings, header, version, counts) is complete once
+    the iteration has ended.
+    """
+
+    def __init__(
+        self,
+        source: CwrSource,
+        sender: str,
+        received: datetime,
+        rejected_groups: frozenset[int] = frozenset(),
+        workers: int | None = None,
+        keep_works: bool = True,
+    ) -> None:
+        self.source = source
+        self.sender = sender
+        self.received = received
+        self.rejected_groups = rejected_groups
+        self.keep_works = keep_works
+        workers = worker_count() if workers is None else workers
+        self.parallel = workers > 1 and source.size >= PARALLEL_FROM_BYTES
+        self.workers = workers
+        self.parser = CwrParser(source, decode=not self.parallel)
+
+    def __iter__(self) -> Iterator[CheckedTransaction]:
+        if self.parallel:
+            yield from self._in_workers()
+            return
+        parser = self.parser
+        for tx in parser.transactions():
+            if tx.group_id in self.rejected_groups:
+                yield _skipped(tx)
+                continue
+            source = _source(self.sender, self.source.name, self.received, tx.type, tx.sequence)
+            yield check_transaction(tx, parser.version, parser.encoding, self.sender, source)
+
+    def _in_workers(self) -> Iterator[CheckedTransaction]:
+        pool = _executor(self.workers)
+        parser = self.parser
+        pending: deque[Future[list[CheckedTransaction]] | list[CheckedTransaction]] = deque()
+        chunk: list[RawTransaction] = []
+        skipped: list[CheckedTransaction] = []
+
+        def submit() -> None:
+            nonlocal chunk, skipped
+            if skipped:
+                pending.append(skipped)
+                skipped = []
+            if chunk:
+                pending.append(
+                    pool.submit(
+                        _check_chunk,
+                        parser.version,
+                        parser.encoding,
+                        self.sender,
+                        self.source.name,
+                        self.received,
+                        chunk,
+                        self.keep_works,
+                    )
+                )
+                chunk = []
+
+        for tx in parser.transactions():
+            if tx.group_id in self.rejected_groups:
+                if chunk:
+                    submit()
+                skipped.append(_skipped(tx))
+                continue
+            if skipped:
+                submit()
+            lines = [(r.line, r.type, r.raw) for r in tx.records]
+            chunk.append((tx.group_type, tx.group_id, tx.sequence, tx.rejected, tx.findings, lines))
+            if len(chunk) >= CHUNK_TRANSACTIONS:
+                submit()
+                while len(pending) > 2 * self.workers:
+                    yield from _result(pending.popleft())
+        submit()
+        while pending:
+            yield from _result(pending.popleft())
+
+
+def _result(
+    item: Future[list[CheckedTransaction]] | list[CheckedTransaction],
+) -> list[CheckedTransaction]:
+    return item if isinstance(item, list) else item.result()
