@@ -112,7 +112,7 @@ def sender_of(parser: CwrParser, partner: str | None) -> str:
 
 
 def _structure(source: CwrSource) -> CwrParser:
-    parser = CwrParser(source, decode=False)
+    parser = CwrParser(source, decode=False, keep_records=False)
     for _ in parser.transactions():
         pass
     return parser
@@ -122,7 +122,7 @@ def validate_file(path: Path, progress: Progress | None = None) -> FileReport:
     """Judge a file without touching the store."""
     source = open_source(path)
     report = FileReport(source.name)
-    checked = CheckedFile(source, "?", datetime.now(UTC), keep_works=False)
+    checked = CheckedFile(source, "?", datetime.now(UTC), with_works=False)
     for tx in checked:
         _count(report, tx)
         if progress is not None:

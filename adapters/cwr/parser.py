@@ -110,12 +110,16 @@ class CwrParser:
 
     ``decode=False`` checks the structure only (record types and prefixes, the
     control records and counts) without decoding detail records: a fast first
-    pass that tells whether the file or a group is rejected as a whole.
+    pass that tells whether the file or a group is rejected as a whole. Their raw
+    lines stay on the transactions unless ``keep_records=False``.
     """
 
-    def __init__(self, source: CwrSource, *, decode: bool = True) -> None:
+    def __init__(
+        self, source: CwrSource, *, decode: bool = True, keep_records: bool = True
+    ) -> None:
         self.source = source
         self.decode = decode
+        self.keep_records = keep_records
         self.findings: list[Finding] = []
         self.header: dict[str, str] = {}
         self.version = "2.1"
@@ -391,7 +395,7 @@ class CwrParser:
             prev_record_seq = rec_seq
             if self.decode or starts:
                 tx.records.append(Record(number, record_type, codec.decode_dict(raw), raw))
-            else:
+            elif self.keep_records:
                 tx.records.append(Record(number, record_type, {}, raw))
 
         if tx is not None:

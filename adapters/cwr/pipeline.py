@@ -13,11 +13,13 @@ from a process that holds database connections.
 from __future__ import annotations
 
 import atexit
+import gc
 import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime
 
 from adapters.cwr.parser import CwrParser, Record, Transaction
@@ -29,17 +31,28 @@ from exchange.model import Finding, Source
 PARALLEL_FROM_BYTES = 4_000_000
 CHUNK_TRANSACTIONS = 400
 
+#: Collector thresholds while streaming (the defaults are 700, 10, 10).
+RELAXED_GC = (100_000, 50, 1000)
+
 _pool: ProcessPoolExecutor | None = None
 
 RawTransaction = tuple[str, int, int, bool, list[Finding], list[tuple[int, str, bytes]]]
 
 
-def worker_count() -> int:
-    """Worker processes to use: ``$EXCHANGE_WORKERS``, else one per CPU (0 or 1: none)."""
+def worker_count(spare: int = 0) -> int:
+    """Worker processes to use: ``$EXCHANGE_WORKERS``, else one per CPU but ``spare``.
+
+    0 means checking in the main process; so does a machine with a single CPU.
+    """
     configured = os.environ.get("EXCHANGE_WORKERS")
     if configured is not None and configured.isdigit():
         return int(configured)
-    return os.cpu_count() or 1
+    cpus = os.cpu_count() or 1
+    return 0 if cpus < 2 else max(1, cpus - spare)
+
+
+def _worker_start() -> None:
+    gc.set_threshold(*RELAXED_GC)
 
 
 def _executor(workers: int) -> ProcessPoolExecutor:
@@ -47,9 +60,26 @@ def _executor(workers: int) -> ProcessPoolExecutor:
     if _pool is None:
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["adapters.cwr.pipeline"])
-        _pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        _pool = ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=_worker_start
+        )
         atexit.register(_pool.shutdown, cancel_futures=True)
     return _pool
+
+
+@contextmanager
+def relaxed_gc() -> Iterator[None]:
+    """Collect garbage less often while streaming a file.
+
+    A file makes millions of short-lived objects with no reference cycles; the
+    collector's default pace spends a third of an import looking at them.
+    """
+    before = gc.get_threshold()
+    gc.set_threshold(*RELAXED_GC)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def _source(sender: str, file: str, received: datetime, tx_type: str, seq: int) -> Source:
@@ -63,9 +93,8 @@ def _check_chunk(
     file: str,
     received: datetime,
     chunk: list[RawTransaction],
-    keep_works: bool,
 ) -> list[CheckedTransaction]:
-    """In a worker: decode, validate and map raw transactions."""
+    """In a worker: decode and validate raw transactions (their works are not sent back)."""
     from adapters.cwr.records import codec_for
 
     results = []
@@ -76,8 +105,7 @@ def _check_chunk(
             tx.records.append(Record(line, record_type, codec.decode_dict(raw), raw))
         source = _source(sender, file, received, tx.type, sequence)
         checked = check_transaction(tx, version, encoding, sender, source)
-        if not keep_works:
-            checked.mapped = None
+        checked.mapped = None  # model objects cost more to pickle than to rebuild
         results.append(checked)
     return results
 
@@ -103,22 +131,29 @@ class CheckedFile:
         received: datetime,
         rejected_groups: frozenset[int] = frozenset(),
         workers: int | None = None,
-        keep_works: bool = True,
+        with_works: bool = True,
     ) -> None:
         self.source = source
         self.sender = sender
         self.received = received
         self.rejected_groups = rejected_groups
-        self.keep_works = keep_works
+        self.with_works = with_works
         workers = worker_count() if workers is None else workers
-        self.parallel = workers > 1 and source.size >= PARALLEL_FROM_BYTES
+        # Works are mapped in the main process: sending model objects back from a
+        # worker costs more than making them. So only a check without works runs
+        # in workers.
+        self.parallel = not with_works and workers >= 1 and source.size >= PARALLEL_FROM_BYTES
         self.workers = workers
         self.parser = CwrParser(source, decode=not self.parallel)
 
     def __iter__(self) -> Iterator[CheckedTransaction]:
-        if self.parallel:
-            yield from self._in_workers()
-            return
+        with relaxed_gc():
+            if self.parallel:
+                yield from self._in_workers()
+            else:
+                yield from self._here()
+
+    def _here(self) -> Iterator[CheckedTransaction]:
         parser = self.parser
         for tx in parser.transactions():
             if tx.group_id in self.rejected_groups:
@@ -149,7 +184,6 @@ class CheckedFile:
                         self.source.name,
                         self.received,
                         chunk,
-                        self.keep_works,
                     )
                 )
                 chunk = []

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 
 from adapters.cwr.parser import Record, Transaction
 from exchange.model import (
@@ -40,10 +40,10 @@ def _int(value: str) -> int:
 
 
 def _date(value: str) -> date | None:
-    if not value.isdigit() or not value.strip("0"):
+    if len(value) != 8 or not value.isdigit() or value == "00000000":
         return None
     try:
-        return datetime.strptime(value, "%Y%m%d").date()
+        return date(int(value[:4]), int(value[4:6]), int(value[6:]))
     except ValueError:
         return None
 

@@ -75,9 +75,7 @@ def collection_totals(claims: Iterable[Claim]) -> dict[Right, tuple[int, str]]:
         return {}
     first = with_lines[0].territories[0]
     if all(
-        len(c.territories) == 1
-        and c.territories[0].tis == first.tis
-        and c.territories[0].include
+        len(c.territories) == 1 and c.territories[0].tis == first.tis and c.territories[0].include
         for c in with_lines
     ):
         pr = mr = sr = 0

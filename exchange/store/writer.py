@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
@@ -43,6 +43,8 @@ class WorkWriter:
         self.file_id = file_id
         self._party_ids: dict[tuple[Any, ...], int] = {}
         self._source_ids: dict[Source, int] = {}
+        self._affiliations: dict[tuple[int, str, str], str] = {}
+        self._affiliations_loaded: set[int] = set()
 
     def _insert_returning(self, table: Any, rows: list[dict[str, Any]]) -> list[int]:
         return insert_returning_ids(self.conn, table, rows)
@@ -269,6 +271,7 @@ class WorkWriter:
         )
         territory_rows = []
         affiliation_rows = []
+        current = self._current_affiliations(party_ids)
         for (_, _, claim, sid), cid, pid in zip(items, claim_ids, party_ids, strict=True):
             claim.id = cid
             for position, ter in enumerate(claim.territories):
@@ -284,17 +287,41 @@ class WorkWriter:
                     }
                 )
             for aff in claim.party.affiliations:
+                key = (pid, str(aff.right), aff.territory)
+                if current.get(key) == aff.society:
+                    continue  # said before: no new statement
+                current[key] = aff.society
                 affiliation_rows.append(
                     {
                         "party_id": pid,
                         "society": aff.society,
-                        "right": str(aff.right),
+                        "right": key[1],
                         "territory": aff.territory,
                         "source_id": sid,
                     }
                 )
         self._insert(t.claim_territories, territory_rows)
         self._insert(t.affiliations, affiliation_rows)
+
+    def _current_affiliations(self, party_ids: Iterable[int]) -> dict[tuple[int, str, str], str]:
+        """The latest society per (party, right, territory), loaded once per party."""
+        current = self._affiliations
+        missing = [pid for pid in set(party_ids) if pid not in self._affiliations_loaded]
+        for chunk in chunks(missing, 500):
+            rows = self.conn.execute(
+                select(
+                    t.affiliations.c.party_id,
+                    t.affiliations.c.right,
+                    t.affiliations.c.territory,
+                    t.affiliations.c.society,
+                )
+                .where(t.affiliations.c.party_id.in_(chunk))
+                .order_by(t.affiliations.c.id)
+            )
+            for pid, right, territory, society in rows:
+                current[(pid, right, territory)] = society
+        self._affiliations_loaded.update(missing)
+        return current
 
     def _add_recordings(self, items: Sequence[tuple[int, Recording, int | None]]) -> None:
         ids = self._insert_returning(
