@@ -124,3 +124,15 @@ def test_file_sequences_never_repeat(store: Store) -> None:
 def test_bad_url_is_a_clear_error() -> None:
     with pytest.raises(StoreError, match="cannot use database URL"):
         Store("nosuchdb://x")
+
+
+def test_migrations_build_the_declared_schema(db_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from exchange.store.tables import metadata
+
+    with Store(db_url) as store:
+        store.init()
+        with store.engine.connect() as conn:
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []

@@ -162,6 +162,7 @@ party_keys = Table(
     Column("issuer", String(20), nullable=False),
     Column("key", String(20), nullable=False),
     UniqueConstraint("issuer", "key"),
+    Index(None, "party_id", "issuer"),
 )
 
 affiliations = Table(

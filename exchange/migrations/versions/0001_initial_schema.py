@@ -73,6 +73,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_party_keys")),
         sa.UniqueConstraint("issuer", "key", name=op.f("uq_party_keys_issuer_key")),
     )
+    with op.batch_alter_table("party_keys", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_party_keys_party_id_issuer"), ["party_id", "issuer"], unique=False
+        )
+
     op.create_table(
         "sources",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -367,6 +372,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_sources_file_id_transaction_seq"))
 
     op.drop_table("sources")
+    with op.batch_alter_table("party_keys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_party_keys_party_id_issuer"))
+
     op.drop_table("party_keys")
     with op.batch_alter_table("parties", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_parties_name_norm"))
