@@ -31,6 +31,8 @@ from exchange.store import tables as t
 from exchange.store.rows import chunks, performer_from_row
 
 CHUNK = 500
+_RIGHTS = {r.value: r for r in Right}
+_SIDES = {s.value: s for s in Side}
 
 
 class WorkReader:
@@ -58,25 +60,27 @@ class WorkReader:
     def source(self, source_id: int | None) -> Source | None:
         if source_id is None:
             return None
-        self._load_sources({source_id})
-        return self._sources[source_id]
+        found = self._sources.get(source_id)
+        if found is None:
+            self._load_sources({source_id})
+            found = self._sources[source_id]
+        return found
 
     # -- parties ------------------------------------------------------------------
 
     def affiliations_of(self, party_ids: Sequence[int]) -> dict[int, list[Affiliation]]:
-        """Current affiliations per party: the latest statement per right, territory, society."""
-        rows = []
+        """Current affiliations per party: the latest statement per right and territory."""
+        a = t.affiliations
+        query = select(a.c.party_id, a.c.right, a.c.territory, a.c.society, a.c.source_id)
+        rows: list[Any] = []
         for chunk in chunks(list(party_ids), CHUNK):
-            rows += self.conn.execute(
-                select(t.affiliations)
-                .where(t.affiliations.c.party_id.in_(chunk))
-                .order_by(t.affiliations.c.id)
-            ).all()
-        self._load_sources({r.source_id for r in rows})
+            rows += self.conn.execute(query.where(a.c.party_id.in_(chunk)).order_by(a.c.id)).all()
+        self._load_sources({r[4] for r in rows})
         latest: dict[int, dict[tuple[str, str], Affiliation]] = defaultdict(dict)
-        for r in rows:
-            latest[r.party_id][(r.right, r.territory)] = Affiliation(
-                r.society, Right(r.right), r.territory, self.source(r.source_id)
+        source = self.source
+        for party_id, right, territory, society, source_id in rows:
+            latest[party_id][(right, territory)] = Affiliation(
+                society, _RIGHTS[right], territory, source(source_id)
             )
         return {pid: list(by_key.values()) for pid, by_key in latest.items()}
 
@@ -84,73 +88,103 @@ class WorkReader:
 
     def claims_of(self, work_ids: Sequence[int]) -> dict[int, list[Claim]]:
         """Claims per work, each with its party (and the key its source uses for it)."""
-        key = t.party_keys
+        c, p, key = t.claims, t.parties, t.party_keys
         query = (
-            select(t.claims, t.parties, t.sources.c.partner, key.c.key.label("party_key"))
-            .join(t.parties, t.parties.c.id == t.claims.c.party_id)
-            .outerjoin(t.sources, t.sources.c.id == t.claims.c.source_id)
+            select(
+                c.c.id,
+                c.c.work_id,
+                c.c.role,
+                c.c.side,
+                c.c.controlled,
+                c.c.chain,
+                c.c.writers,
+                c.c.pr_ownership,
+                c.c.mr_ownership,
+                c.c.sr_ownership,
+                c.c.source_id,
+                p.c.id,
+                p.c.last_name,
+                p.c.first_name,
+                p.c.ipi_name_number,
+                p.c.ipi_base_number,
+                p.c.is_legal_entity,
+                key.c.key,
+            )
+            .join(p, p.c.id == c.c.party_id)
+            .outerjoin(t.sources, t.sources.c.id == c.c.source_id)
             .outerjoin(
                 key,
-                and_(key.c.party_id == t.claims.c.party_id, key.c.issuer == t.sources.c.partner),
+                and_(key.c.party_id == c.c.party_id, key.c.issuer == t.sources.c.partner),
             )
-            .order_by(t.claims.c.work_id, t.claims.c.source_id, t.claims.c.position, t.claims.c.id)
+            .order_by(c.c.work_id, c.c.source_id, c.c.position, c.c.id)
         )
         rows: list[Any] = []
         for chunk in chunks(list(work_ids), CHUNK):
-            rows += self.conn.execute(query.where(t.claims.c.work_id.in_(chunk))).all()
+            rows += self.conn.execute(query.where(c.c.work_id.in_(chunk))).all()
         territories: dict[int, list[TerritoryShare]] = defaultdict(list)
-        claim_ids = list(dict.fromkeys(r._mapping[t.claims.c.id] for r in rows))
-        for chunk in chunks(claim_ids, CHUNK):
-            for ter in self.conn.execute(
-                select(t.claim_territories)
-                .where(t.claim_territories.c.claim_id.in_(chunk))
-                .order_by(t.claim_territories.c.claim_id, t.claim_territories.c.position)
+        ct = t.claim_territories
+        ter_query = select(
+            ct.c.claim_id,
+            ct.c.tis,
+            ct.c.include,
+            ct.c.pr_collection,
+            ct.c.mr_collection,
+            ct.c.sr_collection,
+        ).order_by(ct.c.claim_id, ct.c.position)
+        for chunk in chunks(list(dict.fromkeys(r[0] for r in rows)), CHUNK):
+            for claim_id, tis, include, pr, mr, sr in self.conn.execute(
+                ter_query.where(ct.c.claim_id.in_(chunk))
             ):
-                territories[ter.claim_id].append(
-                    TerritoryShare(
-                        ter.tis,
-                        ter.include,
-                        Shares(ter.pr_collection, ter.mr_collection, ter.sr_collection),
-                    )
-                )
-        self._load_sources({r._mapping[t.claims.c.source_id] for r in rows})
-        affiliations = self.affiliations_of(
-            list(dict.fromkeys(r._mapping[t.parties.c.id] for r in rows))
-        )
+                territories[claim_id].append(TerritoryShare(tis, include, Shares(pr, mr, sr)))
+        self._load_sources({r[10] for r in rows})
+        affiliations = self.affiliations_of(list(dict.fromkeys(r[11] for r in rows)))
         result: dict[int, list[Claim]] = defaultdict(list)
         seen: set[int] = set()
-        for r in rows:
-            m = r._mapping
-            claim_id = m[t.claims.c.id]
+        source = self.source
+        for (
+            claim_id,
+            work_id,
+            role,
+            side,
+            controlled,
+            chain,
+            writers,
+            pr,
+            mr,
+            sr,
+            source_id,
+            party_id,
+            last_name,
+            first_name,
+            ipi_name,
+            ipi_base,
+            legal,
+            party_key,
+        ) in rows:
             if claim_id in seen:  # a party with two keys from one sender
                 continue
             seen.add(claim_id)
-            party_id = m[t.parties.c.id]
             party = InterestedParty(
-                last_name=m[t.parties.c.last_name],
-                first_name=m[t.parties.c.first_name],
-                ipi_name_number=m[t.parties.c.ipi_name_number],
-                ipi_base_number=m[t.parties.c.ipi_base_number],
-                is_legal_entity=m[t.parties.c.is_legal_entity],
-                key=m["party_key"],
+                last_name=last_name,
+                first_name=first_name,
+                ipi_name_number=ipi_name,
+                ipi_base_number=ipi_base,
+                is_legal_entity=legal,
+                key=party_key,
                 affiliations=affiliations.get(party_id, []),
                 id=party_id,
             )
-            result[m[t.claims.c.work_id]].append(
+            result[work_id].append(
                 Claim(
                     party=party,
-                    role=m[t.claims.c.role],
-                    side=Side(m[t.claims.c.side]),
-                    ownership=Shares(
-                        m[t.claims.c.pr_ownership],
-                        m[t.claims.c.mr_ownership],
-                        m[t.claims.c.sr_ownership],
-                    ),
+                    role=role,
+                    side=_SIDES[side],
+                    ownership=Shares(pr, mr, sr),
                     territories=territories.get(claim_id, []),
-                    controlled=m[t.claims.c.controlled],
-                    chain=m[t.claims.c.chain],
-                    writers=tuple(filter(None, (m[t.claims.c.writers] or "").split(","))),
-                    source=self.source(m[t.claims.c.source_id]),
+                    controlled=controlled,
+                    chain=chain,
+                    writers=tuple(writers.split(",")) if writers else (),
+                    source=source(source_id),
                     id=claim_id,
                 )
             )
