@@ -1,12 +1,16 @@
-"""The built-in sample repertoire that ``exchange demo`` loads.
+"""The built-in sample partners and repertoire of ``exchange demo``.
 
-Names and titles are invented; the identifiers are valid published examples.
+A publisher (DMO) registers three works in CWR 2.1; a sister society (058)
+registers one of them again in CWR 2.2 with its own claims. Names and titles
+are invented; the identifiers are valid published examples.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
+from adapters.cwr.writer import CwrWriter, file_name
 from exchange.model import (
     Affiliation,
     Claim,
@@ -103,3 +107,49 @@ def sample_works() -> list[Work]:
             )
         works.append(work)
     return works
+
+
+def sister_work() -> Work:
+    """The sister society 058 registers one of the same works (same ISWC), its own way."""
+    source = Source("058", "CW260001058_052.V22", 0, datetime(2026, 1, 20, tzinfo=UTC), "NWR")
+    writer = _writer("VALLANCE", "THEO", "00052210040", "W9", "058")
+    publisher = _publisher("EDITIONS DU PHARE", "00014107338", "P9", "058")
+    return Work(
+        title="QUAND LA MAREE MONTE",
+        iswc="T0101713147",
+        language="FR",
+        duration=187,
+        distribution_category="POP",
+        titles=[Title("WHEN THE TIDE COMES IN", "TT", "EN")],
+        numbers=[WorkNumber("058", "SACEM-7781")],
+        claims=_claims(writer, publisher, source),
+    )
+
+
+def write_inbox(inbox: Path) -> list[Path]:
+    """The files two partners left for us: a publisher's CWR 2.1, a sister society's CWR 2.2."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    created = datetime(2026, 1, 20, 8, 0, tzinfo=UTC)
+    files = [
+        ("DMO", "2.1", "334284961", "PB", "HARBOUR LIGHT", sample_works()),
+        ("058", "2.2", "058", "SO", "SACEM", [sister_work()]),
+    ]
+    paths = []
+    for code, version, sender, kind, sender_name, works in files:
+        path = inbox / file_name(version, created, 1, code, "052")
+        with path.open("wb") as fh:
+            writer = CwrWriter(
+                fh,
+                version,
+                sender=sender,
+                sender_name=sender_name,
+                sender_type=kind,
+                created=created,
+                encoding="latin-1",
+                numbers_from=code,
+            )
+            for work in works:
+                writer.add(work)
+            writer.close()
+        paths.append(path)
+    return paths

@@ -72,7 +72,7 @@ def test_show_unknown_work_is_one_line(demo_db: str, capsys: pytest.CaptureFixtu
 
 def test_parties(demo_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--db", demo_db, "parties", "list", "--json")
-    assert code == 0 and len(json.loads(out)["parties"]) == 3
+    assert code == 0 and len(json.loads(out)["parties"]) == 4
     code, out, _ = run(capsys, "--db", demo_db, "parties", "show", "00045620792", "--json")
     data = json.loads(out)
     assert data["party"]["last_name"] == "ORCHARD" and data["works"] == [1, 3]

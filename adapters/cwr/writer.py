@@ -714,6 +714,7 @@ class CwrWriter:
         created: datetime | None = None,
         encoding: str = "ascii",
         buffer_lines: int = 4096,
+        numbers_from: str | None = None,
     ) -> None:
         self.profile = _profile(version)
         self.version = version
@@ -725,6 +726,8 @@ class CwrWriter:
             raise CwrWriteError(f"sender id must be a number of up to 9 digits, not {sender!r}")
         self.stream = stream
         self.sender = sender
+        #: whose work numbers go into the submitter work number field (default: the sender)
+        self.numbers_from = numbers_from or sender
         self.encoding = encoding
         self.transaction = transaction
         self.created = created or datetime.now()
@@ -827,7 +830,9 @@ class CwrWriter:
         """
         transaction = transaction or self.transaction
         sequence = self._group_transactions if self._group == transaction else 0
-        lines = encode_work(work, self.version, transaction, sequence, self.sender, self.encoding)
+        lines = encode_work(
+            work, self.version, transaction, sequence, self.numbers_from, self.encoding
+        )
         return self.add_lines(lines)
 
     def add_lines(self, lines: Sequence[str]) -> int:

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from exchange.config import NodeConfig, load_config
 from exchange.errors import EXIT_USAGE
@@ -22,12 +23,12 @@ from exchange.store import DEFAULT_URL, Store
 
 EXIT_INTERNAL = 70
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+stdout = Console(highlight=False, soft_wrap=True, markup=False)
+stderr = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 
 def fail_message(message: str) -> None:
-    stderr.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    stderr.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
 
 
 @dataclass

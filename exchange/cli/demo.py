@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 
+from adapters.cwr.writer import export_works
 from exchange.cli.common import NodeContext, emit, json_option
-from exchange.demo import sample_works
+from exchange.cwr_import import CwrImporter, validate_file
+from exchange.demo import write_inbox
 
 pass_node = click.make_pass_decorator(NodeContext)
+OUR_SOCIETY = "052"
 
 
 @click.command()
@@ -25,29 +29,67 @@ pass_node = click.make_pass_decorator(NodeContext)
 @json_option
 @pass_node
 def demo(node: NodeContext, directory: Path) -> None:
-    """Create a store in DIR and load the built-in sample repertoire into it.
+    """Run a small exchange on a fresh SQLite store in DIR.
 
-    Running it again starts from a fresh demo store.
+    Two sample partners leave CWR files in DIR/inbox: a publisher (DMO, CWR
+    2.1) and a sister society (058, CWR 2.2) that registers one of the same
+    works. The demo validates and imports both (the shared work ends as one
+    work with two sources), then exports our repertoire for 058 as CWR 2.2 in
+    DIR/outbox. Running it again starts from a fresh demo store.
 
     \b
     Example:
       exchange demo --dir /tmp/exchange-demo
-      exchange --db sqlite:////tmp/exchange-demo/exchange.db works list
+      exchange --db sqlite:////tmp/exchange-demo/exchange.db works show T-010.171.314-7
     """
     directory.mkdir(parents=True, exist_ok=True)
-    db_file = directory / "exchange.db"
-    for stale in directory.glob("exchange.db*"):
+    for stale in [*directory.glob("exchange.db*"), *directory.glob("outbox/*")]:
         stale.unlink()
-    url = f"sqlite:///{db_file}"
+    url = f"sqlite:///{directory / 'exchange.db'}"
     store = node.store(require_schema=False, url=url)
     store.init()
-    store.add_works((w, w.claims[0].source) for w in sample_works())
-    rows = store.list_works()
+
+    inbox = write_inbox(directory / "inbox")
+    checked = [validate_file(path) for path in inbox]
+    importer = CwrImporter(store)
+    imported = [importer.import_file(path) for path in inbox]
+    outbox = directory / "outbox"
+    outbox.mkdir(exist_ok=True)
+    exported = export_works(
+        store.iter_works(store.work_ids()),
+        outbox,
+        version="2.2",
+        sender=OUR_SOCIETY,
+        sender_name="DEMO SOCIETY",
+        receiver="058",
+        next_sequence=lambda: store.next_file_sequence(OUR_SOCIETY, "058"),
+        encoding="latin-1",
+    )
+    works = store.list_works()
 
     def human(out: Console) -> None:
-        out.print(f"demo store: {db_file}")
-        for r in rows:
-            out.print(f"  work {r.id}: {r.title}  [{', '.join(r.sources)}]")
-        out.print(f"try: exchange --db {url} works show 1")
+        out.print(f"demo store: {directory / 'exchange.db'}")
+        for report in checked:
+            out.print(
+                f"validated {report.file}: {report.transactions} transactions, "
+                f"{len(report.findings)} findings"
+            )
+        for report in imported:
+            out.print(
+                f"imported  {report.file}: {report.works_created} works created, "
+                f"{report.works_updated} updated"
+            )
+        for written in exported.files:
+            out.print(f"exported  {written.path.name}: {written.works} works for 058")
+        for w in works:
+            out.print(f"  work {w.id}: {w.title}  [sources: {', '.join(w.sources)}]")
+        out.print(f"try: exchange --db {url} works show T-010.171.314-7")
 
-    emit(node, {"store": url, "works": len(rows)}, human)
+    data: dict[str, Any] = {
+        "store": url,
+        "validated": [r.as_dict(imported=False) for r in checked],
+        "imported": [r.as_dict(imported=True) for r in imported],
+        "exported": [f.as_dict() for f in exported.files],
+        "works": len(works),
+    }
+    emit(node, data, human)

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -55,7 +56,7 @@ def _human(
                 )
                 continue
             line = (
-                f"{r.file}: CWR {r.version}, {r.transactions} transactions, "
+                f"{escape(r.file)}: CWR {r.version}, {r.transactions} transactions, "
                 f"{r.accepted} accepted, {r.rejected} rejected"
             )
             if imported:

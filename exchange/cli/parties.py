@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from exchange.cli.common import NodeContext, emit, json_option
@@ -64,7 +65,7 @@ def show(node: NodeContext, ipi: str) -> None:
     party, work_ids = found
 
     def human(out: Console) -> None:
-        out.print(f"[bold]{party.name}[/]  (party {party.id})", markup=True)
+        out.print(f"[bold]{escape(party.name)}[/]  (party {party.id})", markup=True)
         out.print(
             f"IPI name #: {party.ipi_name_number or '-'}   "
             f"IPI base #: {party.ipi_base_number or '-'}   "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from exchange.cli.common import NodeContext, emit, json_option
@@ -125,7 +126,7 @@ def show(node: NodeContext, key: str) -> None:
     history = store.history(work.id)
 
     def human(out: Console) -> None:
-        out.print(f"[bold]{work.title}[/]  (work {work.id})", markup=True)
+        out.print(f"[bold]{escape(work.title)}[/]  (work {work.id})", markup=True)
         out.print(
             f"ISWC: {iswc_id.format(work.iswc) if work.iswc else '-'}   "
             f"version: {work.version_type}   category: {work.distribution_category}   "
