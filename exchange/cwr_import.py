@@ -29,7 +29,7 @@ from adapters.cwr.parser import CwrParser
 from adapters.cwr.pipeline import CheckedFile
 from adapters.cwr.reader import MappedWork
 from adapters.cwr.source import CwrSource, CwrSourceError
-from adapters.cwr.validator import CheckedTransaction
+from adapters.cwr.validator import CheckedTransaction, check_header
 from exchange.errors import ExchangeError
 from exchange.identifiers import iswc as iswc_id
 from exchange.model import Finding, Source, Title, Work
@@ -111,10 +111,22 @@ def sender_of(parser: CwrParser, partner: str | None) -> str:
     return sender_id.zfill(3) if sender_id else "UNKNOWN"
 
 
+def _judge_header(parser: CwrParser) -> None:
+    """Add the HDR record's field findings to the file's (the parser checks only structure)."""
+    if parser.header_line is None:
+        return
+    line, raw = parser.header_line
+    findings = check_header(raw, line, parser.version, parser.encoding)
+    parser.findings[:0] = findings
+    if any(f.level == "ER" for f in findings):
+        parser.file_rejected = True
+
+
 def _structure(source: CwrSource) -> CwrParser:
     parser = CwrParser(source, decode=False, keep_records=False)
     for _ in parser.transactions():
         pass
+    _judge_header(parser)
     return parser
 
 
@@ -128,6 +140,7 @@ def validate_file(path: Path, progress: Progress | None = None) -> FileReport:
         if progress is not None:
             progress(source.bytes_read, 0)
     parser = checked.parser
+    _judge_header(parser)
     report.version = parser.version
     report.add(parser.findings)
     report.file_rejected = parser.file_rejected

@@ -122,6 +122,8 @@ class CwrParser:
         self.keep_records = keep_records
         self.findings: list[Finding] = []
         self.header: dict[str, str] = {}
+        #: the HDR record's line number and raw bytes, once read
+        self.header_line: tuple[int, bytes] | None = None
         self.version = "2.1"
         self.encoding = "latin-1"
         self.file_rejected = False
@@ -163,6 +165,7 @@ class CwrParser:
         return codec.decode_dict(raw)
 
     def _read_header(self, number: int, raw: bytes) -> None:
+        self.header_line = (number, raw)
         self.encoding = encoding_of_header(raw)
         version = raw[101:104].decode("latin-1").strip()
         if version == "2.2" or (not version and self.source.name.upper().endswith(".V22")):

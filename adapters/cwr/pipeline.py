@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from adapters.cwr.parser import CwrParser, Record, Transaction
+from adapters.cwr.records import codecs_for
 from adapters.cwr.source import CwrSource
 from adapters.cwr.validator import CheckedTransaction, check_transaction
 from exchange.model import Finding, Source
@@ -95,14 +96,13 @@ def _check_chunk(
     chunk: list[RawTransaction],
 ) -> list[CheckedTransaction]:
     """In a worker: decode and validate raw transactions (their works are not sent back)."""
-    from adapters.cwr.records import codec_for
-
+    codecs = codecs_for(version, encoding)
     results = []
     for group_type, group_id, sequence, rejected, findings, lines in chunk:
         tx = Transaction(group_type, group_id, sequence, findings=findings, rejected=rejected)
+        records = tx.records
         for line, record_type, raw in lines:
-            codec = codec_for(version, record_type, encoding)
-            tx.records.append(Record(line, record_type, codec.decode_dict(raw), raw))
+            records.append(Record(line, record_type, codecs[record_type].decode_dict(raw), raw))
         source = _source(sender, file, received, tx.type, sequence)
         checked = check_transaction(tx, version, encoding, sender, source)
         checked.mapped = None  # model objects cost more to pickle than to rebuild

@@ -56,7 +56,12 @@ class CwrSource:
             if not names:
                 raise CwrSourceError(f"{self.path}: the zip package is empty")
             cwr = [n for n in names if _CWR_NAME.search(n)]
-            self.member = (cwr or names)[0]
+            if not cwr:
+                raise CwrSourceError(
+                    f"{self.path}: no CWR file (.V21, .V22...) in the zip package "
+                    f"(it holds {', '.join(names[:5])})"
+                )
+            self.member = cwr[0]
 
     @property
     def size(self) -> int:

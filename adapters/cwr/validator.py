@@ -30,6 +30,7 @@ from importlib import resources
 from adapters.cwr.layout import Field, RecordLayout, layouts, lookup, lookup_names
 from adapters.cwr.parser import Record, Transaction
 from adapters.cwr.reader import MappedWork, work_from_transaction
+from adapters.cwr.records import codec_for
 from adapters.cwr.work_rules import check_work
 from exchange import codes
 from exchange.identifiers import ipi_base, ipi_name, isrc, iswc
@@ -42,6 +43,10 @@ NAME_CHARS = frozenset(" !#$%&'()+-./0123456789?@ABCDEFGHIJKLMNOPQRSTUVWXYZ`")
 NATIONAL_TITLE_CHARS = TITLE_CHARS | frozenset(chr(c) for c in range(0xC0, 0x100))
 
 _SMALL_LOOKUP = 60  # code tables up to this size go into the fast pattern
+_CLEAN_CACHE = 100_000  # clean record contents remembered per record type
+_SENDER_TYPES = frozenset(
+    {"PB", "SO", "WR", "AA"}
+)  # clean record contents remembered per record type
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +104,14 @@ def _valid_date(value: str) -> bool:
     return True
 
 
+def _valid_ean(value: str) -> bool:
+    """EAN-13: weights 1 and 3 from the left over twelve digits, then the check digit."""
+    if len(value) != 13 or not value.isdigit():
+        return False
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(value[:12]))
+    return (10 - total % 10) % 10 == int(value[12])
+
+
 def _identifier(module: object, label: str) -> Callable[[str], str | None]:
     """A check of an identifier's check digits, cached: the same IPIs recur all over a file."""
 
@@ -117,6 +130,9 @@ def _identifier(module: object, label: str) -> Callable[[str], str | None]:
 
 @lru_cache(maxsize=4096)
 def _is_society(value: str) -> bool:
+    """A society code, also zero-filled to a wider field (HDR sender id: 000000052)."""
+    if value.isdigit() and len(value) > 3 and not value[:-3].strip("0"):
+        value = value[-3:]
     return codes.is_society(value, cwr=True)
 
 
@@ -138,7 +154,9 @@ def _value_check(rule: FieldRule, f: Field) -> Callable[[str], str | None] | Non
         return table is None or value in table or value.upper() in table
 
     if kind == "required":
-        return lambda v: "must be entered" if _blank(v) else None
+        if f.type in "NDT":  # numbers, dates and times: zeros mean nothing was entered
+            return lambda v: "must be entered" if not v.strip("0 ") else None
+        return lambda v: "must be entered" if not v else None
     if kind == "lookup":
         return lambda v: None if not v or in_table(v) else "is not a valid code"
     if kind == "required_lookup":
@@ -168,9 +186,15 @@ def _value_check(rule: FieldRule, f: Field) -> Callable[[str], str | None] | Non
     if kind == "isrc":
         return _identifier(isrc, "invalid ISRC")
     if kind == "ean":
-        return lambda v: None if _blank(v) or (len(v) == 13 and v.isdigit()) else "invalid EAN"
+        return lambda v: None if _blank(v) or _valid_ean(v) else "invalid EAN-13"
     if kind == "society":
         return lambda v: None if not v or _is_society(v) else "unknown society"
+    if kind == "sender_type":
+        return lambda v: (
+            None
+            if v in _SENDER_TYPES or (len(v) == 2 and v.isdigit())
+            else "must be PB, SO, WR, AA or the first two digits of an IPI name number"
+        )
     if kind == "territory":
         return lambda v: None if v and _is_territory(v) else "unknown TIS territory code"
     if kind in ("title_chars", "name_chars"):
@@ -209,8 +233,9 @@ def _pattern(rule: FieldRule, f: Field) -> str | None:
             options.append(" " * n)
         return "(?:" + "|".join(re.escape(o) for o in options) + ")"
     if kind == "required":
-        empty = "0" if f.type in "NDT" else " "
-        return rf"(?!{re.escape(empty)}{{{n}}})(?! {{{n}}}).{{{n}}}"
+        if f.type in "NDT":
+            return rf"(?![0 ]{{{n}}}).{{{n}}}"
+        return rf"(?! {{{n}}}).{{{n}}}"
     if kind == "share_max_5000":
         return rf"(?:0[0-4]\d{{3}}|0500[0-6]| {{{n}}})" if n == 5 else None
     if kind == "share_max_10000":
@@ -283,6 +308,11 @@ class RecordValidator:
         self.fast = re.compile("".join(parts), re.DOTALL)
         self.slow = [c for c in self.compiled if not c.in_pattern]
         self.length = layout.length
+        # Lines found clean before: records repeat (same parties, same shares) across
+        # the works of a file, and only their prefix differs. Conditions read only
+        # the record itself, so the same content always gets the same verdict.
+        self._clean: set[str] = set()
+        self._prefix = 19 if "record_sequence" in layout else 0
 
     def validate(self, record: Record, text: str, findings: list[Finding]) -> None:
         """Check one record; apply FR defaults to ``record.values``; report into findings."""
@@ -290,8 +320,26 @@ class RecordValidator:
             text = text.ljust(self.length)
         elif len(text) > self.length:
             text = text[: self.length]
+        content = text[self._prefix :]
+        clean = self._clean
+        if content in clean:
+            return
         checks = self.slow if self.fast.fullmatch(text) else self.compiled
         values = record.values
+        before = len(findings)
+        self._check(checks, record, values, findings)
+        if len(findings) == before:
+            if len(clean) >= _CLEAN_CACHE:
+                clean.clear()
+            clean.add(content)
+
+    def _check(
+        self,
+        checks: list[_Compiled],
+        record: Record,
+        values: dict[str, str],
+        findings: list[Finding],
+    ) -> None:
         for c in checks:
             value = values.get(c.field.name, "")
             if c.condition is not None and not c.condition(record):
@@ -314,8 +362,22 @@ class RecordValidator:
                 record.dropped = True
 
 
+#: Record types whose rules the specifications list under another record type.
+_RULES_OF = {
+    "REV": "NWR",
+    "ISW": "NWR",
+    "EXC": "NWR",
+    "OPU": "SPU",
+    "OPT": "SPT",
+    "OWR": "SWR",
+    "OWT": "SWT",
+    "NCT": "NET",
+    "NVT": "NET",
+}
+
+
 def _rule_record(record_type: str) -> str:
-    return "NWR" if record_type in ("REV", "ISW", "EXC") else record_type
+    return _RULES_OF.get(record_type, record_type)
 
 
 def _default(default: str, f: Field) -> str:
@@ -390,6 +452,17 @@ def check_record_order(tx: Transaction, version: str) -> None:
             )
             return
         rank = max(rank, this)
+
+
+def check_header(raw: bytes, line: int, version: str, encoding: str) -> list[Finding]:
+    """The field rules of a HDR record (the parser reads it; these judge its fields)."""
+    validator = record_validator(version, "HDR")
+    if validator is None:
+        return []
+    record = Record(line, "HDR", codec_for(version, "HDR", encoding).decode_dict(raw), raw)
+    findings: list[Finding] = []
+    validator.validate(record, raw.decode(encoding, "replace"), findings)
+    return findings
 
 
 @dataclass(slots=True)

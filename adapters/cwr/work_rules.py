@@ -36,6 +36,7 @@ def _finding(edit: str, message: str, line: int | None, record: str | None = Non
     return Finding("TR", message, line, record or "NWR", edit=f"NWR-T-{edit}")
 
 
+@lru_cache(maxsize=1024)
 def _countries(tis: str) -> frozenset[str]:
     return codes.countries_in(tis) if codes.is_territory(tis) else frozenset({tis})
 

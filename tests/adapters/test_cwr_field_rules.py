@@ -38,6 +38,7 @@ CHECKS = {
     "share_max_5000",
     "share_max_10000",
     "positive",
+    "sender_type",
     "conditional_required",
     "custom",
 }
