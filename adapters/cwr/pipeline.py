@@ -33,7 +33,7 @@ PARALLEL_FROM_BYTES = 4_000_000
 CHUNK_TRANSACTIONS = 400
 
 #: Collector thresholds while streaming (the defaults are 700, 10, 10).
-RELAXED_GC = (100_000, 50, 1000)
+RELAXED_GC = (50_000, 20, 20)
 
 _pool: ProcessPoolExecutor | None = None
 

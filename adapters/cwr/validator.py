@@ -43,7 +43,6 @@ NAME_CHARS = frozenset(" !#$%&'()+-./0123456789?@ABCDEFGHIJKLMNOPQRSTUVWXYZ`")
 NATIONAL_TITLE_CHARS = TITLE_CHARS | frozenset(chr(c) for c in range(0xC0, 0x100))
 
 _SMALL_LOOKUP = 60  # code tables up to this size go into the fast pattern
-_CLEAN_CACHE = 100_000  # clean record contents remembered per record type
 _SENDER_TYPES = frozenset(
     {"PB", "SO", "WR", "AA"}
 )  # clean record contents remembered per record type
@@ -115,7 +114,7 @@ def _valid_ean(value: str) -> bool:
 def _identifier(module: object, label: str) -> Callable[[str], str | None]:
     """A check of an identifier's check digits, cached: the same IPIs recur all over a file."""
 
-    @lru_cache(maxsize=65536)
+    @lru_cache(maxsize=8192)
     def check(value: str) -> str | None:
         if _blank(value):
             return None
@@ -308,11 +307,6 @@ class RecordValidator:
         self.fast = re.compile("".join(parts), re.DOTALL)
         self.slow = [c for c in self.compiled if not c.in_pattern]
         self.length = layout.length
-        # Lines found clean before: records repeat (same parties, same shares) across
-        # the works of a file, and only their prefix differs. Conditions read only
-        # the record itself, so the same content always gets the same verdict.
-        self._clean: set[str] = set()
-        self._prefix = 19 if "record_sequence" in layout else 0
 
     def validate(self, record: Record, text: str, findings: list[Finding]) -> None:
         """Check one record; apply FR defaults to ``record.values``; report into findings."""
@@ -320,26 +314,8 @@ class RecordValidator:
             text = text.ljust(self.length)
         elif len(text) > self.length:
             text = text[: self.length]
-        content = text[self._prefix :]
-        clean = self._clean
-        if content in clean:
-            return
         checks = self.slow if self.fast.fullmatch(text) else self.compiled
         values = record.values
-        before = len(findings)
-        self._check(checks, record, values, findings)
-        if len(findings) == before:
-            if len(clean) >= _CLEAN_CACHE:
-                clean.clear()
-            clean.add(content)
-
-    def _check(
-        self,
-        checks: list[_Compiled],
-        record: Record,
-        values: dict[str, str],
-        findings: list[Finding],
-    ) -> None:
         for c in checks:
             value = values.get(c.field.name, "")
             if c.condition is not None and not c.condition(record):
