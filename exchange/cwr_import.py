@@ -311,18 +311,16 @@ class _Applier:
 
     def apply(self, items: list[tuple[CheckedTransaction, Source]]) -> None:
         self._lookup(items)
-        pending_numbers: set[str] = set()
+        pending: set[str] = set()  # work numbers and ISWCs of works waiting to be created
         for tx, source in items:
             mapped = tx.mapped
             assert mapped is not None
             work = mapped.work
             if work.iswc:
                 work.iswc = iswc_id.compact(work.iswc)
-            if mapped.submitter_number in pending_numbers or (
-                work.iswc and any(k[1] == work.iswc for k in self.pending_keys)
-            ):
-                self._flush()
-                pending_numbers.clear()
+            if mapped.submitter_number in pending or (work.iswc and work.iswc in pending):
+                self._flush()  # a work of this batch again: create the first one now
+                pending.clear()
             work_id, own = self._existing(mapped)
             kind = tx.type
             if kind == "ISW":
@@ -343,7 +341,9 @@ class _Applier:
                     )
                 self.pending.append((work, source))
                 self.pending_keys.append((mapped.submitter_number, work.iswc))
-                pending_numbers.add(mapped.submitter_number)
+                pending.add(mapped.submitter_number)
+                if work.iswc:
+                    pending.add(work.iswc)
                 continue
             if kind == "NWR" and own:
                 tx.add(

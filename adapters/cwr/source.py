@@ -12,6 +12,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import BinaryIO
 
@@ -90,18 +91,25 @@ class CwrSource:
             raise CwrSourceError(f"{self.path}: cannot open {self.member}: {exc}") from None
 
     def lines(self) -> Iterator[tuple[int, bytes]]:
-        """(line number, raw line) pairs; blank lines and line ends are dropped."""
+        """(line number, raw line) pairs; blank lines and line ends are dropped.
+
+        ``bytes_read`` follows the reading every thousand lines (for progress bars).
+        """
         fh, archive = self._open()
+        number = 0
         try:
-            number = 0
-            for raw in fh:
-                number += 1
-                self.bytes_read += len(raw)
-                if number == 1 and raw.startswith(BOM):
-                    raw = raw[3:]
+            first = fh.readline()
+            if first.startswith(BOM):
+                first = first[3:]
+            read = len(first)
+            for number, raw in enumerate(chain((first,), fh), start=1):
+                if not number % 1000:
+                    self.bytes_read = read
+                read += len(raw)
                 line = raw.rstrip(b"\r\n\x1a")
-                if line.strip():
+                if line and not line.isspace():
                     yield number, line
+            self.bytes_read = read
         except (zipfile.BadZipFile, OSError) as exc:
             raise CwrSourceError(f"{self.path}: read failed at line {number}: {exc}") from None
         finally:

@@ -29,7 +29,10 @@ InvalidIdentifier.__module__ = "exchange.identifiers"
 
 def strip_separators(value: Any, separators: str) -> str:
     """``str(value)`` without whitespace and without the separator characters."""
-    return "".join(ch for ch in str(value) if ch not in separators and not ch.isspace())
+    text = str(value)
+    if text.isalnum():  # nothing to strip: the usual case
+        return text
+    return "".join(ch for ch in text if ch not in separators and not ch.isspace())
 
 
 def is_digits(text: str) -> bool:
