@@ -330,9 +330,11 @@ class Store:
 
     def iter_works(self, work_ids: Sequence[int], chunk: int = 500) -> Iterator[Work]:
         """The works with these ids, loaded ``chunk`` at a time (bounded memory)."""
-        for part in chunks(list(work_ids), chunk):
-            with self.connect() as conn:
-                yield from WorkReader(conn).load_many(part)
+        with self.connect() as conn:
+            reader = WorkReader(conn)
+            for part in chunks(list(work_ids), chunk):
+                yield from reader.load_many(part)
+                reader.forget_sources()
 
     def load_work(self, work_id: int) -> Work | None:
         with self.connect() as conn:

@@ -31,6 +31,7 @@ from exchange.store import tables as t
 from exchange.store.rows import chunks, performer_from_row
 
 CHUNK = 500
+AFFILIATION_CACHE = 100_000  # parties whose affiliations a reader keeps
 _RIGHTS = {r.value: r for r in Right}
 _SIDES = {s.value: s for s in Side}
 
@@ -41,6 +42,7 @@ class WorkReader:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._sources: dict[int, Source] = {}
+        self._affiliations: dict[int, list[Affiliation]] = {}
 
     # -- sources ------------------------------------------------------------------
 
@@ -68,12 +70,24 @@ class WorkReader:
 
     # -- parties ------------------------------------------------------------------
 
+    def forget_sources(self) -> None:
+        """Drop cached sources (a long export keeps memory flat this way)."""
+        self._sources.clear()
+
     def affiliations_of(self, party_ids: Sequence[int]) -> dict[int, list[Affiliation]]:
-        """Current affiliations per party: the latest statement per right and territory."""
+        """Current affiliations per party: the latest statement per right and territory.
+
+        Kept for the reader's life (parties recur from work to work), up to a bound.
+        """
+        known = self._affiliations
+        wanted = [pid for pid in party_ids if pid not in known]
+        if len(known) + len(wanted) > AFFILIATION_CACHE:
+            known.clear()
+            wanted = list(party_ids)
         a = t.affiliations
         query = select(a.c.party_id, a.c.right, a.c.territory, a.c.society, a.c.source_id)
         rows: list[Any] = []
-        for chunk in chunks(list(party_ids), CHUNK):
+        for chunk in chunks(wanted, CHUNK):
             rows += self.conn.execute(query.where(a.c.party_id.in_(chunk)).order_by(a.c.id)).all()
         self._load_sources({r[4] for r in rows})
         latest: dict[int, dict[tuple[str, str], Affiliation]] = defaultdict(dict)
@@ -82,7 +96,9 @@ class WorkReader:
             latest[party_id][(right, territory)] = Affiliation(
                 society, _RIGHTS[right], territory, source(source_id)
             )
-        return {pid: list(by_key.values()) for pid, by_key in latest.items()}
+        for pid in wanted:
+            known[pid] = list(latest[pid].values()) if pid in latest else []
+        return {pid: known[pid] for pid in party_ids}
 
     # -- claims -------------------------------------------------------------------
 
