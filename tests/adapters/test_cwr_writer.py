@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 import zipfile
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
@@ -639,27 +638,3 @@ def test_export_checks_the_header_before_numbering_anything(tmp_path: Path) -> N
     with pytest.raises(CwrWriteError, match="receiver"):
         _export(tmp_path, numbered_samples(), next_sequence=sequence, receiver="SACEM")
     assert sequence.last == 0
-
-
-# -- speed ------------------------------------------------------------------------------------
-
-
-def test_write_speed(capsys: pytest.CaptureFixture[str]) -> None:
-    """About 20 records per work; the target is 100,000 lines/s on a developer machine.
-
-    The assertion keeps a wide margin for slow or busy CI runners; run with ``-s`` to
-    see the figure.
-    """
-    works = [rich_work(n) for n in range(1, 3001)]
-    buffer = io.BytesIO()
-    start = time.perf_counter()
-    writer = CwrWriter(buffer, "2.2", sender="052", sender_name="PRS", created=CREATED)
-    for work in works:
-        writer.add(work)
-    counts = writer.close()
-    elapsed = time.perf_counter() - start
-    rate = counts.records / elapsed
-    with capsys.disabled():
-        print(f"\nCWR 2.2 writer: {counts.records} lines in {elapsed:.2f}s = {rate:,.0f} lines/s")
-    assert counts.records > 3000 * 20
-    assert rate > 30_000
