@@ -150,8 +150,14 @@ def generate(path: Path, works: int, seed: int = 7) -> int:
     writers = [_party(rng, "W", n) for n in range(2000)]
     publishers = [_party(rng, "P", n) for n in range(300)]
     with path.open("wb") as fh:
-        writer = CwrWriter(fh, "2.1", sender=SENDER, sender_name="BENCH PUBLISHING",
-                           sender_type="PB", created=datetime(2026, 1, 1, tzinfo=UTC))
+        writer = CwrWriter(
+            fh,
+            "2.1",
+            sender=SENDER,
+            sender_name="BENCH PUBLISHING",
+            sender_type="PB",
+            created=datetime(2026, 1, 1, tzinfo=UTC),
+        )
         for i in range(works):
             writer.add(make_work(rng, i, writers, publishers))
         counts = writer.close()
@@ -192,9 +198,15 @@ def stage_export(path: Path, url: str, out: Path) -> None:
 
     store = Store(url)
     ids = store.work_ids()
-    export_works(store.iter_works(ids), out, version="2.1", sender="052",
-                 sender_name="BENCH SOCIETY", next_sequence=lambda: 1,
-                 max_works_per_file=10**9)
+    export_works(
+        store.iter_works(ids),
+        out,
+        version="2.1",
+        sender="052",
+        sender_name="BENCH SOCIETY",
+        next_sequence=lambda: 1,
+        max_works_per_file=10**9,
+    )
 
 
 def run_child(args: argparse.Namespace) -> None:
@@ -244,10 +256,14 @@ def _drop_pg(admin_url: str, name: str) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--works", type=int, default=10000)
-    parser.add_argument("--stages", default=",".join(STAGES),
-                        help=f"comma-separated, of: {', '.join(STAGES)}")
-    parser.add_argument("--pg", default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
-                        help="PostgreSQL URL of a database to create the bench database from")
+    parser.add_argument(
+        "--stages", default=",".join(STAGES), help=f"comma-separated, of: {', '.join(STAGES)}"
+    )
+    parser.add_argument(
+        "--pg",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        help="PostgreSQL URL of a database to create the bench database from",
+    )
     parser.add_argument("--dir", help="work folder (default: a temporary one)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
@@ -264,8 +280,10 @@ def main() -> None:
     file = folder / f"CW260001{SENDER}_052.V21"
     start = time.perf_counter()
     lines = generate(file, args.works)
-    print(f"generated {file} : {args.works} works, {lines} lines, "
-          f"{file.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - start:.1f}s")
+    print(
+        f"generated {file} : {args.works} works, {lines} lines, "
+        f"{file.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - start:.1f}s"
+    )
     sqlite_url = f"sqlite:///{folder / 'bench.db'}"
     results = {}
     for stage in stages:
