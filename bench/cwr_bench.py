@@ -194,12 +194,16 @@ def _import(path: Path, url: str) -> None:
 
 def stage_export(path: Path, url: str, out: Path) -> None:
     from adapters.cwr.writer import export_works
+    from exchange.cwr_export import works_to_export
     from exchange.store import Store
 
     store = Store(url)
     ids = store.work_ids()
+    works = works_to_export(
+        store, ids, version="2.1", transaction="NWR", sender="052", encoding="ascii"
+    )
     export_works(
-        store.iter_works(ids),
+        works,
         out,
         version="2.1",
         sender="052",

@@ -246,3 +246,42 @@ def test_exported_file_validates_imports_and_exports_the_same(
 def test_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "export", "--help")
     assert code == 0 and "Example:" in out and "exchange export --format cwr22" in out
+
+
+def test_encoding_in_worker_processes_gives_the_same_file(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large exports are encoded by worker processes; the file is the same as without them."""
+    from datetime import datetime
+
+    created = datetime(2026, 3, 14, 9, 26, 53)
+    from adapters.cwr.writer import export_works
+    from exchange import cwr_export
+
+    store.add_works((w, w.claims[0].source) for w in sample_works())
+    ids = store.work_ids()
+    monkeypatch.setattr(cwr_export, "PARALLEL_FROM_WORKS", 1)
+    monkeypatch.setattr(cwr_export, "CHUNK_WORKS", 1)
+    contents = []
+    for workers in (0, 1):
+        out = tmp_path / f"w{workers}"
+        works = cwr_export.works_to_export(
+            store,
+            ids,
+            version="2.2",
+            transaction="NWR",
+            sender="052",
+            encoding="ascii",
+            workers=workers,
+        )
+        result = export_works(
+            works,
+            out,
+            version="2.2",
+            sender="052",
+            sender_name="PRS",
+            next_sequence=lambda: 1,
+            created=created,
+        )
+        contents.append(result.files[0].path.read_bytes())
+    assert contents[0] == contents[1]

@@ -56,7 +56,8 @@ def _worker_start() -> None:
     gc.set_threshold(*RELAXED_GC)
 
 
-def _executor(workers: int) -> ProcessPoolExecutor:
+def process_pool(workers: int) -> ProcessPoolExecutor:
+    """The node's pool of worker processes (started once, from a clean server process)."""
     global _pool
     if _pool is None:
         context = multiprocessing.get_context("forkserver")
@@ -163,7 +164,7 @@ class CheckedFile:
             yield check_transaction(tx, parser.version, parser.encoding, self.sender, source)
 
     def _in_workers(self) -> Iterator[CheckedTransaction]:
-        pool = _executor(self.workers)
+        pool = process_pool(self.workers)
         parser = self.parser
         pending: deque[Future[list[CheckedTransaction]] | list[CheckedTransaction]] = deque()
         chunk: list[RawTransaction] = []

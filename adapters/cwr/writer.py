@@ -929,6 +929,22 @@ class WrittenFile:
 
 
 @dataclass(frozen=True, slots=True)
+class EncodedWork:
+    """A work encoded ahead (in a worker process) with transaction sequence 0."""
+
+    work_id: int | None
+    lines: list[str]
+
+
+def renumbered(lines: list[str], sequence: int) -> list[str]:
+    """The lines of a transaction with another transaction sequence number."""
+    if sequence == 0:
+        return lines
+    number = f"{sequence:08d}"
+    return [line[:3] + number + line[11:] for line in lines]
+
+
+@dataclass(frozen=True, slots=True)
 class SkippedWork:
     """A work left out of an export, and why."""
 
@@ -1030,7 +1046,7 @@ class _OpenFile:
 
 
 def export_works(
-    works: Iterable[Work],
+    works: Iterable[Work | EncodedWork | SkippedWork],
     directory: Path,
     *,
     version: str,
@@ -1043,9 +1059,12 @@ def export_works(
     package: bool = False,
     encoding: str = "ascii",
     created: datetime | None = None,
-    progress: Callable[[Work], None] | None = None,
+    progress: Callable[[object], None] | None = None,
 ) -> ExportResult:
     """Write ``works`` into CWR files in ``directory``, streaming.
+
+    ``works`` may also hold works encoded ahead (:class:`EncodedWork`, renumbered
+    here) and works that could not be encoded (:class:`SkippedWork`, listed).
 
     A file is opened when the first writable work for it arrives and closed
     after ``max_works_per_file`` works; each file takes its sequence number
@@ -1117,10 +1136,22 @@ def export_works(
         for work in works:
             sequence = current.writer.next_sequence if current is not None else 0
             try:
-                lines = encode_work(work, profile.version, transaction, sequence, sender, encoding)
+                if isinstance(work, SkippedWork):
+                    result.skipped.append(work)
+                    lines = None
+                elif isinstance(work, EncodedWork):
+                    lines = renumbered(work.lines, sequence)
+                else:
+                    lines = encode_work(
+                        work, profile.version, transaction, sequence, sender, encoding
+                    )
             except WorkWriteError as exc:
                 result.skipped.append(SkippedWork.from_error(exc))
             else:
+                if lines is None:
+                    if progress is not None:
+                        progress(work)
+                    continue
                 if current is None:
                     current = open_file()
                 current.writer.add_lines(lines)

@@ -19,8 +19,8 @@ from adapters.cwr.writer import (
     export_works,
 )
 from exchange.cli.common import NodeContext, emit, json_option, stderr
+from exchange.cwr_export import works_to_export
 from exchange.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ExchangeError
-from exchange.model import Work
 from exchange.store import Store
 
 pass_node = click.make_pass_decorator(NodeContext)
@@ -199,13 +199,20 @@ def export(
     with _progress(node, len(ids)) as bar:
         task = bar.add_task("export", total=len(ids)) if bar is not None else None
 
-        def advance(_work: Work) -> None:
+        def advance(_work: object) -> None:
             if bar is not None and task is not None:
                 bar.advance(task)
 
         try:
             result = export_works(
-                store.iter_works(ids),
+                works_to_export(
+                    store,
+                    ids,
+                    version=FORMATS[fmt],
+                    transaction=transaction.upper(),
+                    sender=sender,
+                    encoding=charset.lower(),
+                ),
                 output,
                 version=FORMATS[fmt],
                 sender=sender,

@@ -1,0 +1,71 @@
+"""Exporting works from the store as CWR, encoding in worker processes for large exports.
+
+Loading works from the store and encoding them costs far more than writing the
+lines. For a large export, worker processes each read a slice of the works from
+the store (with their own connections) and encode them; the main process takes
+the encoded transactions in order and writes them into files, numbering them
+(:func:`adapters.cwr.writer.export_works`).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future
+
+from adapters.cwr.pipeline import process_pool, worker_count
+from adapters.cwr.writer import EncodedWork, SkippedWork, WorkWriteError, encode_work
+from exchange.model import Work
+from exchange.store import Store
+
+#: Exports of fewer works are encoded in the main process.
+PARALLEL_FROM_WORKS = 5000
+CHUNK_WORKS = 1000
+
+_stores: dict[str, Store] = {}
+
+
+def _encode_chunk(
+    url: str, ids: Sequence[int], version: str, transaction: str, sender: str, encoding: str
+) -> list[EncodedWork | SkippedWork]:
+    """In a worker: load works from the store and encode them (transaction sequence 0)."""
+    store = _stores.get(url)
+    if store is None:
+        store = _stores[url] = Store(url)
+    encoded: list[EncodedWork | SkippedWork] = []
+    for work in store.iter_works(ids):
+        try:
+            lines = encode_work(work, version, transaction, 0, sender, encoding)
+        except WorkWriteError as exc:
+            encoded.append(SkippedWork.from_error(exc))
+        else:
+            encoded.append(EncodedWork(work.id, lines))
+    return encoded
+
+
+def works_to_export(
+    store: Store,
+    ids: Sequence[int],
+    *,
+    version: str,
+    transaction: str,
+    sender: str,
+    encoding: str,
+    workers: int | None = None,
+) -> Iterator[Work | EncodedWork | SkippedWork]:
+    """The works to hand to ``export_works``, in id order: encoded ahead when there are many."""
+    workers = worker_count() if workers is None else workers
+    if workers < 1 or len(ids) < PARALLEL_FROM_WORKS:
+        yield from store.iter_works(ids)
+        return
+    pool = process_pool(workers)
+    pending: deque[Future[list[EncodedWork | SkippedWork]]] = deque()
+    for start in range(0, len(ids), CHUNK_WORKS):
+        chunk = list(ids[start : start + CHUNK_WORKS])
+        pending.append(
+            pool.submit(_encode_chunk, store.url, chunk, version, transaction, sender, encoding)
+        )
+        while len(pending) > 2 * workers:
+            yield from pending.popleft().result()
+    while pending:
+        yield from pending.popleft().result()
