@@ -7,6 +7,7 @@ On a developer's laptop a missing service skips its tests with the reason; in CI
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -22,3 +23,18 @@ def missing_service(reason: str) -> None:
     if services_required():
         pytest.fail(f"required service missing: {reason}", pytrace=False)
     pytest.skip(reason)
+
+
+def shared_dir() -> Path:
+    """The workplace's ``shared/`` folder (standards, sample files) beside the checkout.
+
+    ``$EXCHANGE_SHARED_DIR`` names it; else ``../shared`` of the repository, else
+    ``/work/shared``. Tests that need it skip with the path they looked at.
+    """
+    configured = os.environ.get("EXCHANGE_SHARED_DIR")
+    candidates = [Path(configured)] if configured else []
+    candidates += [Path(__file__).resolve().parents[1].parent / "shared", Path("/work/shared")]
+    for candidate in candidates:
+        if candidate.is_dir():
+            return candidate
+    return candidates[0]

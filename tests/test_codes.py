@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from exchange import codes
+from tests.services import shared_dir
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -194,7 +195,7 @@ def test_territories_json_records_its_sources() -> None:
     assert all(s.get("file") for s in data["sources"])
 
 
-SOURCE_DIR = REPO.parent / "shared" / "docs" / "standards" / "cisac"
+SOURCE_DIR = shared_dir() / "docs" / "standards" / "cisac"
 
 
 @pytest.mark.skipif(not SOURCE_DIR.is_dir(), reason="CISAC source documents not available")

@@ -26,8 +26,9 @@ from adapters.cwr.records import (
     to_share,
     to_time,
 )
+from tests.services import shared_dir
 
-SAMPLES = Path(__file__).parents[2].parent / "shared" / "data" / "samples"
+SAMPLES = shared_dir() / "data" / "samples"
 
 ALL_RECORDS = [(v, rt) for v in VERSIONS for rt in layouts(v)]
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from exchange.cwr_import import validate_file
+from tests.services import shared_dir
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "samples"
+SAMPLES = shared_dir() / "data" / "samples"
 CWR2 = sorted(
     p for p in SAMPLES.rglob("*") if p.is_file() and p.name != "README.md" and "_V3-" not in p.name
 )
