@@ -27,6 +27,7 @@ from datetime import date
 from functools import cache, lru_cache
 from importlib import resources
 
+from adapters.cwr.edits import CATALOGUE_RECORD
 from adapters.cwr.layout import Field, RecordLayout, layouts, lookup, lookup_names
 from adapters.cwr.parser import Record, Transaction
 from adapters.cwr.reader import MappedWork, work_from_transaction
@@ -338,22 +339,8 @@ class RecordValidator:
                 record.dropped = True
 
 
-#: Record types whose rules the specifications list under another record type.
-_RULES_OF = {
-    "REV": "NWR",
-    "ISW": "NWR",
-    "EXC": "NWR",
-    "OPU": "SPU",
-    "OPT": "SPT",
-    "OWR": "SWR",
-    "OWT": "SWT",
-    "NCT": "NET",
-    "NVT": "NET",
-}
-
-
 def _rule_record(record_type: str) -> str:
-    return _RULES_OF.get(record_type, record_type)
+    return CATALOGUE_RECORD.get(record_type, record_type)
 
 
 def _default(default: str, f: Field) -> str:

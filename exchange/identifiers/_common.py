@@ -48,3 +48,31 @@ def weighted_mod10(digits: str, constant: int) -> str:
     """
     total = constant + sum(i * int(d) for i, d in enumerate(digits, start=1))
     return str((10 - total % 10) % 10)
+
+
+def validate_letter_mod10(value: str, number: str, kind: str, letter: str, constant: int) -> str:
+    """Validate ``number`` (already compact) as ``letter`` + 9 digits + a mod-10 check digit.
+
+    The scheme of ISWC (letter T, constant 1) and IPI base numbers (letter I, constant 2);
+    errors name ``kind`` and quote ``value`` as given.
+    """
+    if not number:
+        raise InvalidIdentifier(kind, value, f"{kind} is empty")
+    if not number.startswith(letter):
+        raise InvalidIdentifier(kind, value, f"{kind} must start with {letter}")
+    if len(number) != 11:
+        raise InvalidIdentifier(
+            kind,
+            value,
+            f"{kind} must be {letter}, 9 digits and a check digit, got {len(number)} characters",
+        )
+    if not is_digits(number[1:]):
+        raise InvalidIdentifier(kind, value, f"{kind} must be {letter} followed by 10 digits")
+    if number[1:10] == "000000000":
+        raise InvalidIdentifier(kind, value, f"{kind} cannot be all zeros")
+    expected = weighted_mod10(number[1:10], constant)
+    if number[10] != expected:
+        raise InvalidIdentifier(
+            kind, value, f"{kind} check digit does not match: expected {expected}"
+        )
+    return number

@@ -27,6 +27,7 @@ from exchange.identifiers._common import (
     InvalidIdentifier,
     is_digits,
     strip_separators,
+    validate_letter_mod10,
     weighted_mod10,
 )
 
@@ -52,27 +53,7 @@ def calc_check_digit(number: str) -> str:
 
 def validate(value: str) -> str:
     """Return the compact base number or raise InvalidIdentifier."""
-    number = compact(value)
-    if not number:
-        raise InvalidIdentifier(KIND, value, "IPI base number is empty")
-    if not number.startswith("I"):
-        raise InvalidIdentifier(KIND, value, "IPI base number must start with I")
-    if len(number) != 11:
-        raise InvalidIdentifier(
-            KIND,
-            value,
-            f"IPI base number must be I, 9 digits and a check digit, got {len(number)} characters",
-        )
-    if not is_digits(number[1:]):
-        raise InvalidIdentifier(KIND, value, "IPI base number must be I followed by 10 digits")
-    if number[1:10] == "000000000":
-        raise InvalidIdentifier(KIND, value, "IPI base number cannot be all zeros")
-    expected = weighted_mod10(number[1:10], 2)
-    if number[10] != expected:
-        raise InvalidIdentifier(
-            KIND, value, f"IPI base number check digit does not match: expected {expected}"
-        )
-    return number
+    return validate_letter_mod10(value, compact(value), KIND, "I", 2)
 
 
 def is_valid(value: str) -> bool:

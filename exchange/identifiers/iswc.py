@@ -29,6 +29,7 @@ from exchange.identifiers._common import (
     InvalidIdentifier,
     is_digits,
     strip_separators,
+    validate_letter_mod10,
     weighted_mod10,
 )
 
@@ -54,25 +55,7 @@ def calc_check_digit(number: str) -> str:
 
 def validate(value: str) -> str:
     """Return the compact ISWC or raise InvalidIdentifier saying what is wrong."""
-    number = compact(value)
-    if not number:
-        raise InvalidIdentifier(KIND, value, "ISWC is empty")
-    if not number.startswith("T"):
-        raise InvalidIdentifier(KIND, value, "ISWC must start with T")
-    if len(number) != 11:
-        raise InvalidIdentifier(
-            KIND, value, f"ISWC must be 11 characters (T and 10 digits), got {len(number)}"
-        )
-    if not is_digits(number[1:]):
-        raise InvalidIdentifier(KIND, value, "ISWC must be T followed by 10 digits")
-    if number[1:10] == "000000000":
-        raise InvalidIdentifier(KIND, value, "ISWC work number cannot be all zeros")
-    expected = weighted_mod10(number[1:10], 1)
-    if number[10] != expected:
-        raise InvalidIdentifier(
-            KIND, value, f"ISWC check digit does not match: expected {expected}"
-        )
-    return number
+    return validate_letter_mod10(value, compact(value), KIND, "T", 1)
 
 
 def is_valid(value: str) -> bool:
