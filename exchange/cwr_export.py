@@ -1,5 +1,10 @@
 """Exporting works from the store as CWR, encoding in worker processes for large exports.
 
+A registration must add up: when several partners made claims on a work, the
+file carries one consistent set of them, those of the node's own society if it
+made any, else those of the partner that spoke last (see :func:`registration`).
+Settling disputed claims between partners is the conflicts' business.
+
 Loading works from the store and encoding them costs far more than writing the
 lines. For a large export, worker processes each read a slice of the works from
 the store (with their own connections) and encode them; the main process takes
@@ -12,6 +17,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
+from dataclasses import replace
 
 from adapters.cwr.pipeline import process_pool, worker_count
 from adapters.cwr.writer import EncodedWork, SkippedWork, WorkWriteError, encode_work
@@ -25,6 +31,23 @@ CHUNK_WORKS = 1000
 _stores: dict[str, Store] = {}
 
 
+def registration(work: Work, own: str) -> Work:
+    """The work with the claims of one source only: ``own``'s if any, else the latest."""
+    by_partner: dict[str | None, int] = {}
+    for claim in work.claims:
+        source = claim.source
+        partner = source.partner if source else None
+        stamp = (source.id or 0) if source else 0
+        by_partner[partner] = max(by_partner.get(partner, -1), stamp)
+    if len(by_partner) <= 1:
+        return work
+    chosen = own if own in by_partner else max(by_partner, key=lambda p: by_partner[p])
+    return replace(
+        work,
+        claims=[c for c in work.claims if (c.source.partner if c.source else None) == chosen],
+    )
+
+
 def _encode_chunk(
     url: str, ids: Sequence[int], version: str, transaction: str, sender: str, encoding: str
 ) -> list[EncodedWork | SkippedWork]:
@@ -35,7 +58,9 @@ def _encode_chunk(
     encoded: list[EncodedWork | SkippedWork] = []
     for work in store.iter_works(ids):
         try:
-            lines = encode_work(work, version, transaction, 0, sender, encoding)
+            lines = encode_work(
+                registration(work, sender), version, transaction, 0, sender, encoding
+            )
         except WorkWriteError as exc:
             encoded.append(SkippedWork.from_error(exc))
         else:
@@ -56,7 +81,8 @@ def works_to_export(
     """The works to hand to ``export_works``, in id order: encoded ahead when there are many."""
     workers = worker_count() if workers is None else workers
     if workers < 1 or len(ids) < PARALLEL_FROM_WORKS:
-        yield from store.iter_works(ids)
+        for work in store.iter_works(ids):
+            yield registration(work, sender)
         return
     pool = process_pool(workers)
     pending: deque[Future[list[EncodedWork | SkippedWork]]] = deque()

@@ -131,3 +131,17 @@ def test_console_script_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["revision"]
+
+
+def test_demo_exports_a_file_its_receiver_accepts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Work 2 has claims from two partners; the export carries one consistent set."""
+    code, out, _ = run(capsys, "demo", "--dir", str(tmp_path / "d"), "--json")
+    data = json.loads(out)
+    assert code == 0 and data["works"] == 3
+    assert [f["works"] for f in data["exported"]] == [3]
+    [exported] = (tmp_path / "d" / "outbox").iterdir()
+    code, out, _ = run(capsys, "validate", str(exported), "--json")
+    report = json.loads(out)["files"][0]
+    assert code == 0 and report["rejected"] == 0 and report["findings"] == []

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from adapters.cwr.writer import export_works
 from exchange.cli.common import NodeContext, emit, json_option
+from exchange.cwr_export import works_to_export
 from exchange.cwr_import import CwrImporter, validate_file
 from exchange.demo import write_inbox
 
@@ -55,8 +56,16 @@ def demo(node: NodeContext, directory: Path) -> None:
     imported = [importer.import_file(path) for path in inbox]
     outbox = directory / "outbox"
     outbox.mkdir(exist_ok=True)
+    works_out = works_to_export(
+        store,
+        store.work_ids(),
+        version="2.2",
+        transaction="NWR",
+        sender=OUR_SOCIETY,
+        encoding="latin-1",
+    )
     exported = export_works(
-        store.iter_works(store.work_ids()),
+        works_out,
         outbox,
         version="2.2",
         sender=OUR_SOCIETY,

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from exchange.identifiers import iswc as iswc_id
 from exchange.model import Claim, InterestedParty, Performer, Work
 from exchange.normalise import normalise_title
 
@@ -82,7 +83,7 @@ def work_row(work: Work) -> dict[str, Any]:
             "writer_first_name": o.writer_first_name,
         }
     return {
-        "iswc": work.iswc,
+        "iswc": iswc_id.compact(work.iswc) if work.iswc else None,  # as CWR and lookups have it
         "title": work.title,
         "title_norm": normalise_title(work.title),
         "language": work.language,

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
 
+from exchange.identifiers import isrc as isrc_id
 from exchange.model import Claim, InterestedParty, Recording, Source, Work
 from exchange.normalise import normalise_name, normalise_title
 from exchange.store import tables as t
@@ -133,10 +134,13 @@ class WorkWriter:
         )
 
         result = [self._party_ids[_identity(p, issuer)] for p, issuer in parties]
+        # A party just created because of its key has no key row yet either.
+        created_by_key = {identity for identity, _ in created if identity[0] == "key"}
         new_keys: dict[tuple[Any, ...], int] = {}
         for (party, issuer), pid in zip(parties, result, strict=True):
-            if party.key and issuer and ("key", issuer, party.key) not in self._party_ids:
-                new_keys[("key", issuer, party.key)] = pid
+            key = ("key", issuer, party.key)
+            if party.key and issuer and (key not in self._party_ids or key in created_by_key):
+                new_keys[key] = pid
         self._insert(
             t.party_keys,
             [{"issuer": i, "key": k, "party_id": pid} for (_, i, k), pid in new_keys.items()],
@@ -189,14 +193,14 @@ class WorkWriter:
     def add_details(self, items: Sequence[tuple[int, Work, Source | None, int | None]]) -> None:
         """Titles, numbers, claims, performers and recordings of works (new rows only)."""
         title_rows, number_rows, perf_rows = [], [], []
-        claim_items: list[tuple[int, int, Claim, int | None]] = []
+        claim_items: list[tuple[int, int, Claim, int | None, str | None]] = []
         rec_items: list[tuple[int, Recording, int | None]] = []
         existing_numbers = self._existing_numbers([wid for wid, _, _, _ in items])
         own = [c.source for _, w, _, _ in items for c in w.claims] + [
             r.source for _, w, _, _ in items for r in w.recordings
         ]
         own_ids = dict(zip(map(id, own), self.source_ids(own), strict=True))
-        for wid, work, _source, sid in items:
+        for wid, work, source, sid in items:
             for title in work.titles:
                 title_rows.append(
                     {
@@ -223,7 +227,12 @@ class WorkWriter:
                     }
                 )
             for position, claim in enumerate(work.claims):
-                claim_items.append((wid, position, claim, own_ids[id(claim.source)] or sid))
+                # A claim without a source of its own is stated by the work's source: the
+                # party keys are that source's (WorkReader.claims_of reads them so).
+                stated_by = claim.source or source
+                issuer = stated_by.partner if stated_by is not None else None
+                claim_sid = own_ids[id(claim.source)] or sid
+                claim_items.append((wid, position, claim, claim_sid, issuer))
             perf_rows += [performer_row(p, wid, None, sid) for p in work.performers]
             rec_items += [(wid, r, own_ids[id(r.source)] or sid) for r in work.recordings]
         self._insert(t.titles, title_rows)
@@ -243,12 +252,11 @@ class WorkWriter:
             found.update(tuple(r) for r in rows)
         return found
 
-    def _add_claims(self, items: Sequence[tuple[int, int, Claim, int | None]]) -> None:
+    def _add_claims(self, items: Sequence[tuple[int, int, Claim, int | None, str | None]]) -> None:
+        """Claims as (work id, position, claim, source id, issuer of the party keys)."""
         if not items:
             return
-        party_ids = self.party_ids(
-            [(c.party, c.source.partner if c.source else None) for _, _, c, _ in items]
-        )
+        party_ids = self.party_ids([(c.party, issuer) for _, _, c, _, issuer in items])
         claim_ids = self._insert_returning(
             t.claims,
             [
@@ -266,13 +274,13 @@ class WorkWriter:
                     "position": position,
                     "source_id": sid,
                 }
-                for (wid, position, c, sid), pid in zip(items, party_ids, strict=True)
+                for (wid, position, c, sid, _), pid in zip(items, party_ids, strict=True)
             ],
         )
         territory_rows = []
         affiliation_rows = []
         current = self._current_affiliations(party_ids)
-        for (_, _, claim, sid), cid, pid in zip(items, claim_ids, party_ids, strict=True):
+        for (_, _, claim, sid, _), cid, pid in zip(items, claim_ids, party_ids, strict=True):
             claim.id = cid
             for position, ter in enumerate(claim.territories):
                 territory_rows.append(
@@ -329,7 +337,7 @@ class WorkWriter:
             [
                 {
                     "work_id": wid,
-                    "isrc": r.isrc,
+                    "isrc": isrc_id.compact(r.isrc) if r.isrc else None,
                     "title": r.title,
                     "version_title": r.version_title,
                     "duration": r.duration,
