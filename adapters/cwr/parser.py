@@ -211,11 +211,13 @@ class CwrParser:
                     first = False
                     if record_type != "HDR":
                         self._file(
-                            f"the first record is {record_type!r}, not HDR",
+                            f"the first record is {record_type!r}, not HDR: "
+                            "not a CWR file, nothing more is read",
                             number,
                             record_type,
                             "FIL-E-002",
                         )
+                        return
                     else:
                         self._read_header(number, raw)
                         codecs = self._detail_codecs()

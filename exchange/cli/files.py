@@ -93,7 +93,7 @@ def _human(
                         "(--json lists them)"
                     )
         for e in errors:
-            out.print(f"{e['file']}: error: {e['error']}")
+            out.print(f"error: {e['error']}")
 
     return show
 
