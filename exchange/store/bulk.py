@@ -5,7 +5,7 @@ the hundreds of thousands of rows of a CWR import that costs more than the
 database work. Here a statement is compiled once per table and column set, the
 few columns whose type needs converting (timestamps, dates, JSON, booleans on
 SQLite) go through the type's own bind processor, and the rows go to the driver
-in one call.
+in one call: ``executemany`` on SQLite, ``COPY`` on PostgreSQL.
 
 New ids come without ``RETURNING``: PostgreSQL hands out a block of sequence
 values first; SQLite numbers rows one above the largest id while this connection
@@ -59,10 +59,23 @@ def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
                 row_list[i] = process(row_list[i])
             converted.append(row_list)
         values = converted
-    if positional:
+    if conn.dialect.name == "postgresql":
+        _copy(conn, table, names, values)
+    elif positional:
         conn.exec_driver_sql(sql, [tuple(v) for v in values])
-    else:  # named parameters (psycopg): hand over dicts
+    else:
         conn.exec_driver_sql(sql, [dict(zip(names, v, strict=True)) for v in values])
+
+
+def _copy(conn: Connection, table: Table, names: Sequence[str], values: Sequence[Any]) -> None:
+    """PostgreSQL: COPY the rows in, on the connection's own transaction."""
+    preparer = conn.dialect.identifier_preparer
+    columns = ", ".join(preparer.quote(name) for name in names)
+    statement = f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN"
+    driver = conn.connection.driver_connection
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in values:
+            copy.write_row(row)
 
 
 def insert_returning_ids(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
