@@ -19,8 +19,9 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import replace
 
+from adapters.cwr.export import EncodedWork, SkippedWork
 from adapters.cwr.pipeline import process_pool, worker_count
-from adapters.cwr.writer import EncodedWork, SkippedWork, WorkWriteError, encode_work
+from adapters.cwr.writer import WorkWriteError, encode_work
 from exchange.model import Work
 from exchange.store import Store
 

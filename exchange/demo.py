@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from adapters.cwr.writer import CwrWriter, file_name
+from adapters.cwr.export import file_name
+from adapters.cwr.writer import CwrWriter
 from exchange.model import (
     Affiliation,
     Claim,

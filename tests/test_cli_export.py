@@ -255,7 +255,7 @@ def test_encoding_in_worker_processes_gives_the_same_file(
     from datetime import datetime
 
     created = datetime(2026, 3, 14, 9, 26, 53)
-    from adapters.cwr.writer import export_works
+    from adapters.cwr.export import export_works
     from exchange import cwr_export
 
     store.add_works((w, w.claims[0].source) for w in sample_works())

@@ -8,7 +8,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from adapters.cwr.writer import export_works
+from adapters.cwr.export import export_works
 from exchange.cli.common import NodeContext, emit, json_option
 from exchange.cwr_export import works_to_export
 from exchange.cwr_import import CwrImporter, validate_file

@@ -11,13 +11,8 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from adapters.cwr.writer import (
-    CHARACTER_SETS,
-    FORMATS,
-    CwrWriteError,
-    ExportResult,
-    export_works,
-)
+from adapters.cwr.export import ExportResult, export_works
+from adapters.cwr.writer import CHARACTER_SETS, FORMATS, CwrWriteError
 from exchange.cli.common import NodeContext, emit, json_option, stderr
 from exchange.cwr_export import works_to_export
 from exchange.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ExchangeError

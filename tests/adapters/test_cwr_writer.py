@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from adapters.cwr.export import ExportResult, export_works, file_name
 from adapters.cwr.layout import layouts
 from adapters.cwr.parser import CwrParser
 from adapters.cwr.reader import work_from_transaction
@@ -19,11 +20,8 @@ from adapters.cwr.validator import check_transaction
 from adapters.cwr.writer import (
     CwrWriteError,
     CwrWriter,
-    ExportResult,
     WorkWriteError,
     encode_work,
-    export_works,
-    file_name,
     work_records,
 )
 from exchange.demo import sample_works
