@@ -154,3 +154,25 @@ def test_killed_import_completes_on_rerun(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     counts = _counts(store)
     assert counts["works"] == 3000 and counts["claims"] == 6000 and counts["numbers"] == 3000
+
+
+def test_a_society_number_held_by_another_work_is_not_given_twice(
+    store: Store, tmp_path: Path
+) -> None:
+    xrf = (
+        "XRF",
+        {
+            "organisation_code": "058",
+            "identifier": "SACEM1",
+            "identifier_type": "W",
+            "validity": "Y",
+        },
+    )
+    first = [*change(valid_work("W1", "FIRST WORK"), "NWR", iswc=""), xrf]
+    second = [*change(valid_work("W2", "SECOND WORK"), "NWR", iswc=""), xrf]
+    for name, records in (("a.V22", first), ("b.V22", second)):
+        report = CwrImporter(store).import_file(
+            CwrFile("2.2").add("NWR", records).write(tmp_path, name)
+        )
+        assert report.rejected == 0
+    assert store.find_work("058:SACEM1") == store.find_work("PUB:W1") != store.find_work("PUB:W2")

@@ -261,14 +261,14 @@ def _condition(rule: FieldRule) -> Callable[[Record], bool] | None | bool:
     text = rule.condition
     if not text:
         return None
-    m = re.fullmatch(r"(\w+)\s*(=|!=| in )\s*([\w, ]+)", text)
+    m = re.fullmatch(r"(\w+)\s*(=|!=| not in | in )\s*([\w, ]+)", text)
     if m is None:
         return False
     name, op, raw = m.group(1), m.group(2).strip(), m.group(3)
     if name == "society":
         return False  # society-specific edits apply to that society's own inbox only
-    values = {v.strip() for v in raw.split(",")} if op == "in" else {raw.strip()}
-    if op == "!=":
+    values = {v.strip() for v in raw.split(",")} if op.endswith("in") else {raw.strip()}
+    if op in ("!=", "not in"):
         return lambda r: r[name] not in values
     return lambda r: r[name] in values
 

@@ -195,7 +195,9 @@ class WorkWriter:
         title_rows, number_rows, perf_rows = [], [], []
         claim_items: list[tuple[int, int, Claim, int | None, str | None]] = []
         rec_items: list[tuple[int, Recording, int | None]] = []
-        existing_numbers = self._existing_numbers([wid for wid, _, _, _ in items])
+        existing_numbers = self._existing_numbers(
+            {(n.kind, n.issuer, n.number) for _, w, _, _ in items for n in w.numbers}
+        )
         own = [c.source for _, w, _, _ in items for c in w.claims] + [
             r.source for _, w, _, _ in items for r in w.recordings
         ]
@@ -241,15 +243,19 @@ class WorkWriter:
         self._add_claims(claim_items)
         self._add_recordings(rec_items)
 
-    def _existing_numbers(self, work_ids: Sequence[int]) -> set[tuple[str, str, str]]:
+    def _existing_numbers(self, wanted: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+        """Which of these (kind, issuer, number) are held already, by any work.
+
+        A number belongs to one work: one held by another work is not given to a
+        second (that is an identifier conflict, not a new number).
+        """
+        n = t.work_numbers
         found: set[tuple[str, str, str]] = set()
-        for chunk in chunks([w for w in work_ids if w is not None], 500):
+        for chunk in chunks(sorted({number for _, _, number in wanted}), 500):
             rows = self.conn.execute(
-                select(
-                    t.work_numbers.c.kind, t.work_numbers.c.issuer, t.work_numbers.c.number
-                ).where(t.work_numbers.c.work_id.in_(chunk))
+                select(n.c.kind, n.c.issuer, n.c.number).where(n.c.number.in_(chunk))
             )
-            found.update(tuple(r) for r in rows)
+            found.update(row for row in map(tuple, rows) if row in wanted)
         return found
 
     def _add_claims(self, items: Sequence[tuple[int, int, Claim, int | None, str | None]]) -> None:
