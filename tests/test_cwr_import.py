@@ -171,7 +171,7 @@ def test_a_society_number_held_by_another_work_is_not_given_twice(
     first = [*change(valid_work("W1", "FIRST WORK"), "NWR", iswc=""), xrf]
     second = [*change(valid_work("W2", "SECOND WORK"), "NWR", iswc=""), xrf]
     for name, records in (("a.V22", first), ("b.V22", second)):
-        report = CwrImporter(store).import_file(
+        report = CwrImporter(store, "PUB").import_file(
             CwrFile("2.2").add("NWR", records).write(tmp_path, name)
         )
         assert report.rejected == 0
