@@ -92,6 +92,8 @@ def work_view(work: Work) -> dict[str, Any]:
         "language": work.language,
         "duration": work.duration,
         "version_type": work.version_type,
+        "music_arrangement": work.music_arrangement,
+        "lyric_adaptation": work.lyric_adaptation,
         "original": None
         if original is None
         else {"title": original.title, "iswc": original.iswc, "language": original.language},

@@ -214,6 +214,9 @@ class Work:
     duration: int | None = None
     version_type: str = "ORI"
     original: OriginalWork | None = None
+    #: For a modified version (MOD): how music and lyrics were changed (CWR codes).
+    music_arrangement: str | None = None
+    lyric_adaptation: str | None = None
     distribution_category: str = "UNC"
     text_music_relationship: str | None = None
     copyright_date: date | None = None

@@ -444,6 +444,12 @@ def cwr_works(
         duration=duration,
         version_type=version_type,
         original=draw(original_works()) if version_type == "MOD" else None,
+        music_arrangement=draw(st.sampled_from(["NEW", "ARR", "ADM", "UNS", "ORI"]))
+        if version_type == "MOD"
+        else None,
+        lyric_adaptation=draw(st.sampled_from(["NEW", "MOD", "NON", "ORI", "TRA", "UNS"]))
+        if version_type == "MOD"
+        else None,
         distribution_category=draw(st.sampled_from(categories)),
         text_music_relationship=text_music,
         copyright_date=draw(maybe(dates())),

@@ -283,6 +283,8 @@ def work_from_records(
         language=_opt(header.values.get("language_code", "")),
         duration=_duration(header.values.get("duration", "")),
         version_type=header.values.get("version_type", "") or "ORI",
+        music_arrangement=_opt(header.values.get("music_arrangement", "")),
+        lyric_adaptation=_opt(header.values.get("lyric_adaptation", "")),
         distribution_category=header.values.get("musical_work_distribution_category", "") or "UNC",
         text_music_relationship=_opt(header.values.get("text_music_relationship", "")),
         copyright_date=_date(header.values.get("copyright_date", "")),

@@ -153,7 +153,7 @@ def _value_check(rule: FieldRule, f: Field) -> Callable[[str], str | None] | Non
             return _is_territory(value)
         return table is None or value in table or value.upper() in table
 
-    if kind == "required":
+    if kind in ("required", "conditional_required"):  # the rule's condition says when
         if f.type in "NDT":  # numbers, dates and times: zeros mean nothing was entered
             return lambda v: "must be entered" if not v.strip("0 ") else None
         return lambda v: "must be entered" if not v else None

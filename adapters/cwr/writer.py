@@ -396,6 +396,8 @@ def work_records(
         "musical_work_distribution_category": _code(work.distribution_category) or "UNC",
         "recorded_indicator": "Y" if work.recordings else "U",
         "version_type": _code(work.version_type) or "ORI",
+        "music_arrangement": _code(work.music_arrangement),
+        "lyric_adaptation": _code(work.lyric_adaptation),
     }
     if work.language:
         header["language_code"] = _code(work.language)

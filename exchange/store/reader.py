@@ -229,6 +229,8 @@ class WorkReader:
                 language=r.language,
                 duration=r.duration,
                 version_type=r.version_type,
+                music_arrangement=r.music_arrangement,
+                lyric_adaptation=r.lyric_adaptation,
                 original=OriginalWork(**r.original) if r.original else None,
                 distribution_category=r.distribution_category,
                 text_music_relationship=r.text_music_relationship,

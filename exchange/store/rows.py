@@ -89,6 +89,8 @@ def work_row(work: Work) -> dict[str, Any]:
         "language": work.language,
         "duration": work.duration,
         "version_type": work.version_type,
+        "music_arrangement": work.music_arrangement,
+        "lyric_adaptation": work.lyric_adaptation,
         "distribution_category": work.distribution_category,
         "text_music_relationship": work.text_music_relationship,
         "copyright_date": work.copyright_date,

@@ -101,6 +101,8 @@ works = Table(
     Column("language", String(2), nullable=True),
     Column("duration", Integer, nullable=True),
     Column("version_type", String(3), nullable=False, default="ORI"),
+    Column("music_arrangement", String(3), nullable=True),
+    Column("lyric_adaptation", String(3), nullable=True),
     Column("distribution_category", String(3), nullable=False, default="UNC"),
     Column("text_music_relationship", String(3), nullable=True),
     Column("copyright_date", Date, nullable=True),

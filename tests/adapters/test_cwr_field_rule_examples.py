@@ -127,7 +127,7 @@ def _bad(c: _Compiled) -> list[str]:
     """Values of the field's width that the rule's check must reject."""
     f, kind = c.field, c.rule.check
     n = f.length
-    if kind == "required":
+    if kind in ("required", "conditional_required"):
         return ["0" * n, " " * n] if f.type in "NDT" else [" " * n]
     if kind in ("lookup", "required_lookup"):
         values = [" " * n] if kind == "required_lookup" else []

@@ -147,6 +147,8 @@ def upgrade() -> None:
         sa.Column("language", sa.String(length=2), nullable=True),
         sa.Column("duration", sa.Integer(), nullable=True),
         sa.Column("version_type", sa.String(length=3), nullable=False),
+        sa.Column("music_arrangement", sa.String(length=3), nullable=True),
+        sa.Column("lyric_adaptation", sa.String(length=3), nullable=True),
         sa.Column("distribution_category", sa.String(length=3), nullable=False),
         sa.Column("text_music_relationship", sa.String(length=3), nullable=True),
         sa.Column("copyright_date", sa.Date(), nullable=True),
