@@ -158,7 +158,7 @@ def generate(path: Path, works: int, seed: int = 7) -> int:
             sender_type="PB",
             created=datetime(2026, 1, 1, tzinfo=UTC),
         )
-        for i in range(works):
+        for i in range(1, works + 1):
             writer.add(make_work(rng, i, writers, publishers))
         counts = writer.close()
     return counts.records

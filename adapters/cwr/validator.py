@@ -112,7 +112,7 @@ def _valid_ean(value: str) -> bool:
     return (10 - total % 10) % 10 == int(value[12])
 
 
-def _identifier(module: object, label: str) -> Callable[[str], str | None]:
+def _identifier(module: object) -> Callable[[str], str | None]:
     """A check of an identifier's check digits, cached: the same IPIs recur all over a file."""
 
     @lru_cache(maxsize=8192)
@@ -122,7 +122,7 @@ def _identifier(module: object, label: str) -> Callable[[str], str | None]:
         try:
             module.validate(value)  # type: ignore[attr-defined]
         except ValueError as exc:
-            return f"{label}: {exc}"
+            return str(exc)
         return None
 
     return check
@@ -178,13 +178,13 @@ def _value_check(rule: FieldRule, f: Field) -> Callable[[str], str | None] | Non
     if kind == "boolean":
         return lambda v: None if v in ("", "Y", "N") else "must be Y or N"
     if kind == "iswc":
-        return _identifier(iswc, "invalid ISWC")
+        return _identifier(iswc)
     if kind == "ipi_name":
-        return _identifier(ipi_name, "invalid IPI name number")
+        return _identifier(ipi_name)
     if kind == "ipi_base":
-        return _identifier(ipi_base, "invalid IPI base number")
+        return _identifier(ipi_base)
     if kind == "isrc":
-        return _identifier(isrc, "invalid ISRC")
+        return _identifier(isrc)
     if kind == "ean":
         return lambda v: None if _blank(v) or _valid_ean(v) else "invalid EAN-13"
     if kind == "society":
@@ -325,7 +325,7 @@ class RecordValidator:
             if problem is None:
                 continue
             rule = c.rule
-            message = f"{c.field.name.replace('_', ' ')} {problem}"
+            message = f"{c.field.name.replace('_', ' ')}: {problem}"
             if rule.level == "FR":
                 default = _default(rule.default, c.field)
                 message += f"; replaced with {rule.default or 'blanks'}"
