@@ -138,7 +138,7 @@ work_numbers = Table(
     Column("issuer", String(20), nullable=False),
     Column("number", String(20), nullable=False),
     Column("source_id", ForeignKey("sources.id"), nullable=True),
-    UniqueConstraint("kind", "issuer", "number"),
+    UniqueConstraint("number", "issuer", "kind"),  # number first: lookups by number
     Index(None, "work_id"),
 )
 

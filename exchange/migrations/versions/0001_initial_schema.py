@@ -264,7 +264,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_work_numbers")),
         sa.UniqueConstraint(
-            "kind", "issuer", "number", name=op.f("uq_work_numbers_kind_issuer_number")
+            "number", "issuer", "kind", name=op.f("uq_work_numbers_number_issuer_kind")
         ),
     )
     with op.batch_alter_table("work_numbers", schema=None) as batch_op:
