@@ -128,6 +128,31 @@ def _identifier(module: object) -> Callable[[str], str | None]:
     return check
 
 
+_ISRC = re.compile(r"[A-Z]{2}[A-Z0-9]{3}\d{7}")
+
+
+def _check_isrc(value: str) -> str | None:
+    """ISRC: the pattern here, the country or agency prefix through the identifier module."""
+    if _blank(value):
+        return None
+    if _ISRC.fullmatch(value):
+        return _isrc_prefix(value[:2])
+    return _isrc_full(value)
+
+
+@lru_cache(maxsize=512)
+def _isrc_prefix(prefix: str) -> str | None:
+    return _isrc_full(prefix + "AAA0000001")
+
+
+def _isrc_full(value: str) -> str | None:
+    try:
+        isrc.validate(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
 @lru_cache(maxsize=4096)
 def _is_society(value: str) -> bool:
     """A society code, also zero-filled to a wider field (HDR sender id: 000000052)."""
@@ -184,7 +209,7 @@ def _value_check(rule: FieldRule, f: Field) -> Callable[[str], str | None] | Non
     if kind == "ipi_base":
         return _identifier(ipi_base)
     if kind == "isrc":
-        return _identifier(isrc)
+        return _check_isrc
     if kind == "ean":
         return lambda v: None if _blank(v) or _valid_ean(v) else "invalid EAN-13"
     if kind == "society":
@@ -256,8 +281,12 @@ class _Compiled:
     in_pattern: bool
 
 
-def _condition(rule: FieldRule) -> Callable[[Record], bool] | None | bool:
-    """A predicate for simple conditions; False when the condition cannot be evaluated."""
+def _condition(rule: FieldRule, record_type: str) -> Callable[[Record], bool] | None | bool:
+    """A predicate for simple conditions; None when the rule always applies, False when
+    it never does here or the condition cannot be evaluated.
+
+    Conditions on the record type are settled now: the validator is for one type.
+    """
     text = rule.condition
     if not text:
         return None
@@ -268,6 +297,8 @@ def _condition(rule: FieldRule) -> Callable[[Record], bool] | None | bool:
     if name == "society":
         return False  # society-specific edits apply to that society's own inbox only
     values = {v.strip() for v in raw.split(",")} if op.endswith("in") else {raw.strip()}
+    if name == "record_type":
+        return None if (record_type in values) != (op in ("!=", "not in")) else False
     if op in ("!=", "not in"):
         return lambda r: r[name] not in values
     return lambda r: r[name] in values
@@ -291,7 +322,7 @@ class RecordValidator:
                 continue
             f = layout.field(rule.field)
             check = _value_check(rule, f)
-            condition = _condition(rule)
+            condition = _condition(rule, layout.record_type)
             if check is None or condition is False:
                 continue  # a rule for the transaction engine, or one we cannot evaluate here
             pattern = _pattern(rule, f) if condition is None else None
