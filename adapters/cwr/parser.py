@@ -80,6 +80,8 @@ class Transaction:
     records: list[Record] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     rejected: bool = False
+    #: Without decoding (a structure pass): (line, record type, raw bytes) of every record.
+    lines: list[tuple[int, str, bytes]] = field(default_factory=list)
 
     @property
     def header(self) -> Record:
@@ -111,7 +113,7 @@ class CwrParser:
     ``decode=False`` checks the structure only (record types and prefixes, the
     control records and counts) without decoding detail records: a fast first
     pass that tells whether the file or a group is rejected as a whole. Their raw
-    lines stay on the transactions unless ``keep_records=False``.
+    lines stay on the transactions (``Transaction.lines``) unless ``keep_records=False``.
     """
 
     def __init__(
@@ -398,10 +400,13 @@ class CwrParser:
                         value=rec_seq_text.decode(),
                     )
             prev_record_seq = rec_seq
-            if self.decode or starts:
+            if self.decode:
                 tx.records.append(Record(number, record_type, codec.decode_dict(raw), raw))
-            elif self.keep_records:
-                tx.records.append(Record(number, record_type, {}, raw))
+            else:
+                if starts:
+                    tx.records.append(Record(number, record_type, codec.decode_dict(raw), raw))
+                if self.keep_records:
+                    tx.lines.append((number, record_type, raw))
 
         if tx is not None:
             yield tx

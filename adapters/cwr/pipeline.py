@@ -197,8 +197,9 @@ class CheckedFile:
                 continue
             if skipped:
                 submit()
-            lines = [(r.line, r.type, r.raw) for r in tx.records]
-            chunk.append((tx.group_type, tx.group_id, tx.sequence, tx.rejected, tx.findings, lines))
+            chunk.append(
+                (tx.group_type, tx.group_id, tx.sequence, tx.rejected, tx.findings, tx.lines)
+            )
             if len(chunk) >= CHUNK_TRANSACTIONS:
                 submit()
                 while len(pending) > 2 * self.workers:

@@ -76,3 +76,17 @@ def test_sequence_errors_in_the_validator_test_file() -> None:
     messages = " ".join(f.message for f in report.findings)
     assert "record sequence number" in messages
     assert "unknown record type 'ALX'" in messages
+
+
+@pytest.mark.skipif(not CWR2, reason=f"sample files not found in {SAMPLES}")
+def test_checking_in_worker_processes_finds_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large files are checked by worker processes: same counts, same findings."""
+    from adapters.cwr import pipeline
+
+    monkeypatch.setenv("EXCHANGE_WORKERS", "0")
+    here = [validate_file(path) for path in CWR2]
+    monkeypatch.setenv("EXCHANGE_WORKERS", "2")
+    monkeypatch.setattr(pipeline, "PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(pipeline, "CHUNK_TRANSACTIONS", 3)
+    there = [validate_file(path) for path in CWR2]
+    assert [r.as_dict(imported=False) for r in there] == [r.as_dict(imported=False) for r in here]
