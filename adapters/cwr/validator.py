@@ -49,6 +49,36 @@ _SENDER_TYPES = frozenset(
 )  # clean record contents remembered per record type
 
 
+#: The checks of ``field_rules.csv`` that this engine executes; rows marked ``custom``
+#: (comparisons with other records or outside tables) are left to other code.
+CHECKS = frozenset(
+    {
+        "required",
+        "conditional_required",
+        "lookup",
+        "required_lookup",
+        "date",
+        "time",
+        "numeric",
+        "flag",
+        "boolean",
+        "iswc",
+        "ipi_name",
+        "ipi_base",
+        "isrc",
+        "ean",
+        "society",
+        "territory",
+        "title_chars",
+        "name_chars",
+        "share_max_5000",
+        "share_max_10000",
+        "positive",
+        "sender_type",
+    }
+)
+
+
 @dataclass(frozen=True, slots=True)
 class FieldRule:
     versions: frozenset[str]

@@ -24,7 +24,7 @@ import pytest
 from adapters.cwr.layout import Field, layouts, lookup, lookup_names
 from adapters.cwr.parser import Record
 from adapters.cwr.records import codec_for
-from adapters.cwr.validator import RecordValidator, _Compiled, record_validator
+from adapters.cwr.validator import CHECKS, RecordValidator, _Compiled, record_validator
 from exchange import codes
 from exchange.cwr_import import validate_file
 from exchange.model import Finding
@@ -33,31 +33,7 @@ from tests.adapters.cwr_builder import CwrFile, valid_work
 VERSIONS = ("2.1", "2.2")
 
 #: Check kinds that judge one field by its value alone.
-KINDS = frozenset(
-    {
-        "required",
-        "lookup",
-        "required_lookup",
-        "date",
-        "time",
-        "numeric",
-        "flag",
-        "boolean",
-        "iswc",
-        "ipi_name",
-        "ipi_base",
-        "isrc",
-        "ean",
-        "society",
-        "territory",
-        "title_chars",
-        "name_chars",
-        "share_max_5000",
-        "share_max_10000",
-        "positive",
-        "sender_type",
-    }
-)
+KINDS = CHECKS
 
 #: Good values of the checks whose value does not depend on the field, in priority
 #: order (a field with a date rule and a required rule gets the date).

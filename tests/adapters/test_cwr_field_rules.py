@@ -15,33 +15,12 @@ from importlib import resources
 
 import pytest
 
+from adapters.cwr.edits import CATALOGUE_RECORD
+from adapters.cwr.validator import CHECKS as VALIDATOR_CHECKS
+
 COLUMNS = ["versions", "record", "field", "check", "level", "default", "edit", "condition", "note"]
 VERSION_SETS = {"2.1 2.2", "2.1", "2.2"}
-CHECKS = {
-    "required",
-    "lookup",
-    "required_lookup",
-    "date",
-    "time",
-    "numeric",
-    "flag",
-    "boolean",
-    "iswc",
-    "ipi_name",
-    "ipi_base",
-    "isrc",
-    "ean",
-    "society",
-    "territory",
-    "title_chars",
-    "name_chars",
-    "share_max_5000",
-    "share_max_10000",
-    "positive",
-    "sender_type",
-    "conditional_required",
-    "custom",
-}
+CHECKS = VALIDATOR_CHECKS | {"custom"}
 LEVELS = {"ER", "GR", "TR", "RR", "FR"}
 EDIT_RE = re.compile(r"^(?P<record>[A-Z]{3})-(?P<kind>[FR])-(?P<number>\d{3})$")
 
@@ -51,17 +30,7 @@ PREFIX_FIELDS = {"record_type", "transaction_sequence", "record_sequence"}
 CONTROL_RECORDS = {"HDR", "GRH", "GRT", "TRL"}
 
 #: Record types whose edits the specification lists under another record's heading.
-LISTED_UNDER = {
-    "REV": "NWR",
-    "ISW": "NWR",
-    "EXC": "NWR",
-    "OPU": "SPU",
-    "OPT": "SPT",
-    "OWR": "SWR",
-    "OWT": "SWT",
-    "NCT": "NET",
-    "NVT": "NET",
-}
+LISTED_UNDER = CATALOGUE_RECORD
 
 
 def _read_csv(package: str, name: str) -> list[dict[str, str]]:
