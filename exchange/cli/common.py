@@ -18,7 +18,6 @@ from rich.console import Console
 from rich.markup import escape
 
 from exchange.config import NodeConfig, load_config
-from exchange.errors import EXIT_USAGE
 from exchange.store import DEFAULT_URL, Store
 
 EXIT_INTERNAL = 70
@@ -95,9 +94,3 @@ def emit(node: NodeContext, data: dict[str, Any], human: Callable[[Console], Non
         sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False) + "\n")
     else:
         human(stdout)
-
-
-def usage_error(message: str) -> click.UsageError:
-    error = click.UsageError(message)
-    error.exit_code = EXIT_USAGE
-    return error
