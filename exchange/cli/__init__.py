@@ -12,7 +12,7 @@ import sys
 
 import click
 
-from exchange.cli.common import EXIT_INTERNAL, EXIT_USAGE, NodeContext, fail_message
+from exchange.cli.common import EXIT_INTERNAL, NodeContext, fail_message
 from exchange.cli.demo import demo
 from exchange.cli.export import export
 from exchange.cli.files import import_, validate
@@ -20,7 +20,7 @@ from exchange.cli.parties import parties
 from exchange.cli.store import init
 from exchange.cli.works import works
 from exchange.config import ConfigError
-from exchange.errors import ExchangeError
+from exchange.errors import EXIT_USAGE, ExchangeError
 from exchange.store import StoreError
 
 
