@@ -369,6 +369,9 @@ class RecordValidator:
         self.fast = re.compile("".join(parts), re.DOTALL)
         self.slow = [c for c in self.compiled if not c.in_pattern]
         self.length = layout.length
+        # what the per-record loop needs, unpacked once
+        self._all_steps = [(c.field.name, c.condition, c.check, c) for c in self.compiled]
+        self._slow_steps = [(c.field.name, c.condition, c.check, c) for c in self.slow]
 
     def validate(self, record: Record, text: str, findings: list[Finding]) -> None:
         """Check one record; apply FR defaults to ``record.values``; report into findings."""
@@ -376,13 +379,13 @@ class RecordValidator:
             text = text.ljust(self.length)
         elif len(text) > self.length:
             text = text[: self.length]
-        checks = self.slow if self.fast.fullmatch(text) else self.compiled
+        checks = self._slow_steps if self.fast.fullmatch(text) else self._all_steps
         values = record.values
-        for c in checks:
-            value = values.get(c.field.name, "")
-            if c.condition is not None and not c.condition(record):
+        for name, condition, check, c in checks:
+            value = values.get(name, "")
+            if condition is not None and not condition(record):
                 continue
-            problem = c.check(value)
+            problem = check(value)
             if problem is None:
                 continue
             rule = c.rule
