@@ -82,6 +82,10 @@ class Transaction:
     rejected: bool = False
     #: Without decoding (a structure pass): (line, record type, raw bytes) of every record.
     lines: list[tuple[int, str, bytes]] = field(default_factory=list)
+    #: Where the transaction is in the file: its first and last line, its byte offset.
+    first_line: int = 0
+    last_line: int = 0
+    offset: int = 0
 
     @property
     def header(self) -> Record:
@@ -335,7 +339,8 @@ class CwrParser:
                 group.transactions += 1
                 prev_tx_seq = tx_seq
                 self.transaction_count += 1
-                tx = Transaction(group.type, group.id, tx_seq)
+                tx = Transaction(group.type, group.id, tx_seq, first_line=number)
+                tx.offset = self.source.line_offset
                 if group.transactions == 1 and tx_seq != 0:
                     self._file(
                         "the first transaction of a group must have sequence number 0",
@@ -400,6 +405,7 @@ class CwrParser:
                         value=rec_seq_text.decode(),
                     )
             prev_record_seq = rec_seq
+            tx.last_line = number
             if self.decode:
                 tx.records.append(Record(number, record_type, codec.decode_dict(raw), raw))
             else:

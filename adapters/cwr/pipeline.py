@@ -22,9 +22,9 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 
-from adapters.cwr.parser import CwrParser, Record, Transaction
+from adapters.cwr.parser import CONTROL_TYPES, CwrParser, Record, Transaction
 from adapters.cwr.records import codecs_for
-from adapters.cwr.source import CwrSource
+from adapters.cwr.source import CwrSource, strip_line
 from adapters.cwr.validator import CheckedTransaction, check_transaction
 from exchange.model import Finding, Source
 
@@ -37,7 +37,9 @@ RELAXED_GC = (50_000, 20, 20)
 
 _pool: ProcessPoolExecutor | None = None
 
-RawTransaction = tuple[str, int, int, bool, list[Finding], list[tuple[int, str, bytes]]]
+#: What a worker is told of a transaction: group type and id, sequence, rejected so
+#: far, findings so far, first and last line in the file.
+TransactionPlace = tuple[str, int, int, bool, list[Finding], int, int]
 
 
 def worker_count(spare: int = 0) -> int:
@@ -89,25 +91,39 @@ def _source(sender: str, file: str, received: datetime, tx_type: str, seq: int) 
 
 
 def _check_chunk(
+    path: str,
+    offset: int,
     version: str,
     encoding: str,
     sender: str,
     file: str,
     received: datetime,
-    chunk: list[RawTransaction],
+    chunk: list[TransactionPlace],
 ) -> list[CheckedTransaction]:
-    """In a worker: decode and validate raw transactions (their works are not sent back)."""
+    """In a worker: read the chunk's lines from the file itself, decode and validate them."""
     codecs = codecs_for(version, encoding)
     results = []
-    for group_type, group_id, sequence, rejected, findings, lines in chunk:
-        tx = Transaction(group_type, group_id, sequence, findings=findings, rejected=rejected)
-        records = tx.records
-        for line, record_type, raw in lines:
-            records.append(Record(line, record_type, codecs[record_type].decode_dict(raw), raw))
-        source = _source(sender, file, received, tx.type, sequence)
-        checked = check_transaction(tx, version, encoding, sender, source)
-        checked.mapped = None  # model objects cost more to pickle than to rebuild
-        results.append(checked)
+    with open(path, "rb") as fh:
+        fh.seek(offset)
+        lines = enumerate(fh, start=chunk[0][5])
+        for group_type, group_id, sequence, rejected, findings, first, last in chunk:
+            tx = Transaction(group_type, group_id, sequence, findings=findings, rejected=rejected)
+            records = tx.records
+            for number, raw in lines:
+                if number >= first:
+                    line = strip_line(raw)
+                    record_type = line[:3].decode("latin-1")
+                    codec = codecs.get(record_type)
+                    # as the parser: blank lines, unknown and control records are not the
+                    # transaction's (the parser reported them)
+                    if codec is not None and record_type not in CONTROL_TYPES:
+                        records.append(Record(number, record_type, codec.decode_dict(line), line))
+                if number == last:
+                    break
+            source = _source(sender, file, received, tx.type, sequence)
+            checked = check_transaction(tx, version, encoding, sender, source)
+            checked.mapped = None  # model objects cost more to pickle than to rebuild
+            results.append(checked)
     return results
 
 
@@ -143,9 +159,14 @@ class CheckedFile:
         # Works are mapped in the main process: sending model objects back from a
         # worker costs more than making them. So only a check without works runs
         # in workers.
-        self.parallel = not with_works and workers >= 1 and source.size >= PARALLEL_FROM_BYTES
+        self.parallel = (
+            not with_works
+            and workers >= 1
+            and source.member is None  # workers seek in the file: not in a zip package
+            and source.size >= PARALLEL_FROM_BYTES
+        )
         self.workers = workers
-        self.parser = CwrParser(source, decode=not self.parallel)
+        self.parser = CwrParser(source, decode=not self.parallel, keep_records=False)
 
     def __iter__(self) -> Iterator[CheckedTransaction]:
         with relaxed_gc():
@@ -167,7 +188,8 @@ class CheckedFile:
         pool = process_pool(self.workers)
         parser = self.parser
         pending: deque[Future[list[CheckedTransaction]] | list[CheckedTransaction]] = deque()
-        chunk: list[RawTransaction] = []
+        chunk: list[TransactionPlace] = []
+        offset = 0
         skipped: list[CheckedTransaction] = []
 
         def submit() -> None:
@@ -179,6 +201,8 @@ class CheckedFile:
                 pending.append(
                     pool.submit(
                         _check_chunk,
+                        str(self.source.path),
+                        offset,
                         parser.version,
                         parser.encoding,
                         self.sender,
@@ -197,8 +221,18 @@ class CheckedFile:
                 continue
             if skipped:
                 submit()
+            if not chunk:
+                offset = tx.offset
             chunk.append(
-                (tx.group_type, tx.group_id, tx.sequence, tx.rejected, tx.findings, tx.lines)
+                (
+                    tx.group_type,
+                    tx.group_id,
+                    tx.sequence,
+                    tx.rejected,
+                    tx.findings,
+                    tx.first_line,
+                    tx.last_line,
+                )
             )
             if len(chunk) >= CHUNK_TRANSACTIONS:
                 submit()

@@ -34,6 +34,12 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def strip_line(raw: bytes) -> bytes:
+    """A raw line without its line end (and a DOS end-of-file mark); b"" if blank."""
+    line = raw.rstrip(b"\r\n\x1a")
+    return line if line and not line.isspace() else b""
+
+
 def encoding_of_header(header: bytes) -> str:
     """The text encoding that a HDR line declares (Latin-1 unless Unicode is named)."""
     return "utf-8" if _UNICODE.search(header[_CHARSET]) else "latin-1"
@@ -51,6 +57,7 @@ class CwrSource:
             raise CwrSourceError(f"{self.path}: no such file")
         self.member: str | None = None
         self.bytes_read = 0
+        self.line_offset = 0
         if zipfile.is_zipfile(self.path):
             with zipfile.ZipFile(self.path) as archive:
                 names = [i.filename for i in archive.infolist() if not i.is_dir()]
@@ -93,21 +100,25 @@ class CwrSource:
     def lines(self) -> Iterator[tuple[int, bytes]]:
         """(line number, raw line) pairs; blank lines and line ends are dropped.
 
-        ``bytes_read`` follows the reading every thousand lines (for progress bars).
+        ``line_offset`` is the byte offset of the line just given (for a reader that
+        seeks to it); ``bytes_read`` follows the reading every thousand lines.
         """
         fh, archive = self._open()
         number = 0
         try:
             first = fh.readline()
+            start = 0
             if first.startswith(BOM):
-                first = first[3:]
-            read = len(first)
+                first, start = first[3:], 3
+            read = start
             for number, raw in enumerate(chain((first,), fh), start=1):
                 if not number % 1000:
                     self.bytes_read = read
+                start = read
                 read += len(raw)
-                line = raw.rstrip(b"\r\n\x1a")
-                if line and not line.isspace():
+                line = strip_line(raw)
+                if line:
+                    self.line_offset = start
                     yield number, line
             self.bytes_read = read
         except (zipfile.BadZipFile, OSError) as exc:

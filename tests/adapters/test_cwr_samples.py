@@ -78,15 +78,33 @@ def test_sequence_errors_in_the_validator_test_file() -> None:
     assert "unknown record type 'ALX'" in messages
 
 
+def _odd_file(folder: Path) -> Path:
+    """A valid file made awkward: byte-order mark, blank lines, LF, an unknown record."""
+    from tests.adapters.cwr_builder import CwrFile, change, valid_work
+
+    cwr = CwrFile()
+    for i in range(7):
+        cwr.add("NWR", change(valid_work(f"W{i}", f"WORK {i}"), "NWR", iswc=""))
+    lines = cwr.lines()
+    lines.insert(5, "")
+    lines.insert(9, "ZZZ0000000100000099")
+    path = folder / "CW260001PUB_052.V21"
+    path.write_bytes(b"\xef\xbb\xbf" + "\n".join(lines).encode("latin-1") + b"\n\n")
+    return path
+
+
 @pytest.mark.skipif(not CWR2, reason=f"sample files not found in {SAMPLES}")
-def test_checking_in_worker_processes_finds_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_checking_in_worker_processes_finds_the_same(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """Large files are checked by worker processes: same counts, same findings."""
     from adapters.cwr import pipeline
 
+    files = [*CWR2, _odd_file(tmp_path)]
     monkeypatch.setenv("EXCHANGE_WORKERS", "0")
-    here = [validate_file(path) for path in CWR2]
+    here = [validate_file(path) for path in files]
     monkeypatch.setenv("EXCHANGE_WORKERS", "2")
     monkeypatch.setattr(pipeline, "PARALLEL_FROM_BYTES", 0)
     monkeypatch.setattr(pipeline, "CHUNK_TRANSACTIONS", 3)
-    there = [validate_file(path) for path in CWR2]
+    there = [validate_file(path) for path in files]
     assert [r.as_dict(imported=False) for r in there] == [r.as_dict(imported=False) for r in here]
