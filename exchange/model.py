@@ -279,6 +279,11 @@ class Finding:
     edit: str | None = None
     transaction: int | None = None
 
+    @property
+    def rejects_transaction(self) -> bool:
+        """Whether the finding rejects its whole transaction (or more)."""
+        return self.level in ("ER", "GR", "TR")
+
     def as_dict(self) -> dict[str, object]:
         return {
             "line": self.line,

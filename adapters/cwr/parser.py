@@ -97,7 +97,7 @@ class Transaction:
 
     def add(self, finding: Finding) -> None:
         self.findings.append(finding)
-        if finding.level in ("ER", "GR", "TR"):
+        if finding.rejects_transaction:
             self.rejected = True
 
 
@@ -165,7 +165,7 @@ class CwrParser:
             self._codecs[record_type] = codec
             return codec
 
-    def _control(self, number: int, raw: bytes, record_type: str) -> dict[str, str]:
+    def _control(self, raw: bytes, record_type: str) -> dict[str, str]:
         codec = self.codec(record_type)
         assert codec is not None
         return codec.decode_dict(raw)
@@ -186,7 +186,7 @@ class CwrParser:
                 value=version,
             )
         self._codecs.clear()
-        self.header = self._control(number, raw, "HDR")
+        self.header = self._control(raw, "HDR")
 
     def _detail_codecs(self) -> dict[str, RecordCodec]:
         """Codecs of the transaction and detail record types of the file's version."""
@@ -250,7 +250,7 @@ class CwrParser:
                             "GRH",
                             "FIL-E-004",
                         )
-                    values = self._control(number, raw, "GRH")
+                    values = self._control(raw, "GRH")
                     group = self._open_group(number, values, seen_group_types)
                     last_type = "GRH"
                     continue
@@ -263,7 +263,7 @@ class CwrParser:
                         self._file("a GRT without its GRH", number, "GRT", "FIL-E-007")
                     else:
                         group.records += 1
-                        self._close_group(number, self._control(number, raw, "GRT"), group)
+                        self._close_group(number, self._control(raw, "GRT"), group)
                     group = None
                     last_type = "GRT"
                     continue
@@ -274,7 +274,7 @@ class CwrParser:
                         tx = None
                     if group is not None:
                         self._file("the TRL comes before the GRT of the last group", number, "TRL")
-                    self.trailer = self._control(number, raw, "TRL")
+                    self.trailer = self._control(raw, "TRL")
                     self._check_trailer(number)
                     last_type = "TRL"
                     continue

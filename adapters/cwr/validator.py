@@ -30,7 +30,7 @@ from importlib import resources
 from adapters.cwr.edits import CATALOGUE_RECORD
 from adapters.cwr.layout import Field, RecordLayout, layouts, lookup, lookup_names
 from adapters.cwr.parser import Record, Transaction
-from adapters.cwr.reader import MappedWork, work_from_transaction
+from adapters.cwr.reader import WORK_HEADERS, MappedWork, work_from_transaction
 from adapters.cwr.records import codec_for
 from adapters.cwr.work_rules import check_work
 from exchange import codes
@@ -506,7 +506,7 @@ class CheckedTransaction:
 
     def add(self, finding: Finding) -> None:
         self.findings.append(finding)
-        if finding.level in ("ER", "GR", "TR"):
+        if finding.rejects_transaction:
             self.rejected = True
 
 
@@ -520,14 +520,14 @@ def check_transaction(
         validator = validators.get(record.type)
         if validator is not None:
             validator.validate(record, record.raw.decode(encoding, "replace"), findings)
-    if tx.type in ("NWR", "REV", "ISW", "EXC"):
+    if tx.type in WORK_HEADERS:
         check_record_order(tx, version)
     mapped = work_from_transaction(tx, sender, source)
     if mapped is not None and tx.type in ("NWR", "REV") and not tx.header.dropped:
         findings.extend(check_work(mapped.work, mapped.line_of, tx.header.line))
     if mapped is not None:
         mapped.claim_lines.clear()  # keyed by object ids: meaningless once passed on
-    rejected = tx.rejected or any(f.level in ("ER", "GR", "TR") for f in findings)
+    rejected = tx.rejected or any(f.rejects_transaction for f in findings)
     return CheckedTransaction(
         tx.type, tx.group_id, tx.sequence, tx.header.line, rejected, findings, mapped
     )
