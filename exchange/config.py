@@ -36,6 +36,11 @@ class NodeConfig:
     partners: dict[str, Partner] = field(default_factory=dict)
     path: Path | None = None
 
+    @property
+    def own_society(self) -> str | None:
+        """Our society code, None when it is not configured."""
+        return None if self.society_code == "000" else self.society_code
+
     def partner(self, code: str) -> Partner:
         try:
             return self.partners[code]

@@ -35,10 +35,14 @@ from exchange.identifiers import iswc as iswc_id
 from exchange.model import Finding, Source, Title, Work
 from exchange.normalise import normalise_title
 from exchange.store import Store, tables
+from exchange.store.bulk import insert_rows
 from exchange.store.rows import chunks
 from exchange.store.writer import WorkWriter
 
 BATCH = 500
+#: Statuses of a transaction whose content the store holds.
+ACCEPTED = ("AS", "AC", "CO", "DU", "NP")
+WORK_TYPES = frozenset({"NWR", "REV", "ISW"})
 #: How many findings one file report keeps (the counts stay exact).
 MAX_FINDINGS = 10000
 
@@ -59,6 +63,7 @@ class FileReport:
     works_created: int = 0
     works_updated: int = 0
     conflicts_opened: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     findings_total: int = 0
     file_rejected: bool = False
@@ -87,6 +92,7 @@ class FileReport:
                 works_created=self.works_created,
                 works_updated=self.works_updated,
                 conflicts_opened=self.conflicts_opened,
+                statuses=dict(sorted(self.statuses.items())),
             )
         data["findings"] = [f.as_dict() for f in self.findings]
         if self.findings_total > len(self.findings):
@@ -111,7 +117,7 @@ def sender_of(parser: CwrParser, partner: str | None) -> str:
     return sender_id.zfill(3) if sender_id else "UNKNOWN"
 
 
-def _judge_header(parser: CwrParser) -> None:
+def judge_header(parser: CwrParser) -> None:
     """Add the HDR record's field findings to the file's (the parser checks only structure)."""
     if parser.header_line is None:
         return
@@ -126,7 +132,7 @@ def _structure(source: CwrSource) -> CwrParser:
     parser = CwrParser(source, decode=False, keep_records=False)
     for _ in parser.transactions():
         pass
-    _judge_header(parser)
+    judge_header(parser)
     return parser
 
 
@@ -140,7 +146,7 @@ def validate_file(path: Path, progress: Progress | None = None) -> FileReport:
         if progress is not None:
             progress(source.bytes_read, 0)
     parser = checked.parser
-    _judge_header(parser)
+    judge_header(parser)
     report.version = parser.version
     report.add(parser.findings)
     report.file_rejected = parser.file_rejected
@@ -159,9 +165,13 @@ def _count(report: FileReport, tx: CheckedTransaction) -> None:
 class CwrImporter:
     """Imports CWR files into one store."""
 
-    def __init__(self, store: Store, partner: str | None = None) -> None:
+    def __init__(
+        self, store: Store, partner: str | None = None, society: str | None = None
+    ) -> None:
         self.store = store
         self.partner = partner
+        #: our own society code: a work without any of its members is answered NP
+        self.society = society
 
     def import_file(self, path: Path, progress: Progress | None = None) -> FileReport:
         source = open_source(path)
@@ -187,6 +197,7 @@ class CwrImporter:
             self.store.update_file(entry.id, state="rejected", summary=_summary(report))
             return report
         rejected_groups = {g.id for g in structure.groups if g.rejected}
+        self.group_findings = _group_findings(structure)
 
         entry = previous or self.store.start_file(
             source.name, sha, partner=sender, format="cwr", version=structure.version
@@ -198,6 +209,8 @@ class CwrImporter:
         report.transactions = totals.get("transactions", 0)
         report.accepted = totals.get("accepted", 0)
         report.rejected = totals.get("rejected", 0)
+        report.conflicts_opened = totals.get("conflicts_opened", 0)
+        report.statuses = dict(totals.get("statuses", {}))
 
         content = open_source(path)
         received = datetime.now(UTC)
@@ -231,15 +244,33 @@ class CwrImporter:
     ) -> None:
         with self.store.connect() as conn:
             writer = self.store.writer(conn, file_id)
-            accepted = [
-                (tx, Source(sender, file_name, tx.sequence, received, tx.type))
-                for tx in batch
-                if not tx.rejected and tx.mapped is not None and tx.type != "EXC"
-            ]
-            _Applier(writer, sender, report).apply(accepted)
+            sources = [Source(sender, file_name, tx.sequence, received, tx.type) for tx in batch]
+            applier = _Applier(writer, sender, report, self.society)
+            outcomes = applier.apply(list(zip(batch, sources, strict=True)))
+            for outcome in outcomes:
+                outcome.group_findings = self.group_findings.get(outcome.tx.group_id, [])
+            insert_rows(conn, tables.transaction_outcomes, [o.row(file_id) for o in outcomes])
             for tx in batch:
                 _count(report, tx)
+            for outcome in outcomes:
+                report.statuses[outcome.status] = report.statuses.get(outcome.status, 0) + 1
             self.store.update_file(file_id, conn, transactions_done=done, summary=_summary(report))
+
+
+def _group_findings(parser: CwrParser) -> dict[int, list[Finding]]:
+    """The findings that reject each rejected group, by group id."""
+    found: dict[int, list[Finding]] = {}
+    groups = sorted(parser.groups, key=lambda g: g.line)
+    for finding in parser.findings:
+        if finding.level != "GR" or finding.line is None:
+            continue
+        owner = None
+        for group in groups:
+            if group.line <= finding.line:
+                owner = group
+        if owner is not None and owner.rejected:
+            found.setdefault(owner.id, []).append(finding)
+    return found
 
 
 def _summary(report: FileReport) -> dict[str, Any]:
@@ -249,35 +280,91 @@ def _summary(report: FileReport) -> dict[str, Any]:
         "rejected": report.rejected,
         "works_created": report.works_created,
         "works_updated": report.works_updated,
+        "conflicts_opened": report.conflicts_opened,
+        "statuses": report.statuses,
         "findings": report.findings_total,
     }
 
 
-class _Applier:
-    """Applies accepted work transactions of one batch to the store."""
+#: Transaction types that the ACK we send answers.
+ACKNOWLEDGED = frozenset({"NWR", "REV", "AGR"})
 
-    def __init__(self, writer: WorkWriter, sender: str, report: FileReport) -> None:
+
+@dataclass(slots=True)
+class Outcome:
+    """What the import made of one received transaction (what its ACK will say)."""
+
+    tx: CheckedTransaction
+    status: str  # RJ, AS, AC, CO, DU, NP (transaction status table)
+    submitter_number: str | None = None
+    title: str | None = None
+    work_id: int | None = None
+    conflict_work_id: int | None = None
+    #: the findings that rejected the transaction's whole group, if it was
+    group_findings: list[Finding] = field(default_factory=list)
+
+    def row(self, file_id: int) -> dict[str, Any]:
+        findings = self.group_findings + self.tx.findings
+        messages = [f.as_dict() for f in findings[:MAX_MESSAGES]]
+        return {
+            "file_id": file_id,
+            "group_id": self.tx.group_id,
+            "transaction_seq": self.tx.sequence,
+            "transaction_type": self.tx.type,
+            "submitter_number": (self.submitter_number or "")[:20] or None,
+            "title": (self.title or "")[:60] or None,
+            "work_id": self.work_id,
+            "status": self.status,
+            "digest": self.tx.digest or None,
+            "messages": messages or None,
+            "conflict_work_id": self.conflict_work_id,
+        }
+
+
+#: Messages kept per transaction outcome (an ACK carries at most these).
+MAX_MESSAGES = 200
+
+
+class _Applier:
+    """Applies the transactions of one batch to the store and says what became of each."""
+
+    def __init__(
+        self, writer: WorkWriter, sender: str, report: FileReport, society: str | None = None
+    ) -> None:
         self.writer = writer
         self.conn = writer.conn
         self.sender = sender
         self.report = report
+        self.society = society
         self.by_number: dict[str, int] = {}
         self.by_iswc: dict[str, int] = {}
+        self.digests: dict[str, str] = {}  # the sender's last accepted content per work number
         self.pending: list[tuple[Work, Source]] = []
         self.pending_keys: list[tuple[str, str | None]] = []
+        self.pending_outcomes: list[Outcome] = []
 
     def _lookup(self, items: list[tuple[CheckedTransaction, Source]]) -> None:
         mapped = [tx.mapped for tx, _ in items if tx.mapped is not None]
         numbers = list({m.submitter_number for m in mapped if m.submitter_number})
+        n, o, f = tables.work_numbers, tables.transaction_outcomes, tables.files
         for chunk in chunks(numbers, 500):
             rows = self.conn.execute(
-                select(tables.work_numbers.c.number, tables.work_numbers.c.work_id).where(
-                    tables.work_numbers.c.kind == "submitter",
-                    tables.work_numbers.c.issuer == self.sender,
-                    tables.work_numbers.c.number.in_(chunk),
+                select(n.c.number, n.c.work_id).where(
+                    n.c.kind == "submitter", n.c.issuer == self.sender, n.c.number.in_(chunk)
                 )
             )
             self.by_number.update(dict(rows.all()))
+            rows = self.conn.execute(
+                select(o.c.submitter_number, o.c.digest)
+                .join(f, f.c.id == o.c.file_id)
+                .where(
+                    f.c.partner == self.sender,
+                    o.c.submitter_number.in_(chunk),
+                    o.c.status.in_(ACCEPTED),
+                )
+                .order_by(o.c.id)
+            )
+            self.digests.update(dict(rows.all()))
         iswcs = list({iswc_id.compact(m.work.iswc) for m in mapped if m.work.iswc})
         for chunk in chunks(iswcs, 500):
             rows = self.conn.execute(
@@ -291,13 +378,16 @@ class _Applier:
         if not self.pending:
             return
         ids = self.writer.create_works(self.pending)
-        for (number, iswc), work_id in zip(self.pending_keys, ids, strict=True):
+        for (number, iswc), work_id, outcome in zip(
+            self.pending_keys, ids, self.pending_outcomes, strict=True
+        ):
             if number:
                 self.by_number[number] = work_id
             if iswc:
                 self.by_iswc.setdefault(iswc, work_id)
+            outcome.work_id = work_id
         self.report.works_created += len(ids)
-        self.pending, self.pending_keys = [], []
+        self.pending, self.pending_keys, self.pending_outcomes = [], [], []
 
     def _existing(self, mapped: MappedWork) -> tuple[int | None, bool]:
         """(work id, registered by this sender before?) for a mapped work."""
@@ -309,12 +399,26 @@ class _Applier:
             return self.by_iswc[iswc], False
         return None, False
 
-    def apply(self, items: list[tuple[CheckedTransaction, Source]]) -> None:
-        self._lookup(items)
+    def apply(self, items: list[tuple[CheckedTransaction, Source]]) -> list[Outcome]:
+        """Store what is accepted; the outcome of every transaction that an ACK answers."""
+        self._lookup([(tx, s) for tx, s in items if not tx.rejected])
+        outcomes: list[Outcome] = []
         pending: set[str] = set()  # work numbers and ISWCs of works waiting to be created
         for tx, source in items:
             mapped = tx.mapped
-            assert mapped is not None
+            outcome = Outcome(tx, "RJ")
+            if mapped is not None:
+                outcome.submitter_number = mapped.submitter_number
+                outcome.title = mapped.work.title
+            if tx.type in ACKNOWLEDGED:
+                outcomes.append(outcome)
+            if tx.rejected or mapped is None or tx.type not in WORK_TYPES:
+                if tx.type == "AGR" and not tx.rejected:
+                    outcome.status = "NP"
+                    tx.findings.append(
+                        Finding("WARN", "agreements are not kept by this node", tx.line, "AGR")
+                    )
+                continue
             work = mapped.work
             if work.iswc:
                 work.iswc = iswc_id.compact(work.iswc)
@@ -326,24 +430,19 @@ class _Applier:
             if kind == "ISW":
                 self._notify_iswc(work_id, work, tx, source)
                 continue
-            if work_id is None:
-                if kind == "REV":
-                    tx.findings.append(
-                        Finding(
-                            "FR",
-                            "revision of a work not registered before: taken as a new registration",
-                            tx.line,
-                            "REV",
-                            "record_type",
-                            "REV",
-                            "NWR-T-002",
-                        )
+            if own and self.digests.get(mapped.submitter_number) == tx.digest:
+                outcome.status, outcome.work_id = "DU", work_id
+                tx.findings.append(
+                    Finding(
+                        "WARN",
+                        f"the same registration of work {mapped.submitter_number!r} was "
+                        "received before; nothing changed",
+                        tx.line,
+                        kind,
+                        "submitter_work_number",
+                        mapped.submitter_number,
                     )
-                self.pending.append((work, source))
-                self.pending_keys.append((mapped.submitter_number, work.iswc))
-                pending.add(mapped.submitter_number)
-                if work.iswc:
-                    pending.add(work.iswc)
+                )
                 continue
             if kind == "NWR" and own:
                 tx.add(
@@ -359,24 +458,88 @@ class _Applier:
                     )
                 )
                 continue
-            self._update(work_id, work, source, replace=own)
+            self.digests[mapped.submitter_number] = tx.digest
+            outcome.status = self._status(tx, work)
+            if work_id is None:
+                if kind == "REV":
+                    tx.findings.append(
+                        Finding(
+                            "FR",
+                            "revision of a work not registered before: taken as a new registration",
+                            tx.line,
+                            "REV",
+                            "record_type",
+                            "REV",
+                            "NWR-T-002",
+                        )
+                    )
+                    outcome.status = self._status(tx, work)
+                self.pending.append((work, source))
+                self.pending_keys.append((mapped.submitter_number, work.iswc))
+                self.pending_outcomes.append(outcome)
+                pending.add(mapped.submitter_number)
+                if work.iswc:
+                    pending.add(work.iswc)
+                continue
+            outcome.work_id = work_id
+            if self._update(work_id, work, tx, source, replace=own):
+                outcome.status, outcome.conflict_work_id = "CO", work_id
         self._flush()
+        return outcomes
 
-    def _update(self, work_id: int, work: Work, source: Source, *, replace: bool) -> None:
-        """Apply a REV (replace this sender's statements) or add claims to a known work."""
+    def _status(self, tx: CheckedTransaction, work: Work) -> str:
+        """AS, AC (we changed something: fields defaulted, records dropped) or NP."""
+        if self.society and not any(
+            a.society == self.society for c in work.claims for a in c.party.affiliations
+        ):
+            return "NP"
+        changed = any(f.level in ("FR", "RR") for f in tx.findings)
+        return "AC" if changed else "AS"
+
+    def _update(
+        self, work_id: int, work: Work, tx: CheckedTransaction, source: Source, *, replace: bool
+    ) -> bool:
+        """Apply a REV (replace this sender's statements) or add claims to a known work.
+
+        The ISWC held is never overwritten: a different one opens a conflict (returns True).
+        """
         writer = self.writer
         [source_id] = writer.source_ids([source])
+        held_iswc, held_title = self.conn.execute(
+            select(tables.works.c.iswc, tables.works.c.title_norm).where(
+                tables.works.c.id == work_id
+            )
+        ).one()
+        conflict = bool(held_iswc and work.iswc and work.iswc != held_iswc)
+        if conflict:
+            tx.findings.append(
+                Finding(
+                    "WARN",
+                    f"ISWC {work.iswc} differs from {held_iswc} held for this work; "
+                    "kept, and a conflict opened",
+                    tx.line,
+                    tx.type,
+                    "iswc",
+                    work.iswc,
+                )
+            )
+            writer.open_conflict(
+                "iswc",
+                work_id,
+                self.sender,
+                {"held": held_iswc, "received": work.iswc},
+                source_id,
+            )
+            self.report.conflicts_opened += 1
         if replace:
+            work.iswc = held_iswc or work.iswc
             writer.remove_statements(work_id, self.sender, source_id)
             writer.update_works([(work_id, work, source)])
-        else:
-            current = self.conn.execute(
-                select(tables.works.c.title_norm).where(tables.works.c.id == work_id)
-            ).scalar_one()
-            if normalise_title(work.title) != current:
-                work.titles.insert(0, Title(work.title, "OT", work.language))
+        elif normalise_title(work.title) != held_title:
+            work.titles.insert(0, Title(work.title, "OT", work.language))
         writer.add_details([(work_id, work, source, source_id)])
         self.report.works_updated += 1
+        return conflict
 
     def _notify_iswc(
         self, work_id: int | None, work: Work, tx: CheckedTransaction, source: Source

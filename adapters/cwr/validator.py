@@ -19,10 +19,11 @@ default, RR drops the record, TR rejects the transaction. Transaction rules
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from functools import cache, lru_cache
 from importlib import resources
@@ -492,6 +493,17 @@ def check_header(raw: bytes, line: int, version: str, encoding: str) -> list[Fin
     return findings
 
 
+def _echo_notes(tx: Transaction, findings: list[Finding]) -> None:
+    """In the ACK of a rejected transaction, what is wrong with the echoed records is
+    what the ACK reports: a note, not a reason to reject the acknowledgement."""
+    echoed = {r.line for r in tx.records if r.type not in ("ACK", "MSG")}
+    for i, f in enumerate(findings):
+        if f.line in echoed and f.level != "WARN":
+            findings[i] = replace(
+                f, level="WARN", message=f"in the echo of a rejected transaction: {f.message}"
+            )
+
+
 @dataclass(slots=True)
 class CheckedTransaction:
     """What validation says of one transaction, without its records (cheap to pass around)."""
@@ -503,6 +515,8 @@ class CheckedTransaction:
     rejected: bool
     findings: list[Finding]
     mapped: MappedWork | None
+    #: A fingerprint of the transaction's content (its records without prefixes), or "".
+    digest: str = ""
 
     def add(self, finding: Finding) -> None:
         self.findings.append(finding)
@@ -520,6 +534,8 @@ def check_transaction(
         validator = validators.get(record.type)
         if validator is not None:
             validator.validate(record, record.raw.decode(encoding, "replace"), findings)
+    if tx.type == "ACK" and tx.header["transaction_status"] == "RJ":
+        _echo_notes(tx, findings)
     if tx.type in WORK_HEADERS:
         check_record_order(tx, version)
     mapped = work_from_transaction(tx, sender, source)
@@ -529,5 +545,18 @@ def check_transaction(
         mapped.claim_lines.clear()  # keyed by object ids: meaningless once passed on
     rejected = tx.rejected or any(f.rejects_transaction for f in findings)
     return CheckedTransaction(
-        tx.type, tx.group_id, tx.sequence, tx.header.line, rejected, findings, mapped
+        tx.type, tx.group_id, tx.sequence, tx.header.line, rejected, findings, mapped, digest(tx)
     )
+
+
+def digest(tx: Transaction) -> str:
+    """What a transaction says, as a fingerprint: equal for a resent identical transaction.
+
+    Prefixes (sequence numbers) and trailing blanks do not count.
+    """
+    h = hashlib.blake2b(digest_size=16)
+    for record in tx.records:
+        h.update(record.raw[:3])
+        h.update(record.raw[19:].rstrip())
+        h.update(b"\n")
+    return h.hexdigest()

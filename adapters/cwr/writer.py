@@ -760,6 +760,10 @@ class CwrWriter:
         """Transaction sequence number the next transaction of the open group gets."""
         return self._group_transactions if self._group is not None else 0
 
+    def sequence_for(self, transaction: str) -> int:
+        """Transaction sequence number the next transaction of this type gets."""
+        return self._group_transactions if self._group == transaction else 0
+
     def _control(self, record: str, values: dict[str, object]) -> None:
         try:
             line = self._codecs[record].encode(values)
@@ -822,9 +826,13 @@ class CwrWriter:
         be written.
         """
         transaction = transaction or self.transaction
-        sequence = self._group_transactions if self._group == transaction else 0
         lines = encode_work(
-            work, self.version, transaction, sequence, self.numbers_from, self.encoding
+            work,
+            self.version,
+            transaction,
+            self.sequence_for(transaction),
+            self.numbers_from,
+            self.encoding,
         )
         return self.add_lines(lines)
 

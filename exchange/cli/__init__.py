@@ -12,11 +12,13 @@ import sys
 
 import click
 
+from exchange.cli.acks import ack
 from exchange.cli.common import EXIT_INTERNAL, NodeContext, fail_message
 from exchange.cli.demo import demo
 from exchange.cli.export import export
 from exchange.cli.files import import_, validate
 from exchange.cli.parties import parties
+from exchange.cli.registrations import registrations
 from exchange.cli.store import init
 from exchange.cli.works import works
 from exchange.config import ConfigError
@@ -76,6 +78,8 @@ cli.add_command(demo)
 cli.add_command(export)
 cli.add_command(validate)
 cli.add_command(import_)
+cli.add_command(ack)
+cli.add_command(registrations)
 
 
 def main(argv: list[str] | None = None) -> None:

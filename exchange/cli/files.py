@@ -13,12 +13,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from exchange.ack_import import AckImporter, is_ack_file
 from exchange.cli.common import NodeContext, emit, json_option, stderr
-from exchange.cwr_import import CwrImporter, FileReport, validate_file
+from exchange.cwr_import import CwrImporter, FileReport, open_source, validate_file
 from exchange.errors import EXIT_FINDINGS, EXIT_USAGE, ExchangeError
 
 pass_node = click.make_pass_decorator(NodeContext)
-FORMATS = ("auto", "cwr")
+FORMATS = ("auto", "cwr", "ack")
 SHOWN_FINDINGS = 20
 
 
@@ -42,7 +43,9 @@ def progress_for(node: NodeContext, path: Path) -> Iterator[Callable[[int, int],
 
 def _check_format(fmt: str, path: Path) -> None:
     if fmt not in FORMATS:
-        raise ExchangeError(f"{path}: format {fmt!r} is not supported yet (supported: cwr)")
+        raise ExchangeError(
+            f"{path}: format {fmt!r} is not supported yet (supported: {', '.join(FORMATS)})"
+        )
 
 
 def _human(
@@ -55,12 +58,15 @@ def _human(
                     f"{r.file}: already imported (ledger entry {r.duplicate_of}), nothing changed"
                 )
                 continue
+            kind = "ACK" if r.format == "ack" else "CWR"
             line = (
-                f"{escape(r.file)}: CWR {r.version}, {r.transactions} transactions, "
+                f"{escape(r.file)}: {kind} {r.version}, {r.transactions} transactions, "
                 f"{r.accepted} accepted, {r.rejected} rejected"
             )
             if imported:
                 line += f", {r.works_created} works created, {r.works_updated} updated"
+                if r.statuses:
+                    line += " (" + ", ".join(f"{n} {s}" for s, n in r.statuses.items()) + ")"
             if r.file_rejected:
                 line += " [bold red](file rejected)[/]"
             out.print(line, markup=True)
@@ -159,19 +165,27 @@ def import_(node: NodeContext, files: tuple[Path, ...], partner: str | None, fmt
     notifies an ISWC. A file imported before (same content) is recognised and
     changes nothing; an import interrupted by a crash resumes where it stopped.
 
+    An ACK file (recognised by its ACK group) records what the partner says of
+    our registrations: status, its work number, its ISWC (a different ISWC
+    opens a conflict); see `exchange registrations list`.
+
     \b
     Example:
       exchange import CW260001PUB_052.V21 --partner PUB
       exchange import --json incoming/*.V21
     """
     store = node.store()
-    importer = CwrImporter(store, partner)
+    own = node.config.own_society
+    importers = {"cwr": CwrImporter(store, partner, own), "ack": AckImporter(store, own, partner)}
     reports, errors = [], []
     for path in files:
         try:
             _check_format(fmt, path)
+            kind = fmt
+            if fmt == "auto":
+                kind = "ack" if is_ack_file(open_source(path)) else "cwr"
             with progress_for(node, path) as progress:
-                reports.append(importer.import_file(path, progress))
+                reports.append(importers[kind].import_file(path, progress))
         except ExchangeError as exc:
             errors.append({"file": str(path), "error": str(exc)})
     _finish(node, reports, errors, imported=True)

@@ -8,6 +8,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from exchange.cli.common import NodeContext, emit, json_option
+from exchange.cli.registrations import message_line, registration_line
 from exchange.errors import NotFound
 from exchange.identifiers import iswc as iswc_id
 from exchange.jsonview import source_view, work_view
@@ -124,6 +125,7 @@ def show(node: NodeContext, key: str) -> None:
     if work is None:
         raise NotFound(f"no work {key!r} in the store (give a local id, an ISWC or PARTNER:NUMBER)")
     history = store.history(work.id)
+    registrations = store.registrations(work_id=work.id)
 
     def human(out: Console) -> None:
         out.print(f"[bold]{escape(work.title)}[/]  (work {work.id})", markup=True)
@@ -161,6 +163,10 @@ def show(node: NodeContext, key: str) -> None:
         out.print(table)
         for r in work.recordings:
             out.print(f"  recording {r.isrc or '-'} {r.title or ''} {r.label or ''}")
+        for reg in registrations:
+            out.print(registration_line(reg))
+            for m in reg.messages:
+                out.print(f"    {message_line(m)}")
         for h in history:
             who = h.source.partner if h.source else "local"
             out.print(
@@ -181,5 +187,6 @@ def show(node: NodeContext, key: str) -> None:
             }
             for h in history
         ],
+        "registrations": [r.as_dict() for r in registrations],
     }
     emit(node, data, human)

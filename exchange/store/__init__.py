@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from importlib.resources import files as package_files
 from typing import Any
 
@@ -61,6 +61,61 @@ def _alembic_config(connection: Connection) -> Config:
     config.set_main_option("script_location", str(package_files("exchange") / "migrations"))
     config.attributes["connection"] = connection
     return config
+
+
+@dataclass(frozen=True, slots=True)
+class Registration:
+    """What a partner's ACK said of one of our works."""
+
+    id: int
+    work_id: int | None
+    work_title: str | None
+    iswc: str | None  # the work's ISWC in the store
+    partner: str
+    submitter_number: str
+    society_number: str | None
+    status: str
+    processed_on: date | None
+    received_at: datetime
+    title: str | None
+    partner_iswc: str | None  # the ISWC the partner gave
+    messages: list[dict[str, str]]
+
+    @classmethod
+    def from_row(cls, row: Any) -> Registration:
+        return cls(
+            id=row.id,
+            work_id=row.work_id,
+            work_title=row.work_title,
+            iswc=row.work_iswc,
+            partner=row.partner,
+            submitter_number=row.submitter_number,
+            society_number=row.society_number,
+            status=row.status,
+            processed_on=row.processed_on,
+            received_at=row.received_at,
+            title=row.title,
+            partner_iswc=row.iswc,
+            messages=list(row.messages or []),
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        work = (
+            None
+            if self.work_id is None
+            else {"id": self.work_id, "iswc": self.iswc, "title": self.work_title}
+        )
+        return {
+            "work": work,
+            "partner": self.partner,
+            "submitter_number": self.submitter_number,
+            "society_number": self.society_number,
+            "status": self.status,
+            "processed": self.processed_on.isoformat() if self.processed_on else None,
+            "received": self.received_at.isoformat(),
+            "iswc": self.partner_iswc,
+            "messages": self.messages,
+        }
 
 
 @dataclass(slots=True)
@@ -358,6 +413,49 @@ class Store:
                 )
                 for r in rows
             ]
+
+    # -- registrations (what partners' ACKs say of our works) -------------------------
+
+    def registrations(
+        self,
+        *,
+        work_id: int | None = None,
+        partner: str | None = None,
+        status: str | None = None,
+        history: bool = False,
+    ) -> list[Registration]:
+        """The last ACK status per work and partner (every ACK with ``history``).
+
+        ``status`` filters on the last status. ACKs for work numbers the node did
+        not know have no work; they are keyed by their submitter number.
+        """
+        r, w = t.registrations, t.works
+        query = (
+            select(r, w.c.iswc.label("work_iswc"), w.c.title.label("work_title"))
+            .outerjoin(w, w.c.id == r.c.work_id)
+            .order_by(r.c.id)
+        )
+        if work_id is not None:
+            query = query.where(r.c.work_id == work_id)
+        if partner is not None:
+            query = query.where(r.c.partner == partner)
+        with self.connect() as conn:
+            rows = conn.execute(query).all()
+        if history:
+            found = [Registration.from_row(row) for row in rows]
+        else:
+            last: dict[tuple[Any, str], Any] = {}
+            for row in rows:
+                key = (
+                    row.work_id if row.work_id is not None else row.submitter_number,
+                    row.partner,
+                )
+                last.pop(key, None)  # keep the order of the last ACKs
+                last[key] = row
+            found = [Registration.from_row(row) for row in last.values()]
+        if status is not None:
+            found = [f for f in found if f.status == status]
+        return found
 
     def list_parties(self, limit: int | None = None) -> list[InterestedParty]:
         query = select(t.parties).order_by(t.parties.c.last_name, t.parties.c.id)

@@ -273,3 +273,63 @@ file_sequences = Table(
     Column("receiver", String(20), primary_key=True),
     Column("last_number", Integer, nullable=False),
 )
+
+# What the import made of each received work transaction: the input of the ACK we send back.
+transaction_outcomes = Table(
+    "transaction_outcomes",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_id", ForeignKey("files.id", ondelete="CASCADE"), nullable=False),
+    Column("group_id", Integer, nullable=False),
+    Column("transaction_seq", Integer, nullable=False),
+    Column("transaction_type", String(3), nullable=False),
+    Column("submitter_number", String(20), nullable=True),
+    Column("title", String(60), nullable=True),
+    Column("work_id", ForeignKey("works.id", ondelete="SET NULL"), nullable=True),
+    Column("status", String(2), nullable=False),
+    Column("digest", String(32), nullable=True),  # of the transaction's content: duplicates
+    Column("messages", JSON, nullable=True),  # the findings, as Finding.as_dict()
+    Column("conflict_work_id", Integer, nullable=True),  # the existing work of a CO
+    Index(None, "file_id"),
+    Index(None, "submitter_number"),
+)
+
+# Acknowledgements received from partners about our registrations: the status history.
+registrations = Table(
+    "registrations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("work_id", ForeignKey("works.id", ondelete="CASCADE"), nullable=True),
+    Column("partner", String(20), nullable=False),
+    Column("submitter_number", String(20), nullable=False),
+    Column("society_number", String(20), nullable=True),
+    Column("title", String(60), nullable=True),
+    Column("status", String(2), nullable=False),
+    Column("processed_on", Date, nullable=True),
+    Column("original_type", String(3), nullable=True),
+    Column("original_created", String(14), nullable=True),  # the acknowledged file's HDR stamp
+    Column("original_group", Integer, nullable=True),
+    Column("original_seq", Integer, nullable=True),
+    Column("iswc", String(11), nullable=True),
+    Column("messages", JSON, nullable=True),
+    Column("file_id", ForeignKey("files.id"), nullable=True),  # the ACK file
+    Column("received_at", UtcDateTime(), nullable=False),
+    Index(None, "work_id", "partner"),
+    Index(None, "partner", "status"),
+)
+
+# Disputed facts that a person has to settle (ISWC conflicts now; claims conflicts later).
+conflicts = Table(
+    "conflicts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(20), nullable=False),  # iswc
+    Column("status", String(20), nullable=False),  # open | resolved
+    Column("work_id", ForeignKey("works.id", ondelete="CASCADE"), nullable=True),
+    Column("partner", String(20), nullable=True),
+    Column("detail", JSON, nullable=False),
+    Column("source_id", ForeignKey("sources.id"), nullable=True),
+    Column("opened_at", UtcDateTime(), nullable=False),
+    Index(None, "work_id"),
+    Index(None, "status"),
+)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 
 from exchange.identifiers import isrc as isrc_id
-from exchange.model import Claim, InterestedParty, Recording, Source, Work
+from exchange.model import Claim, InterestedParty, Recording, Source, Work, WorkNumber
 from exchange.normalise import normalise_name, normalise_title
 from exchange.store import tables as t
 from exchange.store.bulk import insert_returning_ids, insert_rows
@@ -243,6 +243,25 @@ class WorkWriter:
         self._add_claims(claim_items)
         self._add_recordings(rec_items)
 
+    def add_number(self, work_id: int, number: WorkNumber, source_id: int | None) -> bool:
+        """Give a work one more number; False when any work holds that number already."""
+        key = (number.kind, number.issuer, number.number)
+        if self._existing_numbers({key}):
+            return False
+        self._insert(
+            t.work_numbers,
+            [
+                {
+                    "work_id": work_id,
+                    "kind": number.kind,
+                    "issuer": number.issuer,
+                    "number": number.number,
+                    "source_id": source_id,
+                }
+            ],
+        )
+        return True
+
     def _existing_numbers(self, wanted: set[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
         """Which of these (kind, issuer, number) are held already, by any work.
 
@@ -377,6 +396,31 @@ class WorkWriter:
         self.conn.execute(
             update(t.works).where(t.works.c.id == work_id).values(iswc=iswc, updated_at=now())
         )
+
+    def open_conflict(
+        self,
+        kind: str,
+        work_id: int | None,
+        partner: str | None,
+        detail: dict[str, Any],
+        source_id: int | None,
+    ) -> int:
+        """Record a disputed fact for a person to settle; returns the conflict's id."""
+        [conflict_id] = self._insert_returning(
+            t.conflicts,
+            [
+                {
+                    "kind": kind,
+                    "status": "open",
+                    "work_id": work_id,
+                    "partner": partner,
+                    "detail": detail,
+                    "source_id": source_id,
+                    "opened_at": now(),
+                }
+            ],
+        )
+        return conflict_id
 
     def remove_statements(self, work_id: int, partner: str, source_id: int | None) -> int:
         """Remove what ``partner`` said about a work (claims, titles, recordings...).

@@ -1,0 +1,314 @@
+"""Importing partners' ACK files: what sister societies say of our registrations.
+
+Each ACK transaction is matched to our work by its submitter creation number
+(the number our exports wrote: our own work number, else the local id) and
+recorded as a registration: the partner's status, date and messages, in a
+history (RA first, then AS/AC/RJ/NP/CO... later). The partner's work number
+(recipient creation number) becomes a society number of the work, which CWR
+2.2 exports write as XRF. An ISWC the partner gives (in the echoed NWR/REV or
+in an ISW group) is taken when we have none; one that differs from ours opens
+a conflict and is never written over ours. An ACK for a work number we do not
+know is recorded without a work and reported.
+
+Real ACK files often break the structure rules (wrong control counts, a group
+per original type, no echo). They are read anyway: the findings are reported,
+and every ACK transaction whose ACK record can be read is taken.
+"""
+
+from __future__ import annotations
+
+from contextlib import closing
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from adapters.cwr.ack import HELD, PartnerAck, read_ack
+from adapters.cwr.parser import CwrParser, Transaction
+from adapters.cwr.source import CwrSource
+from adapters.cwr.validator import check_transaction
+from exchange.cwr_import import FileReport, Progress, judge_header, open_source, sender_of
+from exchange.identifiers import iswc as iswc_id
+from exchange.model import Finding, Source, WorkNumber
+from exchange.store import Store, tables
+from exchange.store.writer import WorkWriter
+
+BATCH = 500
+#: Statuses of CWR 2.x and 3.x transaction status tables (2.x files carry some 3.x ones).
+KNOWN_STATUSES = frozenset(
+    {"CO", "DU", "RA", "AS", "AC", "SR", "CR", "RJ", "NP", "RC", "DR", "UN", "LD", "NA", "WA"}
+)
+
+
+def is_ack_file(source: CwrSource) -> bool:
+    """Whether a CWR file is an acknowledgement file (its first group is ACK)."""
+    with closing(source.lines()) as lines:
+        for number, line in lines:
+            if line.startswith(b"GRH"):
+                return line[3:6] == b"ACK"
+            if number >= 5:
+                break
+    return False
+
+
+class AckImporter:
+    """Imports partners' ACK files into one store."""
+
+    def __init__(self, store: Store, own: str | None, partner: str | None = None) -> None:
+        self.store = store
+        #: our code: the issuer of the work numbers our exports write
+        self.own = own
+        self.partner = partner
+
+    def import_file(self, path: Path, progress: Progress | None = None) -> FileReport:
+        source = open_source(path)
+        sha = source.sha256()
+        report = FileReport(source.name, format="ack")
+        previous = self.store.find_file(sha)
+        if previous is not None and previous.state in ("imported", "rejected"):
+            report.duplicate_of = previous.id
+            report.version = previous.version
+            return report
+        parser = CwrParser(open_source(path))
+        batch: list[Transaction] = []
+        entry = None
+        received = datetime.now(UTC)
+        done = 0
+        for tx in parser.transactions():
+            if entry is None:
+                report.version = parser.version
+                partner = sender_of(parser, self.partner)
+                entry = previous or self.store.start_file(
+                    source.name, sha, partner=partner, format="ack", version=parser.version
+                )
+            done += 1
+            if done <= entry.transactions_done:
+                continue
+            batch.append(tx)
+            if len(batch) >= BATCH:
+                self._write(batch, entry.id, partner, done, report, received)
+                batch = []
+                if progress is not None:
+                    progress(parser.source.bytes_read, 0)
+        judge_header(parser)
+        report.version = parser.version
+        if entry is None:  # not one transaction: nothing to record
+            report.add(parser.findings)
+            report.file_rejected = parser.file_rejected
+            return report
+        self._write(batch, entry.id, partner, done, report, received)
+        report.add(parser.findings)
+        self.store.update_file(entry.id, state="imported", summary=_summary(report))
+        return report
+
+    def _write(
+        self,
+        batch: list[Transaction],
+        file_id: int,
+        partner: str,
+        done: int,
+        report: FileReport,
+        received: datetime,
+    ) -> None:
+        version = report.version or "2.1"
+        with self.store.connect() as conn:
+            writer = self.store.writer(conn, file_id)
+            applier = _AckApplier(writer, self.own, partner, report, received)
+            for tx in batch:
+                checked = check_transaction(tx, version, "latin-1", partner)
+                report.transactions += 1
+                report.add(checked.findings)
+                if tx.type == "ACK":
+                    applier.acknowledgement(read_ack(tx, self.own or partner), tx)
+                elif tx.type == "ISW" and checked.mapped is not None:
+                    work = checked.mapped.work
+                    applier.notification(checked.mapped.submitter_number, work.iswc, tx)
+                else:
+                    report.rejected += 1
+                    report.add(
+                        [
+                            Finding(
+                                "WARN",
+                                f"a {tx.type} transaction in an acknowledgement file; ignored",
+                                tx.header.line,
+                                tx.type,
+                            )
+                        ]
+                    )
+            self.store.update_file(file_id, conn, transactions_done=done, summary=_summary(report))
+
+
+def _summary(report: FileReport) -> dict[str, Any]:
+    return {
+        "transactions": report.transactions,
+        "accepted": report.accepted,
+        "rejected": report.rejected,
+        "works_updated": report.works_updated,
+        "conflicts_opened": report.conflicts_opened,
+        "statuses": report.statuses,
+        "findings": report.findings_total,
+    }
+
+
+def _date(value: str) -> date | None:
+    try:
+        return datetime.strptime(value, "%Y%m%d").date()
+    except ValueError:
+        return None
+
+
+def _int(value: str) -> int | None:
+    return int(value) if value.isdigit() else None
+
+
+class _AckApplier:
+    """Records the ACK transactions of one batch."""
+
+    def __init__(
+        self,
+        writer: WorkWriter,
+        own: str | None,
+        partner: str,
+        report: FileReport,
+        received: datetime,
+    ) -> None:
+        self.writer = writer
+        self.conn = writer.conn
+        self.own = own
+        self.partner = partner
+        self.report = report
+        self.received = received
+
+    def _work_id(self, number: str) -> int | None:
+        """Our work with this submitter number: our own number, else the local id."""
+        if not number:
+            return None
+        n = tables.work_numbers
+        if self.own:
+            found = self.conn.execute(
+                select(n.c.work_id).where(
+                    n.c.kind == "submitter", n.c.issuer == self.own, n.c.number == number
+                )
+            ).scalar()
+            if found is not None:
+                return found
+        if number.isdigit():
+            w = tables.works
+            return self.conn.execute(select(w.c.id).where(w.c.id == int(number))).scalar()
+        return None
+
+    def _note(self, message: str, tx: Transaction, field: str, value: str) -> None:
+        self.report.add([Finding("WARN", message, tx.header.line, tx.type, field, value)])
+
+    def _source_id(self, tx: Transaction) -> int | None:
+        source = Source(self.partner, self.report.file, tx.sequence, self.received, tx.type)
+        return self.writer.source_ids([source])[0]
+
+    def acknowledgement(self, ack: PartnerAck, tx: Transaction) -> None:
+        status, number = ack.status, ack.submitter_number
+        if not status:
+            self.report.rejected += 1
+            self._note("an ACK without a transaction status; ignored", tx, "transaction_status", "")
+            return
+        self.report.accepted += 1
+        self.report.statuses[status] = self.report.statuses.get(status, 0) + 1
+        if status not in KNOWN_STATUSES:
+            self._note(f"unknown transaction status {status!r}", tx, "transaction_status", status)
+        work_id = self._work_id(number)
+        if work_id is None:
+            self._note(
+                f"ACK for work number {number!r}, which this node does not know: "
+                "recorded without a work",
+                tx,
+                "submitter_creation_number",
+                number,
+            )
+        iswc = ack.work.iswc if ack.work is not None else None
+        iswc = iswc_id.compact(iswc) if iswc and iswc_id.is_valid(iswc) else None
+        values = ack.values
+        self.conn.execute(
+            insert(tables.registrations).values(
+                work_id=work_id,
+                partner=self.partner,
+                submitter_number=number[:20],
+                society_number=ack.recipient_number[:20] or None,
+                title=values.get("creation_title", "").strip()[:60] or None,
+                status=status[:2],
+                processed_on=_date(values.get("processing_date", "")),
+                original_type=values.get("original_transaction_type", "").strip() or None,
+                original_created=(
+                    values.get("creation_date", "") + values.get("creation_time", "")
+                ).strip()
+                or None,
+                original_group=_int(values.get("original_group_id", "")),
+                original_seq=_int(values.get("original_transaction_sequence", "")),
+                iswc=iswc,
+                messages=ack.messages or None,
+                file_id=self.writer.file_id,
+                received_at=self.received,
+            )
+        )
+        if work_id is None:
+            return
+        if ack.recipient_number and status in HELD:
+            number_held = WorkNumber(self.partner, ack.recipient_number, "society")
+            if not self.writer.add_number(work_id, number_held, self._source_id(tx)):
+                self._known_number(work_id, number_held, tx)
+        if iswc:
+            self._iswc(work_id, iswc, tx)
+        self.report.works_updated += 1
+
+    def _known_number(self, work_id: int, number: WorkNumber, tx: Transaction) -> None:
+        n = tables.work_numbers
+        holder = self.conn.execute(
+            select(n.c.work_id).where(
+                n.c.kind == "society", n.c.issuer == number.issuer, n.c.number == number.number
+            )
+        ).scalar()
+        if holder not in (None, work_id):
+            self._note(
+                f"{number.issuer} work number {number.number} is held by work {holder}, "
+                f"not by work {work_id}; not moved",
+                tx,
+                "recipient_creation_number",
+                number.number,
+            )
+
+    def notification(self, number: str, iswc: str | None, tx: Transaction) -> None:
+        """An ISW transaction: the ISWC of one of our works."""
+        self.report.accepted += 1
+        work_id = self._work_id(number)
+        if work_id is None or not iswc:
+            self._note(
+                f"ISWC notification for work number {number!r}, which this node does not "
+                "know; nothing changed",
+                tx,
+                "submitter_work_number",
+                number,
+            )
+            return
+        self._iswc(work_id, iswc_id.compact(iswc), tx)
+
+    def _iswc(self, work_id: int, iswc: str, tx: Transaction) -> None:
+        """Take a partner's ISWC for a work without one; a different one is a conflict."""
+        held = self.conn.execute(
+            select(tables.works.c.iswc).where(tables.works.c.id == work_id)
+        ).scalar_one()
+        if held == iswc:
+            return
+        source_id = self._source_id(tx)
+        if held is None:
+            self.writer.set_iswc(work_id, iswc, source_id)
+            return
+        self.writer.open_conflict(
+            "iswc", work_id, self.partner, {"held": held, "received": iswc}, source_id
+        )
+        self.report.conflicts_opened += 1
+        self._note(
+            f"{self.partner} gives ISWC {iswc} for work {work_id}, which has {held}: "
+            "kept ours, conflict opened",
+            tx,
+            "iswc",
+            iswc,
+        )
