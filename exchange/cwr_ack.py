@@ -108,12 +108,13 @@ class AckWriter:
                 "(2 or 3 letters or digits); give --partner"
             )
         parser = CwrParser(open_source(path))
+        version = entry.version or "2.1"  # the parser knows it only once it has read the HDR
         created_at = datetime.now(UTC)
         processed = processed or created_at.date()
         out_dir.mkdir(parents=True, exist_ok=True)
         sequence = self.store.next_file_sequence(self.society, receiver)
         try:
-            name = file_name(parser.version, created_at, sequence, self.society, receiver)
+            name = file_name(version, created_at, sequence, self.society, receiver)
         except CwrWriteError as exc:
             raise ExchangeError(str(exc)) from None
         final = out_dir / name
@@ -123,7 +124,7 @@ class AckWriter:
             with temporary.open("wb") as stream:
                 writer = CwrWriter(
                     stream,
-                    parser.version,
+                    version,
                     sender=self.society,
                     sender_name=self.society_name,
                     sender_type="SO",
@@ -133,13 +134,15 @@ class AckWriter:
                 if entry.state == "rejected":
                     self._file_rejected(parser, writer, processed, result)
                 else:
-                    notify = self._acknowledge(parser, entry, writer, processed, result)
-                    self._notify(notify, receiver, parser.version, writer, result)
+                    notify = self._acknowledge(
+                        parser, AckBuilder(version), entry, writer, processed, result
+                    )
+                    self._notify(notify, receiver, version, writer, result)
                 writer.close()
             os.replace(temporary, final)
         finally:
             temporary.unlink(missing_ok=True)
-        self._record(final, receiver, parser.version, entry, result)
+        self._record(final, receiver, version, entry, result)
         return result
 
     # -- the ACK group ------------------------------------------------------------
@@ -161,13 +164,13 @@ class AckWriter:
     def _acknowledge(
         self,
         parser: CwrParser,
+        builder: AckBuilder,
         entry: FileEntry,
         writer: CwrWriter,
         processed: date,
         result: AckResult,
     ) -> list[int]:
         """Write the ACK transactions; return the ids of works whose ISWC to notify."""
-        builder = AckBuilder(parser.version)
         outcomes = self._outcomes(entry.id)
         notify: list[int] = []
         created: datetime | None = None
@@ -199,7 +202,7 @@ class AckWriter:
             )
             findings = [_finding(m) for m in outcome["messages"] or ()]
             echo = [r for r in tx.records if not r.dropped]
-            existing = self._existing(outcome, parser.version) if status == "CO" else []
+            existing = self._existing(outcome, builder.version) if status == "CO" else []
             writer.add_lines(
                 builder.transaction(writer.sequence_for("ACK"), ack, findings, echo, existing)
             )
