@@ -493,6 +493,34 @@ def check_header(raw: bytes, line: int, version: str, encoding: str) -> list[Fin
     return findings
 
 
+def check_ack_order(tx: Transaction) -> None:
+    """ACK transaction edits 2 and 3: the acknowledged transaction follows; EXC after it."""
+    kinds = [r.type for r in tx.records[1:]]
+    if tx.header["original_transaction_type"] in ("NWR", "REV", "AGR") and not any(
+        k in ("NWR", "REV", "AGR") for k in kinds
+    ):
+        tx.add(
+            Finding(
+                "TR",
+                "the ACK is not followed by the NWR, REV or AGR transaction it acknowledges",
+                tx.header.line,
+                "ACK",
+                edit="ACK-T-002",
+            )
+        )
+    if "EXC" in kinds and not any(k in ("NWR", "REV") for k in kinds[: kinds.index("EXC")]):
+        exc = tx.records[1 + kinds.index("EXC")]
+        tx.add(
+            Finding(
+                "TR",
+                "EXC without the NWR or REV it conflicts with before it in the ACK transaction",
+                exc.line,
+                "EXC",
+                edit="ACK-T-003",
+            )
+        )
+
+
 def _echo_notes(tx: Transaction, findings: list[Finding]) -> None:
     """In the ACK of a rejected transaction, what is wrong with the echoed records is
     what the ACK reports: a note, not a reason to reject the acknowledgement."""
@@ -534,8 +562,10 @@ def check_transaction(
         validator = validators.get(record.type)
         if validator is not None:
             validator.validate(record, record.raw.decode(encoding, "replace"), findings)
-    if tx.type == "ACK" and tx.header["transaction_status"] == "RJ":
-        _echo_notes(tx, findings)
+    if tx.type == "ACK":
+        check_ack_order(tx)
+        if tx.header["transaction_status"] == "RJ":
+            _echo_notes(tx, findings)
     if tx.type in WORK_HEADERS:
         check_record_order(tx, version)
     mapped = work_from_transaction(tx, sender, source)

@@ -10,6 +10,7 @@ from rich.console import Console
 
 from adapters.cwr.export import export_works
 from exchange.cli.common import NodeContext, emit, json_option
+from exchange.cwr_ack import AckWriter
 from exchange.cwr_export import works_to_export
 from exchange.cwr_import import CwrImporter, validate_file
 from exchange.demo import write_inbox
@@ -35,7 +36,8 @@ def demo(node: NodeContext, directory: Path) -> None:
     Two sample partners leave CWR files in DIR/inbox: a publisher (DMO, CWR
     2.1) and a sister society (058, CWR 2.2) that registers one of the same
     works. The demo validates and imports both (the shared work ends as one
-    work with two sources), then exports our repertoire for 058 as CWR 2.2 in
+    work with two sources), answers each file with an ACK (statuses, our work
+    numbers) and exports our repertoire for 058 as CWR 2.2, both in
     DIR/outbox. Running it again starts from a fresh demo store.
 
     \b
@@ -52,10 +54,12 @@ def demo(node: NodeContext, directory: Path) -> None:
 
     inbox = write_inbox(directory / "inbox")
     checked = [validate_file(path) for path in inbox]
-    importer = CwrImporter(store)
+    importer = CwrImporter(store, society=OUR_SOCIETY)
     imported = [importer.import_file(path) for path in inbox]
     outbox = directory / "outbox"
     outbox.mkdir(exist_ok=True)
+    answers = AckWriter(store, OUR_SOCIETY, "DEMO SOCIETY")
+    acks = [answers.write(path, outbox) for path in inbox]
     works_out = works_to_export(
         store,
         store.work_ids(),
@@ -88,6 +92,9 @@ def demo(node: NodeContext, directory: Path) -> None:
                 f"imported  {report.file}: {report.works_created} works created, "
                 f"{report.works_updated} updated"
             )
+        for ack in acks:
+            statuses = ", ".join(f"{n} {s}" for s, n in sorted(ack.statuses.items()))
+            out.print(f"answered  {ack.answers} with {ack.path.name}: {statuses}")
         for written in exported.files:
             out.print(f"exported  {written.path.name}: {written.works} works for 058")
         for w in works:
@@ -98,6 +105,7 @@ def demo(node: NodeContext, directory: Path) -> None:
         "store": url,
         "validated": [r.as_dict(imported=False) for r in checked],
         "imported": [r.as_dict(imported=True) for r in imported],
+        "acks": [a.as_dict() for a in acks],
         "exported": [f.as_dict() for f in exported.files],
         "works": len(works),
     }
