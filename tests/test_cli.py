@@ -141,7 +141,9 @@ def test_demo_exports_a_file_its_receiver_accepts(
     data = json.loads(out)
     assert code == 0 and data["works"] == 3
     assert [f["works"] for f in data["exported"]] == [3]
-    [exported] = (tmp_path / "d" / "outbox").iterdir()
-    code, out, _ = run(capsys, "validate", str(exported), "--json")
-    report = json.loads(out)["files"][0]
-    assert code == 0 and report["rejected"] == 0 and report["findings"] == []
+    assert [a["statuses"] for a in data["acks"]] == [{"AS": 3}, {"NP": 1}]
+    outbox = sorted((tmp_path / "d" / "outbox").iterdir())
+    assert len(outbox) == 3  # two ACKs and the export
+    code, out, _ = run(capsys, "validate", *map(str, outbox), "--json")
+    for report in json.loads(out)["files"]:
+        assert code == 0 and report["rejected"] == 0 and report["findings"] == []
