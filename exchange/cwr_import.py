@@ -18,15 +18,16 @@ imported again.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, RootTransaction, select
 
-from adapters.cwr.parser import CwrParser
-from adapters.cwr.pipeline import CheckedFile
+from adapters.cwr.parser import CwrParser, FileName, Group
+from adapters.cwr.pipeline import PARALLEL_FROM_BYTES, CheckedFile, process_pool, worker_count
 from adapters.cwr.reader import MappedWork
 from adapters.cwr.source import CwrSource, CwrSourceError
 from adapters.cwr.validator import CheckedTransaction, check_header
@@ -34,12 +35,12 @@ from exchange.errors import ExchangeError
 from exchange.identifiers import iswc as iswc_id
 from exchange.model import Finding, Source, Title, Work
 from exchange.normalise import normalise_title
-from exchange.store import Store, tables
+from exchange.store import FileEntry, Store, tables
 from exchange.store.bulk import insert_rows
 from exchange.store.rows import chunks
 from exchange.store.writer import WorkWriter
 
-BATCH = 500
+BATCH = 2000
 #: Statuses of a transaction whose content the store holds.
 ACCEPTED = ("AS", "AC", "CO", "DU", "NP")
 WORK_TYPES = frozenset({"NWR", "REV", "ISW"})
@@ -107,7 +108,7 @@ def open_source(path: Path) -> CwrSource:
         raise ExchangeError(str(exc)) from None
 
 
-def sender_of(parser: CwrParser, partner: str | None) -> str:
+def sender_of(parser: CwrParser | Structure, partner: str | None) -> str:
     """Who sent the file: the given partner, else the file name's sender, else the HDR."""
     if partner:
         return partner
@@ -128,12 +129,103 @@ def judge_header(parser: CwrParser) -> None:
         parser.file_rejected = True
 
 
-def _structure(source: CwrSource) -> CwrParser:
+@dataclass(slots=True)
+class Structure:
+    """What the structure pass found: enough to decide what of the file may be stored."""
+
+    version: str
+    header: dict[str, str]
+    name: FileName | None
+    file_rejected: bool
+    findings: list[Finding]
+    groups: list[Group]
+    transaction_count: int
+
+    @property
+    def rejects_something(self) -> bool:
+        return self.file_rejected or any(g.rejected for g in self.groups)
+
+
+def _structure(source: CwrSource) -> Structure:
     parser = CwrParser(source, decode=False, keep_records=False)
     for _ in parser.transactions():
         pass
     judge_header(parser)
+    return Structure(
+        parser.version,
+        parser.header,
+        parser.name,
+        parser.file_rejected,
+        parser.findings,
+        parser.groups,
+        parser.transaction_count,
+    )
+
+
+def _structure_of(path: str) -> Structure:
+    """In a worker process: the structure pass over a file."""
+    return _structure(CwrSource(Path(path)))
+
+
+def _head(source: CwrSource) -> CwrParser:
+    """A parser that has read the HDR only: version, header fields, file name."""
+    parser = CwrParser(source, decode=False, keep_records=False)
+    walk = parser.transactions()
+    next(walk, None)
+    walk.close()
     return parser
+
+
+class _Pending:
+    """Batches written in one database transaction while the structure pass runs in a
+    worker: committed once it says nothing of the file is rejected, else rolled back
+    (and :class:`_Rejects` raised, for the import to start again knowing the structure).
+    """
+
+    def __init__(self, store: Store, ahead: Future[Structure]) -> None:
+        self.store = store
+        self.ahead = ahead
+        self.structure: Structure | None = None
+        self._conn: Connection | None = None
+        self._transaction: RootTransaction | None = None
+
+    def connection(self) -> Connection:
+        if self._conn is None:
+            self._conn = self.store.engine.connect()
+            self._transaction = self._conn.begin()
+        return self._conn
+
+    def settled(self, wait: bool) -> bool:
+        """Whether the structure is known (and what was written committed)."""
+        if self.structure is not None:
+            return True
+        if not wait and not self.ahead.done():
+            return False
+        try:
+            structure = self.ahead.result()
+        except CwrSourceError as exc:
+            raise ExchangeError(str(exc)) from None
+        if structure.rejects_something:
+            self.close()
+            raise _Rejects(structure)
+        if self._transaction is not None:
+            self._transaction.commit()
+        self.close()
+        self.structure = structure
+        return True
+
+    def close(self) -> None:
+        """Roll back what is not committed."""
+        if self._conn is not None:
+            self._conn.close()  # rolls back a transaction still open
+            self._conn = self._transaction = None
+
+
+class _Rejects(Exception):
+    """The structure pass, done beside the content pass, rejects part of the file."""
+
+    def __init__(self, structure: Structure) -> None:
+        self.structure = structure
 
 
 def validate_file(path: Path, progress: Progress | None = None) -> FileReport:
@@ -176,32 +268,48 @@ class CwrImporter:
     def import_file(self, path: Path, progress: Progress | None = None) -> FileReport:
         source = open_source(path)
         sha = source.sha256()
-        report = FileReport(source.name)
         previous = self.store.find_file(sha)
         if previous is not None and previous.state in ("imported", "rejected"):
-            report.duplicate_of = previous.id
-            report.version = previous.version
+            report = FileReport(source.name, duplicate_of=previous.id, version=previous.version)
             return report
+        if source.size < PARALLEL_FROM_BYTES or worker_count() < 1:
+            return self._import(path, sha, previous, _structure(source), progress)
+        # A large file: the structure pass runs in a worker beside the content pass,
+        # whose first batches wait uncommitted until it says nothing is rejected.
+        ahead = process_pool(worker_count()).submit(_structure_of, str(source.path))
+        try:
+            return self._import(path, sha, previous, ahead, progress)
+        except _Rejects as rejects:
+            entry = self.store.find_file(sha)
+            return self._import(path, sha, entry, rejects.structure, progress)
 
-        structure = _structure(source)
-        report.version = structure.version
-        sender = sender_of(structure, self.partner)
-        if structure.file_rejected:
+    def _import(
+        self,
+        path: Path,
+        sha: str,
+        previous: FileEntry | None,
+        structure: Structure | Future[Structure],
+        progress: Progress | None,
+    ) -> FileReport:
+        source = open_source(path)
+        report = FileReport(source.name)
+        known = structure if isinstance(structure, Structure) else None
+        head: Structure | CwrParser = known or _head(source)
+        report.version = head.version
+        sender = sender_of(head, self.partner)
+        entry = previous or self.store.start_file(
+            source.name, sha, partner=sender, format="cwr", version=head.version
+        )
+        if known is not None and known.file_rejected:
             report.file_rejected = True
-            report.add(structure.findings)
-            report.transactions = structure.transaction_count
-            report.rejected = structure.transaction_count
-            entry = previous or self.store.start_file(
-                source.name, sha, partner=sender, format="cwr", version=structure.version
-            )
+            report.add(known.findings)
+            report.transactions = known.transaction_count
+            report.rejected = known.transaction_count
             self.store.update_file(entry.id, state="rejected", summary=_summary(report))
             return report
-        rejected_groups = {g.id for g in structure.groups if g.rejected}
-        self.group_findings = _group_findings(structure)
+        rejected_groups = frozenset(g.id for g in known.groups if g.rejected) if known else None
+        self.group_findings = _group_findings(known) if known else {}
 
-        entry = previous or self.store.start_file(
-            source.name, sha, partner=sender, format="cwr", version=structure.version
-        )
         skip = entry.transactions_done
         totals = entry.summary or {}
         report.works_created = totals.get("works_created", 0)
@@ -212,52 +320,68 @@ class CwrImporter:
         report.conflicts_opened = totals.get("conflicts_opened", 0)
         report.statuses = dict(totals.get("statuses", {}))
 
-        content = open_source(path)
         received = datetime.now(UTC)
-        checked = CheckedFile(content, sender, received, frozenset(rejected_groups))
-        batch: list[CheckedTransaction] = []
-        done = 0
-        for tx in checked:
-            done += 1
-            if done <= skip:
-                continue
-            batch.append(tx)
-            if len(batch) >= BATCH:
-                self._write(batch, entry.id, sender, done, report, content.name, received)
-                batch = []
-                if progress is not None:
-                    progress(content.bytes_read, 0)
-        self._write(batch, entry.id, sender, done, report, content.name, received)
-        report.add(structure.findings)
+        checked = CheckedFile(source, sender, received, rejected_groups or frozenset())
+        pending = None if known is not None else _Pending(self.store, structure)  # type: ignore[arg-type]
+
+        def write(batch: list[CheckedTransaction], done: int) -> None:
+            if pending is not None and not pending.settled(wait=False):
+                self._write(pending.connection(), batch, entry.id, sender, done, report, received)
+                return
+            with self.store.connect() as conn:
+                self._write(conn, batch, entry.id, sender, done, report, received)
+
+        try:
+            batch: list[CheckedTransaction] = []
+            done = 0
+            for tx in checked:
+                done += 1
+                if done <= skip:
+                    continue
+                batch.append(tx)
+                if len(batch) >= BATCH:
+                    write(batch, done)
+                    batch = []
+                    if progress is not None:
+                        progress(source.bytes_read, 0)
+            write(batch, done)
+            if pending is not None:
+                pending.settled(wait=True)
+                known = pending.structure
+        finally:
+            if pending is not None:
+                pending.close()
+        assert known is not None
+        report.add(known.findings)
         self.store.update_file(entry.id, state="imported", summary=_summary(report))
         return report
 
     def _write(
         self,
+        conn: Connection,
         batch: list[CheckedTransaction],
         file_id: int,
         sender: str,
         done: int,
         report: FileReport,
-        file_name: str,
         received: datetime,
     ) -> None:
-        with self.store.connect() as conn:
-            writer = self.store.writer(conn, file_id)
-            sources = [Source(sender, file_name, tx.sequence, received, tx.type) for tx in batch]
-            applier = _Applier(writer, sender, report, self.society)
-            outcomes = applier.apply(list(zip(batch, sources, strict=True)))
-            for outcome in outcomes:
-                outcome.group_findings = self.group_findings.get(outcome.tx.group_id, [])
-            insert_rows(conn, tables.transaction_outcomes, [o.row(file_id) for o in outcomes])
-            for tx in batch:
-                _count(report, tx)
-            for outcome in outcomes:
-                report.statuses[outcome.status] = report.statuses.get(outcome.status, 0) + 1
-            self.store.update_file(file_id, conn, transactions_done=done, summary=_summary(report))
+        file_name = report.file
+        writer = self.store.writer(conn, file_id)
+        sources = [Source(sender, file_name, tx.sequence, received, tx.type) for tx in batch]
+        applier = _Applier(writer, sender, report, self.society)
+        outcomes = applier.apply(list(zip(batch, sources, strict=True)))
+        for outcome in outcomes:
+            outcome.group_findings = self.group_findings.get(outcome.tx.group_id, [])
+        insert_rows(conn, tables.transaction_outcomes, [o.row(file_id) for o in outcomes])
+        for tx in batch:
+            _count(report, tx)
+        for outcome in outcomes:
+            report.statuses[outcome.status] = report.statuses.get(outcome.status, 0) + 1
+        self.store.update_file(file_id, conn, transactions_done=done, summary=_summary(report))
 
 
-def _group_findings(parser: CwrParser) -> dict[int, list[Finding]]:
+def _group_findings(parser: Structure) -> dict[int, list[Finding]]:
     """The findings that reject each rejected group, by group id."""
     found: dict[int, list[Finding]] = {}
     groups = sorted(parser.groups, key=lambda g: g.line)

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
@@ -176,3 +177,109 @@ def test_a_society_number_held_by_another_work_is_not_given_twice(
         )
         assert report.rejected == 0
     assert store.find_work("058:SACEM1") == store.find_work("PUB:W1") != store.find_work("PUB:W2")
+
+
+# -- large files: the structure pass in a worker, beside the content pass ------------
+
+
+@pytest.fixture
+def structure_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Treat every file as large: the structure pass runs in a worker process."""
+    monkeypatch.setattr(cwr_import, "PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(cwr_import, "worker_count", lambda: 1)
+    monkeypatch.setattr(cwr_import, "BATCH", 10)
+
+
+def test_structure_ahead_imports_the_same(
+    store: Store, tmp_path: Path, structure_ahead: None
+) -> None:
+    path = _big_file(tmp_path, 45)
+    report = CwrImporter(store).import_file(path)
+    assert (report.transactions, report.works_created, report.rejected) == (45, 45, 0)
+    assert report.findings == []
+    counts = _counts(store)
+    assert counts["works"] == 45 and counts["claims"] == 90 and counts["numbers"] == 45
+    assert CwrImporter(store).import_file(path).duplicate_of is not None
+
+
+def test_structure_ahead_rejected_group_stores_nothing_of_it(
+    store: Store, tmp_path: Path, structure_ahead: None
+) -> None:
+    cwr = CwrFile()
+    for i in range(30):
+        cwr.add("NWR", change(valid_work(f"W{i:03d}", f"WORK {i}"), "NWR", iswc=""))
+    cwr.add("REV", change(valid_work("R001", "REVISED"), "NWR", iswc=""))
+    lines = cwr.lines()
+    grt = max(i for i, line in enumerate(lines) if line.startswith("GRT00001"))
+    lines[grt] = lines[grt][:8] + "00000099" + lines[grt][16:]  # wrong count: NWR group rejected
+    path = tmp_path / "CW260001PUB_052.V21"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="ascii")
+    report = CwrImporter(store).import_file(path)
+    assert (report.transactions, report.rejected, report.works_created) == (31, 30, 1)
+    assert _counts(store)["works"] == 1  # only the REV group's work
+    assert any(f.level == "GR" for f in report.findings)
+
+
+def test_structure_ahead_file_rejected_stores_nothing(
+    store: Store, tmp_path: Path, structure_ahead: None
+) -> None:
+    path = _big_file(tmp_path, 25)
+    lines = path.read_bytes().split(b"\r\n")
+    path.write_bytes(b"\r\n".join(lines[:-2]))  # no TRL
+    report = CwrImporter(store).import_file(path)
+    assert report.file_rejected and _counts(store)["works"] == 0
+    again = CwrImporter(store).import_file(path)
+    assert again.duplicate_of is not None
+
+
+class _LatePool:
+    """A pool whose structure result arrives only when the test says so."""
+
+    def __init__(self) -> None:
+        self.future: Future = Future()
+        self.call: tuple = ()
+
+    def submit(self, function, *args):
+        self.call = (function, args)
+        return self.future
+
+    def deliver(self) -> None:
+        function, args = self.call
+        self.future.set_result(function(*args))
+
+
+def test_batches_wait_uncommitted_for_the_structure(
+    store: Store, tmp_path: Path, structure_ahead: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Until the structure pass has spoken, nothing is committed: a crash loses it all."""
+    path = _big_file(tmp_path, 40)
+    pool = _LatePool()
+    monkeypatch.setattr(cwr_import, "process_pool", lambda workers: pool)
+    calls = {"n": 0}
+    original = cwr_import._Applier.apply
+
+    def crashing(self, items):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("power cut")
+        return original(self, items)
+
+    monkeypatch.setattr(cwr_import._Applier, "apply", crashing)
+    with pytest.raises(RuntimeError):
+        CwrImporter(store).import_file(path)
+    assert _counts(store)["works"] == 0  # two batches written, none committed
+
+    monkeypatch.setattr(cwr_import._Applier, "apply", original)
+    pool.future = Future()
+    deliveries = {"n": 0}
+
+    def counting(self, items):
+        deliveries["n"] += 1
+        if deliveries["n"] == 2:
+            pool.deliver()  # the structure arrives while the content pass is under way
+        return original(self, items)
+
+    monkeypatch.setattr(cwr_import._Applier, "apply", counting)
+    report = CwrImporter(store).import_file(path)
+    assert (report.transactions, report.works_created) == (40, 40)
+    assert _counts(store)["works"] == 40

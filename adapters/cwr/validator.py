@@ -584,9 +584,5 @@ def digest(tx: Transaction) -> str:
 
     Prefixes (sequence numbers) and trailing blanks do not count.
     """
-    h = hashlib.blake2b(digest_size=16)
-    for record in tx.records:
-        h.update(record.raw[:3])
-        h.update(record.raw[19:].rstrip())
-        h.update(b"\n")
-    return h.hexdigest()
+    content = b"\n".join([r.raw[:3] + r.raw[19:].rstrip() for r in tx.records])
+    return hashlib.blake2b(content, digest_size=16).hexdigest()
