@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -182,9 +183,10 @@ class _Pending:
     (and :class:`_Rejects` raised, for the import to start again knowing the structure).
     """
 
-    def __init__(self, store: Store, ahead: Future[Structure]) -> None:
+    def __init__(self, store: Store, ahead: Future[Structure], path: Path) -> None:
         self.store = store
         self.ahead = ahead
+        self.path = path
         self.structure: Structure | None = None
         self._conn: Connection | None = None
         self._transaction: RootTransaction | None = None
@@ -205,6 +207,8 @@ class _Pending:
             structure = self.ahead.result()
         except CwrSourceError as exc:
             raise ExchangeError(str(exc)) from None
+        except BrokenProcessPool:  # the worker died (memory?): do the pass here
+            structure = _structure(open_source(self.path))
         if structure.rejects_something:
             self.close()
             raise _Rejects(structure)
@@ -322,7 +326,9 @@ class CwrImporter:
 
         received = datetime.now(UTC)
         checked = CheckedFile(source, sender, received, rejected_groups or frozenset())
-        pending = None if known is not None else _Pending(self.store, structure)  # type: ignore[arg-type]
+        pending = (
+            None if isinstance(structure, Structure) else _Pending(self.store, structure, path)
+        )
 
         def write(batch: list[CheckedTransaction], done: int) -> None:
             if pending is not None and not pending.settled(wait=False):

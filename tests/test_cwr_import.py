@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
@@ -283,3 +284,14 @@ def test_batches_wait_uncommitted_for_the_structure(
     report = CwrImporter(store).import_file(path)
     assert (report.transactions, report.works_created) == (40, 40)
     assert _counts(store)["works"] == 40
+
+
+def test_a_dead_structure_worker_is_replaced_by_the_pass_here(
+    store: Store, tmp_path: Path, structure_ahead: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _big_file(tmp_path, 25)
+    pool = _LatePool()
+    pool.future.set_exception(BrokenProcessPool("killed"))
+    monkeypatch.setattr(cwr_import, "process_pool", lambda workers: pool)
+    report = CwrImporter(store).import_file(path)
+    assert (report.transactions, report.works_created) == (25, 25)
