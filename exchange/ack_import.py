@@ -26,9 +26,10 @@ from sqlalchemy import insert, select
 
 from adapters.cwr.ack import HELD, PartnerAck, read_ack
 from adapters.cwr.parser import CwrParser, Transaction
-from adapters.cwr.source import CwrSource
+from adapters.cwr.source import CwrSource, CwrSourceError
 from adapters.cwr.validator import check_transaction
 from exchange.cwr_import import FileReport, Progress, judge_header, open_source, sender_of
+from exchange.errors import ExchangeError
 from exchange.identifiers import iswc as iswc_id
 from exchange.model import Finding, Source, WorkNumber
 from exchange.store import Store, tables
@@ -43,12 +44,15 @@ KNOWN_STATUSES = frozenset(
 
 def is_ack_file(source: CwrSource) -> bool:
     """Whether a CWR file is an acknowledgement file (its first group is ACK)."""
-    with closing(source.lines()) as lines:
-        for number, line in lines:
-            if line.startswith(b"GRH"):
-                return line[3:6] == b"ACK"
-            if number >= 5:
-                break
+    try:
+        with closing(source.lines()) as lines:
+            for number, line in lines:
+                if line.startswith(b"GRH"):
+                    return line[3:6] == b"ACK"
+                if number >= 5:
+                    break
+    except CwrSourceError as exc:
+        raise ExchangeError(str(exc)) from None
     return False
 
 
@@ -87,7 +91,7 @@ class AckImporter:
                 continue
             batch.append(tx)
             if len(batch) >= BATCH:
-                self._write(batch, entry.id, partner, done, report, received)
+                self._write(batch, entry.id, partner, done, report, received, parser.encoding)
                 batch = []
                 if progress is not None:
                     progress(parser.source.bytes_read, 0)
@@ -97,7 +101,7 @@ class AckImporter:
             report.add(parser.findings)
             report.file_rejected = parser.file_rejected
             return report
-        self._write(batch, entry.id, partner, done, report, received)
+        self._write(batch, entry.id, partner, done, report, received, parser.encoding)
         report.add(parser.findings)
         self.store.update_file(entry.id, state="imported", summary=_summary(report))
         return report
@@ -110,13 +114,14 @@ class AckImporter:
         done: int,
         report: FileReport,
         received: datetime,
+        encoding: str,
     ) -> None:
         version = report.version or "2.1"
         with self.store.connect() as conn:
             writer = self.store.writer(conn, file_id)
             applier = _AckApplier(writer, self.own, partner, report, received)
             for tx in batch:
-                checked = check_transaction(tx, version, "latin-1", partner)
+                checked = check_transaction(tx, version, encoding, partner)
                 report.transactions += 1
                 report.add(checked.findings)
                 if tx.type == "ACK":

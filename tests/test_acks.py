@@ -195,6 +195,26 @@ def test_a_file_rejected_as_a_whole_gets_one_ack(society: Node, tmp_path: Path) 
     assert Store(society.url).count_works() == 0
 
 
+def test_a_rejected_group_is_answered_per_transaction(society: Node, tmp_path: Path) -> None:
+    file = CwrFile().add("NWR", valid_work("W1")).add("NWR", valid_work("W2", "OTHER"))
+    file.add("REV", valid_work("W3", "THIRD"))
+    lines = file.lines()
+    grt = next(i for i, line in enumerate(lines) if line.startswith("GRT00001"))
+    lines[grt] = lines[grt][:8] + "00000007" + lines[grt][16:]  # wrong count: NWR group rejected
+    path = tmp_path / "CW260004PUB_052.V21"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="ascii")
+
+    _, acked = society("ack", "--json", str(path), "-o", str(tmp_path / "out"))
+    [result] = acked["files"]
+    acks, _ = acks_in(Path(result["path"]))
+    assert [a.status for a in acks] == ["RJ", "RJ", "AC"]  # the REV of an unknown work: AC
+    for rejected in acks[:2]:
+        assert [m["message_type"] for m in rejected.messages] == ["G"]
+        assert rejected.messages[0]["original_record_type"] == "GRT"
+    code, validated = society("validate", "--json", result["path"])
+    assert code == 0, validated
+
+
 def test_ack_needs_our_society_code(
     capsys: pytest.CaptureFixture[str], db_url: str, tmp_path: Path
 ) -> None:
