@@ -17,8 +17,9 @@ and every ACK transaction whose ACK record can be read is taken.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import closing
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,11 +29,18 @@ from adapters.cwr.ack import HELD, PartnerAck, read_ack
 from adapters.cwr.parser import CwrParser, Transaction
 from adapters.cwr.source import CwrSource, CwrSourceError
 from adapters.cwr.validator import check_transaction
-from exchange.cwr_import import FileReport, Progress, judge_header, open_source, sender_of
+from exchange.cwr_import import (
+    DEADLINE_DAYS,
+    FileReport,
+    Progress,
+    judge_header,
+    open_source,
+    sender_of,
+)
 from exchange.errors import ExchangeError
 from exchange.identifiers import iswc as iswc_id
 from exchange.model import Finding, Source, WorkNumber
-from exchange.store import Store, tables
+from exchange.store import Store, conflicts, tables
 from exchange.store.writer import WorkWriter
 
 BATCH = 500
@@ -59,7 +67,14 @@ def is_ack_file(source: CwrSource) -> bool:
 class AckImporter:
     """Imports partners' ACK files into one store."""
 
-    def __init__(self, store: Store, own: str | None, partner: str | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        own: str | None,
+        partner: str | None = None,
+        deadline_days: Callable[[str], int] | None = None,
+    ) -> None:
+        self.deadline_days = deadline_days or (lambda _partner: DEADLINE_DAYS)
         self.store = store
         #: our code: the issuer of the work numbers our exports write
         self.own = own
@@ -119,7 +134,8 @@ class AckImporter:
         version = report.version or "2.1"
         with self.store.connect() as conn:
             writer = self.store.writer(conn, file_id)
-            applier = _AckApplier(writer, self.own, partner, report, received)
+            deadline = received + timedelta(days=self.deadline_days(partner))
+            applier = _AckApplier(writer, self.own, partner, report, received, deadline)
             for tx in batch:
                 checked = check_transaction(tx, version, encoding, partner)
                 report.transactions += 1
@@ -177,7 +193,9 @@ class _AckApplier:
         partner: str,
         report: FileReport,
         received: datetime,
+        deadline: datetime,
     ) -> None:
+        self.deadline = deadline
         self.writer = writer
         self.conn = writer.conn
         self.own = own
@@ -306,10 +324,21 @@ class _AckApplier:
         if held is None:
             self.writer.set_iswc(work_id, iswc, source_id)
             return
-        self.writer.open_conflict(
-            "iswc", work_id, self.partner, {"held": held, "received": iswc}, source_id
+        _, new = conflicts.open_conflict(
+            self.conn,
+            kind="iswc",
+            key=f"iswc:{iswc}",
+            work_id=work_id,
+            partner=self.partner,
+            detail={
+                "held": held,
+                "received": iswc,
+                "message": f"{self.partner} gives ISWC {iswc}; the work has {held}",
+            },
+            source_id=source_id,
+            deadline=self.deadline,
         )
-        self.report.conflicts_opened += 1
+        self.report.conflicts_opened += new
         self._note(
             f"{self.partner} gives ISWC {iswc} for work {work_id}, which has {held}: "
             "kept ours, conflict opened",

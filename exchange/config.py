@@ -35,6 +35,19 @@ class NodeConfig:
     http_port: int = 8080
     partners: dict[str, Partner] = field(default_factory=dict)
     path: Path | None = None
+    #: [conflicts] deadline_days: how long a conflict may stay unresolved
+    conflict_deadline_days: int = 60
+    #: [matching] scores (0-100): at or above ``match_certain`` an incoming work is
+    #: merged with the work it resembles; from ``match_review`` it waits for a person
+    match_certain: int = 95
+    match_review: int = 80
+
+    def deadline_days(self, partner: str | None) -> int:
+        """Days a conflict brought in by ``partner`` may stay unresolved."""
+        configured = self.partners.get(partner) if partner else None
+        if configured is not None and configured.conflict_deadline_days is not None:
+            return configured.conflict_deadline_days
+        return self.conflict_deadline_days
 
     @property
     def own_society(self) -> str | None:
@@ -88,6 +101,20 @@ def _society_code(reader: _Reader, key: str, value: str) -> str:
     return value.zfill(3)
 
 
+def _days(reader: _Reader, key: str, default: int) -> int:
+    days = reader.get(key, int, default)
+    if days < 1:
+        raise ConfigError(f"{reader.where(key)} must be at least 1 day, not {days}")
+    return days
+
+
+def _score(reader: _Reader, key: str, default: int) -> int:
+    score = reader.get(key, int, default)
+    if not 0 <= score <= 100:
+        raise ConfigError(f"{reader.where(key)} must be a score from 0 to 100, not {score}")
+    return score
+
+
 def _partner(reader: _Reader) -> Partner:
     code = reader.required("code", str).strip()
     if not code or not code.isalnum() or len(code) > 20:
@@ -119,6 +146,11 @@ def _partner(reader: _Reader) -> Partner:
         schedule=reader.get("schedule", str),
         timezone=reader.get("timezone", str, "UTC"),
         transport=dict(transport.data),
+        conflict_deadline_days=(
+            _days(reader, "conflict_deadline_days", 60)
+            if "conflict_deadline_days" in reader.data
+            else None
+        ),
     )
 
 
@@ -147,7 +179,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> NodeConfig:
 
 def parse_config(data: dict[str, Any], file: Path) -> NodeConfig:
     root = _Reader(file, "", data)
-    known = {"node", "store", "ddex", "http", "partners"}
+    known = {"node", "store", "ddex", "http", "partners", "conflicts", "matching"}
     for key in data:
         if key not in known:
             raise ConfigError(
@@ -167,6 +199,17 @@ def parse_config(data: dict[str, Any], file: Path) -> NodeConfig:
     http = root.table("http")
     config.http_host = http.get("host", str, config.http_host)
     config.http_port = http.get("port", int, config.http_port)
+    config.conflict_deadline_days = _days(
+        root.table("conflicts"), "deadline_days", config.conflict_deadline_days
+    )
+    matching = root.table("matching")
+    config.match_certain = _score(matching, "certain", config.match_certain)
+    config.match_review = _score(matching, "review", config.match_review)
+    if config.match_review > config.match_certain:
+        raise ConfigError(
+            f"{matching.where('review')} ({config.match_review}) must not be above "
+            f"certain ({config.match_certain})"
+        )
     partners = root.get("partners", list, [])
     for index, item in enumerate(partners):
         if not isinstance(item, dict):

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,16 +32,20 @@ from adapters.cwr.pipeline import PARALLEL_FROM_BYTES, CheckedFile, process_pool
 from adapters.cwr.reader import MappedWork
 from adapters.cwr.source import CwrSource, CwrSourceError
 from adapters.cwr.validator import CheckedTransaction, check_header
+from exchange.conflicts import record_work_conflicts
 from exchange.errors import ExchangeError
 from exchange.identifiers import iswc as iswc_id
 from exchange.model import Finding, Source, Title, Work
 from exchange.normalise import normalise_title
-from exchange.store import FileEntry, Store, tables
+from exchange.store import FileEntry, Store, conflicts, tables
 from exchange.store.bulk import insert_rows
-from exchange.store.rows import chunks
+from exchange.store.reader import WorkReader
+from exchange.store.rows import chunks, now
 from exchange.store.writer import WorkWriter
 
 BATCH = 2000
+#: Days a conflict may stay unresolved unless the configuration says otherwise.
+DEADLINE_DAYS = 60
 #: Statuses of a transaction whose content the store holds.
 ACCEPTED = ("AS", "AC", "CO", "DU", "NP")
 WORK_TYPES = frozenset({"NWR", "REV", "ISW"})
@@ -262,12 +266,19 @@ class CwrImporter:
     """Imports CWR files into one store."""
 
     def __init__(
-        self, store: Store, partner: str | None = None, society: str | None = None
+        self,
+        store: Store,
+        partner: str | None = None,
+        society: str | None = None,
+        deadline_days: Callable[[str], int] | None = None,
     ) -> None:
         self.store = store
         self.partner = partner
         #: our own society code: a work without any of its members is answered NP
         self.society = society
+        #: days a conflict a partner brings in may stay unresolved
+        self.deadline_days = deadline_days or (lambda _partner: DEADLINE_DAYS)
+        self.group_findings: dict[int, list[Finding]] = {}
 
     def import_file(self, path: Path, progress: Progress | None = None) -> FileReport:
         source = open_source(path)
@@ -375,7 +386,8 @@ class CwrImporter:
         file_name = report.file
         writer = self.store.writer(conn, file_id)
         sources = [Source(sender, file_name, tx.sequence, received, tx.type) for tx in batch]
-        applier = _Applier(writer, sender, report, self.society)
+        deadline = now() + timedelta(days=self.deadline_days(sender))
+        applier = _Applier(writer, sender, report, self.society, deadline)
         outcomes = applier.apply(list(zip(batch, sources, strict=True)))
         for outcome in outcomes:
             outcome.group_findings = self.group_findings.get(outcome.tx.group_id, [])
@@ -459,8 +471,14 @@ class _Applier:
     """Applies the transactions of one batch to the store and says what became of each."""
 
     def __init__(
-        self, writer: WorkWriter, sender: str, report: FileReport, society: str | None = None
+        self,
+        writer: WorkWriter,
+        sender: str,
+        report: FileReport,
+        society: str | None,
+        deadline: datetime,
     ) -> None:
+        self.deadline = deadline
         self.writer = writer
         self.conn = writer.conn
         self.sender = sender
@@ -472,6 +490,8 @@ class _Applier:
         self.pending: list[tuple[Work, Source]] = []
         self.pending_keys: list[tuple[str, str | None]] = []
         self.pending_outcomes: list[Outcome] = []
+        #: works that this batch added claims to, with the outcomes that did it
+        self.updated: dict[int, list[Outcome]] = {}
 
     def _lookup(self, items: list[tuple[CheckedTransaction, Source]]) -> None:
         mapped = [tx.mapped for tx, _ in items if tx.mapped is not None]
@@ -614,8 +634,22 @@ class _Applier:
             outcome.work_id = work_id
             if self._update(work_id, work, tx, source, replace=own):
                 outcome.status, outcome.conflict_work_id = "CO", work_id
+            self.updated.setdefault(work_id, []).append(outcome)
         self._flush()
+        self._find_conflicts()
         return outcomes
+
+    def _find_conflicts(self) -> None:
+        """Works that gained claims from this sender: a new conflict makes their status CO."""
+        if not self.updated:
+            return
+        works = WorkReader(self.conn).load_many(sorted(self.updated))
+        opened = record_work_conflicts(self.conn, works, self.sender, self.deadline)
+        for work_id, count in opened.items():
+            self.report.conflicts_opened += count
+            for outcome in self.updated[work_id]:
+                if outcome.status in ("AS", "AC", "NP"):
+                    outcome.status, outcome.conflict_work_id = "CO", work_id
 
     def _status(self, tx: CheckedTransaction, work: Work) -> str:
         """AS, AC (we changed something: fields defaulted, records dropped) or NP."""
@@ -653,14 +687,21 @@ class _Applier:
                     work.iswc,
                 )
             )
-            writer.open_conflict(
-                "iswc",
-                work_id,
-                self.sender,
-                {"held": held_iswc, "received": work.iswc},
-                source_id,
+            _, new = conflicts.open_conflict(
+                self.conn,
+                kind="iswc",
+                key=f"iswc:{work.iswc}",
+                work_id=work_id,
+                partner=self.sender,
+                detail={
+                    "held": held_iswc,
+                    "received": work.iswc,
+                    "message": f"{self.sender} gives ISWC {work.iswc}; the work has {held_iswc}",
+                },
+                source_id=source_id,
+                deadline=self.deadline,
             )
-            self.report.conflicts_opened += 1
+            self.report.conflicts_opened += new
         if replace:
             work.iswc = held_iswc or work.iswc
             writer.remove_statements(work_id, self.sender, source_id)

@@ -254,6 +254,8 @@ class Partner:
     schedule: str | None = None
     timezone: str = "UTC"
     transport: dict[str, object] = field(default_factory=dict)
+    #: days a conflict this partner brings in may stay unresolved (None: the node's default)
+    conflict_deadline_days: int | None = None
 
 
 #: Rejection levels of CISAC's edits, most severe first, and WARN for notes that reject nothing.

@@ -141,7 +141,7 @@ def test_demo_exports_a_file_its_receiver_accepts(
     data = json.loads(out)
     assert code == 0 and data["works"] == 3
     assert [f["works"] for f in data["exported"]] == [3]
-    assert [a["statuses"] for a in data["acks"]] == [{"AS": 3}, {"NP": 1}]
+    assert [a["statuses"] for a in data["acks"]] == [{"AS": 3}, {"CO": 1}]  # a disputed claim
     outbox = sorted((tmp_path / "d" / "outbox").iterdir())
     assert len(outbox) == 3  # two ACKs and the export
     code, out, _ = run(capsys, "validate", *map(str, outbox), "--json")

@@ -175,8 +175,12 @@ def import_(node: NodeContext, files: tuple[Path, ...], partner: str | None, fmt
       exchange import --json incoming/*.V21
     """
     store = node.store()
-    own = node.config.own_society
-    importers = {"cwr": CwrImporter(store, partner, own), "ack": AckImporter(store, own, partner)}
+    config = node.config
+    own = config.own_society
+    importers = {
+        "cwr": CwrImporter(store, partner, own, config.deadline_days),
+        "ack": AckImporter(store, own, partner, config.deadline_days),
+    }
     reports, errors = [], []
     for path in files:
         try:

@@ -318,18 +318,64 @@ registrations = Table(
     Index(None, "partner", "status"),
 )
 
-# Disputed facts that a person has to settle (ISWC conflicts now; claims conflicts later).
+# Disputed claims and facts that a person has to settle, with their lifecycle.
 conflicts = Table(
     "conflicts",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("kind", String(20), nullable=False),  # iswc
-    Column("status", String(20), nullable=False),  # open | resolved
+    Column("kind", String(20), nullable=False),  # overclaim | counterclaim | iswc | identity
+    Column("key", String(200), nullable=False),  # the same situation gives the same key
+    Column(
+        "status", String(20), nullable=False
+    ),  # open | notified | documents_requested | resolved
     Column("work_id", ForeignKey("works.id", ondelete="CASCADE"), nullable=True),
-    Column("partner", String(20), nullable=True),
-    Column("detail", JSON, nullable=False),
+    Column("partner", String(20), nullable=True),  # who brought it in
+    Column("right", String(2), nullable=True),
+    Column("territory", String(4), nullable=True),
+    Column("total", Integer, nullable=True),  # hundredths of a percent
+    Column("excess", Integer, nullable=True),
+    Column("detail", JSON, nullable=False),  # partners, message, values of an ISWC conflict
+    Column("claims", JSON, nullable=True),  # the claims involved as they were when found
     Column("source_id", ForeignKey("sources.id"), nullable=True),
     Column("opened_at", UtcDateTime(), nullable=False),
-    Index(None, "work_id"),
+    Column("deadline", UtcDateTime(), nullable=True),
+    Column("resolved_at", UtcDateTime(), nullable=True),
+    Column("outcome", String(20), nullable=True),  # amended | withdrawn | upheld
+    Index(None, "work_id", "key"),
+    Index(None, "status"),
+)
+
+# Every change of a conflict's status: who, when, why.
+conflict_events = Table(
+    "conflict_events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("conflict_id", ForeignKey("conflicts.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("outcome", String(20), nullable=True),
+    Column("note", String(2000), nullable=True),
+    Column("by", String(100), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Index(None, "conflict_id"),
+)
+
+# Incoming works that may be works we hold: waiting for a person to confirm or reject.
+matches = Table(
+    "matches",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("status", String(10), nullable=False),  # pending | confirmed | rejected
+    Column("candidate_id", ForeignKey("works.id", ondelete="CASCADE"), nullable=False),
+    Column("score", Integer, nullable=False),  # 0-100
+    Column("reason", String(200), nullable=False),
+    Column("work", JSON, nullable=False),  # the incoming work, waiting
+    Column("partner", String(20), nullable=False),
+    Column("file_id", ForeignKey("files.id"), nullable=True),
+    Column("transaction_seq", Integer, nullable=True),
+    Column("transaction_type", String(3), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("decided_at", UtcDateTime(), nullable=True),
+    Column("decided_by", String(100), nullable=True),
+    Column("work_id", ForeignKey("works.id", ondelete="SET NULL"), nullable=True),  # result
     Index(None, "status"),
 )

@@ -397,31 +397,6 @@ class WorkWriter:
             update(t.works).where(t.works.c.id == work_id).values(iswc=iswc, updated_at=now())
         )
 
-    def open_conflict(
-        self,
-        kind: str,
-        work_id: int | None,
-        partner: str | None,
-        detail: dict[str, Any],
-        source_id: int | None,
-    ) -> int:
-        """Record a disputed fact for a person to settle; returns the conflict's id."""
-        [conflict_id] = self._insert_returning(
-            t.conflicts,
-            [
-                {
-                    "kind": kind,
-                    "status": "open",
-                    "work_id": work_id,
-                    "partner": partner,
-                    "detail": detail,
-                    "source_id": source_id,
-                    "opened_at": now(),
-                }
-            ],
-        )
-        return conflict_id
-
     def remove_statements(self, work_id: int, partner: str, source_id: int | None) -> int:
         """Remove what ``partner`` said about a work (claims, titles, recordings...).
 
@@ -446,3 +421,23 @@ class WorkWriter:
                 .where(table.c.source_id.in_(by_partner))
             )
         return len(old_claims)
+
+    def remove_claims(self, work_id: int, claim_ids: Iterable[int], source_id: int | None) -> int:
+        """Remove some claims of a work, keeping each in the history; returns how many."""
+        wanted = set(claim_ids)
+        gone = [c for c in WorkReader(self.conn).claims(work_id) if c.id in wanted]
+        stamp = now()
+        self._insert(
+            t.history,
+            [
+                history_row(work_id, "claim", c.id, "delete", claim_json(c), source_id, stamp)
+                for c in gone
+                if c.id is not None
+            ],
+        )
+        if gone:
+            self.conn.execute(delete(t.claims).where(t.claims.c.id.in_([c.id for c in gone])))
+            self.conn.execute(
+                update(t.works).where(t.works.c.id == work_id).values(updated_at=stamp)
+            )
+        return len(gone)

@@ -1,0 +1,324 @@
+"""Disputed claims: finding them in the store, settling them, reporting them.
+
+Conflicts are found on import (for every work a transaction added claims to)
+and on demand (``exchange conflicts detect``, over every work that more than
+one partner registered, and every ISWC held by more than one work). The rules
+themselves are in :mod:`exchange.conflict_rules`; the store keeps each
+conflict once per situation (:mod:`exchange.store.conflicts`).
+
+Settling a conflict (``resolve``) records the outcome and changes what it
+settles:
+
+* ``withdrawn``: the claims of the partner that brought the conflict in are
+  removed from the work (an ISWC it gave is dropped);
+* ``upheld``: that partner's claims stand and the other claims involved are
+  removed (an ISWC it gave replaces ours);
+* ``amended``: the partners corrected their registrations; nothing else changes.
+
+Removed claims stay in the work's history, with the resolution as their source.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, func, select
+
+from exchange import codes
+from exchange.conflict_report import ReportRow
+from exchange.conflict_rules import work_conflicts
+from exchange.errors import ExchangeError, NotFound
+from exchange.jsonview import claim_view
+from exchange.model import Source, Work
+from exchange.store import Store, tables
+from exchange.store import conflicts as stored
+from exchange.store.conflicts import OUTCOMES, Conflict
+from exchange.store.reader import WorkReader
+from exchange.store.rows import chunks, now
+from exchange.store.writer import WorkWriter
+
+#: Works loaded at a time when detecting over the whole store.
+CHUNK = 500
+
+
+def operator() -> str:
+    """Who is acting: ``$EXCHANGE_USER``, else the login name."""
+    try:
+        return os.environ.get("EXCHANGE_USER") or getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def record_work_conflicts(
+    conn: Connection,
+    works: Iterable[Work],
+    partner: str | None,
+    deadline: datetime,
+    by: str = "import",
+) -> dict[int, int]:
+    """Open (or update) the conflicts of these works; returns new conflicts per work id."""
+    opened: dict[int, int] = {}
+    for work in works:
+        for found in work_conflicts(work):
+            _, new = stored.open_conflict(
+                conn,
+                kind=found.kind,
+                key=found.key,
+                work_id=work.id,
+                partner=partner,
+                detail={
+                    "message": found.message,
+                    "partners": sorted(
+                        {c.source.partner for c in found.claims if c.source is not None}
+                    ),
+                },
+                right=found.right,
+                territory=found.territory,
+                total=found.total,
+                excess=found.excess,
+                claims=[claim_view(c) for c in found.claims],
+                deadline=deadline,
+                by=by,
+            )
+            if new and work.id is not None:
+                opened[work.id] = opened.get(work.id, 0) + 1
+    return opened
+
+
+@dataclass(slots=True)
+class DetectResult:
+    works_checked: int = 0
+    conflicts_found: int = 0
+    conflicts_opened: int = 0
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "works_checked": self.works_checked,
+            "conflicts_found": self.conflicts_found,
+            "conflicts_opened": self.conflicts_opened,
+            "by_kind": dict(sorted(self.by_kind.items())),
+        }
+
+
+class Conflicts:
+    """The conflicts of one store, for the command line and the HTTP API."""
+
+    def __init__(self, store: Store, deadline_days: Callable[[str | None], int]) -> None:
+        self.store = store
+        self.deadline_days = deadline_days
+
+    def deadline(self, partner: str | None) -> datetime:
+        return now() + timedelta(days=self.deadline_days(partner))
+
+    # -- finding ------------------------------------------------------------------
+
+    def shared_works(self) -> list[int]:
+        """Ids of works whose claims come from more than one partner."""
+        c, s = tables.claims, tables.sources
+        query = (
+            select(c.c.work_id)
+            .join(s, s.c.id == c.c.source_id)
+            .group_by(c.c.work_id)
+            .having(func.count(func.distinct(s.c.partner)) > 1)
+            .order_by(c.c.work_id)
+        )
+        with self.store.connect() as conn:
+            return list(conn.execute(query).scalars())
+
+    def detect(
+        self, work_ids: Sequence[int] | None = None, progress: Callable[[int], None] | None = None
+    ) -> DetectResult:
+        """Find the conflicts of these works (else of every shared work, and shared ISWCs)."""
+        result = DetectResult()
+        ids = list(work_ids) if work_ids is not None else self.shared_works()
+        for part in chunks(ids, CHUNK):
+            with self.store.connect() as conn:
+                works = WorkReader(conn).load_many(list(part))
+                for work in works:
+                    found = work_conflicts(work)
+                    result.conflicts_found += len(found)
+                    for f in found:
+                        result.by_kind[f.kind] = result.by_kind.get(f.kind, 0) + 1
+                opened = record_work_conflicts(
+                    conn, works, None, self.deadline(None), by=f"detect ({operator()})"
+                )
+                result.conflicts_opened += sum(opened.values())
+            result.works_checked += len(part)
+            if progress is not None:
+                progress(len(part))
+        if work_ids is None:
+            self._shared_iswcs(result)
+        return result
+
+    def _shared_iswcs(self, result: DetectResult) -> None:
+        """One ISWC held by several works: one conflict per ISWC, on its first work."""
+        w = tables.works
+        with self.store.connect() as conn:
+            shared = (
+                conn.execute(
+                    select(w.c.iswc)
+                    .where(w.c.iswc.is_not(None))
+                    .group_by(w.c.iswc)
+                    .having(func.count() > 1)
+                )
+                .scalars()
+                .all()
+            )
+            for iswc in shared:
+                ids = list(
+                    conn.execute(select(w.c.id).where(w.c.iswc == iswc).order_by(w.c.id)).scalars()
+                )
+                result.conflicts_found += 1
+                result.by_kind["iswc"] = result.by_kind.get("iswc", 0) + 1
+                _, new = stored.open_conflict(
+                    conn,
+                    kind="iswc",
+                    key=f"iswc:shared:{iswc}",
+                    work_id=ids[0],
+                    partner=None,
+                    detail={
+                        "works": ids,
+                        "message": f"ISWC {iswc} is held by works {', '.join(map(str, ids))}",
+                    },
+                    deadline=self.deadline(None),
+                    by=f"detect ({operator()})",
+                )
+                result.conflicts_opened += new
+
+    # -- reading ------------------------------------------------------------------
+
+    def list(
+        self, *, status: str | None = None, partner: str | None = None, overdue: bool = False
+    ) -> list[Conflict]:
+        with self.store.connect() as conn:
+            return stored.find(conn, status=status, partner=partner, overdue=overdue)
+
+    def get(self, conflict_id: int) -> tuple[Conflict, list[dict[str, Any]]]:
+        with self.store.connect() as conn:
+            conflict = stored.get(conn, conflict_id)
+            if conflict is None:
+                raise NotFound(f"no conflict {conflict_id}")
+            return conflict, stored.events(conn, conflict_id)
+
+    # -- settling -----------------------------------------------------------------
+
+    def mark(self, conflict_id: int, status: str, note: str | None, by: str) -> Conflict:
+        """Move a conflict on: notified, documents_requested (resolve settles it)."""
+        conflict, _ = self.get(conflict_id)
+        if conflict.status == "resolved":
+            raise ExchangeError(f"conflict {conflict_id} is resolved already")
+        with self.store.connect() as conn:
+            stored.set_status(conn, conflict_id, status, note=note, by=by)
+        return self.get(conflict_id)[0]
+
+    def resolve(self, conflict_id: int, outcome: str, note: str | None, by: str) -> Conflict:
+        if outcome not in OUTCOMES:
+            raise ExchangeError(f"outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
+        conflict, _ = self.get(conflict_id)
+        if conflict.status == "resolved":
+            raise ExchangeError(f"conflict {conflict_id} is resolved already")
+        with self.store.connect() as conn:
+            writer = self.store.writer(conn)
+            source = Source("local", None, conflict_id, now(), "RES")
+            [source_id] = writer.source_ids([source])
+            self._settle(writer, conflict, outcome, source_id)
+            stored.set_status(conn, conflict_id, "resolved", outcome=outcome, note=note, by=by)
+        return self.get(conflict_id)[0]
+
+    def _settle(
+        self, writer: WorkWriter, conflict: Conflict, outcome: str, source_id: int | None
+    ) -> None:
+        work_id = conflict.work_id
+        if outcome == "amended" or work_id is None:
+            return
+        if conflict.kind == "iswc":
+            received = conflict.detail.get("received")
+            if outcome == "upheld" and received:
+                writer.set_iswc(work_id, received, source_id)
+            return
+        theirs = {
+            c["id"]
+            for c in conflict.claims
+            if c.get("id") is not None
+            and (c.get("source") or {}).get("partner") == conflict.partner
+        }
+        others = {c["id"] for c in conflict.claims if c.get("id") is not None} - theirs
+        writer.remove_claims(work_id, theirs if outcome == "withdrawn" else others, source_id)
+
+    # -- reporting ----------------------------------------------------------------
+
+    def report_rows(self, found: Sequence[Conflict]) -> list[ReportRow]:
+        """One row per claim involved (one row for a conflict without claims)."""
+        ids = sorted({c.work_id for c in found if c.work_id is not None})
+        works: dict[int, Work] = {}
+        for part in chunks(ids, CHUNK):
+            with self.store.connect() as conn:
+                works.update({w.id: w for w in WorkReader(conn).load_many(list(part))})
+        rows: list[ReportRow] = []
+        for conflict in found:
+            work = works.get(conflict.work_id) if conflict.work_id is not None else None
+            for claim in conflict.claims or [None]:
+                rows.append(_row(conflict, work, claim))
+        return rows
+
+
+def _territory_name(tis: str | None) -> str | None:
+    if not tis:
+        return None
+    territory = codes.territory(tis)
+    return territory.name if territory is not None else None
+
+
+def _row(conflict: Conflict, work: Work | None, claim: dict[str, Any] | None) -> ReportRow:
+    right = (conflict.right or "PR").lower()
+    party = (claim or {}).get("party") or {}
+    source = (claim or {}).get("source") or {}
+    ownership = collection = None
+    society = None
+    if claim is not None:
+        ownership = claim["ownership"][right]
+        territories = [t for t in claim["territories"] if t["include"]]
+        if territories:
+            collection = territories[0]["collection"][right]
+        societies = {
+            a["society"] for a in party.get("affiliations", []) if a["right"] == right.upper()
+        }
+        society = ", ".join(sorted(societies)) or None
+    received = source.get("received_at")
+    detail = conflict.detail.get("message")
+    if conflict.kind == "iswc" and conflict.detail.get("received"):
+        detail = f"held {conflict.detail.get('held')}, received {conflict.detail.get('received')}"
+    return ReportRow(
+        conflict_id=conflict.id,
+        conflict_type=conflict.kind,
+        status=conflict.status,
+        opened=conflict.opened_at.date(),
+        deadline=conflict.deadline.date() if conflict.deadline else None,
+        right=conflict.right,
+        territory=conflict.territory,
+        territory_name=_territory_name(conflict.territory),
+        total=conflict.total,
+        excess=conflict.excess,
+        work_id=conflict.work_id or 0,
+        iswc=work.iswc if work else conflict.work_iswc,
+        titles=tuple([work.title, *(t.title for t in work.titles)]) if work else (),
+        work_numbers=tuple(f"{n.issuer}:{n.number}" for n in work.numbers) if work else (),
+        party=party.get("name"),
+        ipi_name_number=party.get("ipi_name_number"),
+        ipi_base_number=party.get("ipi_base_number"),
+        role=(claim or {}).get("role"),
+        society=society,
+        ownership=ownership,
+        collection=collection,
+        partner=source.get("partner"),
+        file=source.get("file"),
+        transaction=source.get("transaction"),
+        received=datetime.fromisoformat(received) if received else None,
+        detail=detail,
+    )
