@@ -60,11 +60,18 @@ def record_work_conflicts(
     partner: str | None,
     deadline: datetime,
     by: str = "import",
+    closed: list[int] | None = None,
 ) -> dict[int, int]:
-    """Open (or update) the conflicts of these works; returns new conflicts per work id."""
+    """Open (or update) the conflicts of these works; returns new conflicts per work id.
+
+    Open claim conflicts of these works that are no longer found are resolved as
+    amended (their ids are added to ``closed``).
+    """
     opened: dict[int, int] = {}
     for work in works:
+        found_keys = set()
         for found in work_conflicts(work):
+            found_keys.add(found.key)
             _, new = stored.open_conflict(
                 conn,
                 kind=found.kind,
@@ -87,7 +94,34 @@ def record_work_conflicts(
             )
             if new and work.id is not None:
                 opened[work.id] = opened.get(work.id, 0) + 1
+        if work.id is not None:
+            gone = _close_gone(conn, work.id, found_keys, by)
+            if closed is not None:
+                closed.extend(gone)
     return opened
+
+
+#: Conflicts found by the rules on a work's claims (ISWC conflicts are settled by people).
+CLAIM_KINDS = ("overclaim", "counterclaim", "identity")
+
+
+def _close_gone(conn: Connection, work_id: int, found_keys: set[str], by: str) -> list[int]:
+    """Resolve (as amended) the open claim conflicts of a work that are no longer found."""
+    gone = [
+        c.id
+        for c in stored.find(conn, work_id=work_id)
+        if c.status != "resolved" and c.kind in CLAIM_KINDS and c.key not in found_keys
+    ]
+    for conflict_id in gone:
+        stored.set_status(
+            conn,
+            conflict_id,
+            "resolved",
+            outcome="amended",
+            note="the claims no longer conflict",
+            by=by,
+        )
+    return gone
 
 
 @dataclass(slots=True)
@@ -131,12 +165,27 @@ class Conflicts:
         with self.store.connect() as conn:
             return list(conn.execute(query).scalars())
 
+    def works_to_check(self) -> list[int]:
+        """Shared works, and works with open claim conflicts (which may have gone away)."""
+        c = tables.conflicts
+        with self.store.connect() as conn:
+            open_ones = set(
+                conn.execute(
+                    select(c.c.work_id).where(
+                        c.c.status != "resolved",
+                        c.c.kind.in_(CLAIM_KINDS),
+                        c.c.work_id.is_not(None),
+                    )
+                ).scalars()
+            )
+        return sorted(open_ones.union(self.shared_works()))
+
     def detect(
         self, work_ids: Sequence[int] | None = None, progress: Callable[[int], None] | None = None
     ) -> DetectResult:
         """Find the conflicts of these works (else of every shared work, and shared ISWCs)."""
         result = DetectResult()
-        ids = list(work_ids) if work_ids is not None else self.shared_works()
+        ids = list(work_ids) if work_ids is not None else self.works_to_check()
         for part in chunks(ids, CHUNK):
             with self.store.connect() as conn:
                 works = WorkReader(conn).load_many(list(part))
@@ -217,7 +266,11 @@ class Conflicts:
             stored.set_status(conn, conflict_id, status, note=note, by=by)
         return self.get(conflict_id)[0]
 
-    def resolve(self, conflict_id: int, outcome: str, note: str | None, by: str) -> Conflict:
+    def resolve(
+        self, conflict_id: int, outcome: str, note: str | None, by: str
+    ) -> tuple[Conflict, list[int]]:
+        """Settle a conflict; also returns the other conflicts of its work that it settled
+        (their claims no longer conflict)."""
         if outcome not in OUTCOMES:
             raise ExchangeError(f"outcome must be one of {', '.join(OUTCOMES)}, not {outcome!r}")
         conflict, _ = self.get(conflict_id)
@@ -229,7 +282,11 @@ class Conflicts:
             [source_id] = writer.source_ids([source])
             self._settle(writer, conflict, outcome, source_id)
             stored.set_status(conn, conflict_id, "resolved", outcome=outcome, note=note, by=by)
-        return self.get(conflict_id)[0]
+            closed: list[int] = []
+            if conflict.work_id is not None:
+                works = WorkReader(conn).load_many([conflict.work_id])
+                record_work_conflicts(conn, works, None, self.deadline(None), by, closed)
+        return self.get(conflict_id)[0], closed
 
     def _settle(
         self, writer: WorkWriter, conflict: Conflict, outcome: str, source_id: int | None

@@ -14,6 +14,7 @@ import click
 
 from exchange.cli.acks import ack
 from exchange.cli.common import EXIT_INTERNAL, NodeContext, fail_message
+from exchange.cli.conflicts import conflicts
 from exchange.cli.demo import demo
 from exchange.cli.export import export
 from exchange.cli.files import import_, validate
@@ -80,6 +81,7 @@ cli.add_command(validate)
 cli.add_command(import_)
 cli.add_command(ack)
 cli.add_command(registrations)
+cli.add_command(conflicts)
 
 
 def main(argv: list[str] | None = None) -> None:
