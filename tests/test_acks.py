@@ -45,6 +45,11 @@ class Node:
         self.config = config
         Store(url).init()
 
+    def raw(self, *args: str) -> tuple[int, str]:
+        """Run a command; its exit code and what it wrote on stderr."""
+        code, _, err = run(self.capsys, "--db", self.url, "--config", str(self.config), *args)
+        return code, err
+
     def __call__(self, *args: str) -> tuple[int, dict]:
         code, out, err = run(
             self.capsys, "--db", self.url, "--config", str(self.config), "--json", *args
