@@ -35,6 +35,7 @@ from adapters.cwr.validator import CheckedTransaction, check_header
 from exchange.conflicts import record_work_conflicts
 from exchange.errors import ExchangeError
 from exchange.identifiers import iswc as iswc_id
+from exchange.matching import Match, Matcher
 from exchange.model import Finding, Source, Title, Work
 from exchange.normalise import normalise_title
 from exchange.store import FileEntry, Store, conflicts, tables
@@ -69,6 +70,7 @@ class FileReport:
     works_created: int = 0
     works_updated: int = 0
     conflicts_opened: int = 0
+    matches_queued: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     findings_total: int = 0
@@ -98,6 +100,7 @@ class FileReport:
                 works_created=self.works_created,
                 works_updated=self.works_updated,
                 conflicts_opened=self.conflicts_opened,
+                matches_queued=self.matches_queued,
                 statuses=dict(sorted(self.statuses.items())),
             )
         data["findings"] = [f.as_dict() for f in self.findings]
@@ -271,6 +274,7 @@ class CwrImporter:
         partner: str | None = None,
         society: str | None = None,
         deadline_days: Callable[[str], int] | None = None,
+        thresholds: tuple[int, int] | None = (95, 80),
     ) -> None:
         self.store = store
         self.partner = partner
@@ -278,6 +282,9 @@ class CwrImporter:
         self.society = society
         #: days a conflict a partner brings in may stay unresolved
         self.deadline_days = deadline_days or (lambda _partner: DEADLINE_DAYS)
+        #: match scores: (certain, review), see exchange.matching; None: ISWCs and the
+        #: sender's own numbers only
+        self.thresholds = thresholds
         self.group_findings: dict[int, list[Finding]] = {}
 
     def import_file(self, path: Path, progress: Progress | None = None) -> FileReport:
@@ -333,6 +340,7 @@ class CwrImporter:
         report.accepted = totals.get("accepted", 0)
         report.rejected = totals.get("rejected", 0)
         report.conflicts_opened = totals.get("conflicts_opened", 0)
+        report.matches_queued = totals.get("matches_queued", 0)
         report.statuses = dict(totals.get("statuses", {}))
 
         received = datetime.now(UTC)
@@ -387,7 +395,8 @@ class CwrImporter:
         writer = self.store.writer(conn, file_id)
         sources = [Source(sender, file_name, tx.sequence, received, tx.type) for tx in batch]
         deadline = now() + timedelta(days=self.deadline_days(sender))
-        applier = _Applier(writer, sender, report, self.society, deadline)
+        matcher = Matcher(conn, *self.thresholds) if self.thresholds else None
+        applier = Applier(writer, sender, report, self.society, deadline, matcher)
         outcomes = applier.apply(list(zip(batch, sources, strict=True)))
         for outcome in outcomes:
             outcome.group_findings = self.group_findings.get(outcome.tx.group_id, [])
@@ -423,6 +432,7 @@ def _summary(report: FileReport) -> dict[str, Any]:
         "works_created": report.works_created,
         "works_updated": report.works_updated,
         "conflicts_opened": report.conflicts_opened,
+        "matches_queued": report.matches_queued,
         "statuses": report.statuses,
         "findings": report.findings_total,
     }
@@ -467,7 +477,7 @@ class Outcome:
 MAX_MESSAGES = 200
 
 
-class _Applier:
+class Applier:
     """Applies the transactions of one batch to the store and says what became of each."""
 
     def __init__(
@@ -477,6 +487,7 @@ class _Applier:
         report: FileReport,
         society: str | None,
         deadline: datetime,
+        matcher: Matcher | None = None,
     ) -> None:
         self.deadline = deadline
         self.writer = writer
@@ -492,6 +503,8 @@ class _Applier:
         self.pending_outcomes: list[Outcome] = []
         #: works that this batch added claims to, with the outcomes that did it
         self.updated: dict[int, list[Outcome]] = {}
+        self.matcher = matcher
+        self.matched: dict[int, Match] = {}  # by id() of the mapped work
 
     def _lookup(self, items: list[tuple[CheckedTransaction, Source]]) -> None:
         mapped = [tx.mapped for tx, _ in items if tx.mapped is not None]
@@ -523,6 +536,16 @@ class _Applier:
                 .order_by(tables.works.c.id.desc())
             )
             self.by_iswc.update(dict(rows.all()))
+        if self.matcher is None:
+            return
+        unknown = [
+            m
+            for m in mapped
+            if m.submitter_number not in self.by_number
+            and not (m.work.iswc and iswc_id.compact(m.work.iswc) in self.by_iswc)
+        ]
+        found = self.matcher.match_many([(m.work, self.sender) for m in unknown])
+        self.matched = {id(m): match for m, match in zip(unknown, found, strict=True) if match}
 
     def _flush(self) -> None:
         if not self.pending:
@@ -539,15 +562,20 @@ class _Applier:
         self.report.works_created += len(ids)
         self.pending, self.pending_keys, self.pending_outcomes = [], [], []
 
-    def _existing(self, mapped: MappedWork) -> tuple[int | None, bool]:
-        """(work id, registered by this sender before?) for a mapped work."""
+    def _existing(self, mapped: MappedWork) -> tuple[int | None, bool, Match | None]:
+        """(work id, registered by this sender before?, an uncertain match) for a mapped work."""
         number = mapped.submitter_number
         iswc = iswc_id.compact(mapped.work.iswc) if mapped.work.iswc else None
         if number in self.by_number:
-            return self.by_number[number], True
+            return self.by_number[number], True, None
         if iswc and iswc in self.by_iswc:
-            return self.by_iswc[iswc], False
-        return None, False
+            return self.by_iswc[iswc], False, None
+        match = self.matched.get(id(mapped))
+        if match is not None and self.matcher is not None:
+            if match.score >= self.matcher.certain:
+                return match.work_id, False, None
+            return None, False, match
+        return None, False, None
 
     def apply(self, items: list[tuple[CheckedTransaction, Source]]) -> list[Outcome]:
         """Store what is accepted; the outcome of every transaction that an ACK answers."""
@@ -575,7 +603,7 @@ class _Applier:
             if mapped.submitter_number in pending or (work.iswc and work.iswc in pending):
                 self._flush()  # a work of this batch again: create the first one now
                 pending.clear()
-            work_id, own = self._existing(mapped)
+            work_id, own, uncertain = self._existing(mapped)
             kind = tx.type
             if kind == "ISW":
                 self._notify_iswc(work_id, work, tx, source)
@@ -610,6 +638,9 @@ class _Applier:
                 continue
             self.digests[mapped.submitter_number] = tx.digest
             outcome.status = self._status(tx, work)
+            if uncertain is not None:
+                self._queue(work, tx, source, uncertain, outcome)
+                continue
             if work_id is None:
                 if kind == "REV":
                     tx.findings.append(
@@ -638,6 +669,43 @@ class _Applier:
         self._flush()
         self._find_conflicts()
         return outcomes
+
+    def _queue(
+        self, work: Work, tx: CheckedTransaction, source: Source, match: Match, outcome: Outcome
+    ) -> None:
+        """An uncertain match: the work waits for a person rather than being duplicated."""
+        [match_id] = self.writer.queue_match(work, source, match)
+        outcome.status = "RA"
+        self.report.matches_queued += 1
+        tx.findings.append(
+            Finding(
+                "WARN",
+                f"may be work {match.work_id} ({match.reason}, score {match.score}): "
+                f"waits for review as match {match_id}",
+                tx.line,
+                tx.type,
+                "work_title",
+                work.title,
+            )
+        )
+
+    def merge(self, work_id: int, work: Work, tx: CheckedTransaction, source: Source) -> Outcome:
+        """Add a sender's registration to a work a person said it is (a confirmed match)."""
+        outcome = Outcome(tx, self._status(tx, work), work_id=work_id)
+        if self._update(work_id, work, tx, source, replace=False):
+            outcome.status, outcome.conflict_work_id = "CO", work_id
+        self.updated.setdefault(work_id, []).append(outcome)
+        self._find_conflicts()
+        return outcome
+
+    def create(self, work: Work, tx: CheckedTransaction, source: Source) -> Outcome:
+        """Store a sender's registration as a new work (a rejected match)."""
+        outcome = Outcome(tx, self._status(tx, work))
+        self.pending.append((work, source))
+        self.pending_keys.append((work.number(self.sender) or "", work.iswc))
+        self.pending_outcomes.append(outcome)
+        self._flush()
+        return outcome
 
     def _find_conflicts(self) -> None:
         """Works that gained claims from this sender: a new conflict makes their status CO."""

@@ -125,7 +125,8 @@ def test_import_of_the_export_is_the_store(
             min(per_file, len(works) - start) for start in range(0, len(works), per_file)
         ]
 
-        importer = CwrImporter(second)
+        # random works share titles and writers: matching would (rightly) merge some
+        importer = CwrImporter(second, thresholds=None)
         for written in result.files:
             report = importer.import_file(written.path)
             assert [f.as_dict() for f in report.findings] == []

@@ -18,6 +18,7 @@ from exchange.cli.conflicts import conflicts
 from exchange.cli.demo import demo
 from exchange.cli.export import export
 from exchange.cli.files import import_, validate
+from exchange.cli.matches import matches
 from exchange.cli.parties import parties
 from exchange.cli.registrations import registrations
 from exchange.cli.store import init
@@ -82,6 +83,7 @@ cli.add_command(import_)
 cli.add_command(ack)
 cli.add_command(registrations)
 cli.add_command(conflicts)
+cli.add_command(matches)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -178,7 +178,13 @@ def import_(node: NodeContext, files: tuple[Path, ...], partner: str | None, fmt
     config = node.config
     own = config.own_society
     importers = {
-        "cwr": CwrImporter(store, partner, own, config.deadline_days),
+        "cwr": CwrImporter(
+            store,
+            partner,
+            own,
+            config.deadline_days,
+            (config.match_certain, config.match_review),
+        ),
         "ack": AckImporter(store, own, partner, config.deadline_days),
     }
     reports, errors = [], []

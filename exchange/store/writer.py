@@ -9,6 +9,7 @@ from sqlalchemy import Connection, delete, select, update
 
 from exchange.identifiers import isrc as isrc_id
 from exchange.model import Claim, InterestedParty, Recording, Source, Work, WorkNumber
+from exchange.model_json import work_to_json
 from exchange.normalise import normalise_name, normalise_title
 from exchange.store import tables as t
 from exchange.store.bulk import insert_returning_ids, insert_rows
@@ -441,3 +442,23 @@ class WorkWriter:
                 update(t.works).where(t.works.c.id == work_id).values(updated_at=stamp)
             )
         return len(gone)
+
+    def queue_match(self, work: Work, source: Source, match: Any) -> list[int]:
+        """Keep an incoming work that may be ``match.work_id`` until a person decides."""
+        return self._insert_returning(
+            t.matches,
+            [
+                {
+                    "status": "pending",
+                    "candidate_id": match.work_id,
+                    "score": match.score,
+                    "reason": match.reason[:200],
+                    "work": work_to_json(work),
+                    "partner": source.partner,
+                    "file_id": self.file_id,
+                    "transaction_seq": source.transaction,
+                    "transaction_type": source.transaction_type,
+                    "created_at": now(),
+                }
+            ],
+        )

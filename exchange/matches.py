@@ -1,0 +1,181 @@
+"""The review queue: incoming works that may be works we hold, waiting for a person.
+
+An import that finds a work resembling one of ours, but not surely enough to
+merge (see :mod:`exchange.matching`), keeps the incoming work here instead of
+creating a duplicate, and answers its transaction RA (further processing
+pending). Confirming adds the sender's registration to our work, as if the
+import had matched it; rejecting stores it as a new work. Either way the
+transaction's outcome is brought up to date, so a later ACK says AS, AC or CO.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from adapters.cwr.validator import CheckedTransaction
+from exchange.cwr_import import Applier, FileReport, Outcome
+from exchange.errors import ExchangeError, NotFound
+from exchange.model import Source, Work
+from exchange.model_json import work_from_json
+from exchange.store import Store, tables
+from exchange.store.rows import now
+
+
+@dataclass(frozen=True, slots=True)
+class MatchEntry:
+    """One incoming work in the queue and the work it may be."""
+
+    id: int
+    status: str
+    score: int
+    reason: str
+    partner: str
+    work: Work
+    transaction: int | None
+    transaction_type: str
+    candidate_id: int
+    candidate_title: str | None
+    candidate_iswc: str | None
+    created_at: datetime
+    decided_at: datetime | None
+    decided_by: str | None
+    work_id: int | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "score": self.score,
+            "reason": self.reason,
+            "partner": self.partner,
+            "transaction": self.transaction,
+            "incoming": {
+                "title": self.work.title,
+                "iswc": self.work.iswc,
+                "number": self.work.number(self.partner),
+                "writers": [c.party.name for c in self.work.writers],
+            },
+            "candidate": {
+                "id": self.candidate_id,
+                "title": self.candidate_title,
+                "iswc": self.candidate_iswc,
+            },
+            "created": self.created_at.isoformat(),
+            "decided": self.decided_at.isoformat() if self.decided_at else None,
+            "by": self.decided_by,
+            "work_id": self.work_id,
+        }
+
+
+class Matches:
+    """The review queue of one store."""
+
+    def __init__(
+        self, store: Store, society: str | None, deadline_days: Callable[[str], int]
+    ) -> None:
+        self.store = store
+        self.society = society
+        self.deadline_days = deadline_days
+
+    def _query(self) -> Any:
+        m, w = tables.matches, tables.works
+        return select(m, w.c.title.label("candidate_title"), w.c.iswc.label("candidate_iswc")).join(
+            w, w.c.id == m.c.candidate_id
+        )
+
+    @staticmethod
+    def _entry(row: Any) -> MatchEntry:
+        return MatchEntry(
+            id=row.id,
+            status=row.status,
+            score=row.score,
+            reason=row.reason,
+            partner=row.partner,
+            work=work_from_json(row.work),
+            transaction=row.transaction_seq,
+            transaction_type=row.transaction_type or "NWR",
+            candidate_id=row.candidate_id,
+            candidate_title=row.candidate_title,
+            candidate_iswc=row.candidate_iswc,
+            created_at=row.created_at,
+            decided_at=row.decided_at,
+            decided_by=row.decided_by,
+            work_id=row.work_id,
+        )
+
+    def list(self, status: str | None = "pending") -> list[MatchEntry]:
+        query = self._query().order_by(tables.matches.c.id)
+        if status is not None:
+            query = query.where(tables.matches.c.status == status)
+        with self.store.connect() as conn:
+            return [self._entry(row) for row in conn.execute(query)]
+
+    def get(self, match_id: int) -> MatchEntry:
+        with self.store.connect() as conn:
+            row = conn.execute(self._query().where(tables.matches.c.id == match_id)).first()
+        if row is None:
+            raise NotFound(f"no match {match_id} in the review queue")
+        return self._entry(row)
+
+    def confirm(self, match_id: int, by: str) -> MatchEntry:
+        """The incoming work is the candidate: add the sender's registration to it."""
+        return self._decide(match_id, by, confirmed=True)
+
+    def reject(self, match_id: int, by: str) -> MatchEntry:
+        """The incoming work is another work: store it as a new one."""
+        return self._decide(match_id, by, confirmed=False)
+
+    def _decide(self, match_id: int, by: str, *, confirmed: bool) -> MatchEntry:
+        entry = self.get(match_id)
+        if entry.status != "pending":
+            raise ExchangeError(f"match {match_id} was {entry.status} already")
+        m, o = tables.matches, tables.transaction_outcomes
+        with self.store.connect() as conn:
+            file_id = conn.execute(select(m.c.file_id).where(m.c.id == match_id)).scalar()
+            file_name = None
+            if file_id is not None:
+                file_name = conn.execute(
+                    select(tables.files.c.name).where(tables.files.c.id == file_id)
+                ).scalar()
+            writer = self.store.writer(conn, file_id)
+            report = FileReport(file_name or "")
+            deadline = now() + timedelta(days=self.deadline_days(entry.partner))
+            applier = Applier(writer, entry.partner, report, self.society, deadline)
+            kind = entry.transaction_type
+            tx = CheckedTransaction(kind, 0, entry.transaction or 0, None, False, [], None)
+            source = Source(entry.partner, file_name, entry.transaction, entry.created_at, kind)
+            outcome: Outcome
+            if confirmed:
+                outcome = applier.merge(entry.candidate_id, entry.work, tx, source)
+            else:
+                outcome = applier.create(entry.work, tx, source)
+            conn.execute(
+                update(m)
+                .where(m.c.id == match_id)
+                .values(
+                    status="confirmed" if confirmed else "rejected",
+                    decided_at=now(),
+                    decided_by=by[:100],
+                    work_id=outcome.work_id,
+                )
+            )
+            if file_id is not None and entry.transaction is not None:
+                conn.execute(
+                    update(o)
+                    .where(
+                        o.c.file_id == file_id,
+                        o.c.transaction_seq == entry.transaction,
+                        o.c.status == "RA",
+                    )
+                    .values(
+                        status=outcome.status,
+                        work_id=outcome.work_id,
+                        conflict_work_id=outcome.conflict_work_id,
+                    )
+                )
+        return self.get(match_id)

@@ -1,0 +1,224 @@
+"""Which work of the store an incoming work is, when neither its ISWC nor the sender's
+own work number says so.
+
+In order of certainty (the import tries the ISWC and the sender's own number
+first):
+
+1. a society work number: one the work carries (CWR 2.2 XRF), or the sender's
+   own number when the store knows it as that society's number (from its ACKs);
+2. the title and the writers: the normalised title (case, accents,
+   punctuation, leading articles do not count) of the work or of one of its
+   alternate titles, and the writers by IPI name number, else by normalised name;
+3. a similar title (rapidfuzz) with the writers.
+
+A score from 0 to 100 says how sure a match is: numbers give 100; a title
+gives its similarity, kept whole when every writer of the smaller list is on
+the other, cut by a tenth when only some are, by three tenths when none is
+(a title alone is not enough). At or above ``certain`` the work is taken as
+the same work; from ``review`` on it waits for a person (``exchange matches``).
+A similar title is never certain (it scores at most ``certain - 1``), and titles
+whose numbers differ ("SONG 1", "SONG 2") are not similar.
+
+Candidates for a similar title come from an index range on the first ``PREFIX``
+characters of the normalised title, at most ``CANDIDATES`` of them, so a batch
+costs a query per distinct beginning.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+from sqlalchemy import Connection, select
+
+from exchange.model import Side, Work
+from exchange.normalise import normalise_name, normalise_title
+from exchange.store import tables as t
+from exchange.store.rows import chunks
+
+#: Candidate works read per title beginning, and how many characters make a beginning.
+CANDIDATES = 200
+PREFIX = 4
+_NUMBERS = re.compile(r"\d+")
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """The work an incoming work most probably is."""
+
+    work_id: int
+    score: int
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Writers:
+    ipis: frozenset[str]
+    names: frozenset[str]
+
+    def overlap(self, other: _Writers) -> float:
+        """Share of the smaller list found on the other (by IPI, else by name); -1 if unknown."""
+        if not (self.ipis or self.names) or not (other.ipis or other.names):
+            return -1.0
+        if self.ipis and other.ipis:
+            common, smaller = len(self.ipis & other.ipis), min(len(self.ipis), len(other.ipis))
+        else:
+            common, smaller = len(self.names & other.names), min(len(self.names), len(other.names))
+        return common / smaller if smaller else 0.0
+
+
+def _writers_of(work: Work) -> _Writers:
+    writers = [c.party for c in work.claims if c.side is Side.WRITER]
+    return _Writers(
+        frozenset(p.ipi_name_number for p in writers if p.ipi_name_number),
+        frozenset(normalise_name(p.name) for p in writers if p.last_name),
+    )
+
+
+def _titles_of(work: Work) -> list[str]:
+    found = [normalise_title(work.title)] + [normalise_title(t.title) for t in work.titles]
+    return [title for title in dict.fromkeys(found) if title]
+
+
+def _prefix(title: str) -> str:
+    return title[:PREFIX]
+
+
+def _after(prefix: str) -> str:
+    """The smallest text above every text that starts with ``prefix``."""
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+
+def _digits(title: str) -> list[str]:
+    return _NUMBERS.findall(title)
+
+
+def score(title_similarity: float, writer_overlap: float) -> int:
+    """The match score of a title similarity (0-100) and a writer overlap (0-1, -1 unknown).
+
+    >>> score(100, 1.0), score(100, 0.5), score(100, 0.0), score(92.5, 1.0)
+    (100, 90, 70, 92)
+    """
+    if writer_overlap >= 1.0:
+        factor = 1.0
+    elif writer_overlap > 0:
+        factor = 0.9
+    else:
+        factor = 0.7
+    return int(title_similarity * factor)
+
+
+class Matcher:
+    """Matches incoming works against the store, a batch at a time."""
+
+    def __init__(self, conn: Connection, certain: int = 95, review: int = 80) -> None:
+        self.conn = conn
+        self.certain = certain
+        self.review = review
+
+    def match_many(self, works: Sequence[tuple[Work, str]]) -> list[Match | None]:
+        """For each (work, sender): the best match at or above ``review``, else None."""
+        found: list[Match | None] = self._by_society_numbers(works)
+        rest = [i for i, m in enumerate(found) if m is None]
+        titles = {i: _titles_of(works[i][0]) for i in rest}
+        candidates = self._title_candidates({t for ts in titles.values() for t in ts})
+        wanted = sorted({wid for ts in titles.values() for t in ts for wid, _ in candidates[t]})
+        writers = self._writers(wanted)
+        for i in rest:
+            best: Match | None = None
+            incoming = _writers_of(works[i][0])
+            for title in titles[i]:
+                for work_id, other in candidates[title]:
+                    if other == title:
+                        similarity = 100.0
+                    elif _digits(other) != _digits(title):
+                        continue  # "SONG 1" and "SONG 2" are two works
+                    else:
+                        # a similar title is never certain on its own: a person decides
+                        similarity = min(fuzz.ratio(title, other), self.certain - 1)
+                    if similarity < self.review:
+                        continue
+                    overlap = incoming.overlap(
+                        writers.get(work_id, _Writers(frozenset(), frozenset()))
+                    )
+                    value = score(similarity, overlap)
+                    if value >= self.review and (
+                        best is None or (value, -work_id) > (best.score, -best.work_id)
+                    ):
+                        how = "title" if similarity == 100 else f"similar title ({similarity:.0f})"
+                        with_writers = "writers" if overlap >= 1 else "some writers"
+                        best = Match(work_id, value, f"{how} and {with_writers}")
+            found[i] = best
+        return found
+
+    def _by_society_numbers(self, works: Sequence[tuple[Work, str]]) -> list[Match | None]:
+        keys: list[list[tuple[str, str]]] = []
+        for work, sender in works:
+            mine = [(n.issuer, n.number) for n in work.numbers if n.kind == "society"]
+            own = work.number(sender)
+            if own:
+                mine.append((sender, own))  # the sender's number, known from its ACKs?
+            keys.append(mine)
+        numbers = sorted({number for mine in keys for _, number in mine})
+        n = t.work_numbers
+        held: dict[tuple[str, str], int] = {}
+        for part in chunks(numbers, 500):
+            rows = self.conn.execute(
+                select(n.c.issuer, n.c.number, n.c.work_id).where(
+                    n.c.kind == "society", n.c.number.in_(part)
+                )
+            )
+            held.update({(issuer, number): work_id for issuer, number, work_id in rows})
+        result: list[Match | None] = []
+        for mine in keys:
+            hit = next((held[k] for k in mine if k in held), None)
+            result.append(None if hit is None else Match(hit, 100, "society work number"))
+        return result
+
+    def _title_candidates(self, titles: set[str]) -> dict[str, list[tuple[int, str]]]:
+        """Per normalised title: (work id, its title) of works whose title starts the same
+        (``PREFIX`` characters), and of works with this exact title or alternate title."""
+        w, ti = t.works, t.titles
+        by_prefix: dict[str, list[tuple[int, str]]] = {}
+        for prefix in sorted({_prefix(title) for title in titles}):
+            rows = self.conn.execute(
+                select(w.c.id, w.c.title_norm)
+                .where(w.c.title_norm >= prefix, w.c.title_norm < _after(prefix))
+                .limit(CANDIDATES)
+            )
+            by_prefix[prefix] = [(work_id, norm) for work_id, norm in rows]
+        exact: dict[str, list[tuple[int, str]]] = {}
+        for part in chunks(sorted(titles), 500):
+            for work_id, norm in self.conn.execute(
+                select(ti.c.work_id, ti.c.title_norm).where(ti.c.title_norm.in_(part))
+            ):
+                exact.setdefault(norm, []).append((work_id, norm))
+            for work_id, norm in self.conn.execute(
+                select(w.c.id, w.c.title_norm).where(w.c.title_norm.in_(part))
+            ):
+                exact.setdefault(norm, []).append((work_id, norm))
+        return {
+            title: list(dict.fromkeys(exact.get(title, []) + by_prefix[_prefix(title)]))
+            for title in titles
+        }
+
+    def _writers(self, work_ids: Sequence[int]) -> dict[int, _Writers]:
+        c, p = t.claims, t.parties
+        ipis: dict[int, set[str]] = {}
+        names: dict[int, set[str]] = {}
+        for part in chunks(list(work_ids), 500):
+            rows = self.conn.execute(
+                select(c.c.work_id, p.c.ipi_name_number, p.c.name_norm)
+                .join(p, p.c.id == c.c.party_id)
+                .where(c.c.work_id.in_(part), c.c.side == str(Side.WRITER))
+            )
+            for work_id, ipi, name in rows:
+                if ipi:
+                    ipis.setdefault(work_id, set()).add(ipi)
+                names.setdefault(work_id, set()).add(name)
+        return {
+            work_id: _Writers(frozenset(ipis.get(work_id, ())), frozenset(names[work_id]))
+            for work_id in names
+        }
