@@ -51,6 +51,7 @@ WORDS = (
     "LOVE NIGHT DANCE RIVER LIGHT HEART SUMMER RAIN GOLD FIRE SILENT CITY ROAD HOME "
     "BLUE MORNING SHADOW OCEAN WILD STAR DREAM GLASS HIGHWAY ECHO THUNDER VELVET"
 ).split()
+SYLLABLES = "KA LO MI RE SU TA VE NO DI BRA ZEN FO GLI MAR TOS QUE LIN DRA PE SHU".split()
 SOCIETIES = ("052", "058", "035", "010", "021", "079", "074", "023")
 STAGES = ("floor", "validate", "import-sqlite", "import-postgres", "export")
 
@@ -60,8 +61,13 @@ def _ipi(n: int) -> str:
     return body + ipi_name.calc_check_digit(body)
 
 
+def _word(rng: random.Random) -> str:
+    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3)))
+
+
 def _title(rng: random.Random) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 4)))
+    """A common word and one to three made-up ones: as varied as a real catalogue's titles."""
+    return " ".join([rng.choice(WORDS)] + [_word(rng) for _ in range(rng.randint(1, 3))])
 
 
 def _party(rng: random.Random, kind: str, n: int) -> InterestedParty:

@@ -19,9 +19,9 @@ the same work; from ``review`` on it waits for a person (``exchange matches``).
 A similar title is never certain (it scores at most ``certain - 1``), and titles
 whose numbers differ ("SONG 1", "SONG 2") are not similar.
 
-Candidates for a similar title come from an index range on the first ``PREFIX``
-characters of the normalised title, at most ``CANDIDATES`` of them, so a batch
-costs a query per distinct beginning.
+Candidates for a similar title are the works whose normalised titles sort
+nearest to it (``CANDIDATES`` of them, from the title index): spelling variants
+mostly differ towards the end of a title. A batch costs two index reads per title.
 """
 
 from __future__ import annotations
@@ -38,9 +38,8 @@ from exchange.normalise import normalise_name, normalise_title
 from exchange.store import tables as t
 from exchange.store.rows import chunks
 
-#: Candidate works read per title beginning, and how many characters make a beginning.
-CANDIDATES = 200
-PREFIX = 4
+#: Candidate works read per title: the titles that sort nearest to it, half on each side.
+CANDIDATES = 40
 _NUMBERS = re.compile(r"\d+")
 
 
@@ -82,15 +81,6 @@ def _titles_of(work: Work) -> list[str]:
     return [title for title in dict.fromkeys(found) if title]
 
 
-def _prefix(title: str) -> str:
-    return title[:PREFIX]
-
-
-def _after(prefix: str) -> str:
-    """The smallest text above every text that starts with ``prefix``."""
-    return prefix[:-1] + chr(ord(prefix[-1]) + 1)
-
-
 def _digits(title: str) -> list[str]:
     return _NUMBERS.findall(title)
 
@@ -119,18 +109,21 @@ class Matcher:
         self.review = review
 
     def match_many(self, works: Sequence[tuple[Work, str]]) -> list[Match | None]:
-        """For each (work, sender): the best match at or above ``review``, else None."""
+        """For each (work, sender): the best match at or above ``review``, else None.
+
+        Similar titles are looked for only for works without an ISWC: a work whose
+        ISWC the store does not hold is new, unless its title and writers are ours.
+        """
         found: list[Match | None] = self._by_society_numbers(works)
         rest = [i for i, m in enumerate(found) if m is None]
         titles = {i: _titles_of(works[i][0]) for i in rest}
-        candidates = self._title_candidates({t for ts in titles.values() for t in ts})
-        wanted = sorted({wid for ts in titles.values() for t in ts for wid, _ in candidates[t]})
-        writers = self._writers(wanted)
+        fuzzy = {titles[i][0] for i in rest if titles[i] and not works[i][0].iswc}
+        candidates = self._title_candidates({t for ts in titles.values() for t in ts}, fuzzy)
+        similar: dict[int, list[tuple[int, float]]] = {}  # per work: (candidate, similarity)
         for i in rest:
-            best: Match | None = None
-            incoming = _writers_of(works[i][0])
+            seen: dict[int, float] = {}
             for title in titles[i]:
-                for work_id, other in candidates[title]:
+                for work_id, other in candidates.get(title, ()):
                     if other == title:
                         similarity = 100.0
                     elif _digits(other) != _digits(title):
@@ -138,18 +131,23 @@ class Matcher:
                     else:
                         # a similar title is never certain on its own: a person decides
                         similarity = min(fuzz.ratio(title, other), self.certain - 1)
-                    if similarity < self.review:
-                        continue
-                    overlap = incoming.overlap(
-                        writers.get(work_id, _Writers(frozenset(), frozenset()))
-                    )
-                    value = score(similarity, overlap)
-                    if value >= self.review and (
-                        best is None or (value, -work_id) > (best.score, -best.work_id)
-                    ):
-                        how = "title" if similarity == 100 else f"similar title ({similarity:.0f})"
-                        with_writers = "writers" if overlap >= 1 else "some writers"
-                        best = Match(work_id, value, f"{how} and {with_writers}")
+                    if similarity >= self.review and similarity > seen.get(work_id, -1):
+                        seen[work_id] = similarity
+            similar[i] = list(seen.items())
+        writers = self._writers(sorted({w for pairs in similar.values() for w, _ in pairs}))
+        nobody = _Writers(frozenset(), frozenset())
+        for i in rest:
+            best: Match | None = None
+            incoming = _writers_of(works[i][0])
+            for work_id, similarity in similar[i]:
+                overlap = incoming.overlap(writers.get(work_id, nobody))
+                value = score(similarity, overlap)
+                if value >= self.review and (
+                    best is None or (value, -work_id) > (best.score, -best.work_id)
+                ):
+                    how = "title" if similarity == 100 else f"similar title ({similarity:.0f})"
+                    with_writers = "writers" if overlap >= 1 else "some writers"
+                    best = Match(work_id, value, f"{how} and {with_writers}")
             found[i] = best
         return found
 
@@ -177,18 +175,22 @@ class Matcher:
             result.append(None if hit is None else Match(hit, 100, "society work number"))
         return result
 
-    def _title_candidates(self, titles: set[str]) -> dict[str, list[tuple[int, str]]]:
-        """Per normalised title: (work id, its title) of works whose title starts the same
-        (``PREFIX`` characters), and of works with this exact title or alternate title."""
+    def _title_candidates(
+        self, titles: set[str], fuzzy: set[str]
+    ) -> dict[str, list[tuple[int, str]]]:
+        """Per normalised title: (work id, its title) of works with this exact title or
+        alternate title, and for the ``fuzzy`` titles also of the works whose titles sort
+        nearest to it."""
         w, ti = t.works, t.titles
-        by_prefix: dict[str, list[tuple[int, str]]] = {}
-        for prefix in sorted({_prefix(title) for title in titles}):
-            rows = self.conn.execute(
-                select(w.c.id, w.c.title_norm)
-                .where(w.c.title_norm >= prefix, w.c.title_norm < _after(prefix))
-                .limit(CANDIDATES)
-            )
-            by_prefix[prefix] = [(work_id, norm) for work_id, norm in rows]
+        near: dict[str, list[tuple[int, str]]] = {}
+        half = CANDIDATES // 2
+        above = select(w.c.id, w.c.title_norm).order_by(w.c.title_norm).limit(half)
+        below = select(w.c.id, w.c.title_norm).order_by(w.c.title_norm.desc()).limit(half)
+        for title in sorted(fuzzy):
+            near[title] = [
+                *self.conn.execute(above.where(w.c.title_norm > title)),
+                *self.conn.execute(below.where(w.c.title_norm < title)),
+            ]
         exact: dict[str, list[tuple[int, str]]] = {}
         for part in chunks(sorted(titles), 500):
             for work_id, norm in self.conn.execute(
@@ -200,7 +202,7 @@ class Matcher:
             ):
                 exact.setdefault(norm, []).append((work_id, norm))
         return {
-            title: list(dict.fromkeys(exact.get(title, []) + by_prefix[_prefix(title)]))
+            title: list(dict.fromkeys(exact.get(title, []) + near.get(title, [])))
             for title in titles
         }
 
