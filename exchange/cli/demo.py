@@ -10,6 +10,8 @@ from rich.console import Console
 
 from adapters.cwr.export import export_works
 from exchange.cli.common import NodeContext, emit, json_option
+from exchange.conflict_report import write_report
+from exchange.conflicts import Conflicts
 from exchange.cwr_ack import AckWriter
 from exchange.cwr_export import works_to_export
 from exchange.cwr_import import CwrImporter, validate_file
@@ -37,8 +39,10 @@ def demo(node: NodeContext, directory: Path) -> None:
     2.1) and a sister society (058, CWR 2.2) that registers one of the same
     works. The demo validates and imports both (the shared work ends as one
     work with two sources), answers each file with an ACK (statuses, our work
-    numbers) and exports our repertoire for 058 as CWR 2.2, both in
-    DIR/outbox. Running it again starts from a fresh demo store.
+    numbers; the sister society's claims conflict with the publisher's: CO) and
+    exports our repertoire for 058 as CWR 2.2, both in DIR/outbox, and writes
+    the conflict report (HTML and XLSX) in DIR/reports. Running it again starts
+    from a fresh demo store.
 
     \b
     Example:
@@ -46,7 +50,8 @@ def demo(node: NodeContext, directory: Path) -> None:
       exchange --db sqlite:////tmp/exchange-demo/exchange.db works show T-010.171.314-7
     """
     directory.mkdir(parents=True, exist_ok=True)
-    for stale in [*directory.glob("exchange.db*"), *directory.glob("outbox/*")]:
+    stale_files = [*directory.glob("exchange.db*"), *directory.glob("outbox/*")]
+    for stale in [*stale_files, *directory.glob("reports/*")]:
         stale.unlink()
     url = f"sqlite:///{directory / 'exchange.db'}"
     store = node.store(require_schema=False, url=url)
@@ -79,6 +84,14 @@ def demo(node: NodeContext, directory: Path) -> None:
         encoding="latin-1",
     )
     works = store.list_works()
+    conflicts = Conflicts(store, lambda _partner: 60)
+    found = conflicts.list()
+    reports = directory / "reports"
+    reports.mkdir(exist_ok=True)
+    rows = conflicts.report_rows(found)
+    report_paths = [reports / "conflicts.html", reports / "conflicts.xlsx"]
+    for path in report_paths:
+        write_report(rows, path, path.suffix[1:])
 
     def human(out: Console) -> None:
         out.print(f"demo store: {directory / 'exchange.db'}")
@@ -99,6 +112,9 @@ def demo(node: NodeContext, directory: Path) -> None:
             out.print(f"exported  {written.path.name}: {written.works} works for 058")
         for w in works:
             out.print(f"  work {w.id}: {w.title}  [sources: {', '.join(w.sources)}]")
+        for c in found:
+            out.print(f"  conflict {c.id}: {c.detail.get('message', c.kind)}")
+        out.print(f"conflict reports: {', '.join(str(p) for p in report_paths)}")
         out.print(f"try: exchange --db {url} works show T-010.171.314-7")
 
     data: dict[str, Any] = {
@@ -108,5 +124,7 @@ def demo(node: NodeContext, directory: Path) -> None:
         "acks": [a.as_dict() for a in acks],
         "exported": [f.as_dict() for f in exported.files],
         "works": len(works),
+        "conflicts": [c.as_dict() for c in found],
+        "reports": [str(p) for p in report_paths],
     }
     emit(node, data, human)
