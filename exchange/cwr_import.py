@@ -35,9 +35,10 @@ from adapters.cwr.validator import CheckedTransaction, check_header
 from exchange.conflicts import record_work_conflicts
 from exchange.errors import ExchangeError
 from exchange.identifiers import iswc as iswc_id
+from exchange.jsonview import claim_view
 from exchange.matching import Match, Matcher
 from exchange.model import Finding, Source, Title, Work
-from exchange.normalise import normalise_title
+from exchange.normalise import normalise_name, normalise_title
 from exchange.store import FileEntry, Store, conflicts, tables
 from exchange.store.bulk import insert_rows
 from exchange.store.reader import WorkReader
@@ -668,7 +669,36 @@ class Applier:
             self.updated.setdefault(work_id, []).append(outcome)
         self._flush()
         self._find_conflicts()
+        self._renamed_parties(outcomes)
         return outcomes
+
+    def _renamed_parties(self, outcomes: list[Outcome]) -> None:
+        """A known IPI name number under another name: an identity conflict on the work."""
+        renamed, self.writer.renamed = self.writer.renamed, []
+        by_work = {o.work_id: o for o in outcomes if o.work_id is not None}
+        for work_id, claim, held in renamed:
+            ipi = claim.party.ipi_name_number
+            name = normalise_name(claim.party.name)
+            _, new = conflicts.open_conflict(
+                self.conn,
+                kind="identity",
+                key=f"identity:name:{ipi}:{name}",
+                work_id=work_id,
+                partner=self.sender,
+                detail={
+                    "message": f"{self.sender} names IPI {ipi} {claim.party.name!r}; "
+                    f"the store knows it as {held!r}",
+                    "ipi_name_number": ipi,
+                    "held": held,
+                    "received": name,
+                },
+                claims=[claim_view(claim)],
+                deadline=self.deadline,
+            )
+            self.report.conflicts_opened += new
+            outcome = by_work.get(work_id)
+            if new and outcome is not None and outcome.status in ("AS", "AC", "NP"):
+                outcome.status, outcome.conflict_work_id = "CO", work_id
 
     def _queue(
         self, work: Work, tx: CheckedTransaction, source: Source, match: Match, outcome: Outcome

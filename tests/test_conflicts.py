@@ -188,3 +188,21 @@ def test_detect_on_demand_and_shared_iswcs(node: Node, tmp_path: Path) -> None:
     _, listed = node("conflicts", "list", "--json")
     [shared] = [c for c in listed["conflicts"] if c["type"] == "iswc"]
     assert "T0345246801" in shared["message"]
+
+
+def test_identity_conflicts(node: Node, tmp_path: Path) -> None:
+    """One IPI name number under another name; one writer in another role."""
+    node("import", str(CwrFile().add("NWR", valid_work()).write(tmp_path, "CW260001PUB_052.V21")))
+    renamed = change(valid_work("X1"), "SWR", writer_last_name="SMITH", writer_first_name="JOHN")
+    node("import", str(CwrFile(sender="OTH").add("NWR", renamed).write(tmp_path,
+         "CW260001OTH_052.V21")))  # fmt: skip
+    other_role = change(valid_work("Z1"), "SWR", writer_designation_code="C")
+    other_role = change(other_role, "SWT", pr_collection_share=5000)
+    node("import", str(CwrFile(sender="THR").add("NWR", other_role).write(tmp_path,
+         "CW260001THR_052.V21")))  # fmt: skip
+    _, listed = node("conflicts", "list", "--json")
+    identity = [c for c in listed["conflicts"] if c["type"] == "identity"]
+    messages = " ".join(c["message"] for c in identity)
+    assert "00014107338" in messages and "SMITH" in messages
+    assert any("role" in c["message"].lower() or "C" in c["message"] for c in identity)
+    assert len(identity) == 2

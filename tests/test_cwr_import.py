@@ -158,9 +158,7 @@ def test_killed_import_completes_on_rerun(tmp_path: Path) -> None:
     assert counts["works"] == 3000 and counts["claims"] == 6000 and counts["numbers"] == 3000
 
 
-def test_a_society_number_names_one_work(
-    store: Store, tmp_path: Path
-) -> None:
+def test_a_society_number_names_one_work(store: Store, tmp_path: Path) -> None:
     xrf = (
         "XRF",
         {

@@ -44,6 +44,9 @@ class WorkWriter:
         self.conn = conn
         self.file_id = file_id
         self._party_ids: dict[tuple[Any, ...], int] = {}
+        self._party_names: dict[int, str] = {}  # normalised names of parties met by IPI
+        #: (work id, claim, name the store has) for claims naming a known IPI otherwise
+        self.renamed: list[tuple[int, Claim, str]] = []
         self._source_ids: dict[Source, int] = {}
         self._affiliations: dict[tuple[int, str, str], str] = {}
         self._affiliations_loaded: set[int] = set()
@@ -92,11 +95,13 @@ class WorkWriter:
         ipis = [i[1] for i in wanted if i[0] == "ipi"]
         for chunk in chunks(ipis, 500):
             rows = self.conn.execute(
-                select(t.parties.c.ipi_name_number, t.parties.c.id).where(
+                select(t.parties.c.ipi_name_number, t.parties.c.id, t.parties.c.name_norm).where(
                     t.parties.c.ipi_name_number.in_(chunk)
                 )
             )
-            self._party_ids.update({("ipi", ipi): pid for ipi, pid in rows})
+            for ipi, pid, name in rows:
+                self._party_ids[("ipi", ipi)] = pid
+                self._party_names[pid] = name
         keyed = {
             ("key", issuer, p.key) for p, issuer in parties if p.key and issuer
         } - self._party_ids.keys()
@@ -130,9 +135,10 @@ class WorkWriter:
                 for _, p in created
             ],
         )
-        self._party_ids.update(
-            {identity: pid for (identity, _), pid in zip(created, ids, strict=True)}
-        )
+        for (identity, party), pid in zip(created, ids, strict=True):
+            self._party_ids[identity] = pid
+            if identity[0] == "ipi":
+                self._party_names[pid] = normalise_name(party.name)
 
         result = [self._party_ids[_identity(p, issuer)] for p, issuer in parties]
         # A party just created because of its key has no key row yet either.
@@ -283,6 +289,12 @@ class WorkWriter:
         if not items:
             return
         party_ids = self.party_ids([(c.party, issuer) for _, _, c, _, issuer in items])
+        for (wid, _, claim, _, _), pid in zip(items, party_ids, strict=True):
+            held = self._party_names.get(pid)
+            if held is not None and claim.party.ipi_name_number and claim.party.last_name:
+                name = normalise_name(claim.party.name)
+                if name != held:
+                    self.renamed.append((wid, claim, held))
         claim_ids = self._insert_returning(
             t.claims,
             [
