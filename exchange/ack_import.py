@@ -324,19 +324,8 @@ class _AckApplier:
         if held is None:
             self.writer.set_iswc(work_id, iswc, source_id)
             return
-        _, new = conflicts.open_conflict(
-            self.conn,
-            kind="iswc",
-            key=f"iswc:{iswc}",
-            work_id=work_id,
-            partner=self.partner,
-            detail={
-                "held": held,
-                "received": iswc,
-                "message": f"{self.partner} gives ISWC {iswc}; the work has {held}",
-            },
-            source_id=source_id,
-            deadline=self.deadline,
+        new = conflicts.open_iswc_conflict(
+            self.conn, work_id, self.partner, held, iswc, source_id, self.deadline
         )
         self.report.conflicts_opened += new
         self._note(

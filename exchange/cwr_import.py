@@ -785,19 +785,8 @@ class Applier:
                     work.iswc,
                 )
             )
-            _, new = conflicts.open_conflict(
-                self.conn,
-                kind="iswc",
-                key=f"iswc:{work.iswc}",
-                work_id=work_id,
-                partner=self.sender,
-                detail={
-                    "held": held_iswc,
-                    "received": work.iswc,
-                    "message": f"{self.sender} gives ISWC {work.iswc}; the work has {held_iswc}",
-                },
-                source_id=source_id,
-                deadline=self.deadline,
+            new = conflicts.open_iswc_conflict(
+                self.conn, work_id, self.sender, held_iswc, work.iswc, source_id, self.deadline
             )
             self.report.conflicts_opened += new
         if replace:

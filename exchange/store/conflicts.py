@@ -175,6 +175,33 @@ def open_conflict(
     return conflict_id, True
 
 
+def open_iswc_conflict(
+    conn: Connection,
+    work_id: int,
+    partner: str,
+    held: str,
+    received: str,
+    source_id: int | None,
+    deadline: datetime,
+) -> bool:
+    """A partner gives a work another ISWC than the one held; True if the conflict is new."""
+    _, new = open_conflict(
+        conn,
+        kind="iswc",
+        key=f"iswc:{received}",
+        work_id=work_id,
+        partner=partner,
+        detail={
+            "held": held,
+            "received": received,
+            "message": f"{partner} gives ISWC {received}; the work has {held}",
+        },
+        source_id=source_id,
+        deadline=deadline,
+    )
+    return new
+
+
 def add_event(
     conn: Connection,
     conflict_id: int,
