@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from exchange import codes
 from exchange.conflict_report import ReportRow
@@ -37,6 +37,7 @@ from exchange.jsonview import claim_view
 from exchange.model import Source, Work
 from exchange.store import Store, tables
 from exchange.store import conflicts as stored
+from exchange.store.bulk import insert_returning_ids, insert_rows
 from exchange.store.conflicts import OUTCOMES, Conflict
 from exchange.store.reader import WorkReader
 from exchange.store.rows import chunks, now
@@ -54,6 +55,13 @@ def operator() -> str:
         return "unknown"
 
 
+def works_with_claims(conn: Connection, work_ids: Sequence[int]) -> list[Work]:
+    """The works with these ids as the rules need them: their claims (with parties and
+    affiliations) only."""
+    claims = WorkReader(conn).claims_of(list(work_ids))
+    return [Work(title="", id=work_id, claims=claims.get(work_id, [])) for work_id in work_ids]
+
+
 def record_work_conflicts(
     conn: Connection,
     works: Iterable[Work],
@@ -61,67 +69,106 @@ def record_work_conflicts(
     deadline: datetime,
     by: str = "import",
     closed: list[int] | None = None,
+    kinds: dict[str, int] | None = None,
 ) -> dict[int, int]:
     """Open (or update) the conflicts of these works; returns new conflicts per work id.
 
     Open claim conflicts of these works that are no longer found are resolved as
-    amended (their ids are added to ``closed``).
+    amended (their ids are added to ``closed``); ``kinds`` counts what was found, by
+    kind. A few statements per call, whatever the number of works.
     """
-    opened: dict[int, int] = {}
-    for work in works:
-        found_keys = set()
-        for found in work_conflicts(work):
-            found_keys.add(found.key)
-            _, new = stored.open_conflict(
-                conn,
-                kind=found.kind,
-                key=found.key,
-                work_id=work.id,
-                partner=partner,
-                detail={
-                    "message": found.message,
-                    "partners": sorted(
-                        {c.source.partner for c in found.claims if c.source is not None}
-                    ),
-                },
-                right=found.right,
-                territory=found.territory,
-                total=found.total,
-                excess=found.excess,
-                claims=[claim_view(c) for c in found.claims],
-                deadline=deadline,
-                by=by,
+    c, e = tables.conflicts, tables.conflict_events
+    found = {w.id: work_conflicts(w) for w in works if w.id is not None}
+    existing: dict[tuple[int, str], tuple[int, str]] = {}
+    for part in chunks(list(found), 500):
+        rows = conn.execute(
+            select(c.c.id, c.c.work_id, c.c.key, c.c.kind).where(
+                c.c.work_id.in_(part), c.c.status != "resolved"
             )
-            if new and work.id is not None:
-                opened[work.id] = opened.get(work.id, 0) + 1
-        if work.id is not None:
-            gone = _close_gone(conn, work.id, found_keys, by)
-            if closed is not None:
-                closed.extend(gone)
+        )
+        existing.update({(r.work_id, r.key): (r.id, r.kind) for r in rows})
+    stamp = now()
+    opened: dict[int, int] = {}
+    new_rows: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    for work_id, detections in found.items():
+        for d in detections:
+            if kinds is not None:
+                kinds[d.kind] = kinds.get(d.kind, 0) + 1
+            figures = {
+                "right": d.right,
+                "territory": d.territory,
+                "total": d.total,
+                "excess": d.excess,
+                "detail": {
+                    "message": d.message,
+                    "partners": sorted({x.source.partner for x in d.claims if x.source}),
+                },
+                "claims": [claim_view(x) for x in d.claims],
+            }
+            held = existing.pop((work_id, d.key), None)
+            if held is not None:
+                updates.append({"conflict_id": held[0], **figures})
+                continue
+            new_rows.append(
+                {
+                    "kind": d.kind,
+                    "key": d.key,
+                    "status": "open",
+                    "work_id": work_id,
+                    "partner": partner,
+                    "source_id": None,
+                    "opened_at": stamp,
+                    "deadline": deadline,
+                    "resolved_at": None,
+                    "outcome": None,
+                    **figures,
+                }
+            )
+            opened[work_id] = opened.get(work_id, 0) + 1
+    ids = insert_returning_ids(conn, c, new_rows)
+    events = [
+        _event(conflict_id, "open", None, row["detail"]["message"], by, stamp)
+        for conflict_id, row in zip(ids, new_rows, strict=True)
+    ]
+    if updates:
+        conn.execute(
+            update(c)
+            .where(c.c.id == bindparam("conflict_id"))
+            .values({k: bindparam(k) for k in updates[0] if k != "conflict_id"}),
+            updates,
+        )
+    gone = sorted(i for i, kind in existing.values() if kind in CLAIM_KINDS)
+    if gone:
+        for part in chunks(gone, 500):
+            conn.execute(
+                update(c)
+                .where(c.c.id.in_(part))
+                .values(status="resolved", outcome="amended", resolved_at=stamp)
+            )
+        note = "the claims no longer conflict"
+        events += [_event(i, "resolved", "amended", note, by, stamp) for i in gone]
+        if closed is not None:
+            closed.extend(gone)
+    insert_rows(conn, e, events)
     return opened
+
+
+def _event(
+    conflict_id: int, status: str, outcome: str | None, note: str | None, by: str, at: datetime
+) -> dict[str, Any]:
+    return {
+        "conflict_id": conflict_id,
+        "status": status,
+        "outcome": outcome,
+        "note": note[:2000] if note else None,
+        "by": by[:100],
+        "at": at,
+    }
 
 
 #: Conflicts found by the rules on a work's claims (ISWC conflicts are settled by people).
 CLAIM_KINDS = ("overclaim", "counterclaim", "identity")
-
-
-def _close_gone(conn: Connection, work_id: int, found_keys: set[str], by: str) -> list[int]:
-    """Resolve (as amended) the open claim conflicts of a work that are no longer found."""
-    gone = [
-        c.id
-        for c in stored.find(conn, work_id=work_id)
-        if c.status != "resolved" and c.kind in CLAIM_KINDS and c.key not in found_keys
-    ]
-    for conflict_id in gone:
-        stored.set_status(
-            conn,
-            conflict_id,
-            "resolved",
-            outcome="amended",
-            note="the claims no longer conflict",
-            by=by,
-        )
-    return gone
 
 
 @dataclass(slots=True)
@@ -188,17 +235,17 @@ class Conflicts:
         ids = list(work_ids) if work_ids is not None else self.works_to_check()
         for part in chunks(ids, CHUNK):
             with self.store.connect() as conn:
-                works = WorkReader(conn).load_many(list(part))
-                for work in works:
-                    found = work_conflicts(work)
-                    result.conflicts_found += len(found)
-                    for f in found:
-                        result.by_kind[f.kind] = result.by_kind.get(f.kind, 0) + 1
                 opened = record_work_conflicts(
-                    conn, works, None, self.deadline(None), by=f"detect ({operator()})"
+                    conn,
+                    works_with_claims(conn, part),
+                    None,
+                    self.deadline(None),
+                    by=f"detect ({operator()})",
+                    kinds=result.by_kind,
                 )
                 result.conflicts_opened += sum(opened.values())
             result.works_checked += len(part)
+            result.conflicts_found = sum(result.by_kind.values())
             if progress is not None:
                 progress(len(part))
         if work_ids is None:
@@ -284,7 +331,7 @@ class Conflicts:
             stored.set_status(conn, conflict_id, "resolved", outcome=outcome, note=note, by=by)
             closed: list[int] = []
             if conflict.work_id is not None:
-                works = WorkReader(conn).load_many([conflict.work_id])
+                works = works_with_claims(conn, [conflict.work_id])
                 record_work_conflicts(conn, works, None, self.deadline(None), by, closed)
         return self.get(conflict_id)[0], closed
 

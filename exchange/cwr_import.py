@@ -32,7 +32,7 @@ from adapters.cwr.pipeline import PARALLEL_FROM_BYTES, CheckedFile, process_pool
 from adapters.cwr.reader import MappedWork
 from adapters.cwr.source import CwrSource, CwrSourceError
 from adapters.cwr.validator import CheckedTransaction, check_header
-from exchange.conflicts import record_work_conflicts
+from exchange.conflicts import record_work_conflicts, works_with_claims
 from exchange.errors import ExchangeError
 from exchange.identifiers import iswc as iswc_id
 from exchange.jsonview import claim_view
@@ -41,7 +41,6 @@ from exchange.model import Finding, Source, Title, Work
 from exchange.normalise import normalise_name, normalise_title
 from exchange.store import FileEntry, Store, conflicts, tables
 from exchange.store.bulk import insert_rows
-from exchange.store.reader import WorkReader
 from exchange.store.rows import chunks, now
 from exchange.store.writer import WorkWriter
 
@@ -741,7 +740,7 @@ class Applier:
         """Works that gained claims from this sender: a new conflict makes their status CO."""
         if not self.updated:
             return
-        works = WorkReader(self.conn).load_many(sorted(self.updated))
+        works = works_with_claims(self.conn, sorted(self.updated))
         opened = record_work_conflicts(self.conn, works, self.sender, self.deadline)
         for work_id, count in opened.items():
             self.report.conflicts_opened += count
