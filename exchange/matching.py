@@ -138,6 +138,8 @@ class Matcher:
         nobody = _Writers(frozenset(), frozenset())
         for i in rest:
             best: Match | None = None
+            if not similar[i]:
+                continue
             incoming = _writers_of(works[i][0])
             for work_id, similarity in similar[i]:
                 overlap = incoming.overlap(writers.get(work_id, nobody))

@@ -45,6 +45,7 @@ class WorkWriter:
         self.file_id = file_id
         self._party_ids: dict[tuple[Any, ...], int] = {}
         self._party_names: dict[int, str] = {}  # normalised names of parties met by IPI
+        self._same_names: set[tuple[int, str, str]] = set()  # names seen to agree
         #: (work id, claim, name the store has) for claims naming a known IPI otherwise
         self.renamed: list[tuple[int, Claim, str]] = []
         self._source_ids: dict[Source, int] = {}
@@ -289,12 +290,18 @@ class WorkWriter:
         if not items:
             return
         party_ids = self.party_ids([(c.party, issuer) for _, _, c, _, issuer in items])
+        same = self._same_names
         for (wid, _, claim, _, _), pid in zip(items, party_ids, strict=True):
+            party = claim.party
+            if (pid, party.last_name, party.first_name) in same or not party.ipi_name_number:
+                continue
             held = self._party_names.get(pid)
-            if held is not None and claim.party.ipi_name_number and claim.party.last_name:
-                name = normalise_name(claim.party.name)
-                if name != held:
-                    self.renamed.append((wid, claim, held))
+            if held is None or not party.last_name:
+                continue
+            if normalise_name(party.name) == held:
+                same.add((pid, party.last_name, party.first_name))
+            else:
+                self.renamed.append((wid, claim, held))
         claim_ids = self._insert_returning(
             t.claims,
             [
