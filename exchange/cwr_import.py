@@ -4,12 +4,14 @@ Import is two passes over the file, each streaming:
 
 1. the *structure pass* reads only record types, prefixes and control records.
    A file the standard rejects as a whole (ER) changes nothing; groups it
-   rejects (GR) are skipped.
-2. the *content pass* validates each transaction, and writes the accepted ones
-   in batches. Each batch is one database transaction that also advances the
-   file's ledger entry (``transactions_done``), so a crash loses at most the
-   batch in flight, never half a work, and a re-run resumes after the last
-   committed batch.
+   rejects (GR) are skipped. For a large file it runs in a worker process beside
+   the content pass, whose batches stay uncommitted until it has spoken.
+2. the *content pass* validates each transaction, matches its work to the store
+   (:mod:`exchange.matching`), and writes the accepted ones in batches, with the
+   outcome of each transaction (its ACK status) and the conflicts it opens. Each
+   batch is one database transaction that also advances the file's ledger entry
+   (``transactions_done``), so a crash loses at most the batch in flight, never
+   half a work, and a re-run resumes after the last committed batch.
 
 A file whose content (sha256) was imported before is recognised and not
 imported again.
