@@ -73,7 +73,12 @@ files = Table(
     Column("summary", JSON, nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("completed_at", UtcDateTime(), nullable=True),
+    Column("size", Integer, nullable=True),
+    Column("error", String(2000), nullable=True),  # the last failure of a step
+    Column("updated_at", UtcDateTime(), nullable=True),
+    Column("remote_name", String(255), nullable=True),  # the name at the partner's side
     Index(None, "sha256", "direction"),
+    Index(None, "partner", "direction", "state"),
 )
 
 # Who said it: one row per partner transaction (or per manual entry).
@@ -378,4 +383,16 @@ matches = Table(
     Column("decided_by", String(100), nullable=True),
     Column("work_id", ForeignKey("works.id", ondelete="SET NULL"), nullable=True),  # result
     Index(None, "status"),
+)
+
+# Bearer tokens partners use against our HTTP API (only a hash is kept).
+partner_tokens = Table(
+    "partner_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("partner", String(20), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime(), nullable=True),
+    Index(None, "partner"),
 )
