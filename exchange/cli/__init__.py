@@ -20,6 +20,7 @@ from exchange.cli.export import export
 from exchange.cli.files import import_, validate
 from exchange.cli.matches import matches
 from exchange.cli.parties import parties
+from exchange.cli.partners import ledger, partners, sync
 from exchange.cli.registrations import registrations
 from exchange.cli.store import init
 from exchange.cli.works import works
@@ -84,6 +85,9 @@ cli.add_command(ack)
 cli.add_command(registrations)
 cli.add_command(conflicts)
 cli.add_command(matches)
+cli.add_command(partners)
+cli.add_command(sync)
+cli.add_command(ledger)
 
 
 def main(argv: list[str] | None = None) -> None:

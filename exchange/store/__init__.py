@@ -134,6 +134,9 @@ class FileEntry:
     summary: dict[str, Any]
     created_at: datetime
     completed_at: datetime | None
+    size: int | None = None
+    error: str | None = None
+    remote_name: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> FileEntry:
@@ -150,7 +153,28 @@ class FileEntry:
             summary=row.summary or {},
             created_at=row.created_at,
             completed_at=row.completed_at,
+            size=row.size,
+            error=row.error,
+            remote_name=row.remote_name,
         )
+
+    def as_dict(self) -> dict[str, Any]:
+        """The shape of ``ledger list --json`` (docs/CLI.md), with more keys."""
+        return {
+            "id": self.id,
+            "partner": self.partner,
+            "direction": self.direction,
+            "name": self.name,
+            "sha256": self.sha256,
+            "state": self.state,
+            "created": self.created_at.isoformat(),
+            "completed": self.completed_at.isoformat() if self.completed_at else None,
+            "format": self.format,
+            "version": self.version,
+            "size": self.size,
+            "error": self.error,
+            "summary": self.summary,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,10 +329,37 @@ class Store:
             completed_at=None,
         )
 
+    def ledger(
+        self,
+        *,
+        partner: str | None = None,
+        direction: str | None = None,
+        state: str | None = None,
+        format: str | None = None,
+    ) -> list[FileEntry]:
+        """Ledger entries in the order they were made."""
+        query = select(t.files).order_by(t.files.c.id)
+        for column, value in (
+            (t.files.c.partner, partner),
+            (t.files.c.direction, direction),
+            (t.files.c.state, state),
+            (t.files.c.format, format),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        with self.connect() as conn:
+            return [FileEntry.from_row(row) for row in conn.execute(query)]
+
+    def get_file(self, file_id: int) -> FileEntry | None:
+        with self.connect() as conn:
+            row = conn.execute(select(t.files).where(t.files.c.id == file_id)).first()
+        return None if row is None else FileEntry.from_row(row)
+
     def update_file(self, file_id: int, conn: Connection | None = None, **values: Any) -> None:
         """Change a ledger entry (inside ``conn``'s transaction when given)."""
         if values.get("state") in ("imported", "rejected", "delivered", "written"):
             values.setdefault("completed_at", now())
+        values.setdefault("updated_at", now())
         statement = update(t.files).where(t.files.c.id == file_id).values(**values)
         if conn is not None:
             conn.execute(statement)
@@ -376,11 +427,23 @@ class Store:
                     found.setdefault(work_id, set()).add(partner)
         return {k: sorted(v) for k, v in found.items()}
 
-    def work_ids(self, changed_since: datetime | None = None) -> list[int]:
-        """Ids of all works, or of those changed at or after ``changed_since``, in id order."""
+    def work_ids(
+        self, changed_since: datetime | None = None, news_for: str | None = None
+    ) -> list[int]:
+        """Ids of all works, or of those changed at or after ``changed_since``, in id order.
+
+        ``news_for``: only works with claims from someone else than that partner.
+        """
         query = select(t.works.c.id).order_by(t.works.c.id)
         if changed_since is not None:
             query = query.where(t.works.c.updated_at >= changed_since)
+        if news_for is not None:
+            others = (
+                select(t.claims.c.work_id)
+                .join(t.sources, t.sources.c.id == t.claims.c.source_id)
+                .where(t.sources.c.partner != news_for)
+            )
+            query = query.where(t.works.c.id.in_(others))
         with self.connect() as conn:
             return list(conn.execute(query).scalars())
 

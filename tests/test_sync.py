@@ -1,0 +1,112 @@
+"""Two nodes exchanging through shared folders: the ledger loses and doubles nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from exchange.demo import sample_works
+from exchange.store import Store
+from exchange.transports.folder import FolderTransport
+from tests.test_acks import Node
+
+
+def folder_node(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, me: str, them: str, url: str
+) -> Node:
+    shared = tmp_path / "shared"
+    for folder in (f"to{me}", f"to{them}"):
+        (shared / folder).mkdir(parents=True, exist_ok=True)
+    home = tmp_path / me
+    home.mkdir()
+    config = home / "exchange.toml"
+    config.write_text(
+        f'[node]\nsociety_code = "{me}"\nname = "SOCIETY {me}"\ndata_dir = "data"\n\n'
+        f'[[partners]]\ncode = "{them}"\nname = "SOCIETY {them}"\nsend = ["cwr22"]\n\n'
+        f'[partners.transport]\nkind = "folder"\ninbox = "{shared / f"to{them}"}"\n'
+        f'outbox = "{shared / f"to{me}"}"\n'
+    )
+    return Node(capsys, url, config)
+
+
+@pytest.fixture
+def nodes(capsys: pytest.CaptureFixture[str], db_url: str, tmp_path: Path) -> tuple[Node, Node]:
+    a = folder_node(capsys, tmp_path, "058", "052", db_url)
+    b = folder_node(capsys, tmp_path, "052", "058", f"sqlite:///{tmp_path / 'b.db'}")
+    Store(a.url).add_works((w, w.claims[0].source) for w in sample_works())
+    return a, b
+
+
+def counts(report: dict) -> tuple[int, int, int]:
+    [partner] = report["partners"]
+    return len(partner["received"]), len(partner["exported"]), len(partner["delivered"])
+
+
+def test_two_nodes_exchange_and_a_second_sync_does_nothing(
+    nodes: tuple[Node, Node], tmp_path: Path
+) -> None:
+    a, b = nodes
+    _, dry = a("sync", "052", "--dry-run")
+    assert counts(dry) == (0, 1, 0)
+    assert Store(a.url).ledger() == []  # a dry run changes nothing
+
+    _, first = a("sync", "052")
+    assert counts(first) == (0, 1, 1)
+    _, answered = b("sync", "058")
+    assert counts(answered) == (1, 0, 1)  # their registrations in, our ACK out
+    assert Store(b.url).count_works() == 3
+    _, acked = a("sync", "052")
+    assert counts(acked) == (1, 0, 0)  # B's ACK in
+    _, listed = a("registrations", "list", "--partner", "052")
+    assert {r["status"] for r in listed["registrations"]} == {"AS"}
+    assert len(listed["registrations"]) == 3
+
+    for node, partner in ((a, "052"), (b, "058"), (a, "052")):
+        _, again = node("sync", partner)
+        assert counts(again) == (0, 0, 0)
+
+    _, entries = a("ledger", "list", "--partner", "052")
+    assert [(e["direction"], e["format"], e["state"]) for e in entries["entries"]] == [
+        ("out", "cwr", "delivered"),
+        ("in", "ack", "imported"),
+    ]
+    _, shown = a("ledger", "show", str(entries["entries"][0]["id"]))
+    assert shown["entry"]["summary"]["works"] == 3
+
+
+def test_killed_before_marking_a_file_collected(
+    nodes: tuple[Node, Node], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = nodes
+    a("sync", "052")
+    calls = {"n": 0}
+    original = FolderTransport.mark_collected
+
+    def dying(self, remote):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise KeyboardInterrupt  # the process is stopped between the import and the mark
+        return original(self, remote)
+
+    monkeypatch.setattr(FolderTransport, "mark_collected", dying)
+    code, _err = b.raw("sync", "058")
+    assert code == 130
+    _, rerun = b("sync", "058")
+    [partner] = rerun["partners"]
+    assert [r["imported_before"] for r in partner["received"]] == [True]
+    store = Store(b.url)
+    assert store.count_works() == 3
+    assert [e.state for e in store.ledger(direction="in")] == ["imported"]
+    acks = [e for e in store.ledger(direction="out") if e.format == "ack"]
+    assert [e.state for e in acks] == ["delivered"]  # one ACK, delivered once
+    _, quiet = b("sync", "058")
+    assert counts(quiet) == (0, 0, 0)
+
+
+def test_sync_needs_a_partner(nodes: tuple[Node, Node]) -> None:
+    a, _ = nodes
+    code, err = a.raw("sync")
+    assert code == 2 and "partner" in err
+    code, err = a.raw("sync", "999")
+    assert code == 2 and "unknown partner" in err
