@@ -17,7 +17,7 @@ from exchange.model import Partner
 
 DEFAULT_CONFIG = "exchange.toml"
 SEND_FORMATS = frozenset({"cwr21", "cwr22", "mwn", "csv", "xlsx"})
-TRANSPORT_KINDS = frozenset({"sftp", "http", "folder"})
+TRANSPORT_KINDS = frozenset({"sftp", "http", "folder", "served"})
 
 
 class ConfigError(Exception):

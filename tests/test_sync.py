@@ -6,9 +6,12 @@ from pathlib import Path
 
 import pytest
 
+from exchange.config import load_config
 from exchange.demo import sample_works
+from exchange.http_api import create_app
 from exchange.store import Store
 from exchange.transports.folder import FolderTransport
+from tests.http_server import serving
 from tests.test_acks import Node
 
 
@@ -110,3 +113,48 @@ def test_sync_needs_a_partner(nodes: tuple[Node, Node]) -> None:
     assert code == 2 and "partner" in err
     code, err = a.raw("sync", "999")
     assert code == 2 and "unknown partner" in err
+
+
+@pytest.mark.http
+def test_two_nodes_exchange_over_http(
+    capsys: pytest.CaptureFixture[str],
+    db_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A serves its HTTP API; B reaches A with its token: registrations out, ACKs back."""
+    home_a, home_b = tmp_path / "a", tmp_path / "b"
+    home_a.mkdir()
+    home_b.mkdir()
+    config_a = home_a / "exchange.toml"
+    config_a.write_text(
+        '[node]\nsociety_code = "058"\nname = "NODE A"\ndata_dir = "data"\n\n'
+        '[[partners]]\ncode = "052"\nname = "NODE B"\nsend = ["cwr22"]\n\n'
+        '[partners.transport]\nkind = "served"\n'
+    )
+    a = Node(capsys, db_url, config_a)
+    store_a = Store(a.url)
+    store_a.add_works((w, w.claims[0].source) for w in sample_works())
+    _, issued = a("partners", "token", "052")
+    monkeypatch.setenv("EXCHANGE_TOKEN_058", issued["token"])
+
+    app = create_app(store_a, load_config(config_a))
+    with serving(app) as url:
+        config_b = home_b / "exchange.toml"
+        config_b.write_text(
+            '[node]\nsociety_code = "052"\nname = "NODE B"\ndata_dir = "data"\n\n'
+            '[[partners]]\ncode = "058"\nname = "NODE A"\nsend = ["cwr22"]\n\n'
+            f'[partners.transport]\nkind = "http"\nurl = "{url}"\n'
+        )
+        b = Node(capsys, f"sqlite:///{tmp_path / 'b.db'}", config_b)
+        _, checked = b("partners", "check", "058")
+        assert checked["check"]["node"]["society"] == "058"
+
+        assert counts(a("sync", "052")[1]) == (0, 1, 1)  # left in our outbox, served
+        assert counts(b("sync", "058")[1]) == (1, 0, 1)  # B fetched it over HTTP, sent its ACK
+        assert Store(b.url).count_works() == 3
+        assert counts(a("sync", "052")[1]) == (1, 0, 0)  # the ACK B uploaded
+        _, listed = a("registrations", "list", "--partner", "052")
+        assert {r["status"] for r in listed["registrations"]} == {"AS"}
+        assert counts(b("sync", "058")[1]) == (0, 0, 0)
+        assert counts(a("sync", "052")[1]) == (0, 0, 0)

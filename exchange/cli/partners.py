@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from exchange.cli.common import NodeContext, emit, json_option
+from exchange.cli.serve import token
 from exchange.errors import EXIT_USAGE, ExchangeError, NotFound
 from exchange.model import Partner
 from exchange.sync import Sync, SyncReport
@@ -103,12 +104,15 @@ def check(node: NodeContext, code: str) -> None:
       exchange partners check 058
     """
     partner = node.config.partner(code)
-    transport = open_transport(partner, _base(node))
+    transport = open_transport(partner, _base(node), node.config.data_dir)
     try:
         described = transport.describe()
     finally:
         transport.close()
     emit(node, {"partner": code, "check": described}, lambda out: out.print(described))
+
+
+partners.add_command(token)
 
 
 @click.command()
@@ -137,7 +141,7 @@ def sync(node: NodeContext, code: str | None, every: bool, dry_run: bool) -> Non
     reports: list[SyncReport] = []
     for partner_code in chosen:
         partner = config.partner(partner_code)
-        transport = open_transport(partner, _base(node))
+        transport = open_transport(partner, _base(node), config.data_dir)
         try:
             reports.append(Sync(store, config, partner, transport, dry_run=dry_run).run())
         finally:

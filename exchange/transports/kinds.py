@@ -9,9 +9,22 @@ from exchange.model import Partner
 from exchange.transports import Transport
 
 
-def open_transport(partner: Partner, base: Path) -> Transport:
-    """The transport of a configured partner; ``base`` is the configuration's folder."""
+def open_transport(partner: Partner, base: Path, data_dir: Path | None = None) -> Transport:
+    """The transport of a configured partner; ``base`` is the configuration's folder.
+
+    ``served``: the partner reaches us through our HTTP API (``exchange serve``): it
+    uploads into ``<data_dir>/inbox/<code>`` and downloads from
+    ``<data_dir>/outbox/<code>``, where the exchange leaves its files anyway.
+    """
     kind = partner.transport.get("kind")
+    if kind == "served":
+        from exchange.transports.folder import FolderSettings, FolderTransport
+
+        folders = data_dir or base
+        outbox, inbox = folders / "outbox" / partner.code, folders / "inbox" / partner.code
+        for folder in (outbox, inbox):
+            folder.mkdir(parents=True, exist_ok=True)
+        return FolderTransport(FolderSettings(inbox=outbox, outbox=inbox))
     if kind == "folder":
         from exchange.transports.folder import FolderSettings, FolderTransport
 
@@ -25,6 +38,6 @@ def open_transport(partner: Partner, base: Path) -> Transport:
 
         return HttpTransport(HttpSettings.from_partner(partner, base))
     raise ConfigError(
-        f"partner {partner.code}: [partners.transport] kind must be sftp, http or folder"
+        f"partner {partner.code}: [partners.transport] kind must be sftp, http, folder or served"
         + (f", not {kind!r}" if kind else " (it is missing)")
     )

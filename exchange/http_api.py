@@ -1,0 +1,340 @@
+"""The node's HTTP API: partners deliver files to us and collect the files we left for them.
+
+Each partner holds a bearer token (``exchange partners token CODE`` issues one; the
+store keeps only its SHA-256). The token alone decides which partner is calling,
+and so which folders it reaches: ``<data_dir>/inbox/<partner>`` for what it
+delivers, ``<data_dir>/outbox/<partner>`` for what it collects. Nothing in the
+request can point elsewhere.
+
+Routes (all under ``/v1``; the OpenAPI document is at ``/openapi.json``):
+
+* ``GET /v1/health`` (no token): who this node is;
+* ``PUT /v1/inbox/{name}``: deliver a file (the raw request body), stored atomically;
+* ``GET /v1/outbox``: files waiting for the partner, with size and SHA-256;
+* ``GET /v1/outbox/{name}``: download one; ``POST /v1/outbox/{name}/collected``: done with it;
+* ``GET /v1/works?iswc=...`` or ``?key=...``: one work of the repertoire.
+
+Errors are JSON documents ``{"error": "..."}``.
+"""
+
+# No ``from __future__ import annotations`` here: FastAPI reads the routes' annotations,
+# and the caller dependency is local to create_app.
+import hashlib
+import os
+import secrets
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from sqlalchemy import insert, select
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from exchange.config import NodeConfig
+from exchange.identifiers import iswc as iswc_id
+from exchange.jsonview import work_view
+from exchange.store import Store
+from exchange.store import tables as t
+from exchange.store.rows import now
+from exchange.transports import COLLECTED, DELIVERED, TransportError, safe_name
+
+DEFAULT_MAX_UPLOAD = 200 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
+# -- tokens -------------------------------------------------------------------------------
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def issue_token(store: Store, partner: str) -> str:
+    """A new bearer token for ``partner``; the store keeps only its hash, so show it once."""
+    token = secrets.token_urlsafe(32)
+    with store.connect() as conn:
+        conn.execute(
+            insert(t.partner_tokens).values(
+                partner=partner, token_hash=_token_hash(token), created_at=now()
+            )
+        )
+    return token
+
+
+def partner_of_token(store: Store, token: str) -> str | None:
+    """The partner a token belongs to, or None (unknown or revoked)."""
+    if not token:
+        return None
+    with store.connect() as conn:
+        return conn.execute(
+            select(t.partner_tokens.c.partner)
+            .where(t.partner_tokens.c.token_hash == _token_hash(token))
+            .where(t.partner_tokens.c.revoked_at.is_(None))
+        ).scalar()
+
+
+# -- what the API answers -------------------------------------------------------------------
+
+
+class ErrorBody(BaseModel):
+    error: str
+
+
+class Health(BaseModel):
+    status: str
+    society: str
+    name: str
+
+
+class Delivered(BaseModel):
+    name: str
+    size: int
+    sha256: str
+
+
+class OutboxFile(BaseModel):
+    name: str
+    size: int
+    modified: datetime
+    sha256: str
+
+
+class Outbox(BaseModel):
+    files: list[OutboxFile]
+
+
+class WorkAnswer(BaseModel):
+    work: dict[str, Any]
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    return {code: {"model": ErrorBody} for code in codes}
+
+
+class _Checksums:
+    """SHA-256 of outbox files, recomputed only when a file's size or mtime changes."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._known: dict[Path, tuple[int, int, str]] = {}
+        self._lock = threading.Lock()
+        self._limit = limit
+
+    def of(self, path: Path, stat: os.stat_result) -> str:
+        with self._lock:
+            known = self._known.get(path)
+        if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
+            return known[2]
+        digest = hashlib.sha256()
+        with path.open("rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                digest.update(chunk)
+        value = digest.hexdigest()
+        with self._lock:
+            if len(self._known) >= self._limit:
+                self._known.clear()
+            self._known[path] = (stat.st_size, stat.st_mtime_ns, value)
+        return value
+
+
+def _checked_name(name: str) -> str:
+    try:
+        return safe_name(name)
+    except TransportError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
+
+
+def _waiting(folder: Path, name: str) -> Path | None:
+    """The outbox file ``name`` if it is there and not collected yet."""
+    if name.endswith((COLLECTED, DELIVERED)):
+        return None
+    path = folder / name
+    if not path.is_file() or (folder / (name + COLLECTED)).exists():
+        return None
+    return path
+
+
+def create_app(store: Store, config: NodeConfig, max_upload: int = DEFAULT_MAX_UPLOAD) -> FastAPI:
+    """The node's API over ``store`` and the folders under ``config.data_dir``."""
+    data_dir = Path(config.data_dir).resolve()
+    checksums = _Checksums()
+    app = FastAPI(
+        title="cmo-exchange node",
+        summary="Work-data exchange between music collecting societies",
+        description=(
+            "Partners deliver files into their inbox, collect the files left in their "
+            "outbox and look up works. Every route but /v1/health needs "
+            "`Authorization: Bearer <token>`; the token decides which partner calls."
+        ),
+        version="1",
+    )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return JSONResponse({"error": str(exc.detail)}, exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        details = jsonable_encoder(exc.errors(), exclude={"input", "ctx", "url"})
+        first = details[0] if details else {}
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        message = f"invalid request: {where}: {first.get('msg', '')}".rstrip(": ")
+        return JSONResponse({"error": message, "details": details}, 422)
+
+    bearer = HTTPBearer(auto_error=False, description="The token `exchange partners token` gave")
+
+    def caller(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> str:
+        unauthorised = {"WWW-Authenticate": "Bearer"}
+        if credentials is None:
+            raise HTTPException(401, "a bearer token is required", headers=unauthorised)
+        partner = partner_of_token(store, credentials.credentials)
+        if partner is None:
+            raise HTTPException(401, "unknown or revoked token", headers=unauthorised)
+        if partner not in config.partners:
+            raise HTTPException(403, f"partner {partner} is not configured on this node")
+        return partner
+
+    Caller = Annotated[str, Depends(caller)]
+
+    def inbox(partner: str) -> Path:
+        return data_dir / "inbox" / safe_name(partner)
+
+    def outbox(partner: str) -> Path:
+        return data_dir / "outbox" / safe_name(partner)
+
+    @app.get("/v1/health", tags=["node"])
+    def health() -> Health:
+        """Who this node is; needs no token."""
+        return Health(status="ok", society=config.society_code, name=config.name)
+
+    @app.put(
+        "/v1/inbox/{name}",
+        status_code=201,
+        tags=["files"],
+        responses=_errors(400, 401, 403, 411, 413),
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+            }
+        },
+    )
+    async def deliver(name: str, request: Request, partner: Caller) -> Delivered:
+        """Deliver a file: the request body becomes ``name`` in the partner's inbox.
+
+        The file appears under its name only once complete; an existing file of
+        the same name is replaced.
+        """
+        name = _checked_name(name)
+        too_large = HTTPException(413, f"the file is larger than {max_upload} bytes")
+        declared = request.headers.get("content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                raise HTTPException(400, "Content-Length is not a number")
+            if int(declared) > max_upload:
+                raise too_large
+        folder = inbox(partner)
+        await run_in_threadpool(folder.mkdir, parents=True, exist_ok=True)
+        temporary = folder / f".{name}.{secrets.token_hex(6)}.part"
+        digest = hashlib.sha256()
+        size = 0
+        try:
+            with temporary.open("wb") as fh:
+                async for chunk in request.stream():
+                    size += len(chunk)
+                    if size > max_upload:
+                        raise too_large
+                    digest.update(chunk)
+                    await run_in_threadpool(fh.write, chunk)
+            if declared is not None and size != int(declared):
+                raise HTTPException(400, f"received {size} bytes, Content-Length said {declared}")
+            await run_in_threadpool(os.replace, temporary, folder / name)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        return Delivered(name=name, size=size, sha256=digest.hexdigest())
+
+    @app.get("/v1/outbox", tags=["files"], responses=_errors(401, 403))
+    def list_outbox(partner: Caller) -> Outbox:
+        """Files waiting for the partner (not collected yet), by name."""
+        folder = outbox(partner)
+        files: list[OutboxFile] = []
+        if folder.is_dir():
+            for path in sorted(folder.iterdir(), key=lambda p: p.name):
+                if path.name.startswith(".") or _waiting(folder, path.name) is None:
+                    continue
+                try:
+                    safe_name(path.name)
+                    stat = path.stat()
+                    sha256 = checksums.of(path, stat)
+                except (TransportError, OSError):
+                    continue  # a name we cannot serve, or a file gone meanwhile
+                modified = datetime.fromtimestamp(stat.st_mtime, UTC)
+                files.append(
+                    OutboxFile(name=path.name, size=stat.st_size, modified=modified, sha256=sha256)
+                )
+        return Outbox(files=files)
+
+    @app.get(
+        "/v1/outbox/{name}",
+        tags=["files"],
+        response_class=FileResponse,
+        responses={
+            200: {"content": {"application/octet-stream": {"schema": {"type": "string"}}}},
+            **_errors(400, 401, 403, 404),
+        },
+    )
+    def download(name: str, partner: Caller) -> FileResponse:
+        """One file of the partner's outbox, as bytes."""
+        path = _waiting(outbox(partner), _checked_name(name))
+        if path is None:
+            raise HTTPException(404, f"no file {name!r} waiting in the outbox")
+        return FileResponse(path, media_type="application/octet-stream", filename=name)
+
+    @app.post(
+        "/v1/outbox/{name}/collected",
+        status_code=204,
+        tags=["files"],
+        responses=_errors(400, 401, 403, 404),
+    )
+    def collected(name: str, partner: Caller) -> Response:
+        """The partner has the file: leave ``<name>.pickup.complete`` beside it."""
+        folder = outbox(partner)
+        name = _checked_name(name)
+        path = folder / name
+        if name.endswith((COLLECTED, DELIVERED)) or not path.is_file():
+            raise HTTPException(404, f"no file {name!r} in the outbox")
+        marker = folder / (name + COLLECTED)
+        if not marker.exists():
+            marker.write_text(f"collected {now().isoformat()}\n", encoding="utf-8")
+        return Response(status_code=204)
+
+    @app.get("/v1/works", tags=["works"], responses=_errors(400, 401, 403, 404))
+    def find_work(
+        partner: Caller,
+        iswc: Annotated[str | None, Query(description="An ISWC, with or without dots")] = None,
+        key: Annotated[
+            str | None, Query(description="A local id, an ISWC or ISSUER:WORKNUMBER")
+        ] = None,
+    ) -> WorkAnswer:
+        """One work of the repertoire, as ``exchange works show --json`` gives it."""
+        if (iswc is None) == (key is None):
+            raise HTTPException(400, "give exactly one of iswc= or key=")
+        if iswc is not None and not iswc_id.is_valid(iswc):
+            raise HTTPException(400, f"{iswc!r} is not a valid ISWC")
+        lookup = iswc if iswc is not None else str(key)
+        work_id = store.find_work(lookup)
+        work = None if work_id is None else store.load_work(work_id)
+        if work is None:
+            raise HTTPException(404, f"no work for {lookup!r}")
+        return WorkAnswer(work=jsonable_encoder(work_view(work)))
+
+    return app
