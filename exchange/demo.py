@@ -154,3 +154,67 @@ def write_inbox(inbox: Path) -> list[Path]:
             writer.close()
         paths.append(path)
     return paths
+
+
+def northbound_from_035() -> Work:
+    """Society 035 registers NORTHBOUND LINE without ISWC, spelt its own way: a match."""
+    source = Source("035", "CW260001035_052.V21", 0, datetime(2026, 1, 21, tzinfo=UTC), "NWR")
+    writer = _writer("ORCHARD", "MAIA", "00045620792", "A1", "052")
+    publisher = _publisher("HARBOUR LIGHT MUSIC", "00334284961", "B1", "052")
+    return Work(
+        title="Northbound Line",
+        language="EN",
+        duration=242,
+        distribution_category="POP",
+        numbers=[WorkNumber("035", "GEMA-20031")],
+        claims=_claims(writer, publisher, source),
+    )
+
+
+# -- the whole story: three nodes exchanging through folders -------------------------
+
+OURS, SISTERS = "052", ("058", "035")
+
+
+def _node_config(home: Path, code: str, name: str, partners: dict[str, tuple[Path, Path]]) -> Path:
+    """Write a node's exchange.toml: folder transports (inbox, outbox) per partner."""
+    lines = [
+        f'[node]\nsociety_code = "{code}"\nname = "{name}"\ndata_dir = "data"\n',
+        f'[store]\nurl = "sqlite:///{(home / "exchange.db").resolve()}"\n',
+    ]
+    for partner, (inbox, outbox) in partners.items():
+        lines.append(
+            f'[[partners]]\ncode = "{partner}"\nname = "SOCIETY {partner}"\nsend = ["cwr22"]\n\n'
+            f'[partners.transport]\nkind = "folder"\ninbox = "{inbox}"\noutbox = "{outbox}"\n'
+        )
+    home.mkdir(parents=True, exist_ok=True)
+    path = home / "exchange.toml"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def demo_nodes(directory: Path) -> dict[str, Path]:
+    """Configurations of our node (052) and two sister societies (058, 035), whose
+    files travel through ``directory/exchange/<from>-to-<to>`` folders."""
+
+    def lane(source: str, target: str) -> Path:
+        folder = directory / "exchange" / f"{source}-to-{target}"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder.resolve()
+
+    configs = {
+        OURS: _node_config(
+            directory / "our-node",
+            OURS,
+            "DEMO SOCIETY",
+            {s: (lane(OURS, s), lane(s, OURS)) for s in SISTERS},
+        )
+    }
+    for sister in SISTERS:
+        configs[sister] = _node_config(
+            directory / f"sister-{sister}",
+            sister,
+            f"SISTER SOCIETY {sister}",
+            {OURS: (lane(sister, OURS), lane(OURS, sister))},
+        )
+    return configs

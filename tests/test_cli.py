@@ -23,7 +23,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def demo_db(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> str:
     code, _, _ = run(capsys, "demo", "--dir", str(tmp_path / "demo"))
     assert code == 0
-    return f"sqlite:///{tmp_path / 'demo' / 'exchange.db'}"
+    return f"sqlite:///{tmp_path / 'demo' / 'our-node' / 'exchange.db'}"
 
 
 def test_init_count_and_idempotence(db_url: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -52,6 +52,7 @@ def test_demo_then_list_show_search(demo_db: str, capsys: pytest.CaptureFixture[
         "title": "LANTERNS OVER THE BAY",
         "sources": ["DMO"],
     }
+    assert works[2]["sources"] == ["035", "DMO"]  # 035's copy, without ISWC, matched
     code, out, _ = run(capsys, "--db", demo_db, "works", "list", "--limit", "1", "--json")
     assert len(json.loads(out)["works"]) == 1
     code, out, _ = run(capsys, "--db", demo_db, "works", "show", "T-034.524.680-1", "--json")
@@ -133,17 +134,25 @@ def test_console_script_runs(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["revision"]
 
 
-def test_demo_exports_a_file_its_receiver_accepts(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """Work 2 has claims from two partners; the export carries one consistent set."""
+def test_demo_tells_the_whole_story(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Three nodes exchange both ways, with ACKs, a match, a disputed claim, reports."""
     code, out, _ = run(capsys, "demo", "--dir", str(tmp_path / "d"), "--json")
     data = json.loads(out)
     assert code == 0 and data["works"] == 3
-    assert [f["works"] for f in data["exported"]] == [3]
-    assert [a["statuses"] for a in data["acks"]] == [{"AS": 3}, {"CO": 1}]  # a disputed claim
-    outbox = sorted((tmp_path / "d" / "outbox").iterdir())
-    assert len(outbox) == 3  # two ACKs and the export
-    code, out, _ = run(capsys, "validate", *map(str, outbox), "--json")
+    assert {(r["work"]["id"], r["partner"]) for r in data["registrations"]} == {
+        (w, p) for w in (1, 2, 3) for p in ("058", "035")
+    }  # every work acknowledged by both sisters
+    assert {c["type"] for c in data["conflicts"]} == {"overclaim"}
+    assert all(Path(p).stat().st_size > 0 for p in data["reports"])
+    assert {(e["direction"], e["format"], e["state"]) for e in data["ledger"]} >= {
+        ("in", "cwr", "imported"),
+        ("in", "ack", "imported"),
+        ("out", "cwr", "delivered"),
+        ("out", "ack", "delivered"),
+    }
+    # every file that crossed validates clean at its receiver
+    lanes = sorted((tmp_path / "d" / "exchange").glob("*/CW*.V2?"))
+    assert len(lanes) == 8  # registrations and ACKs, both ways, with each sister
+    code, out, _ = run(capsys, "validate", *map(str, lanes), "--json")
     for report in json.loads(out)["files"]:
-        assert code == 0 and report["rejected"] == 0 and report["findings"] == []
+        assert report["rejected"] == 0 and report["findings"] == [], report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,9 @@ from exchange.demo import sample_works
 from exchange.http_api import create_app
 from exchange.store import Store
 from exchange.transports.folder import FolderTransport
+from tests.adapters.cwr_builder import CwrFile, valid_work
 from tests.http_server import serving
+from tests.sshd import SshServer, running_sshd
 from tests.test_acks import Node
 
 
@@ -158,3 +161,54 @@ def test_two_nodes_exchange_over_http(
         assert {r["status"] for r in listed["registrations"]} == {"AS"}
         assert counts(b("sync", "058")[1]) == (0, 0, 0)
         assert counts(a("sync", "052")[1]) == (0, 0, 0)
+
+
+@pytest.fixture(scope="module")
+def sshd(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SshServer]:
+    yield from running_sshd(tmp_path_factory.mktemp("sshd"))
+
+
+@pytest.mark.sftp
+def test_a_node_exchanges_with_an_sftp_server(
+    capsys: pytest.CaptureFixture[str], db_url: str, tmp_path: Path, sshd: SshServer
+) -> None:
+    """Our node and a sister society's SFTP server: registrations both ways, ACKs back."""
+    incoming, outgoing = tmp_path / "sftp" / "incoming", tmp_path / "sftp" / "outgoing"
+    incoming.mkdir(parents=True)
+    outgoing.mkdir(parents=True)
+    home = tmp_path / "ours"
+    home.mkdir()
+    config = home / "exchange.toml"
+    config.write_text(
+        '[node]\nsociety_code = "052"\nname = "OURS"\ndata_dir = "data"\n\n'
+        '[[partners]]\ncode = "058"\nname = "SISTER"\nsend = ["cwr22"]\n\n'
+        f'[partners.transport]\nkind = "sftp"\nhost = "127.0.0.1"\nport = {sshd.port}\n'
+        f'username = "{sshd.username}"\nkey_file = "{sshd.user_key}"\n'
+        f'known_hosts = "{sshd.known_hosts}"\ninbox = "{incoming}"\noutbox = "{outgoing}"\n'
+    )
+    ours = Node(capsys, db_url, config)
+    Store(ours.url).add_works((w, w.claims[0].source) for w in sample_works())
+    # the sister society's node reads and writes the same folders on its own disk
+    sister = folder_node(capsys, tmp_path, "058", "052", f"sqlite:///{tmp_path / 's.db'}")
+    sister_toml = sister.config.read_text()
+    sister.config.write_text(
+        sister_toml.replace(str(tmp_path / "shared" / "to052"), str(outgoing)).replace(
+            str(tmp_path / "shared" / "to058"), str(incoming)
+        )
+    )
+    their_work = CwrFile(sender="058").add("NWR", valid_work("S1", "THEIR OWN WORK"))
+    their_work.write(outgoing, "CW260001058_052.V21")
+
+    _, checked = ours("partners", "check", "058")
+    assert checked["check"]["host_key"].endswith(sshd.fingerprint)
+    assert counts(ours("sync", "058")[1]) == (1, 1, 2)  # their NWR in; our ACK and NWR out
+    assert sorted(p.name for p in incoming.glob("CW*")) == [
+        "CW260001052_058.V21",  # the ACK, in the version they used
+        "CW260002052_058.V22",  # our repertoire
+    ]
+    assert (outgoing / "CW260001058_052.V21.pickup.complete").exists()
+    assert counts(sister("sync", "052")[1]) == (2, 0, 1)  # our ACK and NWR in, their ACK out
+    assert counts(ours("sync", "058")[1]) == (1, 0, 0)  # their ACK, over SFTP
+    _, listed = ours("registrations", "list", "--partner", "058")
+    assert len(listed["registrations"]) == 3
+    assert counts(ours("sync", "058")[1]) == (0, 0, 0)

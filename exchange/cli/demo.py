@@ -1,24 +1,35 @@
-"""``exchange demo``: the README's main job, on an embedded SQLite store."""
+"""``exchange demo``: the README's main job, three nodes on embedded SQLite stores."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 
-from adapters.cwr.export import export_works
 from exchange.cli.common import NodeContext, emit, json_option
+from exchange.config import NodeConfig, load_config
 from exchange.conflict_report import write_report
 from exchange.conflicts import Conflicts
-from exchange.cwr_ack import AckWriter
-from exchange.cwr_export import works_to_export
-from exchange.cwr_import import CwrImporter, validate_file
-from exchange.demo import write_inbox
+from exchange.cwr_import import CwrImporter
+from exchange.demo import OURS, SISTERS, demo_nodes, northbound_from_035, sister_work, write_inbox
+from exchange.store import Store
+from exchange.sync import Sync, SyncReport
+from exchange.transports.kinds import open_transport
 
 pass_node = click.make_pass_decorator(NodeContext)
-OUR_SOCIETY = "052"
+
+
+def _sync(store: Store, config: NodeConfig, code: str) -> SyncReport:
+    assert config.path is not None
+    partner = config.partner(code)
+    transport = open_transport(partner, config.path.parent, config.data_dir)
+    try:
+        return Sync(store, config, partner, transport).run()
+    finally:
+        transport.close()
 
 
 @click.command()
@@ -28,103 +39,91 @@ OUR_SOCIETY = "052"
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("exchange-demo"),
     show_default=True,
-    help="Folder for the demo store and files (created if missing).",
+    help="Folder for the demo nodes and files (emptied first).",
 )
 @json_option
 @pass_node
 def demo(node: NodeContext, directory: Path) -> None:
-    """Run a small exchange on a fresh SQLite store in DIR.
+    """Run a small exchange between three nodes, each with its own SQLite store.
 
-    Two sample partners leave CWR files in DIR/inbox: a publisher (DMO, CWR
-    2.1) and a sister society (058, CWR 2.2) that registers one of the same
-    works. The demo validates and imports both (the shared work ends as one
-    work with two sources), answers each file with an ACK (statuses, our work
-    numbers; the sister society's claims conflict with the publisher's: CO) and
-    exports our repertoire for 058 as CWR 2.2, both in DIR/outbox, and writes
-    the conflict report (HTML and XLSX) in DIR/reports. Running it again starts
-    from a fresh demo store.
+    Our society (052) holds a publisher's CWR registrations; two sister
+    societies (058 and 035) run nodes of their own. Files travel through
+    folders in DIR/exchange. The sisters send their registrations; we import
+    them (035's work without ISWC is recognised as one of ours; 058's claims on
+    another work conflict with the publisher's), answer with ACKs and send our
+    repertoire; they import it and acknowledge; we import their ACKs. The demo
+    ends with the conflicts, the conflict report (HTML and XLSX) and the ledger.
 
     \b
     Example:
       exchange demo --dir /tmp/exchange-demo
-      exchange --db sqlite:////tmp/exchange-demo/exchange.db works show T-010.171.314-7
+      exchange --config /tmp/exchange-demo/our-node/exchange.toml conflicts list
     """
-    directory.mkdir(parents=True, exist_ok=True)
-    stale_files = [*directory.glob("exchange.db*"), *directory.glob("outbox/*")]
-    for stale in [*stale_files, *directory.glob("reports/*")]:
-        stale.unlink()
-    url = f"sqlite:///{directory / 'exchange.db'}"
-    store = node.store(require_schema=False, url=url)
-    store.init()
+    if directory.exists():
+        shutil.rmtree(directory)
+    configs = {code: load_config(path) for code, path in demo_nodes(directory).items()}
+    stores = {}
+    for code, config in configs.items():
+        stores[code] = node.store(require_schema=False, url=config.store_url)
+        stores[code].init()
 
-    inbox = write_inbox(directory / "inbox")
-    checked = [validate_file(path) for path in inbox]
-    importer = CwrImporter(store, society=OUR_SOCIETY)
-    imported = [importer.import_file(path) for path in inbox]
-    outbox = directory / "outbox"
-    outbox.mkdir(exist_ok=True)
-    answers = AckWriter(store, OUR_SOCIETY, "DEMO SOCIETY")
-    acks = [answers.write(path, outbox) for path in inbox]
-    works_out = works_to_export(
-        store,
-        store.work_ids(),
-        version="2.2",
-        transaction="NWR",
-        sender=OUR_SOCIETY,
-        encoding="latin-1",
-    )
-    exported = export_works(
-        works_out,
-        outbox,
-        version="2.2",
-        sender=OUR_SOCIETY,
-        sender_name="DEMO SOCIETY",
-        receiver="058",
-        next_sequence=lambda: store.next_file_sequence(OUR_SOCIETY, "058"),
-        encoding="latin-1",
-    )
-    works = store.list_works()
-    conflicts = Conflicts(store, lambda _partner: 60)
+    ours, our_config = stores[OURS], configs[OURS]
+    [publisher_file, _] = write_inbox(directory / "publisher")
+    loaded = CwrImporter(ours, society=OURS).import_file(publisher_file)
+    stores["058"].add_works([(sister_work(), sister_work().claims[0].source)])
+    stores["035"].add_works([(northbound_from_035(), northbound_from_035().claims[0].source)])
+
+    steps: list[tuple[str, str, SyncReport]] = []
+    for sister in SISTERS:  # they send their registrations
+        steps.append((sister, OURS, _sync(stores[sister], configs[sister], OURS)))
+    for sister in SISTERS:  # we import, answer, send ours
+        steps.append((OURS, sister, _sync(ours, our_config, sister)))
+    for sister in SISTERS:  # they import ours, answer, take our ACKs
+        steps.append((sister, OURS, _sync(stores[sister], configs[sister], OURS)))
+    for sister in SISTERS:  # we take their ACKs
+        steps.append((OURS, sister, _sync(ours, our_config, sister)))
+
+    conflicts = Conflicts(ours, our_config.deadline_days)
     found = conflicts.list()
     reports = directory / "reports"
-    reports.mkdir(exist_ok=True)
+    reports.mkdir()
     rows = conflicts.report_rows(found)
     report_paths = [reports / "conflicts.html", reports / "conflicts.xlsx"]
     for path in report_paths:
         write_report(rows, path, path.suffix[1:])
+    works = ours.list_works()
+    registrations = ours.registrations()
+    our_toml = our_config.path
 
     def human(out: Console) -> None:
-        out.print(f"demo store: {directory / 'exchange.db'}")
-        for report in checked:
+        out.print(f"our node (052): {our_toml}")
+        out.print(f"loaded the publisher's file: {loaded.works_created} works")
+        for source, target, r in steps:
             out.print(
-                f"validated {report.file}: {report.transactions} transactions, "
-                f"{len(report.findings)} findings"
+                f"sync {source} with {target}: {len(r.received)} files in, "
+                f"{len(r.exported)} exported, {len(r.delivered)} delivered"
             )
-        for report in imported:
-            out.print(
-                f"imported  {report.file}: {report.works_created} works created, "
-                f"{report.works_updated} updated"
-            )
-        for ack in acks:
-            statuses = ", ".join(f"{n} {s}" for s, n in sorted(ack.statuses.items()))
-            out.print(f"answered  {ack.answers} with {ack.path.name}: {statuses}")
-        for written in exported.files:
-            out.print(f"exported  {written.path.name}: {written.works} works for 058")
         for w in works:
             out.print(f"  work {w.id}: {w.title}  [sources: {', '.join(w.sources)}]")
+        for reg in registrations:
+            out.print(f"  work {reg.work_id} at {reg.partner}: {reg.status}, their number "
+                      f"{reg.society_number or '-'}")  # fmt: skip
         for c in found:
             out.print(f"  conflict {c.id}: {c.detail.get('message', c.kind)}")
         out.print(f"conflict reports: {', '.join(str(p) for p in report_paths)}")
-        out.print(f"try: exchange --db {url} works show T-010.171.314-7")
+        out.print(f"ledger: exchange --config {our_toml} ledger list")
+        out.print(f"try:    exchange --config {our_toml} works show T-010.171.314-7")
 
     data: dict[str, Any] = {
-        "store": url,
-        "validated": [r.as_dict(imported=False) for r in checked],
-        "imported": [r.as_dict(imported=True) for r in imported],
-        "acks": [a.as_dict() for a in acks],
-        "exported": [f.as_dict() for f in exported.files],
+        "store": ours.url,
+        "config": str(our_toml),
+        "syncs": [
+            {"node": source, "partner": target, **r.as_dict()} for source, target, r in steps
+        ],
         "works": len(works),
+        "registrations": [r.as_dict() for r in registrations],
         "conflicts": [c.as_dict() for c in found],
         "reports": [str(p) for p in report_paths],
+        "ledger": [e.as_dict() for e in ours.ledger()],
     }
     emit(node, data, human)
