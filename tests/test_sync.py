@@ -11,6 +11,7 @@ from exchange.config import load_config
 from exchange.demo import sample_works
 from exchange.http_api import create_app
 from exchange.store import Store
+from exchange.transports import TransportError
 from exchange.transports.folder import FolderTransport
 from tests.adapters.cwr_builder import CwrFile, valid_work
 from tests.http_server import serving
@@ -212,3 +213,27 @@ def test_a_node_exchanges_with_an_sftp_server(
     _, listed = ours("registrations", "list", "--partner", "058")
     assert len(listed["registrations"]) == 3
     assert counts(ours("sync", "058")[1]) == (0, 0, 0)
+
+
+def test_a_failed_delivery_is_delivered_once_by_the_next_run(
+    nodes: tuple[Node, Node], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    a, _ = nodes
+    original = FolderTransport.deliver
+
+    def dropped(self, local, name=None):
+        raise TransportError("connection dropped during upload")
+
+    monkeypatch.setattr(FolderTransport, "deliver", dropped)
+    code, err = a.raw("sync", "052")
+    assert code == 3 and "connection dropped" in err  # a transport failure: exit code 3
+    inbox = tmp_path / "shared" / "to052"
+    assert list(inbox.iterdir()) == []  # the partner sees nothing, not half a file
+    [entry] = Store(a.url).ledger(direction="out")
+    assert entry.state == "written"
+
+    monkeypatch.setattr(FolderTransport, "deliver", original)
+    _, rerun = a("sync", "052")
+    assert counts(rerun) == (0, 0, 1)  # delivered now; not exported again
+    assert [p.name for p in inbox.iterdir()] == [entry.name]
+    assert counts(a("sync", "052")[1]) == (0, 0, 0)

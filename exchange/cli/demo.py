@@ -23,9 +23,8 @@ pass_node = click.make_pass_decorator(NodeContext)
 
 
 def _sync(store: Store, config: NodeConfig, code: str) -> SyncReport:
-    assert config.path is not None
     partner = config.partner(code)
-    transport = open_transport(partner, config.path.parent, config.data_dir)
+    transport = open_transport(partner, config)
     try:
         return Sync(store, config, partner, transport).run()
     finally:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from rich.console import Console
 from rich.table import Table
@@ -16,11 +14,6 @@ from exchange.sync import Sync, SyncReport
 from exchange.transports.kinds import open_transport
 
 pass_node = click.make_pass_decorator(NodeContext)
-
-
-def _base(node: NodeContext) -> Path:
-    path = node.config.path
-    return path.parent if path is not None else Path.cwd()
 
 
 def _partner_view(partner: Partner) -> dict[str, object]:
@@ -104,7 +97,7 @@ def check(node: NodeContext, code: str) -> None:
       exchange partners check 058
     """
     partner = node.config.partner(code)
-    transport = open_transport(partner, _base(node), node.config.data_dir)
+    transport = open_transport(partner, node.config)
     try:
         described = transport.describe()
     finally:
@@ -141,7 +134,7 @@ def sync(node: NodeContext, code: str | None, every: bool, dry_run: bool) -> Non
     reports: list[SyncReport] = []
     for partner_code in chosen:
         partner = config.partner(partner_code)
-        transport = open_transport(partner, _base(node), config.data_dir)
+        transport = open_transport(partner, config)
         try:
             reports.append(Sync(store, config, partner, transport, dry_run=dry_run).run())
         finally:

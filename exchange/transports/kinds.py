@@ -4,23 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from exchange.config import ConfigError
+from exchange.config import ConfigError, NodeConfig
 from exchange.model import Partner
 from exchange.transports import Transport
 
 
-def open_transport(partner: Partner, base: Path, data_dir: Path | None = None) -> Transport:
-    """The transport of a configured partner; ``base`` is the configuration's folder.
+def open_transport(partner: Partner, config: NodeConfig) -> Transport:
+    """The transport of a configured partner (relative paths from the configuration's folder).
 
     ``served``: the partner reaches us through our HTTP API (``exchange serve``): it
     uploads into ``<data_dir>/inbox/<code>`` and downloads from
     ``<data_dir>/outbox/<code>``, where the exchange leaves its files anyway.
     """
+    base = config.path.parent if config.path is not None else Path.cwd()
     kind = partner.transport.get("kind")
     if kind == "served":
         from exchange.transports.folder import FolderSettings, FolderTransport
 
-        folders = data_dir or base
+        folders = config.data_dir
         outbox, inbox = folders / "outbox" / partner.code, folders / "inbox" / partner.code
         for folder in (outbox, inbox):
             folder.mkdir(parents=True, exist_ok=True)
@@ -32,7 +33,8 @@ def open_transport(partner: Partner, base: Path, data_dir: Path | None = None) -
     if kind == "sftp":  # paramiko is imported only by those who need it
         from exchange.transports.sftp import SftpSettings, SftpTransport
 
-        return SftpTransport(SftpSettings.from_partner(partner, base))
+        settings = SftpSettings.from_partner(partner, base, config_file=config.path)
+        return SftpTransport(settings)
     if kind == "http":
         from exchange.transports.http import HttpSettings, HttpTransport
 
