@@ -12,11 +12,15 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from exchange.model import Partner
 
 DEFAULT_CONFIG = "exchange.toml"
 SEND_FORMATS = frozenset({"cwr21", "cwr22", "mwn", "csv", "xlsx"})
+#: What a partner may send us: registrations in a format, or acknowledgements.
+ACCEPT_FORMATS = frozenset({"cwr21", "cwr22", "ack", "mwn", "csv", "xlsx"})
+DEFAULT_ACCEPT = ("cwr21", "cwr22", "ack")
 TRANSPORT_KINDS = frozenset({"sftp", "http", "folder", "served"})
 
 
@@ -115,6 +119,40 @@ def _score(reader: _Reader, key: str, default: int) -> int:
     return score
 
 
+def _formats(
+    reader: _Reader, key: str, known: frozenset[str], default: tuple[str, ...]
+) -> tuple[str, ...]:
+    formats = tuple(reader.get(key, list, list(default)))
+    for fmt in formats:
+        if fmt not in known:
+            raise ConfigError(
+                f"{reader.where(key)}: unknown format {fmt!r} (known: {', '.join(sorted(known))})"
+            )
+    return formats
+
+
+def _schedule(reader: _Reader) -> str | None:
+    """A cron expression of five fields (minute hour day month weekday)."""
+    schedule = reader.get("schedule", str)
+    if schedule is not None and len(schedule.split()) != 5:
+        raise ConfigError(
+            f"{reader.where('schedule')} must be a cron expression of five fields "
+            f'(minute hour day month weekday, e.g. "0 2 * * *"), not {schedule!r}'
+        )
+    return schedule
+
+
+def _timezone(reader: _Reader) -> str:
+    name = reader.get("timezone", str, "UTC")
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"{reader.where('timezone')}: unknown time zone {name!r} (e.g. Europe/Paris)"
+        ) from None
+    return name
+
+
 def _partner(reader: _Reader) -> Partner:
     code = reader.required("code", str).strip()
     if not code or not code.isalnum() or len(code) > 20:
@@ -143,8 +181,9 @@ def _partner(reader: _Reader) -> Partner:
         name=reader.get("name", str, code),
         send=send,
         max_works_per_file=max_works,
-        schedule=reader.get("schedule", str),
-        timezone=reader.get("timezone", str, "UTC"),
+        accept=_formats(reader, "accept", ACCEPT_FORMATS, DEFAULT_ACCEPT),
+        schedule=_schedule(reader),
+        timezone=_timezone(reader),
         transport=dict(transport.data),
         conflict_deadline_days=(
             _days(reader, "conflict_deadline_days", 60)

@@ -177,7 +177,7 @@ def _structure_of(path: str) -> Structure:
     return _structure(CwrSource(Path(path)))
 
 
-def _head(source: CwrSource) -> CwrParser:
+def head_of(source: CwrSource) -> CwrParser:
     """A parser that has read the HDR only: version, header fields, file name."""
     parser = CwrParser(source, decode=False, keep_records=False)
     walk = parser.transactions()
@@ -318,7 +318,7 @@ class CwrImporter:
         source = open_source(path)
         report = FileReport(source.name)
         known = structure if isinstance(structure, Structure) else None
-        head: Structure | CwrParser = known or _head(source)
+        head: Structure | CwrParser = known or head_of(source)
         report.version = head.version
         sender = sender_of(head, self.partner)
         entry = previous or self.store.start_file(

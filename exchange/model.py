@@ -250,6 +250,8 @@ class Partner:
     code: str
     name: str
     send: tuple[str, ...] = ()
+    #: what we take from them (cwr21, cwr22, ack...); other files are refused
+    accept: tuple[str, ...] = ("cwr21", "cwr22", "ack")
     max_works_per_file: int = 10000
     schedule: str | None = None
     timezone: str = "UTC"

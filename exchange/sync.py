@@ -38,7 +38,7 @@ from exchange.ack_import import AckImporter, is_ack_file
 from exchange.config import NodeConfig
 from exchange.cwr_ack import AckWriter
 from exchange.cwr_export import works_to_export
-from exchange.cwr_import import CwrImporter, open_source
+from exchange.cwr_import import CwrImporter, head_of, open_source
 from exchange.errors import ExchangeError
 from exchange.model import Partner
 from exchange.store import Store
@@ -111,9 +111,18 @@ class Sync:
             self.transport.fetch(remote, local)
             sha = sha256_file(local)
             entry = self.store.find_file(sha)
-            seen_before = entry is not None and entry.state in ("imported", "rejected")
-            if not seen_before:
-                if is_ack_file(open_source(local)):
+            seen_before = entry is not None and entry.state in ("imported", "rejected", "refused")
+            kind = self._kind(local)
+            if not seen_before and kind not in self.partner.accept:
+                entry = self.store.start_file(
+                    remote.name, sha, partner=code, format=kind, version=None
+                )
+                accepted = ", ".join(self.partner.accept)
+                error = f"{kind} files are not accepted from {code} (accept: {accepted})"
+                self.store.update_file(entry.id, state="refused", error=error)
+                entry = self.store.find_file(sha)
+            elif not seen_before:
+                if kind == "ack":
                     acks = AckImporter(self.store, config.own_society, code, config.deadline_days)
                     acks.import_file(local)
                 else:
@@ -144,6 +153,14 @@ class Sync:
                     "ack": ack,
                 }
             )
+
+    @staticmethod
+    def _kind(local: Path) -> str:
+        """What a received file is: ack, or cwr21/cwr22 (as its header says)."""
+        source = open_source(local)
+        if is_ack_file(source):
+            return "ack"
+        return "cwr" + head_of(source).version.replace(".", "")
 
     # -- out ------------------------------------------------------------------------
 

@@ -95,6 +95,24 @@ def test_bad_configuration_names_the_key(
     assert code == 2 and "not found" in err
 
 
+@pytest.mark.parametrize(
+    ("line", "key"),
+    [
+        ('timezone = "Mars/Olympus"', "timezone"),
+        ('schedule = "every night"', "schedule"),
+        ('accept = ["cwr99"]', "accept"),
+        ("conflict_deadline_days = 0", "conflict_deadline_days"),
+    ],
+)
+def test_bad_partner_settings_name_the_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str, key: str
+) -> None:
+    config = tmp_path / "node.toml"
+    config.write_text(f'[[partners]]\ncode = "058"\n{line}\n')
+    code, _, err = run(capsys, "--config", str(config), "works", "count")
+    assert code == 2 and f"partners[0]] {key}" in err and str(config) in err
+
+
 def test_example_configuration_loads() -> None:
     from exchange.config import load_config
 

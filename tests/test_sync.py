@@ -237,3 +237,18 @@ def test_a_failed_delivery_is_delivered_once_by_the_next_run(
     assert counts(rerun) == (0, 0, 1)  # delivered now; not exported again
     assert [p.name for p in inbox.iterdir()] == [entry.name]
     assert counts(a("sync", "052")[1]) == (0, 0, 0)
+
+
+def test_files_a_partner_may_not_send_are_refused(nodes: tuple[Node, Node]) -> None:
+    a, b = nodes
+    b.config.write_text(
+        b.config.read_text().replace('send = ["cwr22"]', 'send = ["cwr22"]\naccept = ["ack"]')
+    )
+    a("sync", "052")
+    _, refused = b("sync", "058")
+    [received] = refused["partners"][0]["received"]
+    assert received["state"] == "refused" and received["format"] == "cwr22"
+    assert Store(b.url).count_works() == 0
+    [entry] = Store(b.url).ledger(direction="in")
+    assert "not accepted" in (entry.error or "")
+    assert counts(b("sync", "058")[1]) == (0, 0, 0)  # collected: not fetched again
