@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from exchange.config import load_config
 from exchange.demo import sample_works
 from exchange.http_api import create_app
+from exchange.leases import try_acquire
 from exchange.store import Store
 from exchange.transports import TransportError
 from exchange.transports.folder import FolderTransport
@@ -252,3 +254,19 @@ def test_files_a_partner_may_not_send_are_refused(nodes: tuple[Node, Node]) -> N
     [entry] = Store(b.url).ledger(direction="in")
     assert "not accepted" in (entry.error or "")
     assert counts(b("sync", "058")[1]) == (0, 0, 0)  # collected: not fetched again
+
+
+def test_one_exchange_per_partner_at_a_time(nodes: tuple[Node, Node]) -> None:
+    a, _ = nodes
+    store = Store(a.url)
+    lease = try_acquire(store, "052", "another process", ttl=timedelta(minutes=5))
+    assert lease is not None
+    assert try_acquire(store, "052", "a third one") is None
+    code, err = a.raw("sync", "052")
+    assert code == 3 and "busy" in err and "another process" in err
+    lease.release()
+    assert counts(a("sync", "052")[1]) == (0, 1, 1)
+    # a holder that died does not keep the partner past its lease
+    dead = try_acquire(store, "052", "crashed", ttl=timedelta(seconds=-1))
+    assert dead is not None
+    assert try_acquire(store, "052", "next") is not None

@@ -9,6 +9,7 @@ from rich.table import Table
 from exchange.cli.common import NodeContext, emit, json_option
 from exchange.cli.serve import token
 from exchange.errors import EXIT_USAGE, ExchangeError, NotFound
+from exchange.leases import partner_lease
 from exchange.model import Partner
 from exchange.sync import Sync, SyncReport
 from exchange.transports.kinds import open_transport
@@ -112,14 +113,23 @@ partners.add_command(token)
 @click.argument("code", required=False)
 @click.option("--all", "every", is_flag=True, help="Every configured partner, in code order.")
 @click.option("--dry-run", is_flag=True, help="Say what would happen; change nothing.")
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seconds to wait for a partner another exchange holds (else: busy, exit 3).",
+)
 @json_option
 @pass_node
-def sync(node: NodeContext, code: str | None, every: bool, dry_run: bool) -> None:
+def sync(node: NodeContext, code: str | None, every: bool, dry_run: bool, wait: float) -> None:
     """Exchange with a partner: collect and import what it left, answer with ACKs,
     export our changes since the last exchange, deliver.
 
     Every file in and out is in the ledger; a run killed at any point is
-    finished by the next one, and nothing is delivered or imported twice.
+    finished by the next one, and nothing is delivered or imported twice. One
+    exchange per partner at a time: a partner another exchange holds (the
+    scheduler, another process or machine on the same store) is busy.
 
     \b
     Example:
@@ -134,11 +144,12 @@ def sync(node: NodeContext, code: str | None, every: bool, dry_run: bool) -> Non
     reports: list[SyncReport] = []
     for partner_code in chosen:
         partner = config.partner(partner_code)
-        transport = open_transport(partner, config)
-        try:
-            reports.append(Sync(store, config, partner, transport, dry_run=dry_run).run())
-        finally:
-            transport.close()
+        with partner_lease(store, partner.code, "sync", wait=wait):
+            transport = open_transport(partner, config)
+            try:
+                reports.append(Sync(store, config, partner, transport, dry_run=dry_run).run())
+            finally:
+                transport.close()
 
     def human(out: Console) -> None:
         for r in reports:

@@ -396,3 +396,13 @@ partner_tokens = Table(
     Column("revoked_at", UtcDateTime(), nullable=True),
     Index(None, "partner"),
 )
+
+# Who is exchanging with a partner now: one holder at a time, for a limited time.
+partner_leases = Table(
+    "partner_leases",
+    metadata,
+    Column("partner", String(20), primary_key=True),
+    Column("holder", String(200), nullable=False),  # host, process, purpose
+    Column("acquired_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+)
