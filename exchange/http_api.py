@@ -38,6 +38,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from exchange.config import NodeConfig
+from exchange.digest import sha256_file
 from exchange.identifiers import iswc as iswc_id
 from exchange.jsonview import work_view
 from exchange.store import Store
@@ -131,11 +132,7 @@ class _Checksums:
             known = self._known.get(path)
         if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
             return known[2]
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            while chunk := fh.read(_CHUNK):
-                digest.update(chunk)
-        value = digest.hexdigest()
+        value = sha256_file(path)
         with self._lock:
             if len(self._known) >= self._limit:
                 self._known.clear()

@@ -39,12 +39,12 @@ from exchange.config import NodeConfig
 from exchange.cwr_ack import AckWriter
 from exchange.cwr_export import works_to_export
 from exchange.cwr_import import CwrImporter, head_of, open_source
+from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
 from exchange.model import Partner
 from exchange.store import Store
 from exchange.store.rows import now
 from exchange.transports import Transport
-from exchange.transports.folder import sha256_file
 
 
 @dataclass(slots=True)

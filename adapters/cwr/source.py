@@ -7,7 +7,6 @@ declaration there): Latin-1 unless a Unicode set is declared.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import zipfile
 from collections.abc import Iterator
@@ -15,6 +14,8 @@ from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import BinaryIO
+
+from exchange.digest import sha256_file
 
 BOM = b"\xef\xbb\xbf"
 _CHARSET = slice(86, 101)  # HDR character set field, positions 87-101
@@ -24,14 +25,6 @@ _CWR_NAME = re.compile(r"\.(v2[0-2]|sub|ack1|ack2|isr|isa)$", re.IGNORECASE)
 
 class CwrSourceError(Exception):
     """The file cannot be read at all (missing, not a zip it claims to be, empty zip)."""
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def strip_line(raw: bytes) -> bytes:
@@ -85,7 +78,7 @@ class CwrSource:
         return Path(self.member).name if self.member else self.path.name
 
     def sha256(self) -> str:
-        return sha256_of(self.path)
+        return sha256_file(self.path)
 
     def _open(self) -> tuple[BinaryIO, zipfile.ZipFile | None]:
         if self.member is None:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from dataclasses import dataclass
@@ -12,18 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from exchange.config import ConfigError
+from exchange.digest import sha256_file
 from exchange.model import Partner
 from exchange.transports import COLLECTED, DELIVERED, RemoteFile, TransportError, safe_name
 
 COLLECT_MODES = ("marker", "delete")
-
-
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def is_listed(name: str, names: set[str]) -> bool:

@@ -32,6 +32,7 @@ from urllib.parse import quote
 import httpx
 
 from exchange.config import ConfigError
+from exchange.digest import sha256_file
 from exchange.model import Partner
 from exchange.transports import RemoteFile, TransportError, safe_name
 
@@ -111,14 +112,6 @@ def _server_message(response: httpx.Response) -> str:
             return str(message)
     text = response.text.strip().splitlines()
     return text[0][:200] if text else response.reason_phrase
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _read_chunks(path: Path) -> Iterator[bytes]:
@@ -252,7 +245,7 @@ class HttpTransport:
         what = f"delivering {name}"
         try:
             size = local.stat().st_size
-            expected = _sha256(local)
+            expected = sha256_file(local)
         except OSError as exc:
             raise TransportError(f"{what}: cannot read {local}: {exc.strerror}") from None
 
