@@ -45,6 +45,9 @@ class NodeConfig:
     #: merged with the work it resembles; from ``match_review`` it waits for a person
     match_certain: int = 95
     match_review: int = 80
+    #: [scheduler] grace_seconds: a run missed while the node was down still runs when
+    #: the node is back within this time, else it is recorded as missed
+    scheduler_grace_seconds: int = 3600
 
     def deadline_days(self, partner: str | None) -> int:
         """Days a conflict brought in by ``partner`` may stay unresolved."""
@@ -218,7 +221,7 @@ def load_config(path: str | os.PathLike[str] | None = None) -> NodeConfig:
 
 def parse_config(data: dict[str, Any], file: Path) -> NodeConfig:
     root = _Reader(file, "", data)
-    known = {"node", "store", "ddex", "http", "partners", "conflicts", "matching"}
+    known = {"node", "store", "ddex", "http", "partners", "conflicts", "matching", "scheduler"}
     for key in data:
         if key not in known:
             raise ConfigError(
@@ -241,6 +244,12 @@ def parse_config(data: dict[str, Any], file: Path) -> NodeConfig:
     config.conflict_deadline_days = _days(
         root.table("conflicts"), "deadline_days", config.conflict_deadline_days
     )
+    scheduler = root.table("scheduler")
+    config.scheduler_grace_seconds = scheduler.get(
+        "grace_seconds", int, config.scheduler_grace_seconds
+    )
+    if config.scheduler_grace_seconds < 1:
+        raise ConfigError(f"{scheduler.where('grace_seconds')} must be at least 1 second")
     matching = root.table("matching")
     config.match_certain = _score(matching, "certain", config.match_certain)
     config.match_review = _score(matching, "review", config.match_review)

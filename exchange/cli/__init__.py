@@ -22,6 +22,7 @@ from exchange.cli.matches import matches
 from exchange.cli.parties import parties
 from exchange.cli.partners import ledger, partners, sync
 from exchange.cli.registrations import registrations
+from exchange.cli.scheduler import scheduler
 from exchange.cli.serve import serve
 from exchange.cli.store import init
 from exchange.cli.works import works
@@ -90,6 +91,7 @@ cli.add_command(partners)
 cli.add_command(sync)
 cli.add_command(ledger)
 cli.add_command(serve)
+cli.add_command(scheduler)
 
 
 def main(argv: list[str] | None = None) -> None:
