@@ -44,7 +44,7 @@ from exchange.normalise import normalise_name, normalise_title
 from exchange.store import FileEntry, Store, conflicts, tables
 from exchange.store.bulk import insert_rows
 from exchange.store.rows import chunks, now
-from exchange.store.writer import WorkWriter
+from exchange.store.writer import PartyCache, WorkWriter
 
 BATCH = 2000
 #: Days a conflict may stay unresolved unless the configuration says otherwise.
@@ -288,6 +288,7 @@ class CwrImporter:
         #: sender's own numbers only
         self.thresholds = thresholds
         self.group_findings: dict[int, list[Finding]] = {}
+        self.parties = PartyCache()
 
     def import_file(self, path: Path, progress: Progress | None = None) -> FileReport:
         source = open_source(path)
@@ -317,6 +318,7 @@ class CwrImporter:
     ) -> FileReport:
         source = open_source(path)
         report = FileReport(source.name)
+        self.parties = PartyCache()  # ids of parties this import's batches made
         known = structure if isinstance(structure, Structure) else None
         head: Structure | CwrParser = known or head_of(source)
         report.version = head.version
@@ -394,7 +396,7 @@ class CwrImporter:
         received: datetime,
     ) -> None:
         file_name = report.file
-        writer = self.store.writer(conn, file_id)
+        writer = self.store.writer(conn, file_id, self.parties)
         sources = [Source(sender, file_name, tx.sequence, received, tx.type) for tx in batch]
         deadline = now() + timedelta(days=self.deadline_days(sender))
         matcher = Matcher(conn, *self.thresholds) if self.thresholds else None

@@ -28,7 +28,7 @@ from exchange.normalise import normalise_title
 from exchange.store import tables as t
 from exchange.store.reader import WorkReader
 from exchange.store.rows import chunks, now, party_from_row
-from exchange.store.writer import WorkWriter
+from exchange.store.writer import PartyCache, WorkWriter
 
 DEFAULT_URL = "sqlite:///exchange.db"
 BATCH = 2000
@@ -259,8 +259,10 @@ class Store:
 
     # -- writing --------------------------------------------------------------
 
-    def writer(self, conn: Connection, file_id: int | None = None) -> WorkWriter:
-        return WorkWriter(conn, file_id)
+    def writer(
+        self, conn: Connection, file_id: int | None = None, parties: PartyCache | None = None
+    ) -> WorkWriter:
+        return WorkWriter(conn, file_id, parties)
 
     def add_works(self, items: Iterable[tuple[Work, Source | None]]) -> list[int]:
         """Insert new works, each with the source that states it, in one transaction."""

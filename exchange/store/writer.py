@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Connection, delete, select, update
@@ -33,6 +34,23 @@ def _identity(party: InterestedParty, issuer: str | None) -> tuple[Any, ...]:
     return ("new", id(party))
 
 
+@dataclass(slots=True)
+class PartyCache:
+    """What a writer knows of parties: their ids, names and current affiliations.
+
+    Shared by the writers of one import's batches (each its own database
+    transaction), so a large file asks for each party once, not once per batch.
+    Only valid while what those batches wrote is committed: an import that rolls
+    a batch back starts again with a new cache.
+    """
+
+    ids: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    names: dict[int, str] = field(default_factory=dict)
+    same_names: set[tuple[int, str, str]] = field(default_factory=set)
+    affiliations: dict[tuple[int, str, str], str] = field(default_factory=dict)
+    affiliations_loaded: set[int] = field(default_factory=set)
+
+
 class WorkWriter:
     """Batched writes of works, claims and their sources on one connection.
 
@@ -40,17 +58,20 @@ class WorkWriter:
     asks the database once per party, not once per claim.
     """
 
-    def __init__(self, conn: Connection, file_id: int | None = None) -> None:
+    def __init__(
+        self, conn: Connection, file_id: int | None = None, parties: PartyCache | None = None
+    ) -> None:
         self.conn = conn
         self.file_id = file_id
-        self._party_ids: dict[tuple[Any, ...], int] = {}
-        self._party_names: dict[int, str] = {}  # normalised names of parties met by IPI
-        self._same_names: set[tuple[int, str, str]] = set()  # names seen to agree
+        cache = parties or PartyCache()
+        self._party_ids = cache.ids
+        self._party_names = cache.names  # normalised names of parties met by IPI
+        self._same_names = cache.same_names  # names seen to agree
         #: (work id, claim, name the store has) for claims naming a known IPI otherwise
         self.renamed: list[tuple[int, Claim, str]] = []
         self._source_ids: dict[Source, int] = {}
-        self._affiliations: dict[tuple[int, str, str], str] = {}
-        self._affiliations_loaded: set[int] = set()
+        self._affiliations = cache.affiliations
+        self._affiliations_loaded = cache.affiliations_loaded
 
     def _insert_returning(self, table: Any, rows: list[dict[str, Any]]) -> list[int]:
         return insert_returning_ids(self.conn, table, rows)
