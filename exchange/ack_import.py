@@ -21,7 +21,6 @@ from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import insert, select
 
@@ -118,7 +117,7 @@ class AckImporter:
             return report
         self._write(batch, entry.id, partner, done, report, received, parser.encoding)
         report.add(parser.findings)
-        self.store.update_file(entry.id, state="imported", summary=_summary(report))
+        self.store.update_file(entry.id, state="imported", summary=report.summary())
         return report
 
     def _write(
@@ -157,19 +156,7 @@ class AckImporter:
                             )
                         ]
                     )
-            self.store.update_file(file_id, conn, transactions_done=done, summary=_summary(report))
-
-
-def _summary(report: FileReport) -> dict[str, Any]:
-    return {
-        "transactions": report.transactions,
-        "accepted": report.accepted,
-        "rejected": report.rejected,
-        "works_updated": report.works_updated,
-        "conflicts_opened": report.conflicts_opened,
-        "statuses": report.statuses,
-        "findings": report.findings_total,
-    }
+            self.store.update_file(file_id, conn, transactions_done=done, summary=report.summary())
 
 
 def _date(value: str) -> date | None:

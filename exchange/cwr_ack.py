@@ -20,7 +20,6 @@ under a temporary name, and recorded in the ledger.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,8 +34,10 @@ from adapters.cwr.export import file_name
 from adapters.cwr.parser import CwrParser
 from adapters.cwr.validator import check_transaction
 from adapters.cwr.writer import CwrWriteError, CwrWriter, WorkWriteError, encode_work
+from exchange.cwr_apply import ACKNOWLEDGED
 from exchange.cwr_export import registration
-from exchange.cwr_import import ACKNOWLEDGED, CwrImporter, judge_header, open_source
+from exchange.cwr_import import CwrImporter, judge_header, open_source
+from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
 from exchange.model import Finding
 from exchange.store import FileEntry, Store, tables
@@ -271,7 +272,7 @@ class AckWriter:
     def _record(
         self, path: Path, receiver: str, version: str, answered: FileEntry, result: AckResult
     ) -> None:
-        sha = hashlib.sha256(path.read_bytes()).hexdigest()
+        sha = sha256_file(path)
         entry = self.store.start_file(
             path.name, sha, partner=receiver, format="ack", version=version, direction="out"
         )

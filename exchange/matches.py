@@ -18,7 +18,8 @@ from typing import Any
 from sqlalchemy import select, update
 
 from adapters.cwr.validator import CheckedTransaction
-from exchange.cwr_import import Applier, FileReport, Outcome
+from exchange.cwr_apply import Applier, Outcome
+from exchange.cwr_import import FileReport
 from exchange.errors import ExchangeError, NotFound
 from exchange.model import Source, Work
 from exchange.model_json import work_from_json

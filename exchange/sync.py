@@ -25,7 +25,6 @@ nothing.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -208,7 +207,7 @@ class Sync:
                 max_works_per_file=self.partner.max_works_per_file,
             )
             for written in result.files:
-                sha = hashlib.sha256(written.path.read_bytes()).hexdigest()
+                sha = sha256_file(written.path)
                 entry = self.store.start_file(
                     written.path.name,
                     sha,

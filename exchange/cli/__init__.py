@@ -18,13 +18,15 @@ from exchange.cli.conflicts import conflicts
 from exchange.cli.demo import demo
 from exchange.cli.export import export
 from exchange.cli.files import import_, validate
+from exchange.cli.ledger import ledger
 from exchange.cli.matches import matches
 from exchange.cli.parties import parties
-from exchange.cli.partners import ledger, partners, sync
+from exchange.cli.partners import partners
 from exchange.cli.registrations import registrations
 from exchange.cli.scheduler import scheduler
 from exchange.cli.serve import serve
 from exchange.cli.store import init
+from exchange.cli.sync import sync
 from exchange.cli.works import works
 from exchange.config import ConfigError
 from exchange.errors import EXIT_USAGE, ExchangeError

@@ -1,0 +1,73 @@
+"""``exchange sync``: one exchange with a partner, or with all of them."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+
+from exchange.cli.common import NodeContext, emit, json_option
+from exchange.errors import EXIT_USAGE, ExchangeError
+from exchange.leases import partner_lease
+from exchange.sync import Sync, SyncReport
+from exchange.transports.kinds import open_transport
+
+pass_node = click.make_pass_decorator(NodeContext)
+
+
+@click.command()
+@click.argument("code", required=False)
+@click.option("--all", "every", is_flag=True, help="Every configured partner, in code order.")
+@click.option("--dry-run", is_flag=True, help="Say what would happen; change nothing.")
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    show_default=True,
+    help="Seconds to wait for a partner another exchange holds (else: busy, exit 3).",
+)
+@json_option
+@pass_node
+def sync(node: NodeContext, code: str | None, every: bool, dry_run: bool, wait: float) -> None:
+    """Exchange with a partner: collect and import what it left, answer with ACKs,
+    export our changes since the last exchange, deliver.
+
+    Every file in and out is in the ledger; a run killed at any point is
+    finished by the next one, and nothing is delivered or imported twice. One
+    exchange per partner at a time: a partner another exchange holds (the
+    scheduler, another process or machine on the same store) is busy.
+
+    \b
+    Example:
+      exchange sync 058
+      exchange sync --all --dry-run --json
+    """
+    config = node.config
+    if every == bool(code):
+        raise ExchangeError("give a partner code or --all", EXIT_USAGE)
+    chosen = sorted(config.partners) if every else [code or ""]
+    store = node.store()
+    reports: list[SyncReport] = []
+    for partner_code in chosen:
+        partner = config.partner(partner_code)
+        with partner_lease(store, partner.code, "sync", wait=wait):
+            transport = open_transport(partner, config)
+            try:
+                reports.append(Sync(store, config, partner, transport, dry_run=dry_run).run())
+            finally:
+                transport.close()
+
+    def human(out: Console) -> None:
+        for r in reports:
+            verb = "would " if r.dry_run else ""
+            out.print(
+                f"{r.partner}: {verb}receive {len(r.received)}, {verb}export "
+                f"{len(r.exported)}, {verb}deliver {len(r.delivered)} files"
+            )
+            for item in r.received:
+                out.print(f"  in   {item['name']}")
+            for item in r.exported:
+                out.print(f"  out  {item.get('name', item['format'])} ({item['works']} works)")
+            for name in r.delivered:
+                out.print(f"  sent {name}")
+
+    emit(node, {"partners": [r.as_dict() for r in reports]}, human)
