@@ -28,8 +28,8 @@ from adapters.cwr.ack import HELD, PartnerAck, read_ack
 from adapters.cwr.parser import CwrParser, Transaction
 from adapters.cwr.source import CwrSource, CwrSourceError
 from adapters.cwr.validator import check_transaction
+from exchange.cwr_apply import DEADLINE_DAYS
 from exchange.cwr_import import (
-    DEADLINE_DAYS,
     FileReport,
     Progress,
     judge_header,

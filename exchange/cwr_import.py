@@ -23,7 +23,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,18 +33,13 @@ from adapters.cwr.parser import CwrParser, FileName, Group
 from adapters.cwr.pipeline import PARALLEL_FROM_BYTES, CheckedFile, process_pool, worker_count
 from adapters.cwr.source import CwrSource, CwrSourceError
 from adapters.cwr.validator import CheckedTransaction, check_header
-from exchange.cwr_apply import Applier
+from exchange.cwr_apply import BatchImporter, count
 from exchange.errors import ExchangeError
-from exchange.matching import Matcher
-from exchange.model import Finding, Source
-from exchange.store import FileEntry, Store, tables
-from exchange.store.bulk import insert_rows
-from exchange.store.rows import now
+from exchange.model import Finding
+from exchange.store import FileEntry, Store
 from exchange.store.writer import PartyCache
 
 BATCH = 2000
-#: Days a conflict may stay unresolved unless the configuration says otherwise.
-DEADLINE_DAYS = 60
 #: How many findings one file report keeps (the counts stay exact).
 MAX_FINDINGS = 10000
 
@@ -254,7 +249,7 @@ def validate_file(path: Path, progress: Progress | None = None) -> FileReport:
     report = FileReport(source.name)
     checked = CheckedFile(source, "?", datetime.now(UTC), with_works=False)
     for tx in checked:
-        _count(report, tx)
+        count(report, tx)
         if progress is not None:
             progress(source.bytes_read, 0)
     parser = checked.parser
@@ -265,37 +260,8 @@ def validate_file(path: Path, progress: Progress | None = None) -> FileReport:
     return report
 
 
-def _count(report: FileReport, tx: CheckedTransaction) -> None:
-    report.transactions += 1
-    if tx.rejected:
-        report.rejected += 1
-    else:
-        report.accepted += 1
-    report.add(tx.findings)
-
-
-class CwrImporter:
+class CwrImporter(BatchImporter):
     """Imports CWR files into one store."""
-
-    def __init__(
-        self,
-        store: Store,
-        partner: str | None = None,
-        society: str | None = None,
-        deadline_days: Callable[[str], int] | None = None,
-        thresholds: tuple[int, int] | None = (95, 80),
-    ) -> None:
-        self.store = store
-        self.partner = partner
-        #: our own society code: a work without any of its members is answered NP
-        self.society = society
-        #: days a conflict a partner brings in may stay unresolved
-        self.deadline_days = deadline_days or (lambda _partner: DEADLINE_DAYS)
-        #: match scores: (certain, review), see exchange.matching; None: ISWCs and the
-        #: sender's own numbers only
-        self.thresholds = thresholds
-        self.group_findings: dict[int, list[Finding]] = {}
-        self.parties = PartyCache()
 
     def import_file(self, path: Path, progress: Progress | None = None) -> FileReport:
         source = open_source(path)
@@ -343,16 +309,7 @@ class CwrImporter:
         rejected_groups = frozenset(g.id for g in known.groups if g.rejected) if known else None
         self.group_findings = _group_findings(known) if known else {}
 
-        skip = entry.transactions_done
-        totals = entry.summary or {}
-        report.works_created = totals.get("works_created", 0)
-        report.works_updated = totals.get("works_updated", 0)
-        report.transactions = totals.get("transactions", 0)
-        report.accepted = totals.get("accepted", 0)
-        report.rejected = totals.get("rejected", 0)
-        report.conflicts_opened = totals.get("conflicts_opened", 0)
-        report.matches_queued = totals.get("matches_queued", 0)
-        report.statuses = dict(totals.get("statuses", {}))
+        skip = self.resume(report, entry)
 
         received = datetime.now(UTC)
         checked = CheckedFile(source, sender, received, rejected_groups or frozenset())
@@ -391,32 +348,6 @@ class CwrImporter:
         report.add(known.findings)
         self.store.update_file(entry.id, state="imported", summary=report.summary())
         return report
-
-    def _write(
-        self,
-        conn: Connection,
-        batch: list[CheckedTransaction],
-        file_id: int,
-        sender: str,
-        done: int,
-        report: FileReport,
-        received: datetime,
-    ) -> None:
-        file_name = report.file
-        writer = self.store.writer(conn, file_id, self.parties)
-        sources = [Source(sender, file_name, tx.sequence, received, tx.type) for tx in batch]
-        deadline = now() + timedelta(days=self.deadline_days(sender))
-        matcher = Matcher(conn, *self.thresholds) if self.thresholds else None
-        applier = Applier(writer, sender, report, self.society, deadline, matcher)
-        outcomes = applier.apply(list(zip(batch, sources, strict=True)))
-        for outcome in outcomes:
-            outcome.group_findings = self.group_findings.get(outcome.tx.group_id, [])
-        insert_rows(conn, tables.transaction_outcomes, [o.row(file_id) for o in outcomes])
-        for tx in batch:
-            _count(report, tx)
-        for outcome in outcomes:
-            report.statuses[outcome.status] = report.statuses.get(outcome.status, 0) + 1
-        self.store.update_file(file_id, conn, transactions_done=done, summary=report.summary())
 
 
 def _group_findings(parser: Structure) -> dict[int, list[Finding]]:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from exchange import cwr_import
+from exchange import cwr_apply, cwr_import
 from exchange.cwr_import import CwrImporter
 from exchange.store import Store, tables
 from tests.adapters.cwr_builder import CwrFile, change, valid_work
@@ -116,7 +116,7 @@ def test_crash_mid_import_resumes(store: Store, tmp_path: Path, monkeypatch) -> 
     path = _big_file(tmp_path, 60)
     monkeypatch.setattr(cwr_import, "BATCH", 10)
     calls = {"n": 0}
-    original = cwr_import.Applier.apply
+    original = cwr_apply.Applier.apply
 
     def crashing(self, items):
         calls["n"] += 1
@@ -124,7 +124,7 @@ def test_crash_mid_import_resumes(store: Store, tmp_path: Path, monkeypatch) -> 
             raise RuntimeError("power cut")
         return original(self, items)
 
-    monkeypatch.setattr(cwr_import.Applier, "apply", crashing)
+    monkeypatch.setattr(cwr_apply.Applier, "apply", crashing)
     with pytest.raises(RuntimeError):
         CwrImporter(store).import_file(path)
     assert _counts(store)["works"] == 30  # three whole batches, not half of the fourth
@@ -257,7 +257,7 @@ def test_batches_wait_uncommitted_for_the_structure(
     pool = _LatePool()
     monkeypatch.setattr(cwr_import, "process_pool", lambda workers: pool)
     calls = {"n": 0}
-    original = cwr_import.Applier.apply
+    original = cwr_apply.Applier.apply
 
     def crashing(self, items):
         calls["n"] += 1
@@ -265,12 +265,12 @@ def test_batches_wait_uncommitted_for_the_structure(
             raise RuntimeError("power cut")
         return original(self, items)
 
-    monkeypatch.setattr(cwr_import.Applier, "apply", crashing)
+    monkeypatch.setattr(cwr_apply.Applier, "apply", crashing)
     with pytest.raises(RuntimeError):
         CwrImporter(store).import_file(path)
     assert _counts(store)["works"] == 0  # two batches written, none committed
 
-    monkeypatch.setattr(cwr_import.Applier, "apply", original)
+    monkeypatch.setattr(cwr_apply.Applier, "apply", original)
     pool.future = Future()
     deliveries = {"n": 0}
 
@@ -280,7 +280,7 @@ def test_batches_wait_uncommitted_for_the_structure(
             pool.deliver()  # the structure arrives while the content pass is under way
         return original(self, items)
 
-    monkeypatch.setattr(cwr_import.Applier, "apply", counting)
+    monkeypatch.setattr(cwr_apply.Applier, "apply", counting)
     report = CwrImporter(store).import_file(path)
     assert (report.transactions, report.works_created) == (40, 40)
     assert _counts(store)["works"] == 40
