@@ -108,15 +108,28 @@ def load_schema(path: Path, locations: dict[str, Path] | None = None) -> Any:
         raise ExchangeError(f"cannot load the XML schema {path}: {exc}") from None
 
 
-def validate(schema: Any, tree: etree._ElementTree, where: str, limit: int = 20) -> list[str]:
-    """Schema errors of a parsed tree, each with its line (at most ``limit``)."""
-    errors = []
-    for error in schema.iter_errors(tree):
+def schema_errors(
+    schema: Any, tree: etree._ElementTree, limit: int = 20
+) -> list[tuple[int | None, str]]:
+    """(line, message) of each schema error of a parsed tree (at most ``limit``)."""
+    import xmlschema
+
+    found: list[tuple[int | None, str]] = []
+    # The tree is parsed already: its resource may fetch nothing at all.
+    resource = xmlschema.XMLResource(tree, allow="none")
+    for error in schema.iter_errors(resource):
         elem = error.elem
         line = getattr(elem, "sourceline", None) if elem is not None else None
-        at = f", line {line}" if line else ""
-        path = f" at {error.path}" if error.path else ""
-        errors.append(f"{where}{at}{path}: {error.reason or error.message}")
-        if len(errors) >= limit:
+        path = f"{error.path}: " if error.path else ""
+        found.append((line, f"{path}{error.reason or error.message}"))
+        if len(found) >= limit:
             break
-    return errors
+    return found
+
+
+def validate(schema: Any, tree: etree._ElementTree, where: str, limit: int = 20) -> list[str]:
+    """Schema errors of a parsed tree, each saying where (at most ``limit``)."""
+    return [
+        f"{where}{f', line {line}' if line else ''}: {message}"
+        for line, message in schema_errors(schema, tree, limit)
+    ]

@@ -8,6 +8,7 @@ come from the environment.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,8 @@ DEFAULT_CONFIG = "exchange.toml"
 SEND_FORMATS = frozenset({"cwr21", "cwr22", "mwn", "csv", "xlsx"})
 #: What a partner may send us: registrations in a format, or acknowledgements.
 ACCEPT_FORMATS = frozenset({"cwr21", "cwr22", "ack", "mwn", "csv", "xlsx"})
+#: A DDEX Party Identifier, as the MWN schema defines it.
+DPID = re.compile(r"PADPIDA[a-zA-Z0-9]+")
 DEFAULT_ACCEPT = ("cwr21", "cwr22", "ack")
 TRANSPORT_KINDS = frozenset({"sftp", "http", "folder", "served"})
 
@@ -35,6 +38,8 @@ class NodeConfig:
     data_dir: Path = Path("exchange-data")
     store_url: str | None = None
     ddex_schema_dir: Path | None = None
+    #: [ddex] dpid: our DDEX Party Identifier (None: a stand-in made of the society code)
+    ddex_dpid: str | None = None
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     partners: dict[str, Partner] = field(default_factory=dict)
@@ -156,6 +161,16 @@ def _timezone(reader: _Reader) -> str:
     return name
 
 
+def _dpid(reader: _Reader) -> str | None:
+    value = reader.get("dpid", str)
+    if value is not None and not DPID.fullmatch(value):
+        raise ConfigError(
+            f"{reader.where('dpid')} must be a DDEX Party Identifier (PADPIDA followed by "
+            f"letters and digits), not {value!r}"
+        )
+    return value
+
+
 def _partner(reader: _Reader) -> Partner:
     code = reader.required("code", str).strip()
     if not code or not code.isalnum() or len(code) > 20:
@@ -188,6 +203,7 @@ def _partner(reader: _Reader) -> Partner:
         schedule=_schedule(reader),
         timezone=_timezone(reader),
         transport=dict(transport.data),
+        dpid=_dpid(reader),
         conflict_deadline_days=(
             _days(reader, "conflict_deadline_days", 60)
             if "conflict_deadline_days" in reader.data
@@ -236,8 +252,10 @@ def parse_config(data: dict[str, Any], file: Path) -> NodeConfig:
     config.name = node.get("name", str, config.name)
     config.data_dir = base / node.get("data_dir", str, str(config.data_dir))
     config.store_url = root.table("store").get("url", str)
-    schema_dir = root.table("ddex").get("schema_dir", str)
+    ddex = root.table("ddex")
+    schema_dir = ddex.get("schema_dir", str)
     config.ddex_schema_dir = base / schema_dir if schema_dir else None
+    config.ddex_dpid = _dpid(ddex)
     http = root.table("http")
     config.http_host = http.get("host", str, config.http_host)
     config.http_port = http.get("port", int, config.http_port)

@@ -258,6 +258,8 @@ class Partner:
     transport: dict[str, object] = field(default_factory=dict)
     #: days a conflict this partner brings in may stay unresolved (None: the node's default)
     conflict_deadline_days: int | None = None
+    #: the partner's DDEX Party Identifier (DDEX messages name it as their recipient)
+    dpid: str | None = None
 
 
 #: Rejection levels of CISAC's edits, most severe first, and WARN for notes that reject nothing.

@@ -38,3 +38,13 @@ def shared_dir() -> Path:
         if candidate.is_dir():
             return candidate
     return candidates[0]
+
+
+def mwn_schema_dir() -> Path:
+    """The folder of the official DDEX MWN 1.3 schemas (``$EXCHANGE_DDEX_SCHEMA_DIR``, else
+    the shared folder's copy); a test without it is skipped, or fails in CI."""
+    configured = os.environ.get("EXCHANGE_DDEX_SCHEMA_DIR")
+    folder = Path(configured) if configured else shared_dir() / "docs/standards/ddex/mwn-1.3"
+    if not (folder / "works-share-notification-choreography.xsd").is_file():
+        missing_service(f"the DDEX MWN 1.3 schemas (looked in {folder})")
+    return folder

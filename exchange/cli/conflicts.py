@@ -12,6 +12,7 @@ from exchange.cli.common import NodeContext, emit, json_option, stderr
 from exchange.conflict_report import FORMATS, write_report
 from exchange.conflicts import Conflicts, operator
 from exchange.errors import EXIT_USAGE, ExchangeError
+from exchange.mwn_files import MwnWriter
 from exchange.store.conflicts import OUTCOMES, STATUSES, Conflict
 
 pass_node = click.make_pass_decorator(NodeContext)
@@ -180,7 +181,13 @@ def resolve(node: NodeContext, conflict_id: int, outcome: str, note: str | None)
 
 
 @conflicts.command()
-@click.option("--format", "fmt", required=True, type=click.Choice(FORMATS), help="Report format.")
+@click.option(
+    "--format",
+    "fmt",
+    required=True,
+    type=click.Choice([*FORMATS, "mwn"]),
+    help="Report format (mwn: a DDEX ConflictNotification message).",
+)
 @click.option("--partner", metavar="CODE", help="Only conflicts involving this partner.")
 @click.option("--status", type=click.Choice(STATUSES), help="Only conflicts in this state.")
 @click.option(
@@ -202,13 +209,22 @@ def report(
     party (name, IPI numbers, role, society), its shares and the source of the
     claim. XLSX has one sheet per conflict type; HTML is one self-contained file.
 
+    mwn writes the unresolved conflicts as a DDEX MWN ConflictNotification for
+    the partner (every claim on each work in conflict, the conflicting right
+    shares grouped), validated against the MWN 1.3 schema when [ddex]
+    schema_dir is set.
+
     \b
     Example:
       exchange conflicts report --format xlsx --partner 058 -o conflicts-058.xlsx
       exchange conflicts report --format html -o conflicts.html
+      exchange conflicts report --format mwn --partner 058 -o MWNC_052_058.xml
     """
     service = _service(node)
     found = service.list(status=status, partner=partner)
+    if fmt == "mwn":
+        _notify(node, found, partner, output)
+        return
     rows = service.report_rows(found)
     try:
         write_report(rows, output, fmt)
@@ -216,6 +232,25 @@ def report(
         raise ExchangeError(f"cannot write {output}: {exc.strerror}", EXIT_USAGE) from None
     data = {"path": str(output), "conflicts": len(found), "rows": len(rows)}
     emit(node, data, lambda out: out.print(f"{output}: {len(found)} conflicts, {len(rows)} rows"))
+
+
+def _notify(node: NodeContext, found: list[Conflict], partner: str | None, output: Path) -> None:
+    writer = MwnWriter(node.store(), node.config, partner)
+    try:
+        written = writer.conflicts(found, output)
+    except OSError as exc:
+        raise ExchangeError(f"cannot write {output}: {exc.strerror}", EXIT_USAGE) from None
+    if written is None:
+        data = {"path": None, "conflicts": 0, "works": 0, "validated": False}
+        emit(
+            node,
+            data,
+            lambda out: out.print("no unresolved conflict on right shares: nothing written"),
+        )
+        return
+    data = {**written.as_dict(), "conflicts": sum(c.status != "resolved" for c in found)}
+    note = "" if written.validated else " (not validated: no [ddex] schema_dir)"
+    emit(node, data, lambda out: out.print(f"{output}: {written.works} works in conflict{note}"))
 
 
 @conflicts.command()

@@ -14,14 +14,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from adapters.cwr.export import ExportResult, export_works
 from adapters.cwr.writer import CHARACTER_SETS, FORMATS, CwrWriteError
 from exchange.cli.common import NodeContext, emit, json_option, stderr
-from exchange.cwr_export import works_to_export
+from exchange.cwr_export import registration, works_to_export
 from exchange.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ExchangeError
+from exchange.model import Work
+from exchange.mwn_files import MwnWriter
 from exchange.store import Store
 
 pass_node = click.make_pass_decorator(NodeContext)
 
-#: Formats of the command-line contract that this node cannot write yet.
-NOT_YET = ("mwn", "csv", "xlsx")
+#: Formats beside CWR: a DDEX MWN ShareNotification, the registration spreadsheet.
+OTHER_FORMATS = ("mwn", "csv", "xlsx")
 DEFAULT_MAX_WORKS = 10000
 
 
@@ -82,7 +84,7 @@ def _progress(node: NodeContext, total: int) -> Iterator[Progress | None]:
     "--format",
     "fmt",
     required=True,
-    type=click.Choice([*FORMATS, *NOT_YET], case_sensitive=False),
+    type=click.Choice([*FORMATS, *OTHER_FORMATS], case_sensitive=False),
     help="File format to write.",
 )
 @click.option(
@@ -110,6 +112,11 @@ def _progress(node: NodeContext, total: int) -> Iterator[Progress | None]:
     multiple=True,
     metavar="KEY",
     help="Only this work (local id, ISWC or PARTNER:NUMBER); repeat for more.",
+)
+@click.option(
+    "--share-of",
+    metavar="SOCIETY",
+    help="Only works on which members of this society (by affiliation) hold claims.",
 )
 @click.option("--zip", "package", is_flag=True, help="Package each file as CWyynnnnsss_rrr.zip.")
 @click.option(
@@ -142,31 +149,35 @@ def export(
     partner: str | None,
     changed_since: str | None,
     work_keys: tuple[str, ...],
+    share_of: str | None,
     package: bool,
     max_works: int | None,
     charset: str,
     output: Path,
 ) -> int:
-    """Write works from the store into CWR files, for a partner or for anyone.
+    """Write works from the store into CWR, DDEX MWN or spreadsheet files.
 
-    Each file is named CWyynnnnsss_rrr.V21 (or .V22): year, file sequence
+    CWR: each file is named CWyynnnnsss_rrr.V21 (or .V22): year, file sequence
     (never repeated for a sender and receiver), our society code, receiver
-    code. Files are written under a temporary name and renamed when complete.
-    A work that cannot be written (a name too long for its field, a character
-    the file cannot carry...) is left out and listed, and the command exits
-    with 1.
+    code. A work that cannot be written (a name too long for its field, a
+    character the file cannot carry...) is left out and listed, and the
+    command exits with 1.
+
+    mwn: ShareNotification messages MWN_sss_rrr_nnnnnn.xml (max-works works
+    each), validated against the DDEX MWN 1.3 schema when [ddex] schema_dir is
+    set ("validated" in the JSON says whether they were). csv, xlsx: one
+    registration spreadsheet WORKS_sss_rrr_nnnnnn.csv (docs/spreadsheets.md).
+
+    Files are written under a temporary name and renamed when complete.
 
     \b
     Example:
       exchange export --format cwr22 --partner 058 --changed-since 2026-01-01 -o outbox
       exchange export --format cwr21 --work 12 --work T-034.524.680-1 --zip -o outbox --json
+      exchange export --format mwn --partner 058 --share-of 058 -o outbox
+      exchange export --format xlsx -o reports
     """
     fmt = fmt.lower()
-    if fmt in NOT_YET:
-        raise ExchangeError(
-            f"export format {fmt!r} is not supported yet (supported: {', '.join(FORMATS)})",
-            EXIT_USAGE,
-        )
     config = node.config
     sender = config.society_code
     if sender == "000":
@@ -190,6 +201,10 @@ def export(
 
     store = node.store()
     ids = _selected_ids(store, work_keys, since)
+    if share_of is not None:
+        ids = store.works_with_members_of(share_of, ids)
+    if fmt in OTHER_FORMATS:
+        return _export_other(node, store, fmt, ids, output, receiver, per_file)
 
     with _progress(node, len(ids)) as bar:
         task = bar.add_task("export", total=len(ids)) if bar is not None else None
@@ -244,3 +259,58 @@ def _report(node: NodeContext, result: ExportResult) -> None:
         "skipped": [s.as_dict() for s in result.skipped],
     }
     emit(node, data, human)
+
+
+def _export_other(
+    node: NodeContext,
+    store: Store,
+    fmt: str,
+    ids: list[int],
+    output: Path,
+    receiver: str,
+    per_file: int,
+) -> int:
+    """Export as DDEX MWN or as a registration spreadsheet."""
+    config = node.config
+    sender = config.society_code
+    with _progress(node, len(ids)) as bar:
+        task = bar.add_task("export", total=len(ids)) if bar is not None else None
+
+        def advance(_work: object) -> None:
+            if bar is not None and task is not None:
+                bar.advance(task)
+
+        try:
+            if fmt == "mwn":
+                result = MwnWriter(store, config, receiver).works(ids, output, per_file, advance)
+                files = [f.as_dict() for f in result.files]
+                skipped = result.skipped
+            else:
+                from adapters.spreadsheet.works import write_works  # TEMP: lazy until it lands
+
+                output.mkdir(parents=True, exist_ok=True)
+                sequence = store.next_file_sequence(sender, f"{receiver}:{fmt}")
+                path = output / f"WORKS_{sender}_{receiver}_{sequence:06d}.{fmt}"
+
+                def works() -> Iterator[Work]:
+                    for work in store.iter_works(ids):
+                        advance(work)
+                        yield registration(work, sender)
+
+                count = write_works(path, works(), sender)
+                files, skipped = [{"path": str(path), "works": count}], []
+        except OSError as exc:
+            where = exc.filename or output
+            raise ExchangeError(f"cannot write to {where}: {exc.strerror}", EXIT_USAGE) from None
+
+    def human(out: Console) -> None:
+        for f in files:
+            note = "" if f.get("validated", True) else "  (not validated: no [ddex] schema_dir)"
+            out.print(f"{f['path']}  {f['works']} works{note}")
+        if not files:
+            out.print("nothing written")
+        for s in skipped:
+            out.print(f"skipped work {s['work']} ({s['title']}): {s['message']}")
+
+    emit(node, {"files": files, "skipped": skipped}, human)
+    return EXIT_OK

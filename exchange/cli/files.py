@@ -13,13 +13,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from exchange.ack_import import AckImporter, is_ack_file
+from exchange import formats
 from exchange.cli.common import NodeContext, emit, json_option, stderr
-from exchange.cwr_import import CwrImporter, FileReport, open_source, validate_file
+from exchange.cwr_import import FileReport, validate_file
 from exchange.errors import EXIT_FINDINGS, EXIT_USAGE, ExchangeError
 
 pass_node = click.make_pass_decorator(NodeContext)
-FORMATS = ("auto", "cwr", "ack")
 SHOWN_FINDINGS = 20
 
 
@@ -41,13 +40,6 @@ def progress_for(node: NodeContext, path: Path) -> Iterator[Callable[[int, int],
         yield lambda done, _total: bar.update(task, completed=done)
 
 
-def _check_format(fmt: str, path: Path) -> None:
-    if fmt not in FORMATS:
-        raise ExchangeError(
-            f"{path}: format {fmt!r} is not supported yet (supported: {', '.join(FORMATS)})"
-        )
-
-
 def _human(
     reports: list[FileReport], errors: list[dict[str, str]], imported: bool
 ) -> Callable[[Console], None]:
@@ -58,9 +50,10 @@ def _human(
                     f"{r.file}: already imported (ledger entry {r.duplicate_of}), nothing changed"
                 )
                 continue
-            kind = "ACK" if r.format == "ack" else "CWR"
+            kind = {"ack": "ACK", "mwn": "DDEX MWN"}.get(r.format, r.format.upper())
+            version = f" {r.version}" if r.version else ""
             line = (
-                f"{escape(r.file)}: {kind} {r.version}, {r.transactions} transactions, "
+                f"{escape(r.file)}: {kind}{version}, {r.transactions} transactions, "
                 f"{r.accepted} accepted, {r.rejected} rejected"
             )
             if imported:
@@ -150,10 +143,10 @@ def validate(node: NodeContext, files: tuple[Path, ...]) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", "cwr", "ack", "mwn", "csv", "xlsx"]),
+    type=click.Choice(["auto", *formats.FORMATS]),
     default="auto",
     show_default=True,
-    help="Input format.",
+    help="Input format (auto: from the file name and content).",
 )
 @json_option
 @pass_node
@@ -169,31 +162,27 @@ def import_(node: NodeContext, files: tuple[Path, ...], partner: str | None, fmt
     our registrations: status, its work number, its ISWC (a different ISWC
     opens a conflict); see `exchange registrations list`.
 
+    A DDEX MWN claim notification (.xml) is parsed safely and validated against
+    the MWN 1.3 schema ([ddex] schema_dir) before import; its sender is the
+    partner whose dpid the message names, or --partner. A registration
+    spreadsheet (.csv, .xlsx; see `exchange template`) needs --partner. Each
+    work of these revises the sender's earlier registration of it, if any.
+
     \b
     Example:
       exchange import CW260001PUB_052.V21 --partner PUB
       exchange import --json incoming/*.V21
+      exchange import MWN_058_052_000001.xml
+      exchange import catalogue.xlsx --partner PUB
     """
     store = node.store()
-    config = node.config
-    own = config.own_society
-    importers = {
-        "cwr": CwrImporter(
-            store,
-            partner,
-            own,
-            config.deadline_days,
-            (config.match_certain, config.match_review),
-        ),
-        "ack": AckImporter(store, own, partner, config.deadline_days),
-    }
+    importers: dict[str, formats.Importer] = {}
     reports, errors = [], []
     for path in files:
         try:
-            _check_format(fmt, path)
-            kind = fmt
-            if fmt == "auto":
-                kind = "ack" if is_ack_file(open_source(path)) else "cwr"
+            kind = formats.detect(path) if fmt == "auto" else fmt
+            if kind not in importers:
+                importers[kind] = formats.importer(store, node.config, kind, partner)
             with progress_for(node, path) as progress:
                 reports.append(importers[kind].import_file(path, progress))
         except ExchangeError as exc:

@@ -449,6 +449,16 @@ class Store:
         with self.connect() as conn:
             return list(conn.execute(query).scalars())
 
+    def works_with_members_of(self, society: str, work_ids: Sequence[int]) -> list[int]:
+        """Those of ``work_ids`` on which a party affiliated with ``society`` has a claim."""
+        members = select(t.affiliations.c.party_id).where(
+            t.affiliations.c.society == society.strip().zfill(3)
+        )
+        query = select(t.claims.c.work_id).where(t.claims.c.party_id.in_(members)).distinct()
+        with self.connect() as conn:
+            found = set(conn.execute(query).scalars())
+        return [i for i in work_ids if i in found]
+
     def iter_works(self, work_ids: Sequence[int], chunk: int = 500) -> Iterator[Work]:
         """The works with these ids, loaded ``chunk`` at a time (bounded memory)."""
         with self.connect() as conn:

@@ -1,0 +1,74 @@
+"""Which registration format a file is in, and the importer for each format.
+
+Formats: ``cwr`` (CWR 2.x, also zipped), ``ack`` (a CWR acknowledgement file),
+``mwn`` (a DDEX MWN claim notification), ``csv`` and ``xlsx`` (the
+registration spreadsheet, docs/spreadsheets.md).
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Protocol
+
+from adapters.registrations import ReadFile
+from exchange.ack_import import AckImporter, is_ack_file
+from exchange.config import NodeConfig
+from exchange.cwr_import import CwrImporter, FileReport, Progress, open_source
+from exchange.errors import ExchangeError
+from exchange.mwn_files import MwnReader
+from exchange.registration_import import RegistrationImporter
+from exchange.store import Store
+
+FORMATS = ("cwr", "ack", "mwn", "csv", "xlsx")
+
+
+class Importer(Protocol):
+    def import_file(self, path: Path, progress: Progress | None = None) -> FileReport: ...
+
+
+def detect(path: Path) -> str:
+    """The format of a file, from its name and its first bytes."""
+    suffix = path.suffix.lower()
+    if suffix in (".xml", ".csv", ".xlsx"):
+        return {".xml": "mwn", ".csv": "csv", ".xlsx": "xlsx"}[suffix]
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(512)
+    except OSError as exc:
+        raise ExchangeError(f"cannot read {path}: {exc.strerror}") from None
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+        return "mwn"
+    if head.startswith(b"PK") and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            if "xl/workbook.xml" in archive.namelist():
+                return "xlsx"
+    return "ack" if is_ack_file(open_source(path)) else "cwr"
+
+
+def _sheet_sender(read: ReadFile, path: Path) -> str:
+    raise ExchangeError(f"{path.name}: a spreadsheet does not say who sent it: give --partner CODE")
+
+
+def importer(store: Store, config: NodeConfig, kind: str, partner: str | None) -> Importer:
+    """The importer of one format, set up from the node's configuration."""
+    own = config.own_society
+    thresholds = (config.match_certain, config.match_review)
+    if kind == "cwr":
+        return CwrImporter(store, partner, own, config.deadline_days, thresholds)
+    if kind == "ack":
+        return AckImporter(store, own, partner, config.deadline_days)
+    options = {
+        "partner": partner,
+        "society": own,
+        "deadline_days": config.deadline_days,
+        "thresholds": thresholds,
+    }
+    if kind == "mwn":
+        reader = MwnReader(config)
+        return RegistrationImporter(store, reader, reader.sender, **options)
+    if kind in ("csv", "xlsx"):
+        from adapters.spreadsheet.works import read_works  # TEMP: lazy until it lands
+
+        return RegistrationImporter(store, read_works, _sheet_sender, **options)
+    raise ExchangeError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")

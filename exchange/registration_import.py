@@ -1,0 +1,77 @@
+"""Importing registration files of the formats beside CWR (DDEX MWN, CSV, XLSX).
+
+A reader (:mod:`adapters.ddex.mwn`, :mod:`adapters.spreadsheet.works`) turns the
+file into ``REG`` transactions (:mod:`adapters.registrations`); from there the
+import is the one CWR files get (:class:`~exchange.cwr_apply.BatchImporter`):
+matched, stored with their source in batches that each commit with the ledger
+entry, answered with a status, checked for conflicts. A file imported before
+(same sha256) changes nothing; a file rejected as a whole changes nothing but
+its ledger entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from adapters.registrations import ReadFile
+from exchange.cwr_apply import BatchImporter
+from exchange.cwr_import import BATCH, FileReport, Progress
+from exchange.digest import sha256_file
+from exchange.errors import ExchangeError
+from exchange.store import Store
+
+#: Reads a file for a sender (None when the file must say who sent it).
+Reader = Callable[[Path, str | None], ReadFile]
+
+
+class RegistrationImporter(BatchImporter):
+    """Imports files of one non-CWR format into one store."""
+
+    def __init__(
+        self,
+        store: Store,
+        read: Reader,
+        sender_of: Callable[[ReadFile, Path], str],
+        **options: object,
+    ) -> None:
+        super().__init__(store, **options)  # type: ignore[arg-type]
+        self.read = read
+        #: who sent a file given without --partner (from the file and the configuration)
+        self.sender_of = sender_of
+
+    def import_file(self, path: Path, progress: Progress | None = None) -> FileReport:
+        try:
+            sha = sha256_file(path)
+        except OSError as exc:
+            raise ExchangeError(f"cannot read {path}: {exc.strerror}") from None
+        previous = self.store.find_file(sha)
+        if previous is not None and previous.state in ("imported", "rejected"):
+            return FileReport(
+                path.name, previous.format, previous.version, duplicate_of=previous.id
+            )
+        read = self.read(path, self.partner)
+        sender = self.partner or self.sender_of(read, path)
+        report = FileReport(path.name, read.format, read.version)
+        entry = previous or self.store.start_file(
+            path.name, sha, partner=sender, format=read.format, version=read.version
+        )
+        report.add(read.findings)
+        if read.file_rejected:
+            report.file_rejected = True
+            report.transactions = report.rejected = len(read.transactions)
+            self.store.update_file(entry.id, state="rejected", summary=report.summary())
+            return report
+        skip = self.resume(report, entry)
+        received = datetime.now(UTC)
+        total = len(read.transactions)
+        size = path.stat().st_size
+        for start in range(skip, total, BATCH):
+            batch = read.transactions[start : start + BATCH]
+            with self.store.connect() as conn:
+                self._write(conn, batch, entry.id, sender, start + len(batch), report, received)
+            if progress is not None:
+                progress(size * (start + len(batch)) // total, size)
+        self.store.update_file(entry.id, state="imported", summary=report.summary())
+        return report
