@@ -8,13 +8,15 @@ registration spreadsheet, docs/spreadsheets.md).
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
 from adapters.registrations import ReadFile
 from exchange.ack_import import AckImporter, is_ack_file
 from exchange.config import NodeConfig
-from exchange.cwr_import import CwrImporter, FileReport, Progress, open_source
+from exchange.cwr_apply import count
+from exchange.cwr_import import CwrImporter, FileReport, Progress, open_source, validate_file
 from exchange.errors import ExchangeError
 from exchange.mwn_files import MwnReader
 from exchange.registration_import import RegistrationImporter
@@ -46,6 +48,32 @@ def detect(path: Path) -> str:
     return "ack" if is_ack_file(open_source(path)) else "cwr"
 
 
+def validate(path: Path, config: NodeConfig, kind: str | None = None) -> FileReport:
+    """Judge a file of any format without touching the store."""
+    kind = kind or detect(path)
+    if kind in ("cwr", "ack"):
+        return validate_file(path)
+    read = _reader(config, kind)(path, None)
+    report = FileReport(path.name, read.format, read.version)
+    report.add(read.findings)
+    report.file_rejected = read.file_rejected
+    for tx in read.transactions:
+        count(report, tx)
+    if read.file_rejected:
+        report.accepted, report.rejected = 0, report.transactions
+    return report
+
+
+def _reader(config: NodeConfig, kind: str) -> MwnReader | Callable[[Path, str | None], ReadFile]:
+    if kind == "mwn":
+        return MwnReader(config)
+    if kind in ("csv", "xlsx"):
+        from adapters.spreadsheet.works import read_works  # TEMP: lazy until it lands
+
+        return read_works
+    raise ExchangeError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
+
+
 def _sheet_sender(read: ReadFile, path: Path) -> str:
     raise ExchangeError(f"{path.name}: a spreadsheet does not say who sent it: give --partner CODE")
 
@@ -64,11 +92,6 @@ def importer(store: Store, config: NodeConfig, kind: str, partner: str | None) -
         "deadline_days": config.deadline_days,
         "thresholds": thresholds,
     }
-    if kind == "mwn":
-        reader = MwnReader(config)
-        return RegistrationImporter(store, reader, reader.sender, **options)
-    if kind in ("csv", "xlsx"):
-        from adapters.spreadsheet.works import read_works  # TEMP: lazy until it lands
-
-        return RegistrationImporter(store, read_works, _sheet_sender, **options)
-    raise ExchangeError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
+    reader = _reader(config, kind)
+    sender = reader.sender if isinstance(reader, MwnReader) else _sheet_sender
+    return RegistrationImporter(store, reader, sender, **options)

@@ -113,21 +113,27 @@ def _finish(
 @json_option
 @pass_node
 def validate(node: NodeContext, files: tuple[Path, ...]) -> None:
-    """Check CWR files against CISAC's rules without writing to the store.
+    """Check registration files without writing to the store.
 
-    Every finding says where (line, record, field, value), its level (ER file,
-    GR group, TR transaction, RR record, FR field rejected; WARN rejects
-    nothing) and the CISAC edit it comes from. Exit code 1 when something
-    would be rejected.
+    CWR files are judged by CISAC's rules; DDEX MWN messages by the MWN 1.3
+    schema and the node's reading of them; spreadsheets by their documented
+    columns. Every finding says where (line or row, record, field or column,
+    value), its level (ER file, GR group, TR transaction, RR record, FR field
+    rejected; WARN rejects nothing) and the CISAC edit it comes from, if any.
+    Exit code 1 when something would be rejected.
 
     \b
     Example:
       exchange validate CW260001PUB_052.V21
       exchange validate --json incoming/*.V22 | jq '.files[].rejected'
+      exchange validate catalogue.xlsx MWN_058_052_000001.xml
     """
     reports, errors = [], []
     for path in files:
         try:
+            if formats.detect(path) not in ("cwr", "ack"):
+                reports.append(formats.validate(path, node.config))
+                continue
             with progress_for(node, path) as progress:
                 reports.append(validate_file(path, progress))
         except ExchangeError as exc:
