@@ -19,6 +19,19 @@ it on, so that a run killed at any point is completed by the next one:
   transport) and becomes ``delivered``. Killed between the two, it is delivered
   again: the same name, the same content, which the partner's ledger recognises.
 
+* **manifest**: when the partner takes manifests (``[partners.transport]
+  manifest``, on by default over SFTP and HTTP), the files delivered in a run
+  form a batch, closed by a delivery manifest (:mod:`exchange.manifest`) listing
+  each with its size and sha256. The manifest is recorded before it is
+  delivered, after the files; files delivered by a run that died before its
+  manifest are listed by the next run's.
+
+On the way in, manifests are optional: the partner's manifests (recognised by
+their name) are fetched first, read safely and checked (schema, sender,
+receiver, sequence); a file a manifest lists must then have the size and sha256
+it gives, or it is refused, not imported and left at the partner's side, to be
+fetched again by the next run (it may still have been on its way).
+
 ``dry_run`` lists what would be fetched, exported and delivered, and changes
 nothing.
 """
@@ -33,17 +46,44 @@ from typing import Any
 
 from adapters.cwr.export import export_works
 from adapters.cwr.writer import FORMATS
+from adapters.safe_xml import XmlRefused
 from exchange.ack_import import AckImporter, is_ack_file
-from exchange.config import NodeConfig
+from exchange.config import ConfigError, NodeConfig
 from exchange.cwr_ack import AckWriter
 from exchange.cwr_export import works_to_export
 from exchange.cwr_import import CwrImporter, head_of, open_source
 from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
+from exchange.manifest import FORMATS as MANIFEST_FORMATS
+from exchange.manifest import Manifest, ManifestError, ManifestFile, is_manifest_name
+from exchange.manifest import read as read_manifest
+from exchange.manifest import write as write_manifest
 from exchange.model import Partner
-from exchange.store import Store
+from exchange.store import FileEntry, Store
 from exchange.store.rows import now
-from exchange.transports import Transport
+from exchange.transports import RemoteFile, Transport
+
+#: ``summary["manifest"]`` of a delivered file that no manifest lists yet.
+AWAITING_MANIFEST = "pending"
+#: Kinds of transport over which manifests are sent unless the partner says otherwise.
+MANIFEST_BY_DEFAULT = ("sftp", "http", "served")
+
+
+def sends_manifests(partner: Partner) -> bool:
+    """Whether batches for ``partner`` end with a delivery manifest.
+
+    ``[partners.transport] manifest = true|false``; by default, over SFTP and HTTP
+    (``http`` and ``served``) but not through folders.
+    """
+    value = partner.transport.get("manifest")
+    if value is None:
+        return partner.transport.get("kind") in MANIFEST_BY_DEFAULT
+    if not isinstance(value, bool):
+        raise ConfigError(
+            f"partner {partner.code}: [partners.transport] manifest must be true or false, "
+            f"not {value!r}"
+        )
+    return value
 
 
 @dataclass(slots=True)
@@ -53,6 +93,8 @@ class SyncReport:
     received: list[dict[str, Any]] = field(default_factory=list)
     exported: list[dict[str, Any]] = field(default_factory=list)
     delivered: list[str] = field(default_factory=list)
+    #: delivery manifests received ("direction": "in") and delivered ("out")
+    manifests: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,6 +103,7 @@ class SyncReport:
             "received": self.received,
             "exported": self.exported,
             "delivered": self.delivered,
+            "manifests": self.manifests,
         }
 
 
@@ -88,6 +131,7 @@ class Sync:
         self.outbox = config.data_dir / "outbox" / code
         self.staging = config.data_dir / "staging" / code
         self.report = SyncReport(code, dry_run)
+        self.manifests = sends_manifests(partner)
 
     def run(self) -> SyncReport:
         for folder in (self.received, self.outbox, self.staging):
@@ -96,62 +140,219 @@ class Sync:
         self.deliver()  # what an earlier run wrote but did not deliver
         self.export()
         self.deliver()
+        self.close_batch()
         return self.report
 
     # -- in -------------------------------------------------------------------------
 
     def collect(self) -> None:
-        config, code = self.config, self.partner.code
-        for remote in self.transport.list_inbound():
-            if self.dry_run:
-                self.report.received.append({"name": remote.name, "action": "fetch"})
-                continue
-            local = self.received / remote.name
-            self.transport.fetch(remote, local)
-            sha = sha256_file(local)
-            entry = self.store.find_file(sha)
-            seen_before = entry is not None and entry.state in ("imported", "rejected", "refused")
-            kind = self._kind(local)
-            if not seen_before and kind not in self.partner.accept:
-                entry = self.store.start_file(
-                    remote.name, sha, partner=code, format=kind, version=None
+        listed = self.transport.list_inbound()
+        manifests = [r for r in listed if is_manifest_name(r.name)]
+        files = [r for r in listed if not is_manifest_name(r.name)]
+        if self.dry_run:
+            for remote in manifests:
+                self.report.manifests.append(
+                    {"name": remote.name, "direction": "in", "action": "fetch"}
                 )
-                accepted = ", ".join(self.partner.accept)
-                error = f"{kind} files are not accepted from {code} (accept: {accepted})"
-                self.store.update_file(entry.id, state="refused", error=error)
-                entry = self.store.find_file(sha)
-            elif not seen_before:
-                if kind == "ack":
-                    acks = AckImporter(self.store, config.own_society, code, config.deadline_days)
-                    acks.import_file(local)
-                else:
-                    CwrImporter(
-                        self.store,
-                        code,
-                        config.own_society,
-                        config.deadline_days,
-                        (config.match_certain, config.match_review),
-                    ).import_file(local)
-                entry = self.store.find_file(sha)
-            assert entry is not None
-            ack = entry.summary.get("ack")
-            if entry.format == "cwr" and ack is None:
-                written = AckWriter(self.store, config.own_society or "", config.name, code)
-                result = written.write(local, self.staging)
-                ack = self._publish(result.path)
-                self.store.update_file(entry.id, summary={**entry.summary, "ack": ack})
-            self.store.update_file(entry.id, remote_name=remote.name, size=local.stat().st_size)
-            self.transport.mark_collected(remote)
-            self.report.received.append(
-                {
-                    "name": remote.name,
-                    "sha256": sha,
-                    "format": entry.format,
-                    "state": entry.state,
-                    "imported_before": seen_before,
-                    "ack": ack,
-                }
+            for remote in files:
+                self.report.received.append({"name": remote.name, "action": "fetch"})
+            return
+        waiting = {r.name for r in files}
+        for remote in manifests:  # first: they say what the other files must be
+            self._collect_manifest(remote, waiting)
+        expected = self._expected_files()
+        for remote in files:
+            self._collect_file(remote, expected.get(remote.name))
+
+    def _collect_file(
+        self, remote: RemoteFile, expected: tuple[FileEntry, ManifestFile] | None
+    ) -> None:
+        config, code = self.config, self.partner.code
+        local = self.received / remote.name
+        self.transport.fetch(remote, local)
+        sha = sha256_file(local)
+        if expected is not None:
+            listed_in, listed = expected
+            size = local.stat().st_size
+            if (size, sha) != (listed.size, listed.sha256):
+                self._refuse_mismatch(remote, sha, size, listed_in, listed)
+                return
+            self._verified(listed_in, remote.name)
+        entry = self.store.find_file(sha)
+        # refused earlier for differing from a manifest: this content is now acceptable
+        stale = entry if entry is not None and entry.summary.get("mismatch") else None
+        seen_before = (
+            entry is not None
+            and stale is None
+            and entry.state in ("imported", "rejected", "refused")
+        )
+        kind = self._kind(local)
+        if not seen_before and kind not in self.partner.accept:
+            entry = stale or self.store.start_file(
+                remote.name, sha, partner=code, format=kind, version=None
             )
+            accepted = ", ".join(self.partner.accept)
+            error = f"{kind} files are not accepted from {code} (accept: {accepted})"
+            self.store.update_file(entry.id, state="refused", error=error, summary={})
+            entry = self.store.find_file(sha)
+        elif not seen_before:
+            if stale is not None:  # the importers take up an entry left "importing"
+                self.store.update_file(stale.id, state="importing", error=None, summary={})
+            if kind == "ack":
+                acks = AckImporter(self.store, config.own_society, code, config.deadline_days)
+                acks.import_file(local)
+            else:
+                CwrImporter(
+                    self.store,
+                    code,
+                    config.own_society,
+                    config.deadline_days,
+                    (config.match_certain, config.match_review),
+                ).import_file(local)
+            entry = self.store.find_file(sha)
+        assert entry is not None
+        ack = entry.summary.get("ack")
+        if entry.format == "cwr" and ack is None:
+            written = AckWriter(self.store, config.own_society or "", config.name, code)
+            result = written.write(local, self.staging)
+            ack = self._publish(result.path)
+            self.store.update_file(entry.id, summary={**entry.summary, "ack": ack})
+        self.store.update_file(entry.id, remote_name=remote.name, size=local.stat().st_size)
+        self.transport.mark_collected(remote)
+        self.report.received.append(
+            {
+                "name": remote.name,
+                "sha256": sha,
+                "format": entry.format,
+                "state": entry.state,
+                "imported_before": seen_before,
+                "ack": ack,
+            }
+        )
+
+    def _refuse_mismatch(
+        self, remote: RemoteFile, sha: str, size: int, listed_in: FileEntry, listed: ManifestFile
+    ) -> None:
+        """A file that is not what its manifest says: refused, left where it is."""
+        error = (
+            f"{remote.name} is not the file {listed_in.name} lists: expected "
+            f"{listed.size} bytes with sha256 {listed.sha256}, got {size} bytes with sha256 "
+            f"{sha}; not imported, fetched again by the next run"
+        )
+        entry = self.store.find_file(sha)
+        if entry is None or not entry.summary.get("mismatch") or entry.name != remote.name:
+            entry = self.store.start_file(
+                remote.name, sha, partner=self.partner.code, format=listed.format, version=None
+            )
+        self.store.update_file(
+            entry.id,
+            state="refused",
+            error=error,
+            size=size,
+            remote_name=remote.name,
+            summary={"mismatch": True, "manifest": listed_in.name},
+        )
+        self.report.received.append(
+            {
+                "name": remote.name,
+                "sha256": sha,
+                "format": listed.format,
+                "state": "refused",
+                "imported_before": False,
+                "ack": None,
+                "error": error,
+            }
+        )
+
+    def _collect_manifest(self, remote: RemoteFile, waiting: set[str]) -> None:
+        """Fetch a manifest, check it and record it; refused, it changes nothing else."""
+        local = self.received / remote.name
+        self.transport.fetch(remote, local)
+        sha = sha256_file(local)
+        entry = self.store.find_file(sha)
+        if entry is None or entry.format != "manifest" or entry.state == "importing":
+            previous = entry if entry is not None and entry.format == "manifest" else None
+            entry = self._check_manifest(local, sha, previous)
+        self.store.update_file(entry.id, remote_name=remote.name, size=local.stat().st_size)
+        self.transport.mark_collected(remote)
+        summary = entry.summary
+        self.report.manifests.append(
+            {
+                "name": remote.name,
+                "direction": "in",
+                "sha256": sha,
+                "state": entry.state,
+                "sequence": summary.get("sequence"),
+                "files": len(summary.get("files") or []),
+                "missing": [n for n in summary.get("pending") or [] if n not in waiting],
+                "error": entry.error,
+            }
+        )
+
+    def _check_manifest(self, local: Path, sha: str, previous: FileEntry | None) -> FileEntry:
+        code, society = self.partner.code, self.config.own_society
+        entry = previous or self.store.start_file(
+            local.name, sha, partner=code, format="manifest", version=None
+        )
+        try:
+            manifest = read_manifest(local)
+            if manifest.receiver != society:
+                raise ManifestError(
+                    f"{local.name}: addressed to {manifest.receiver}, not to us ({society})"
+                )
+            if manifest.sender != code:
+                raise ManifestError(
+                    f"{local.name}: sent by {manifest.sender} according to the manifest, "
+                    f"but it came from partner {code}"
+                )
+            for other in self.store.ledger(partner=code, direction="in", format="manifest"):
+                if other.id != entry.id and other.summary.get("sequence") == manifest.sequence:
+                    raise ManifestError(
+                        f"{local.name}: sequence {manifest.sequence} was received before, "
+                        f"in {other.name}; a manifest's sequence is never repeated"
+                    )
+        except (XmlRefused, ManifestError) as exc:
+            self.store.update_file(entry.id, state="refused", error=str(exc)[:1990])
+        else:
+            pending = [
+                f.name
+                for f in manifest.files
+                if not self._received_before(f.sha256)  # a file may come before its manifest
+            ]
+            summary = {**manifest.as_dict(), "pending": pending}
+            self.store.update_file(
+                entry.id, state="imported", version=manifest.version, summary=summary
+            )
+        found = self.store.get_file(entry.id)
+        assert found is not None
+        return found
+
+    def _received_before(self, sha: str) -> bool:
+        entry = self.store.find_file(sha)
+        return (
+            entry is not None
+            and not entry.summary.get("mismatch")
+            and entry.state in ("imported", "rejected", "refused")
+        )
+
+    def _expected_files(self) -> dict[str, tuple[FileEntry, ManifestFile]]:
+        """Files that accepted manifests list and that have not arrived intact, by name."""
+        expected = {}
+        for entry in self.store.ledger(
+            partner=self.partner.code, direction="in", format="manifest", state="imported"
+        ):
+            pending = set(entry.summary.get("pending") or ())
+            for item in entry.summary.get("files") or ():
+                if item["name"] in pending:
+                    expected[item["name"]] = (entry, ManifestFile.from_dict(item))
+        return expected
+
+    def _verified(self, manifest: FileEntry, name: str) -> None:
+        """A listed file arrived as its manifest says: it is no longer awaited."""
+        current = self.store.get_file(manifest.id)
+        assert current is not None
+        pending = [n for n in current.summary.get("pending") or () if n != name]
+        self.store.update_file(current.id, summary={**current.summary, "pending": pending})
 
     @staticmethod
     def _kind(local: Path) -> str:
@@ -236,17 +437,152 @@ class Sync:
         return max(stamps) if stamps else None
 
     def deliver(self) -> None:
+        """Deliver every recorded file not delivered yet; manifests after the files."""
         pending = self.store.ledger(partner=self.partner.code, direction="out", state="written")
-        for entry in pending:
+        files = [e for e in pending if e.format != "manifest"]
+        manifests = [e for e in pending if e.format == "manifest"]
+        for entry in files + manifests:
+            is_manifest = entry.format == "manifest"
             path = self.outbox / entry.name
             if self.dry_run:
-                self.report.delivered.append(entry.name)
+                if is_manifest:
+                    self.report.manifests.append(
+                        {"name": entry.name, "direction": "out", "action": "deliver"}
+                    )
+                else:
+                    self.report.delivered.append(entry.name)
                 continue
+            if not path.exists() and (self.staging / entry.name).exists():
+                self._publish(self.staging / entry.name)  # recorded by a run that died then
             if not path.exists():
                 self.store.update_file(
                     entry.id, state="failed", error=f"{path} is gone: nothing to deliver"
                 )
                 continue
+            if is_manifest and not self._batch_delivered(entry):
+                continue
             self.transport.deliver(path)
-            self.store.update_file(entry.id, state="delivered", error=None)
-            self.report.delivered.append(entry.name)
+            values: dict[str, Any] = {"state": "delivered", "error": None}
+            values["size"] = path.stat().st_size
+            if self.manifests and not is_manifest:
+                values["summary"] = {**entry.summary, "manifest": AWAITING_MANIFEST}
+            self.store.update_file(entry.id, **values)
+            if is_manifest:
+                self.report.manifests.append(
+                    {
+                        "name": entry.name,
+                        "direction": "out",
+                        "state": "delivered",
+                        "sequence": entry.summary.get("sequence"),
+                        "files": len(entry.summary.get("file_ids") or ()),
+                    }
+                )
+            else:
+                self.report.delivered.append(entry.name)
+
+    def _batch_delivered(self, manifest: FileEntry) -> bool:
+        """Whether every file a manifest lists was delivered (else it is not sent)."""
+        for file_id in manifest.summary.get("file_ids") or ():
+            listed = self.store.get_file(file_id)
+            if listed is None or listed.state != "delivered":
+                why = "gone from the ledger" if listed is None else listed.state
+                self.store.update_file(
+                    manifest.id,
+                    state="failed",
+                    error=f"{listed.name if listed else file_id} of the batch is {why}: "
+                    "the manifest is not delivered",
+                )
+                return False
+        return True
+
+    def close_batch(self) -> None:
+        """End the files delivered (by this run, or one that died before) with a manifest."""
+        if not self.manifests:
+            return
+        if self.dry_run:
+            if self.report.delivered or any("works" in e for e in self.report.exported):
+                self.report.manifests.append({"direction": "out", "action": "write"})
+            return
+        code, society = self.partner.code, self.config.own_society or ""
+        entries = self.store.ledger(partner=code, direction="out")
+        for entry in entries:
+            if entry.format == "manifest" and entry.state == "writing":
+                error = "the run writing it stopped before it was recorded; not delivered"
+                self.store.update_file(entry.id, state="failed", error=error)
+        recorded = {e.name for e in entries if e.format == "manifest" and e.state != "writing"}
+        listed = {
+            i
+            for e in entries
+            if e.format == "manifest" and e.state != "writing"
+            for i in e.summary.get("file_ids") or ()
+        }
+        batch = [
+            e
+            for e in entries
+            if e.format != "manifest"
+            and e.state == "delivered"
+            and e.summary.get("manifest") == AWAITING_MANIFEST
+            and e.id not in listed
+        ]
+        for stale in self.staging.glob("MANIFEST_*"):
+            if stale.name not in recorded:
+                stale.unlink()  # written by a run that died before recording it
+        if not batch:
+            return
+        # a sequence of its own, so that the numbering of CWR and ACK files is unaffected
+        sequence = self.store.next_file_sequence(f"{society}/manifest", code)
+        manifest = Manifest(
+            sender=society,
+            receiver=code,
+            sequence=sequence,
+            created=now(),
+            files=tuple(self._listed(e) for e in batch),
+        )
+        path = write_manifest(manifest, self.staging)
+        entry = self.store.start_file(
+            path.name,
+            sha256_file(path),
+            partner=code,
+            format="manifest",
+            version=None,
+            direction="out",
+        )
+        summary = {
+            "sequence": sequence,
+            "file_ids": [e.id for e in batch],
+            "files": [e.name for e in batch],
+        }
+        size = path.stat().st_size
+        self.store.update_file(
+            entry.id, state="written", version=manifest.version, summary=summary, size=size
+        )
+        self._publish(path)
+        for listed_entry in batch:
+            self.store.update_file(
+                listed_entry.id, summary={**listed_entry.summary, "manifest": path.name}
+            )
+        self.deliver()
+
+    def _listed(self, entry: FileEntry) -> ManifestFile:
+        """How a manifest describes one delivered file."""
+        fmt = entry.summary.get("send") or entry.format or ""
+        if fmt == "cwr":
+            fmt = "cwr" + (entry.version or "2.1").replace(".", "")
+        if fmt not in MANIFEST_FORMATS:
+            raise ExchangeError(f"{entry.name}: format {fmt!r} cannot be named in a manifest")
+        size = entry.size
+        if size is None:
+            size = (self.outbox / entry.name).stat().st_size
+
+        def count(key: str) -> int | None:
+            value = entry.summary.get(key)
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        return ManifestFile(
+            name=entry.name,
+            format=fmt,
+            size=size,
+            sha256=entry.sha256,
+            works=count("works"),
+            transactions=count("transactions"),
+        )

@@ -104,7 +104,8 @@ def test_shares_are_percentages_and_rights_with_one_share_are_grouped() -> None:
     from exchange.model import InterestedParty
 
     publisher = Claim(
-        InterestedParty("PUB", is_legal_entity=True), "E", Side.PUBLISHER, Shares(3333, 10000, 10000),
+        InterestedParty("PUB", is_legal_entity=True), "E", Side.PUBLISHER,
+        Shares(3333, 10000, 10000),
         [TerritoryShare("2136", True, Shares(3333, 10000, 10000)), TerritoryShare("0826", False)],
         chain=1,
     )  # fmt: skip

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from exchange import manifest
 from exchange.config import load_config
 from exchange.demo import sample_works
+from exchange.digest import sha256_file
 from exchange.http_api import create_app
 from exchange.leases import try_acquire
+from exchange.manifest import Manifest, ManifestFile
 from exchange.store import Store
+from exchange.sync import Sync
 from exchange.transports import TransportError
 from exchange.transports.folder import FolderTransport
 from tests.adapters.cwr_builder import CwrFile, valid_work
@@ -50,6 +55,12 @@ def nodes(capsys: pytest.CaptureFixture[str], db_url: str, tmp_path: Path) -> tu
 def counts(report: dict) -> tuple[int, int, int]:
     [partner] = report["partners"]
     return len(partner["received"]), len(partner["exported"]), len(partner["delivered"])
+
+
+def manifests(report: dict) -> list[tuple[str, str, str]]:
+    """(direction, name, state) of the manifests a sync received and delivered."""
+    [partner] = report["partners"]
+    return [(m["direction"], m["name"], m["state"]) for m in partner["manifests"]]
 
 
 def test_two_nodes_exchange_and_a_second_sync_does_nothing(
@@ -157,9 +168,16 @@ def test_two_nodes_exchange_over_http(
         assert checked["check"]["node"]["society"] == "058"
 
         assert counts(a("sync", "052")[1]) == (0, 1, 1)  # left in our outbox, served
-        assert counts(b("sync", "058")[1]) == (1, 0, 1)  # B fetched it over HTTP, sent its ACK
+        _, fetched = b("sync", "058")
+        assert counts(fetched) == (1, 0, 1)  # B fetched it over HTTP, sent its ACK
+        assert manifests(fetched) == [
+            ("in", "MANIFEST_058_052_000001.xml", "imported"),  # A's manifest, downloaded
+            ("out", "MANIFEST_052_058_000001.xml", "delivered"),  # B's, uploaded
+        ]
         assert Store(b.url).count_works() == 3
-        assert counts(a("sync", "052")[1]) == (1, 0, 0)  # the ACK B uploaded
+        _, acked = a("sync", "052")
+        assert counts(acked) == (1, 0, 0)  # the ACK B uploaded
+        assert manifests(acked) == [("in", "MANIFEST_052_058_000001.xml", "imported")]
         _, listed = a("registrations", "list", "--partner", "052")
         assert {r["status"] for r in listed["registrations"]} == {"AS"}
         assert counts(b("sync", "058")[1]) == (0, 0, 0)
@@ -210,7 +228,14 @@ def test_a_node_exchanges_with_an_sftp_server(
         "CW260002052_058.V22",  # our repertoire
     ]
     assert (outgoing / "CW260001058_052.V21.pickup.complete").exists()
-    assert counts(sister("sync", "052")[1]) == (2, 0, 1)  # our ACK and NWR in, their ACK out
+    sent = manifest.read(incoming / "MANIFEST_052_058_000001.xml")  # over SFTP: by default
+    assert [(f.name, f.format) for f in sent.files] == [
+        ("CW260001052_058.V21", "ack"),
+        ("CW260002052_058.V22", "cwr22"),
+    ]
+    _, collected = sister("sync", "052")
+    assert counts(collected) == (2, 0, 1)  # our ACK and NWR in, their ACK out
+    assert manifests(collected) == [("in", "MANIFEST_052_058_000001.xml", "imported")]
     assert counts(ours("sync", "058")[1]) == (1, 0, 0)  # their ACK, over SFTP
     _, listed = ours("registrations", "list", "--partner", "058")
     assert len(listed["registrations"]) == 3
@@ -270,3 +295,232 @@ def test_one_exchange_per_partner_at_a_time(nodes: tuple[Node, Node]) -> None:
     dead = try_acquire(store, "052", "crashed", ttl=timedelta(seconds=-1))
     assert dead is not None
     assert try_acquire(store, "052", "next") is not None
+
+
+# -- delivery manifests ----------------------------------------------------------------------
+
+
+def with_manifests(*nodes: Node) -> None:
+    """Folder partners send no manifest unless told to ([partners.transport] is last)."""
+    for node in nodes:
+        node.config.write_text(node.config.read_text() + "manifest = true\n")
+
+
+def test_a_batch_ends_with_a_manifest_the_receiver_checks(
+    nodes: tuple[Node, Node], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = nodes
+    with_manifests(a, b)
+    order: list[str] = []
+    original = FolderTransport.deliver
+
+    def recording(self, local, name=None):
+        order.append(local.name)
+        return original(self, local, name)
+
+    monkeypatch.setattr(FolderTransport, "deliver", recording)
+    _, sent = a("sync", "052")
+    [partner] = sent["partners"]
+    [name] = partner["delivered"]  # the manifest is not counted among the files
+    assert order == [name, "MANIFEST_058_052_000001.xml"]  # last: the batch is complete
+    [out] = partner["manifests"]
+    assert out == {
+        "name": "MANIFEST_058_052_000001.xml",
+        "direction": "out",
+        "state": "delivered",
+        "sequence": 1,
+        "files": 1,
+    }
+    inbox = tmp_path / "shared" / "to052"
+    listed = manifest.read(inbox / out["name"])
+    assert (listed.sender, listed.receiver, listed.sequence) == ("058", "052", 1)
+    cwr = inbox / name
+    assert listed.files == (
+        ManifestFile(name, "cwr22", cwr.stat().st_size, sha256_file(cwr), works=3),
+    )
+
+    _, got = b("sync", "058")
+    [partner] = got["partners"]
+    assert manifests(got) == [
+        ("in", "MANIFEST_058_052_000001.xml", "imported"),
+        ("out", "MANIFEST_052_058_000001.xml", "delivered"),  # B's ACK closes B's batch
+    ]
+    assert partner["manifests"][0]["missing"] == [] and partner["manifests"][0]["files"] == 1
+    assert [(r["name"], r["state"]) for r in partner["received"]] == [(name, "imported")]
+    assert Store(b.url).count_works() == 3
+    [ack] = manifest.read(tmp_path / "shared" / "to058" / "MANIFEST_052_058_000001.xml").files
+    assert ack.name == "CW260001052_058.V22"  # CWR numbering is not taken by manifests
+    assert (ack.format, ack.transactions) == ("ack", 3)
+
+    _, back = a("sync", "052")
+    assert counts(back) == (1, 0, 0)
+    assert manifests(back) == [("in", "MANIFEST_052_058_000001.xml", "imported")]
+    for node, code in ((a, "052"), (b, "058")):
+        _, quiet = node("sync", code)
+        assert counts(quiet) == (0, 0, 0) and manifests(quiet) == []
+    assert [(e.direction, e.format, e.state) for e in Store(a.url).ledger()] == [
+        ("out", "cwr", "delivered"),
+        ("out", "manifest", "delivered"),
+        ("in", "manifest", "imported"),
+        ("in", "ack", "imported"),
+    ]
+
+
+def test_a_file_that_differs_from_its_manifest_is_refused(
+    nodes: tuple[Node, Node], tmp_path: Path
+) -> None:
+    a, b = nodes
+    with_manifests(a, b)
+    _, sent = a("sync", "052")
+    [name] = sent["partners"][0]["delivered"]
+    inbox = tmp_path / "shared" / "to052"
+    delivered = inbox / name
+    original = delivered.read_bytes()
+    delivered.write_bytes(original.replace(b"SOCIETY 058", b"SOCIETY 999", 1))  # same size
+
+    for _ in range(2):  # refused, and refused again while it stays different
+        _, got = b("sync", "058")
+        [received] = got["partners"][0]["received"]
+        assert received["state"] == "refused"
+        assert (
+            f"expected {len(original)} bytes with sha256 {hashlib.sha256(original).hexdigest()}"
+            in (received["error"])
+        )
+        assert (
+            f"got {len(original)} bytes with sha256 {sha256_file(delivered)}" in (received["error"])
+        )
+        assert counts(got) == (1, 0, 0)  # not imported: no ACK either
+        assert Store(b.url).count_works() == 0
+        assert not (inbox / f"{name}.pickup.complete").exists()  # left to be fetched again
+    refused = [e for e in Store(b.url).ledger(direction="in") if e.format != "manifest"]
+    assert [(e.name, e.state) for e in refused] == [(name, "refused")]  # one entry, kept up
+    assert "MANIFEST_058_052_000001.xml" in (refused[0].error or "")
+
+    delivered.write_bytes(original)  # the partner's file as it was listed
+    _, fixed = b("sync", "058")
+    [received] = fixed["partners"][0]["received"]
+    assert received["state"] == "imported"
+    assert Store(b.url).count_works() == 3
+    assert (inbox / f"{name}.pickup.complete").exists()
+    [listed] = Store(b.url).ledger(direction="in", format="manifest")
+    assert listed.summary["pending"] == []  # nothing more awaited
+    assert counts(b("sync", "058")[1]) == (0, 0, 0)
+
+
+def test_files_without_a_manifest_are_still_imported(
+    nodes: tuple[Node, Node], tmp_path: Path
+) -> None:
+    a, b = nodes
+    with_manifests(a, b)
+    a("sync", "052")
+    (tmp_path / "shared" / "to052" / "MANIFEST_058_052_000001.xml").unlink()
+    _, got = b("sync", "058")
+    assert [r["state"] for r in got["partners"][0]["received"]] == ["imported"]
+    assert Store(b.url).count_works() == 3
+
+
+def test_a_run_killed_before_delivering_its_manifest(
+    nodes: tuple[Node, Node], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = nodes
+    with_manifests(a, b)
+    original = FolderTransport.deliver
+
+    def dying(self, local, name=None):
+        if manifest.is_manifest_name(local.name):
+            raise KeyboardInterrupt  # stopped after the files, before the manifest
+        return original(self, local, name)
+
+    monkeypatch.setattr(FolderTransport, "deliver", dying)
+    code, _err = a.raw("sync", "052")
+    assert code == 130
+    inbox = tmp_path / "shared" / "to052"
+    assert [p.name for p in inbox.iterdir()] == ["CW260001058_052.V22"]
+    [entry] = Store(a.url).ledger(direction="out", format="manifest")
+    assert entry.state == "written"
+
+    monkeypatch.setattr(FolderTransport, "deliver", original)
+    _, rerun = a("sync", "052")
+    assert counts(rerun) == (0, 0, 0)  # the file is not delivered again
+    assert manifests(rerun) == [("out", "MANIFEST_058_052_000001.xml", "delivered")]
+    assert manifests(a("sync", "052")[1]) == []
+    _, got = b("sync", "058")
+    assert manifests(got)[0] == ("in", "MANIFEST_058_052_000001.xml", "imported")
+    assert Store(b.url).count_works() == 3
+
+
+def test_a_run_killed_before_writing_its_manifest(
+    nodes: tuple[Node, Node], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = nodes
+    with_manifests(a, b)
+
+    def dying(self: Sync) -> None:
+        raise KeyboardInterrupt  # the files are delivered, the manifest not even written
+
+    monkeypatch.setattr(Sync, "close_batch", dying)
+    code, _err = a.raw("sync", "052")
+    assert code == 130
+    inbox = tmp_path / "shared" / "to052"
+    assert [p.name for p in inbox.iterdir()] == ["CW260001058_052.V22"]
+    monkeypatch.undo()
+
+    _, rerun = a("sync", "052")
+    assert counts(rerun) == (0, 0, 0)
+    assert manifests(rerun) == [("out", "MANIFEST_058_052_000001.xml", "delivered")]
+    listed = manifest.read(inbox / "MANIFEST_058_052_000001.xml")
+    assert [f.name for f in listed.files] == ["CW260001058_052.V22"]  # the earlier run's file
+    _, got = b("sync", "058")
+    assert manifests(got)[0] == ("in", "MANIFEST_058_052_000001.xml", "imported")
+    assert Store(b.url).count_works() == 3
+
+
+def test_unsafe_invalid_or_misaddressed_manifests_are_refused(
+    nodes: tuple[Node, Node], tmp_path: Path
+) -> None:
+    a, b = nodes
+    with_manifests(a, b)
+    a("sync", "052")
+    inbox = tmp_path / "shared" / "to052"
+    secret = tmp_path / "secret.txt"
+    secret.write_text("the password")
+    (inbox / "MANIFEST_058_052_000002.xml").write_text(
+        f'<?xml version="1.0"?>\n<!DOCTYPE m [<!ENTITY x SYSTEM "file://{secret}">]>\n'
+        '<DeliveryManifest xmlns="urn:cmo-exchange:manifest:1" version="1.0">'
+        "<Sender>&x;</Sender></DeliveryManifest>\n"
+    )
+    (inbox / "MANIFEST_058_052_000003.xml").write_text("<DeliveryManifest/>")
+    created = datetime.now(UTC)
+    unknown = (ManifestFile("CW269999058_052.V22", "cwr22", 10, "a" * 64),)
+    manifest.write(Manifest("058", "035", 4, created, unknown), inbox)  # not for us
+    manifest.write(Manifest("035", "052", 5, created, unknown), inbox)  # not from 058
+    manifest.write(Manifest("058", "052", 6, created, unknown), inbox)  # lists a file not here
+
+    _, got = b("sync", "058")
+    [partner] = got["partners"]
+    found = {m["name"]: m for m in partner["manifests"] if m["direction"] == "in"}
+    assert {n: m["state"] for n, m in found.items()} == {
+        "MANIFEST_035_052_000005.xml": "refused",
+        "MANIFEST_058_035_000004.xml": "refused",
+        "MANIFEST_058_052_000001.xml": "imported",
+        "MANIFEST_058_052_000002.xml": "refused",
+        "MANIFEST_058_052_000003.xml": "refused",
+        "MANIFEST_058_052_000006.xml": "imported",
+    }
+    assert "DTD" in found["MANIFEST_058_052_000002.xml"]["error"]
+    assert "password" not in found["MANIFEST_058_052_000002.xml"]["error"]
+    assert "not a valid delivery manifest" in found["MANIFEST_058_052_000003.xml"]["error"]
+    assert "addressed to 035" in found["MANIFEST_058_035_000004.xml"]["error"]
+    assert "sent by 035" in found["MANIFEST_035_052_000005.xml"]["error"]
+    assert found["MANIFEST_058_052_000006.xml"]["missing"] == ["CW269999058_052.V22"]
+    assert [r["state"] for r in partner["received"]] == ["imported"]  # the files still come in
+    assert Store(b.url).count_works() == 3
+    assert all((inbox / f"{n}.pickup.complete").exists() for n in found)  # not fetched again
+
+    again = (ManifestFile("CW260001058_052.V22", "cwr22", 10, "b" * 64),)
+    (inbox / "MANIFEST_058_052_000006.xml.pickup.complete").unlink()  # delivered anew
+    manifest.write(Manifest("058", "052", 6, created, again), inbox)  # a sequence seen before
+    _, replayed = b("sync", "058")
+    assert manifests(replayed) == [("in", "MANIFEST_058_052_000006.xml", "refused")]
+    assert "sequence 6 was received before" in replayed["partners"][0]["manifests"][0]["error"]
+    assert counts(b("sync", "058")[1]) == (0, 0, 0)

@@ -72,6 +72,7 @@ KEYS = frozenset(
         "delivery_marker",
         "timeout",
         "retries",
+        "manifest",  # read by the exchange (exchange.sync.sends_manifests)
     }
 )
 
