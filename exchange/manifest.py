@@ -31,14 +31,14 @@ from typing import Any
 
 from lxml import etree
 
+import schemas
 from adapters import safe_xml
 from exchange.errors import ExchangeError
 
 NAMESPACE = "urn:cmo-exchange:manifest:1"
 #: The revision of namespace 1 this module writes (and the newest it knows).
 VERSION = "1.0"
-SCHEMA_DIR = Path(__file__).resolve().parents[1] / "schemas"
-SCHEMA_FILE = SCHEMA_DIR / "manifest.xsd"
+SCHEMA_FILE = schemas.FOLDER / "manifest.xsd"
 #: A manifest lists file names and checksums: a few megabytes hold thousands of files.
 MAX_BYTES = 16 * 1024 * 1024
 #: The formats a manifest may name (the node's ``send`` and ``accept`` formats).
