@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from adapters.registrations import ReadFile
+from adapters.spreadsheet.works import read_works
 from exchange.ack_import import AckImporter, is_ack_file
 from exchange.config import NodeConfig
 from exchange.cwr_apply import count
@@ -68,8 +69,6 @@ def _reader(config: NodeConfig, kind: str) -> MwnReader | Callable[[Path, str | 
     if kind == "mwn":
         return MwnReader(config)
     if kind in ("csv", "xlsx"):
-        from adapters.spreadsheet.works import read_works  # TEMP: lazy until it lands
-
         return read_works
     raise ExchangeError(f"unknown format {kind!r} (known: {', '.join(FORMATS)})")
 

@@ -39,6 +39,7 @@ nothing.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -47,11 +48,12 @@ from typing import Any
 from adapters.cwr.export import export_works
 from adapters.cwr.writer import FORMATS
 from adapters.safe_xml import XmlRefused
-from exchange.ack_import import AckImporter, is_ack_file
+from adapters.spreadsheet.works import write_works
+from exchange import formats
 from exchange.config import ConfigError, NodeConfig
 from exchange.cwr_ack import AckWriter
-from exchange.cwr_export import works_to_export
-from exchange.cwr_import import CwrImporter, head_of, open_source
+from exchange.cwr_export import registration, works_to_export
+from exchange.cwr_import import head_of, open_source
 from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
 from exchange.manifest import FORMATS as MANIFEST_FORMATS
@@ -59,6 +61,7 @@ from exchange.manifest import Manifest, ManifestError, ManifestFile, is_manifest
 from exchange.manifest import read as read_manifest
 from exchange.manifest import write as write_manifest
 from exchange.model import Partner
+from exchange.mwn_files import MwnWriter
 from exchange.store import FileEntry, Store
 from exchange.store.rows import now
 from exchange.transports import RemoteFile, Transport
@@ -67,6 +70,15 @@ from exchange.transports import RemoteFile, Transport
 AWAITING_MANIFEST = "pending"
 #: Kinds of transport over which manifests are sent unless the partner says otherwise.
 MANIFEST_BY_DEFAULT = ("sftp", "http", "served")
+
+
+#: Names of the files each format writes into staging (left there by a run that died).
+STAGED = {"mwn": "MWN_*", "csv": "WORKS_*.csv", "xlsx": "WORKS_*.xlsx"}
+
+
+def _ledger_format(fmt: str) -> str:
+    """The ledger's format for a partner format: cwr for cwr21 and cwr22."""
+    return "cwr" if fmt.startswith("cwr") else fmt
 
 
 def sends_manifests(partner: Partner) -> bool:
@@ -198,17 +210,8 @@ class Sync:
         elif not seen_before:
             if stale is not None:  # the importers take up an entry left "importing"
                 self.store.update_file(stale.id, state="importing", error=None, summary={})
-            if kind == "ack":
-                acks = AckImporter(self.store, config.own_society, code, config.deadline_days)
-                acks.import_file(local)
-            else:
-                CwrImporter(
-                    self.store,
-                    code,
-                    config.own_society,
-                    config.deadline_days,
-                    (config.match_certain, config.match_review),
-                ).import_file(local)
+            importer = formats.importer(self.store, config, _ledger_format(kind), code)
+            importer.import_file(local)
             entry = self.store.find_file(sha)
         assert entry is not None
         ack = entry.summary.get("ack")
@@ -356,11 +359,11 @@ class Sync:
 
     @staticmethod
     def _kind(local: Path) -> str:
-        """What a received file is: ack, or cwr21/cwr22 (as its header says)."""
-        source = open_source(local)
-        if is_ack_file(source):
-            return "ack"
-        return "cwr" + head_of(source).version.replace(".", "")
+        """What a received file is: cwr21/cwr22 (as its header says), ack, mwn, csv, xlsx."""
+        kind = formats.detect(local)
+        if kind == "cwr":
+            return "cwr" + head_of(open_source(local)).version.replace(".", "")
+        return kind
 
     # -- out ------------------------------------------------------------------------
 
@@ -377,8 +380,6 @@ class Sync:
             return self.store.next_file_sequence(society, code)
 
         for fmt in self.partner.send:
-            if fmt not in FORMATS:
-                continue  # formats this node cannot write yet (mwn, csv, xlsx)
             since = self._exported_until(fmt)
             until = now()
             ids = self.store.work_ids(changed_since=since, news_for=code)
@@ -387,48 +388,66 @@ class Sync:
             if self.dry_run:
                 self.report.exported.append({"format": fmt, "works": len(ids), "action": "export"})
                 continue
-            for stale in self.staging.glob("CW*"):
+            for stale in self.staging.glob(STAGED.get(fmt, "CW*")):
                 stale.unlink()  # written by a run that died before recording it
-            version = FORMATS[fmt]
-            result = export_works(
-                works_to_export(
-                    self.store,
-                    ids,
-                    version=version,
-                    transaction="NWR",
-                    sender=society,
-                    encoding="ascii",
-                ),
-                self.staging,
-                version=version,
-                sender=society,
-                sender_name=self.config.name,
-                next_sequence=next_sequence,
-                receiver=code,
-                max_works_per_file=self.partner.max_works_per_file,
-            )
-            for written in result.files:
-                sha = sha256_file(written.path)
+            for path, works, version in self._write(fmt, ids, next_sequence):
+                sha = sha256_file(path)
                 entry = self.store.start_file(
-                    written.path.name,
+                    path.name,
                     sha,
                     partner=code,
-                    format="cwr",
+                    format=_ledger_format(fmt),
                     version=version,
                     direction="out",
                 )
-                summary = {"send": fmt, "works": written.works, "until": until.isoformat()}
+                summary = {"send": fmt, "works": works, "until": until.isoformat()}
                 self.store.update_file(
-                    entry.id, state="written", summary=summary, size=written.path.stat().st_size
+                    entry.id, state="written", summary=summary, size=path.stat().st_size
                 )
-                self._publish(written.path)
-                self.report.exported.append(
-                    {"name": written.path.name, "format": fmt, "works": written.works}
-                )
+                self._publish(path)
+                self.report.exported.append({"name": path.name, "format": fmt, "works": works})
+
+    def _write(
+        self, fmt: str, ids: list[int], next_sequence: Callable[[], int]
+    ) -> list[tuple[Path, int, str | None]]:
+        """Write works for the partner into staging: (path, works, version) per file."""
+        code = self.partner.code
+        society = self.config.own_society or ""
+        if fmt == "mwn":
+            written = MwnWriter(self.store, self.config, code).works(
+                ids, self.staging, self.partner.max_works_per_file
+            )
+            return [(f.path, f.works, "1.3") for f in written.files]
+        if fmt in ("csv", "xlsx"):
+            sequence = self.store.next_file_sequence(society, f"{code}:{fmt}")
+            path = self.staging / f"WORKS_{society}_{code}_{sequence:06d}.{fmt}"
+            works = (registration(w, society) for w in self.store.iter_works(ids))
+            return [(path, write_works(path, works, society), None)]
+        version = FORMATS[fmt]
+        result = export_works(
+            works_to_export(
+                self.store,
+                ids,
+                version=version,
+                transaction="NWR",
+                sender=society,
+                encoding="ascii",
+            ),
+            self.staging,
+            version=version,
+            sender=society,
+            sender_name=self.config.name,
+            next_sequence=next_sequence,
+            receiver=code,
+            max_works_per_file=self.partner.max_works_per_file,
+        )
+        return [(f.path, f.works, version) for f in result.files]
 
     def _exported_until(self, fmt: str) -> datetime | None:
         """When the last export in this format to this partner started (None: never)."""
-        entries = self.store.ledger(partner=self.partner.code, direction="out", format="cwr")
+        entries = self.store.ledger(
+            partner=self.partner.code, direction="out", format=_ledger_format(fmt)
+        )
         stamps = [
             datetime.fromisoformat(e.summary["until"])
             for e in entries

@@ -198,8 +198,8 @@ def test_usage_errors_are_one_line_with_exit_2(
 ) -> None:
     cases = [
         (["--format", "cwr22", "--work", "NOPE"], "NOPE"),
-        (["--format", "mwn"], "not supported yet"),
-        (["--format", "xlsx"], "not supported yet"),
+        (["--format", "mwn", "--work", "NOPE"], "NOPE"),
+        (["--format", "xlsx", "--changed-since", "yesterday"], "ISO date"),
         (["--format", "cwr22", "--changed-since", "yesterday"], "ISO date"),
         (["--format", "cwr22", "--partner", "SACEM"], "receiver code"),
     ]

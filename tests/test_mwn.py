@@ -144,7 +144,7 @@ def pg_or_sqlite_urls(db_url: str, tmp_path: Path, request) -> tuple[str, str]:
     return db_url, request.getfixturevalue("postgres").new_database()
 
 
-def _works(node: Node) -> dict[str, dict]:
+def stored_works(node: Node) -> dict[str, dict]:
     store = Store(node.url)
     found = {}
     for work in store.iter_works(store.work_ids()):
@@ -176,7 +176,7 @@ def test_export_validate_import_gives_the_same_works_and_shares(
     report = imported["files"][0]
     assert code == 0, report["findings"]
     assert (report["format"], report["works_created"], report["rejected"]) == ("mwn", 3, 0)
-    assert _works(second) == _works(first)
+    assert stored_works(second) == stored_works(first)
 
     # the same message again changes nothing
     _, again = second("import", str(path))
@@ -185,7 +185,7 @@ def test_export_validate_import_gives_the_same_works_and_shares(
     _, newer = first("export", "--format", "mwn", "--partner", "058", "-o", str(tmp_path / "p"))
     _, reread = second("import", newer["files"][0]["path"])
     assert reread["files"][0]["statuses"] == {"DU": 3}
-    assert _works(second) == _works(first)
+    assert stored_works(second) == stored_works(first)
 
 
 def test_export_without_schema_says_it_did_not_validate(

@@ -524,3 +524,29 @@ def test_unsafe_invalid_or_misaddressed_manifests_are_refused(
     assert manifests(replayed) == [("in", "MANIFEST_058_052_000006.xml", "refused")]
     assert "sequence 6 was received before" in replayed["partners"][0]["manifests"][0]["error"]
     assert counts(b("sync", "058")[1]) == (0, 0, 0)
+
+
+@pytest.mark.parametrize("fmt", ["mwn", "xlsx", "csv"])
+def test_partners_exchange_mwn_messages_and_spreadsheets(
+    fmt: str, nodes: tuple[Node, Node], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A partner sent DDEX MWN (validated against the official schema) or spreadsheets."""
+    if fmt == "mwn":
+        from tests.services import mwn_schema_dir
+
+        monkeypatch.setenv("EXCHANGE_DDEX_SCHEMA_DIR", str(mwn_schema_dir()))
+    a, b = nodes
+    a.config.write_text(a.config.read_text().replace('send = ["cwr22"]', f'send = ["{fmt}"]'))
+    b.config.write_text(
+        b.config.read_text().replace('send = ["cwr22"]', f'send = []\naccept = ["{fmt}"]')
+    )
+    _, sent = a("sync", "052")
+    [partner] = sent["partners"]
+    assert [e["format"] for e in partner["exported"]] == [fmt]
+    _, received = b("sync", "058")
+    [partner] = received["partners"]
+    assert [(r["format"], r["state"]) for r in partner["received"]] == [(fmt, "imported")]
+    assert partner["delivered"] == []  # no ACK for these formats
+    assert Store(b.url).count_works() == 3
+    _, again = a("sync", "052")
+    assert counts(again) == (0, 0, 0)

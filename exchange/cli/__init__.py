@@ -27,6 +27,7 @@ from exchange.cli.scheduler import scheduler
 from exchange.cli.serve import serve
 from exchange.cli.store import init
 from exchange.cli.sync import sync
+from exchange.cli.template import template
 from exchange.cli.works import works
 from exchange.config import ConfigError
 from exchange.errors import EXIT_USAGE, ExchangeError
@@ -94,6 +95,7 @@ cli.add_command(sync)
 cli.add_command(ledger)
 cli.add_command(serve)
 cli.add_command(scheduler)
+cli.add_command(template)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -39,7 +39,7 @@ def _table(found: list[Conflict]) -> Table:
             str(c.id),
             c.kind,
             c.status,
-            f"{c.work_id} {c.work_title or ''}".strip(),
+            f"{'-' if c.work_id is None else c.work_id} {c.work_title or ''}".strip(),
             c.right or "",
             c.territory or "",
             _pct(c.total),

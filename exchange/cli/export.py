@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from adapters.cwr.export import ExportResult, export_works
 from adapters.cwr.writer import CHARACTER_SETS, FORMATS, CwrWriteError
+from adapters.spreadsheet.works import write_works
 from exchange.cli.common import NodeContext, emit, json_option, stderr
 from exchange.cwr_export import registration, works_to_export
 from exchange.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ExchangeError
@@ -286,8 +287,6 @@ def _export_other(
                 files = [f.as_dict() for f in result.files]
                 skipped = result.skipped
             else:
-                from adapters.spreadsheet.works import write_works  # TEMP: lazy until it lands
-
                 output.mkdir(parents=True, exist_ok=True)
                 sequence = store.next_file_sequence(sender, f"{receiver}:{fmt}")
                 path = output / f"WORKS_{sender}_{receiver}_{sequence:06d}.{fmt}"

@@ -2,26 +2,36 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from adapters.spreadsheet.parties import write_parties
+from adapters.spreadsheet.table import format_of
 from exchange.cli.common import NodeContext, emit, json_option
-from exchange.errors import NotFound
+from exchange.cli.files import _finish, progress_for
+from exchange.cwr_import import FileReport
+from exchange.errors import ExchangeError, NotFound
 from exchange.jsonview import party_view
+from exchange.party_import import PartyImporter
+from exchange.store.reader import WorkReader
 
 pass_node = click.make_pass_decorator(NodeContext)
 
 
 @click.group()
 def parties() -> None:
-    """Look at interested parties (writers and publishers).
+    """Look at interested parties (writers and publishers); exchange them as sheets.
 
     \b
     Example:
       exchange parties list --limit 10
       exchange parties show 00014107338
+      exchange parties import writers.xlsx --partner PUB
+      exchange parties export --format csv -o parties.csv
     """
 
 
@@ -76,3 +86,83 @@ def show(node: NodeContext, ipi: str) -> None:
         out.print(f"  claims on works: {', '.join(map(str, work_ids)) or 'none'}")
 
     emit(node, {"party": party_view(party), "works": work_ids}, human)
+
+
+@parties.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--partner", metavar="CODE", required=True, help="The partner who sent the sheets.")
+@json_option
+@pass_node
+def import_(node: NodeContext, files: tuple[Path, ...], partner: str) -> None:
+    """Load parties sheets (CSV or XLSX): writers, publishers and their societies.
+
+    New parties are created with the partner's key; a party the store holds
+    under an IPI name number keeps its name, and another name or IPI base
+    number opens an identity conflict (see `exchange conflicts list`); society
+    memberships that differ from the current ones are recorded with their
+    source. A file imported before (same content) changes nothing. Exit code 1
+    when a party was rejected. The columns are in docs/spreadsheets.md
+    (`exchange template xlsx --parties -o parties.xlsx` writes an empty sheet).
+
+    \b
+    Example:
+      exchange parties import writers.xlsx --partner PUB
+      exchange parties import --json sheets/*.csv --partner PUB
+    """
+    store = node.store()
+    importer = PartyImporter(store, partner, node.config.deadline_days)
+    reports: list[FileReport] = []
+    errors: list[dict[str, str]] = []
+    for path in files:
+        try:
+            with progress_for(node, path) as progress:
+                reports.append(importer.import_file(path, progress))
+        except ExchangeError as exc:
+            errors.append({"file": str(path), "error": str(exc)})
+    _finish(node, reports, errors, imported=True)
+
+
+@parties.command("export")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xlsx"]),
+    help="Sheet format (else from the name given with -o).",
+)
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The file to write (a folder: parties.csv or parties.xlsx in it).",
+)
+@json_option
+@pass_node
+def export(node: NodeContext, fmt: str | None, output: Path) -> None:
+    """Write every party with its current society memberships as a parties sheet.
+
+    One row per party and membership (one row for a party without any). The
+    party_key column holds the store's own id of the party, so that a party
+    without an IPI name number is known again when the sheet comes back.
+
+    \b
+    Example:
+      exchange parties export --format xlsx -o parties.xlsx
+      exchange parties export -o out/ --format csv --json
+    """
+    if output.is_dir():
+        output = output / f"parties.{fmt or 'csv'}"
+    fmt = format_of(output, fmt)
+    store = node.store()
+    found = store.list_parties()
+    with store.connect() as conn:
+        memberships = WorkReader(conn).affiliations_of([p.id for p in found if p.id is not None])
+    for party in found:
+        party.key = str(party.id)
+        party.affiliations = memberships.get(party.id or 0, [])
+    count = write_parties(output, found, fmt)
+
+    def human(out: Console) -> None:
+        out.print(f"{escape(str(output))}: {count} parties")
+
+    emit(node, {"files": [{"path": str(output), "parties": count}]}, human)
