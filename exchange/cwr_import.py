@@ -34,6 +34,7 @@ from adapters.cwr.pipeline import PARALLEL_FROM_BYTES, CheckedFile, process_pool
 from adapters.cwr.source import CwrSource, CwrSourceError
 from adapters.cwr.validator import CheckedTransaction, check_header
 from exchange.cwr_apply import BatchImporter, count
+from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
 from exchange.model import Finding
 from exchange.store import FileEntry, Store
@@ -241,6 +242,20 @@ class _Rejects(Exception):
 
     def __init__(self, structure: Structure) -> None:
         self.structure = structure
+
+
+def earlier_import(store: Store, path: Path) -> tuple[str, FileEntry | None, FileReport | None]:
+    """A file's sha256, its ledger entry if it has one, and, when that content was
+    imported (or rejected) before, the report saying so (nothing is to be done)."""
+    try:
+        sha = sha256_file(path)
+    except OSError as exc:
+        raise ExchangeError(f"cannot read {path}: {exc.strerror}") from None
+    previous = store.find_file(sha)
+    if previous is not None and previous.state in ("imported", "rejected"):
+        done = FileReport(path.name, previous.format, previous.version, duplicate_of=previous.id)
+        return sha, previous, done
+    return sha, previous, None
 
 
 def validate_file(path: Path, progress: Progress | None = None) -> FileReport:

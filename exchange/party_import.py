@@ -40,8 +40,7 @@ from sqlalchemy import Connection, select, update
 from adapters.spreadsheet.parties import SheetParty, read_parties
 from adapters.spreadsheet.table import sniff_format
 from exchange.cwr_apply import DEADLINE_DAYS
-from exchange.cwr_import import FileReport, Progress
-from exchange.digest import sha256_file
+from exchange.cwr_import import FileReport, Progress, earlier_import
 from exchange.errors import ExchangeError
 from exchange.identifiers import ipi_base
 from exchange.model import Finding, InterestedParty, Source
@@ -74,13 +73,9 @@ class PartyImporter:
         self.deadline_days = deadline_days or (lambda _partner: DEADLINE_DAYS)
 
     def import_file(self, path: Path, progress: Progress | None = None) -> FileReport:
-        try:
-            sha = sha256_file(path)
-        except OSError as exc:
-            raise ExchangeError(f"cannot read {path}: {exc.strerror}") from None
-        previous = self.store.find_file(sha)
-        if previous is not None and previous.state in ("imported", "rejected"):
-            return FileReport(path.name, previous.format or "", None, duplicate_of=previous.id)
+        sha, previous, done = earlier_import(self.store, path)
+        if done is not None:
+            return done
         fmt = FORMATS[sniff_format(path)]
         parties, findings = read_parties(path)
         report = FileReport(path.name, fmt)

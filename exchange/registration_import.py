@@ -17,9 +17,7 @@ from pathlib import Path
 
 from adapters.registrations import ReadFile
 from exchange.cwr_apply import BatchImporter
-from exchange.cwr_import import BATCH, FileReport, Progress
-from exchange.digest import sha256_file
-from exchange.errors import ExchangeError
+from exchange.cwr_import import BATCH, FileReport, Progress, earlier_import
 from exchange.store import Store
 
 #: Reads a file for a sender (None when the file must say who sent it).
@@ -42,15 +40,9 @@ class RegistrationImporter(BatchImporter):
         self.sender_of = sender_of
 
     def import_file(self, path: Path, progress: Progress | None = None) -> FileReport:
-        try:
-            sha = sha256_file(path)
-        except OSError as exc:
-            raise ExchangeError(f"cannot read {path}: {exc.strerror}") from None
-        previous = self.store.find_file(sha)
-        if previous is not None and previous.state in ("imported", "rejected"):
-            return FileReport(
-                path.name, previous.format, previous.version, duplicate_of=previous.id
-            )
+        sha, previous, done = earlier_import(self.store, path)
+        if done is not None:
+            return done
         read = self.read(path, self.partner)
         sender = self.partner or self.sender_of(read, path)
         report = FileReport(path.name, read.format, read.version)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,9 +63,10 @@ def _selected_ids(store: Store, keys: tuple[str, ...], since: datetime | None) -
 
 
 @contextmanager
-def _progress(node: NodeContext, total: int) -> Iterator[Progress | None]:
+def _progress(node: NodeContext, total: int) -> Iterator[Callable[[object], None]]:
+    """A progress bar on stderr while works are exported: call the result once per work."""
     if node.json or node.quiet or total == 0:
-        yield None
+        yield lambda _work: None
         return
     progress = Progress(
         TextColumn("exporting"),
@@ -77,7 +78,8 @@ def _progress(node: NodeContext, total: int) -> Iterator[Progress | None]:
         transient=True,
     )
     with progress:
-        yield progress
+        task = progress.add_task("export", total=total)
+        yield lambda _work: progress.advance(task)
 
 
 @click.command()
@@ -207,13 +209,7 @@ def export(
     if fmt in OTHER_FORMATS:
         return _export_other(node, store, fmt, ids, output, receiver, per_file)
 
-    with _progress(node, len(ids)) as bar:
-        task = bar.add_task("export", total=len(ids)) if bar is not None else None
-
-        def advance(_work: object) -> None:
-            if bar is not None and task is not None:
-                bar.advance(task)
-
+    with _progress(node, len(ids)) as advance:
         try:
             result = export_works(
                 works_to_export(
@@ -274,13 +270,7 @@ def _export_other(
     """Export as DDEX MWN or as a registration spreadsheet."""
     config = node.config
     sender = config.society_code
-    with _progress(node, len(ids)) as bar:
-        task = bar.add_task("export", total=len(ids)) if bar is not None else None
-
-        def advance(_work: object) -> None:
-            if bar is not None and task is not None:
-                bar.advance(task)
-
+    with _progress(node, len(ids)) as advance:
         try:
             if fmt == "mwn":
                 result = MwnWriter(store, config, receiver).works(ids, output, per_file, advance)
