@@ -252,7 +252,7 @@ class Applier:
                 self._queue(work, tx, source, uncertain, outcome)
                 continue
             if work_id is None:
-                if kind == "REV":  # (a REG says nothing of having been registered before)
+                if kind == "REV":  # (a REG does not claim an earlier registration)
                     tx.findings.append(
                         Finding(
                             "FR",

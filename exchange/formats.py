@@ -85,12 +85,7 @@ def importer(store: Store, config: NodeConfig, kind: str, partner: str | None) -
         return CwrImporter(store, partner, own, config.deadline_days, thresholds)
     if kind == "ack":
         return AckImporter(store, own, partner, config.deadline_days)
-    options = {
-        "partner": partner,
-        "society": own,
-        "deadline_days": config.deadline_days,
-        "thresholds": thresholds,
-    }
     reader = _reader(config, kind)
     sender = reader.sender if isinstance(reader, MwnReader) else _sheet_sender
-    return RegistrationImporter(store, reader, sender, **options)
+    deadline = config.deadline_days
+    return RegistrationImporter(store, reader, sender, partner, own, deadline, thresholds)

@@ -32,9 +32,12 @@ class RegistrationImporter(BatchImporter):
         store: Store,
         read: Reader,
         sender_of: Callable[[ReadFile, Path], str],
-        **options: object,
+        partner: str | None = None,
+        society: str | None = None,
+        deadline_days: Callable[[str], int] | None = None,
+        thresholds: tuple[int, int] | None = (95, 80),
     ) -> None:
-        super().__init__(store, **options)  # type: ignore[arg-type]
+        super().__init__(store, partner, society, deadline_days, thresholds)
         self.read = read
         #: who sent a file given without --partner (from the file and the configuration)
         self.sender_of = sender_of

@@ -489,7 +489,7 @@ class _Reading:
         self.findings.append(Finding(level, message, line, record, name, value))
 
 
-def _tis(text: str, attrs: dict[str, str]) -> str | None:
+def _tis(text: str) -> str | None:
     """A TIS code (four digits) for a TerritoryCode, None if unknown."""
     if text == "Worldwide":
         return WORLD
@@ -581,7 +581,7 @@ class _Reader:
                     _text(aff.find("MusicRightsSociety")),
                 )
                 continue
-            codes_found = [_tis(_text(t), dict(t.attrib)) for t in aff.iterfind("TerritoryCode")]
+            codes_found = [_tis(_text(t)) for t in aff.iterfind("TerritoryCode")]
             for right in _rights(aff.iterfind("RightsType")):
                 for tis in codes_found or [WORLD]:
                     if tis is not None:
@@ -592,7 +592,7 @@ class _Reader:
         reading = _Reading()
         ref = _text(element.find("MusicalWorkReference"))
         ids = element.find("MusicalWorkId")
-        numbers = [p for p in ids.iterfind("ProprietaryId")]
+        numbers = list(ids.iterfind("ProprietaryId"))
         own = [p for p in numbers if p.get("Namespace") == self.namespace] or numbers
         number = _text(own[0])[:20]
         titles = list(element.iterfind("Title"))
@@ -736,7 +736,7 @@ class _Reader:
             return
         included = []
         for element in share.iterfind("TerritoryCode"):
-            tis = _tis(_text(element), dict(element.attrib))
+            tis = _tis(_text(element))
             if tis is None:
                 reading.note(
                     "FR",
@@ -750,7 +750,7 @@ class _Reader:
         excluded = [
             tis
             for element in share.iterfind("ExcludedTerritoryCode")
-            if (tis := _tis(_text(element), dict(element.attrib))) is not None
+            if (tis := _tis(_text(element))) is not None
         ]
         for tis in included:
             self._collect(claim, tis, rights, amount, excluded)
