@@ -1,9 +1,14 @@
 """DDEX MWN files for the store: claim notifications out, and in.
 
-* :func:`export_mwn` writes works as ShareNotification messages, at most
-  ``max_works`` works per file; :func:`export_conflicts_mwn` writes the open
-  conflicts as one ConflictNotification message.
+* :meth:`MwnWriter.works` writes works as ShareNotification messages, at most
+  ``max_works`` (and never more than :data:`MAX_WORKS_PER_MESSAGE`) works per
+  file; :meth:`MwnWriter.conflicts` writes the open conflicts as one
+  ConflictNotification message.
 * :class:`MwnReader` reads a received message for :class:`RegistrationImporter`.
+
+A message is built, validated and read as one tree in memory: about 110 MB and
+5 s (most of it xmlschema's validation) per 1,000 works of ordinary size. Hence
+the cap on works per message written, and :data:`MAX_MESSAGE_BYTES` on those read.
 
 Every message written is validated against the official DDEX MWN 1.3 schema
 before it leaves (a message that fails is a bug of the node: nothing is
@@ -42,6 +47,10 @@ from exchange.store.conflicts import Conflict
 MAIN_SCHEMA = "works-share-notification-choreography.xsd"
 XMLDSIG = "http://www.w3.org/2000/09/xmldsig#"
 SCHEMA_ENV = "EXCHANGE_DDEX_SCHEMA_DIR"
+#: Works per message written, whatever the partner's max_works_per_file says.
+MAX_WORKS_PER_MESSAGE = 1000
+#: Messages read may not be larger (about 10,000 works, 1 GB in memory).
+MAX_MESSAGE_BYTES = 128 * 1024 * 1024
 #: The stand-in DPID of a node whose DPID is not configured: PADPIDA + CISAC + society.
 STAND_IN = re.compile(r"PADPIDACISAC(\d{3})")
 
@@ -176,7 +185,7 @@ class MwnWriter:
                 )
                 continue
             batch.append(chosen)
-            if len(batch) >= max_works:
+            if len(batch) >= min(max_works, MAX_WORKS_PER_MESSAGE):
                 flush()
         flush()
         return result
@@ -219,7 +228,7 @@ class MwnReader:
                 f"schema_dir (or ${SCHEMA_ENV}) to the folder of the MWN 1.3 schemas"
             )
         schema = load_schema(folder)
-        tree = safe_xml.parse(path)
+        tree = safe_xml.parse(path, max_bytes=MAX_MESSAGE_BYTES)
         root = tree.getroot()
         if not mwn.is_claim_notification(root):
             raise ExchangeError(

@@ -485,7 +485,8 @@ class RecordCodec:
 
     def decode_dict(self, line: bytes | bytearray | memoryview | str) -> dict[str, str]:
         """Like :meth:`decode`, keyed by field name."""
-        return dict(zip(self.names, self.decode(line), strict=True))
+        # decode gives exactly one value per name: no need to pay for a strict zip
+        return dict(zip(self.names, self.decode(line), strict=False))
 
     def _decode_multibyte(self, raw: bytes, text: str) -> tuple[str, ...]:
         if len(raw) == self.length and len(text) != self.length:

@@ -167,7 +167,7 @@ def export(
     command exits with 1.
 
     mwn: ShareNotification messages MWN_sss_rrr_nnnnnn.xml (max-works works
-    each), validated against the DDEX MWN 1.3 schema when [ddex] schema_dir is
+    each, at most 1,000), validated against the DDEX MWN 1.3 schema when [ddex] schema_dir is
     set ("validated" in the JSON says whether they were). csv, xlsx: one
     registration spreadsheet WORKS_sss_rrr_nnnnnn.csv (docs/spreadsheets.md).
 
