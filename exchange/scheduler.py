@@ -389,14 +389,19 @@ def last_runs(config: NodeConfig, partners: Iterable[str]) -> dict[str, dict[str
 # -- one run ---------------------------------------------------------------------------
 
 
+#: Ledger formats of registration files (their transactions are counted in a run).
+REGISTRATION_FORMATS = ("cwr", "mwn", "csv", "xlsx")
+
+
 def _count(record: RunRecord, entries: Iterable[FileEntry]) -> None:
     """Transactions and ACK statuses of the files received (and imported) in the run."""
     record.accepted = record.rejected = 0
     for entry in entries:
         statuses = entry.summary.get("statuses") or {}
-        if entry.format == "cwr":
+        if entry.format in REGISTRATION_FORMATS:
             record.accepted += int(entry.summary.get("accepted") or 0)
             record.rejected += int(entry.summary.get("rejected") or 0)
+        if entry.format == "cwr":
             target = record.acks_sent
         elif entry.format == "ack":
             target = record.acks_received
@@ -422,12 +427,13 @@ def _fill_from_ledger(store: Store, record: RunRecord, started: datetime) -> Non
     record.exported = [
         e.name
         for e in entries
-        if e.direction == "out" and e.format == "cwr" and e.created_at >= started
+        if e.direction == "out" and e.format in REGISTRATION_FORMATS and e.created_at >= started
     ]
     record.delivered = [
         e.name
         for e in entries
         if e.direction == "out"
+        and e.format != "manifest"
         and e.state == "delivered"
         and e.completed_at is not None
         and e.completed_at >= started

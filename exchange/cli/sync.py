@@ -64,10 +64,18 @@ def sync(node: NodeContext, code: str | None, every: bool, dry_run: bool, wait: 
                 f"{len(r.exported)}, {verb}deliver {len(r.delivered)} files"
             )
             for item in r.received:
-                out.print(f"  in   {item['name']}")
+                said = f"  in   {item['name']}"
+                if item.get("error"):
+                    said += f"  refused: {item['error']}"
+                out.print(said, markup=False)
             for item in r.exported:
                 out.print(f"  out  {item.get('name', item['format'])} ({item['works']} works)")
             for name in r.delivered:
                 out.print(f"  sent {name}")
+            for m in r.manifests:
+                way = "manifest in " if m["direction"] == "in" else "manifest out"
+                state = m.get("state") or m.get("action", "")
+                error = f": {m['error']}" if m.get("error") else ""
+                out.print(f"  {way} {m['name']} ({state}){error}", markup=False)
 
     emit(node, {"partners": [r.as_dict() for r in reports]}, human)
