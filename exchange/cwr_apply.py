@@ -120,6 +120,7 @@ class Applier:
         mapped = [tx.mapped for tx, _ in items if tx.mapped is not None]
         numbers = list({m.submitter_number for m in mapped if m.submitter_number})
         n, o, f = tables.work_numbers, tables.transaction_outcomes, tables.files
+        files = set(self.conn.execute(select(f.c.id).where(f.c.partner == self.sender)).scalars())
         for chunk in chunks(numbers, 500):
             rows = self.conn.execute(
                 select(n.c.number, n.c.work_id).where(
@@ -127,17 +128,15 @@ class Applier:
                 )
             )
             self.by_number.update(dict(rows.all()))
+            # By number only, the sender's files filtered here: joined with files, the
+            # database would read every outcome of the file being imported instead.
             rows = self.conn.execute(
-                select(o.c.submitter_number, o.c.digest)
-                .join(f, f.c.id == o.c.file_id)
-                .where(
-                    f.c.partner == self.sender,
-                    o.c.submitter_number.in_(chunk),
-                    o.c.status.in_(ACCEPTED),
+                select(o.c.id, o.c.submitter_number, o.c.digest, o.c.file_id).where(
+                    o.c.submitter_number.in_(chunk), o.c.status.in_(ACCEPTED)
                 )
-                .order_by(o.c.id)
             )
-            self.digests.update(dict(rows.all()))
+            latest = sorted(row for row in rows if row[3] in files)
+            self.digests.update({number: digest for _, number, digest, _ in latest})
         iswcs = list({iswc_id.compact(m.work.iswc) for m in mapped if m.work.iswc})
         for chunk in chunks(iswcs, 500):
             rows = self.conn.execute(

@@ -46,7 +46,12 @@ def header() -> mwn.Header:
 
 
 def _claim_key(claim: Claim) -> tuple:
-    return (str(claim.side), claim.chain or 0, claim.party.name, claim.role)
+    """Claims in a comparable order (a message does not keep theirs)."""
+    party = claim.party
+    return (
+        str(claim.side), claim.chain or 0, party.name, claim.role, claim.controlled,
+        party.key or "", party.ipi_name_number or "",
+    )  # fmt: skip
 
 
 def mwn_view(work: Work) -> Work:
