@@ -197,11 +197,11 @@ class Matcher:
         for part in chunks(sorted(titles), 500):
             for work_id, norm in self.conn.execute(
                 select(ti.c.work_id, ti.c.title_norm).where(ti.c.title_norm.in_(part))
-            ):
+            ).all():
                 exact.setdefault(norm, []).append((work_id, norm))
             for work_id, norm in self.conn.execute(
                 select(w.c.id, w.c.title_norm).where(w.c.title_norm.in_(part))
-            ):
+            ).all():
                 exact.setdefault(norm, []).append((work_id, norm))
         return {
             title: list(dict.fromkeys(exact.get(title, []) + near.get(title, [])))
@@ -218,7 +218,7 @@ class Matcher:
                 .join(p, p.c.id == c.c.party_id)
                 .where(c.c.work_id.in_(part), c.c.side == str(Side.WRITER))
             )
-            for work_id, ipi, name in rows:
+            for work_id, ipi, name in rows.all():  # all at once: much faster than row by row
                 if ipi:
                     ipis.setdefault(work_id, set()).add(ipi)
                 names.setdefault(work_id, set()).add(name)

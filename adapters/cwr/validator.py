@@ -185,6 +185,7 @@ def _isrc_full(value: str) -> str | None:
 
 
 @lru_cache(maxsize=4096)
+@lru_cache(maxsize=4096)
 def _is_society(value: str) -> bool:
     """A society code, also zero-filled to a wider field (HDR sender id: 000000052)."""
     if value.isdigit() and len(value) > 3 and not value[:-3].strip("0"):

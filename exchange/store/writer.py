@@ -121,7 +121,7 @@ class WorkWriter:
                     t.parties.c.ipi_name_number.in_(chunk)
                 )
             )
-            for ipi, pid, name in rows:
+            for ipi, pid, name in rows.all():
                 self._party_ids[("ipi", ipi)] = pid
                 self._party_names[pid] = name
         keyed = {
@@ -303,7 +303,7 @@ class WorkWriter:
             rows = self.conn.execute(
                 select(n.c.kind, n.c.issuer, n.c.number).where(n.c.number.in_(chunk))
             )
-            found.update(row for row in map(tuple, rows) if row in wanted)
+            found.update(row for row in map(tuple, rows.all()) if row in wanted)
         return found
 
     def _add_claims(self, items: Sequence[tuple[int, int, Claim, int | None, str | None]]) -> None:
@@ -392,7 +392,7 @@ class WorkWriter:
                 .where(t.affiliations.c.party_id.in_(chunk))
                 .order_by(t.affiliations.c.id)
             )
-            for pid, right, territory, society in rows:
+            for pid, right, territory, society in rows.all():
                 current[(pid, right, territory)] = society
         self._affiliations_loaded.update(missing)
         return current
