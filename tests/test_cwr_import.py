@@ -12,25 +12,22 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from exchange import cwr_apply, cwr_import
 from exchange.cwr_import import CwrImporter
 from exchange.store import Store, tables
 from tests.adapters.cwr_builder import CwrFile, change, valid_work
+from tests.rows import row_counts
 
 
 def _counts(store: Store) -> dict[str, int]:
-    with store.connect() as conn:
-        return {
-            name: conn.execute(select(func.count()).select_from(table)).scalar_one()
-            for name, table in (
-                ("works", tables.works),
-                ("claims", tables.claims),
-                ("titles", tables.titles),
-                ("numbers", tables.work_numbers),
-            )
-        }
+    return row_counts(
+        store,
+        works=tables.works,
+        claims=tables.claims,
+        titles=tables.titles,
+        numbers=tables.work_numbers,
+    )
 
 
 def test_nwr_creates_with_provenance(store: Store, tmp_path: Path) -> None:

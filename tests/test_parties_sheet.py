@@ -10,13 +10,14 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from exchange.cli import main
 from exchange.model import InterestedParty
 from exchange.party_import import PartyImporter
 from exchange.store import Store, tables
 from exchange.store.reader import WorkReader
+from tests.rows import row_counts
 
 PARTNER = "PUB"
 HEADER = (
@@ -38,18 +39,15 @@ def sheet(tmp_path: Path, text: str, name: str = "parties.csv") -> Path:
 
 
 def counts(store: Store) -> dict[str, int]:
-    with store.connect() as conn:
-        return {
-            name: conn.execute(select(func.count()).select_from(table)).scalar_one()
-            for name, table in (
-                ("parties", tables.parties),
-                ("keys", tables.party_keys),
-                ("affiliations", tables.affiliations),
-                ("conflicts", tables.conflicts),
-                ("history", tables.history),
-                ("sources", tables.sources),
-            )
-        }
+    return row_counts(
+        store,
+        parties=tables.parties,
+        keys=tables.party_keys,
+        affiliations=tables.affiliations,
+        conflicts=tables.conflicts,
+        history=tables.history,
+        sources=tables.sources,
+    )
 
 
 def parties_of(store: Store) -> list[tuple[Any, ...]]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
 
 from adapters.registrations import ReadFile
 from adapters.spreadsheet.works import read_works, write_works
@@ -14,6 +13,7 @@ from exchange.registration_import import RegistrationImporter
 from exchange.store import Store, tables
 from tests.adapters.cwr_builder import CwrFile, change, valid_work
 from tests.adapters.test_spreadsheet import sample_works, sheet_view
+from tests.rows import row_counts
 from tests.strategies import SENDER, normalise
 from tests.test_acks import Node, node_config
 from tests.test_mwn import said_by, stored_works
@@ -38,16 +38,13 @@ def importer(store: Store, partner: str = PARTNER) -> RegistrationImporter:
 
 
 def counts(store: Store) -> dict[str, int]:
-    with store.connect() as conn:
-        return {
-            name: conn.execute(select(func.count()).select_from(table)).scalar_one()
-            for name, table in (
-                ("works", tables.works),
-                ("claims", tables.claims),
-                ("parties", tables.parties),
-                ("affiliations", tables.affiliations),
-            )
-        }
+    return row_counts(
+        store,
+        works=tables.works,
+        claims=tables.claims,
+        parties=tables.parties,
+        affiliations=tables.affiliations,
+    )
 
 
 def test_a_works_sheet_is_imported_with_its_source(store: Store, tmp_path: Path) -> None:
