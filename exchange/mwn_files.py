@@ -151,7 +151,7 @@ class MwnWriter:
         )
 
     def _name(self, kind: str) -> tuple[int, str]:
-        sequence = self.store.next_file_sequence(self.sender, f"{self.receiver}:mwn")
+        sequence = self.store.next_file_sequence(f"{self.sender}/mwn", self.receiver)
         return sequence, f"MWN{kind}_{self.sender}_{self.receiver}_{sequence:06d}.xml"
 
     def works(

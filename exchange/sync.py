@@ -48,11 +48,10 @@ from typing import Any
 from adapters.cwr.export import export_works
 from adapters.cwr.writer import FORMATS
 from adapters.safe_xml import XmlRefused
-from adapters.spreadsheet.works import write_works
 from exchange import formats
 from exchange.config import ConfigError, NodeConfig
 from exchange.cwr_ack import AckWriter
-from exchange.cwr_export import registration, works_to_export
+from exchange.cwr_export import works_to_export
 from exchange.cwr_import import head_of, open_source
 from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
@@ -62,6 +61,7 @@ from exchange.manifest import read as read_manifest
 from exchange.manifest import write as write_manifest
 from exchange.model import Partner
 from exchange.mwn_files import MwnWriter
+from exchange.sheet_export import export_sheet
 from exchange.store import FileEntry, Store
 from exchange.store.rows import now
 from exchange.transports import RemoteFile, Transport
@@ -419,10 +419,8 @@ class Sync:
             )
             return [(f.path, f.works, "1.3") for f in written.files]
         if fmt in ("csv", "xlsx"):
-            sequence = self.store.next_file_sequence(society, f"{code}:{fmt}")
-            path = self.staging / f"WORKS_{society}_{code}_{sequence:06d}.{fmt}"
-            works = (registration(w, society) for w in self.store.iter_works(ids))
-            return [(path, write_works(path, works, society), None)]
+            path, works = export_sheet(self.store, ids, self.staging, fmt, society, code)
+            return [(path, works, None)]
         version = FORMATS[fmt]
         result = export_works(
             works_to_export(

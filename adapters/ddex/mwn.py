@@ -34,6 +34,7 @@ absent.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -497,6 +498,11 @@ def _tis(text: str) -> str | None:
     return territory.tis_n if territory is not None else None
 
 
+def _set(shares: Shares, rights: list[Right], amount: int) -> Shares:
+    """``shares`` with ``amount`` for each of ``rights``."""
+    return dataclasses.replace(shares, **{r.value.lower(): amount for r in rights})
+
+
 def _rights(elements: Iterable[etree._Element]) -> list[Right]:
     found: list[Right] = []
     for element in elements:
@@ -730,9 +736,7 @@ class _Reader:
         rights = _rights(share.iterfind("RightsType"))
         kind = _text(share.find("RightShareType"))
         if kind in (OWNERSHIP, "OriginalPublisherShare"):
-            values = {r.value.lower(): claim.ownership.get(r) for r in Right}
-            values.update({r.value.lower(): amount for r in rights})
-            claim.ownership = Shares(**values)
+            claim.ownership = _set(claim.ownership, rights, amount)
             return
         included = []
         for element in share.iterfind("TerritoryCode"):
@@ -760,13 +764,9 @@ class _Reader:
         entries = claim.territories
         for index, entry in enumerate(entries):
             if entry.include and entry.tis == tis:
-                values = {r.value.lower(): entry.collection.get(r) for r in Right}
-                values.update({r.value.lower(): amount for r in rights})
-                entries[index] = TerritoryShare(tis, True, Shares(**values))
+                entries[index] = TerritoryShare(tis, True, _set(entry.collection, rights, amount))
                 return
-        entries.append(
-            TerritoryShare(tis, True, Shares(**{r.value.lower(): amount for r in rights}))
-        )
+        entries.append(TerritoryShare(tis, True, _set(Shares(), rights, amount)))
         entries.extend(TerritoryShare(x, False) for x in excluded)
 
 

@@ -13,12 +13,11 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from adapters.cwr.export import ExportResult, export_works
 from adapters.cwr.writer import CHARACTER_SETS, FORMATS, CwrWriteError
-from adapters.spreadsheet.works import write_works
 from exchange.cli.common import NodeContext, emit, json_option, stderr
-from exchange.cwr_export import registration, works_to_export
+from exchange.cwr_export import works_to_export
 from exchange.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ExchangeError
-from exchange.model import Work
 from exchange.mwn_files import MwnWriter
+from exchange.sheet_export import export_sheet
 from exchange.store import Store
 
 pass_node = click.make_pass_decorator(NodeContext)
@@ -277,16 +276,7 @@ def _export_other(
                 files = [f.as_dict() for f in result.files]
                 skipped = result.skipped
             else:
-                output.mkdir(parents=True, exist_ok=True)
-                sequence = store.next_file_sequence(sender, f"{receiver}:{fmt}")
-                path = output / f"WORKS_{sender}_{receiver}_{sequence:06d}.{fmt}"
-
-                def works() -> Iterator[Work]:
-                    for work in store.iter_works(ids):
-                        advance(work)
-                        yield registration(work, sender)
-
-                count = write_works(path, works(), sender)
+                path, count = export_sheet(store, ids, output, fmt, sender, receiver, advance)
                 files, skipped = [{"path": str(path), "works": count}], []
         except OSError as exc:
             where = exc.filename or output
