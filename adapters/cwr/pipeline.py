@@ -1,10 +1,15 @@
 """A CWR file as a stream of checked transactions, using worker processes for large files.
 
 The main process walks the file's structure (record types, prefixes, control
-records: cheap) and hands the raw lines of each batch of transactions to worker
-processes, which decode, validate and map them. Results come back in file order;
-at most a few batches are in flight, so memory stays bounded. Small files are
-checked in the main process, where starting workers would cost more than it saves.
+records: cheap) and hands the place of each batch of transactions to worker
+processes, which read, decode, validate and map them. Results come back in file
+order; at most a few batches are in flight, so memory stays bounded. Small files
+are checked in the main process, where starting workers would cost more than it
+saves.
+
+Model objects cost more to pickle than to make, so a worker sends back the
+records' values (after the field rules' defaults) and the main process maps
+the work again from them.
 
 Workers are started from a clean server process (``forkserver``), never forked
 from a process that holds database connections.
@@ -23,6 +28,7 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from adapters.cwr.parser import CONTROL_TYPES, CwrParser, Record, Transaction
+from adapters.cwr.reader import WORK_HEADERS, work_from_records
 from adapters.cwr.records import codecs_for
 from adapters.cwr.source import CwrSource, strip_line
 from adapters.cwr.validator import CheckedTransaction, check_transaction
@@ -99,8 +105,10 @@ def _check_chunk(
     file: str,
     received: datetime,
     chunk: list[TransactionPlace],
+    with_works: bool,
 ) -> list[CheckedTransaction]:
-    """In a worker: read the chunk's lines from the file itself, decode and validate them."""
+    """In a worker: read the chunk's lines from the file itself, decode and validate them
+    (with their records' values, for the main process to map, if ``with_works``)."""
     codecs = codecs_for(version, encoding)
     results = []
     with open(path, "rb") as fh:
@@ -123,6 +131,8 @@ def _check_chunk(
             source = _source(sender, file, received, tx.type, sequence)
             checked = check_transaction(tx, version, encoding, sender, source)
             checked.mapped = None  # model objects cost more to pickle than to rebuild
+            if with_works and tx.type in WORK_HEADERS:
+                checked.content = [(r.line, r.type, r.values, r.dropped) for r in records]
             results.append(checked)
     return results
 
@@ -156,12 +166,8 @@ class CheckedFile:
         self.rejected_groups = rejected_groups
         self.with_works = with_works
         workers = worker_count() if workers is None else workers
-        # Works are mapped in the main process: sending model objects back from a
-        # worker costs more than making them. So only a check without works runs
-        # in workers.
         self.parallel = (
-            not with_works
-            and workers >= 1
+            workers >= 1
             and source.member is None  # workers seek in the file: not in a zip package
             and source.size >= PARALLEL_FROM_BYTES
         )
@@ -209,6 +215,7 @@ class CheckedFile:
                         self.source.name,
                         self.received,
                         chunk,
+                        self.with_works,
                     )
                 )
                 chunk = []
@@ -237,13 +244,25 @@ class CheckedFile:
             if len(chunk) >= CHUNK_TRANSACTIONS:
                 submit()
                 while len(pending) > 2 * self.workers:
-                    yield from _result(pending.popleft())
+                    yield from self._result(pending.popleft())
         submit()
         while pending:
-            yield from _result(pending.popleft())
+            yield from self._result(pending.popleft())
 
-
-def _result(
-    item: Future[list[CheckedTransaction]] | list[CheckedTransaction],
-) -> list[CheckedTransaction]:
-    return item if isinstance(item, list) else item.result()
+    def _result(
+        self, item: Future[list[CheckedTransaction]] | list[CheckedTransaction]
+    ) -> Iterator[CheckedTransaction]:
+        """A batch's transactions, their works mapped from the values the worker sent."""
+        for checked in item if isinstance(item, list) else item.result():
+            if checked.content is not None:
+                header, *details = (
+                    Record(line, kind, values, b"", dropped)
+                    for line, kind, values, dropped in checked.content
+                )
+                source = _source(
+                    self.sender, self.source.name, self.received, header.type, checked.sequence
+                )
+                checked.mapped = work_from_records(header, details, self.sender, source)
+                checked.mapped.claim_lines.clear()
+                checked.content = None
+            yield checked

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from exchange.cwr_import import validate_file
+from exchange.cwr_import import CwrImporter, validate_file
+from exchange.store import Store
 from tests.services import shared_dir
+from tests.strategies import normalise
 
 SAMPLES = shared_dir() / "data" / "samples"
 CWR2 = sorted(
@@ -108,3 +110,31 @@ def test_checking_in_worker_processes_finds_the_same(
     monkeypatch.setattr(pipeline, "CHUNK_TRANSACTIONS", 3)
     there = [validate_file(path) for path in files]
     assert [r.as_dict(imported=False) for r in there] == [r.as_dict(imported=False) for r in here]
+
+
+@pytest.mark.skipif(not CWR2, reason=f"sample files not found in {SAMPLES}")
+def test_importing_in_worker_processes_stores_the_same(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Workers send back the records' values; the works mapped from them are the same."""
+    from adapters.cwr import pipeline
+
+    files = [*CWR2, _odd_file(tmp_path)]
+
+    def imported(name: str) -> tuple[list[dict], list]:
+        store = Store(f"sqlite:///{tmp_path / name}.db")
+        store.init()
+        importer = CwrImporter(store, "PUB")
+        reports = [importer.import_file(path).as_dict(imported=True) for path in files]
+        for report in reports:
+            report.pop("duplicate_of")
+        return reports, [normalise(work) for work in store.iter_works(store.work_ids())]
+
+    monkeypatch.setenv("EXCHANGE_WORKERS", "0")
+    here = imported("here")
+    monkeypatch.setenv("EXCHANGE_WORKERS", "2")
+    monkeypatch.setattr(pipeline, "PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(pipeline, "CHUNK_TRANSACTIONS", 3)
+    there = imported("there")
+    assert here[1]  # the samples hold works
+    assert there == here
