@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from adapters.cwr.parser import Record, Transaction
 from exchange.model import (
@@ -68,7 +69,14 @@ _SOCIETY_FIELDS = ((Right.PR, "pr_society"), (Right.MR, "mr_society"), (Right.SR
 def _shares(record: Record, kind: str) -> Shares:
     values = record.values
     pr, mr, sr = _SHARE_FIELDS[kind]
-    return Shares(_int(values[pr]), _int(values[mr]), _int(values[sr]))
+    return _shares_of(values[pr], values[mr], values[sr])
+
+
+# Shares and territory shares are values (frozen): the few that a file repeats are
+# made once.
+@lru_cache(maxsize=4096)
+def _shares_of(pr: str, mr: str, sr: str) -> Shares:
+    return Shares(_int(pr), _int(mr), _int(sr))
 
 
 def _affiliations(record: Record) -> list[Affiliation]:
@@ -82,11 +90,21 @@ def _affiliations(record: Record) -> list[Affiliation]:
 
 
 def _territory(record: Record) -> TerritoryShare:
-    tis = record.values.get("tis_code", "")
+    values = record.values
+    pr, mr, sr = _SHARE_FIELDS["collection"]
+    return _territory_of(
+        values.get("tis_code", ""),
+        values.get("inclusion_exclusion_indicator", ""),
+        values[pr],
+        values[mr],
+        values[sr],
+    )
+
+
+@lru_cache(maxsize=4096)
+def _territory_of(tis: str, indicator: str, pr: str, mr: str, sr: str) -> TerritoryShare:
     return TerritoryShare(
-        tis.zfill(4) if tis.isdigit() else tis,
-        record.values.get("inclusion_exclusion_indicator", "") != "E",
-        _shares(record, "collection"),
+        tis.zfill(4) if tis.isdigit() else tis, indicator != "E", _shares_of(pr, mr, sr)
     )
 
 

@@ -27,7 +27,10 @@ KIND = "ISRC"
 
 def compact(value: str) -> str:
     """Remove spaces and dashes and upper-case."""
-    return _isrc.compact(str(value))
+    value = str(value)
+    if value.isascii() and value.isalnum():  # nothing to remove (python-stdnum is slow)
+        return value.upper()
+    return _isrc.compact(value)
 
 
 def validate(value: str) -> str:

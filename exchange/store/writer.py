@@ -227,10 +227,12 @@ class WorkWriter:
         existing_numbers = self._existing_numbers(
             {(n.kind, n.issuer, n.number) for _, w, _, _ in items for n in w.numbers}
         )
-        own = [c.source for _, w, _, _ in items for c in w.claims] + [
-            r.source for _, w, _, _ in items for r in w.recordings
+        # sources of claims and recordings other than their work's (most have none)
+        own = [c.source for _, w, s, _ in items for c in w.claims if c.source is not s] + [
+            r.source for _, w, s, _ in items for r in w.recordings if r.source is not s
         ]
         own_ids = dict(zip(map(id, own), self.source_ids(own), strict=True))
+        own_ids[id(None)] = None
         for wid, work, source, sid in items:
             for title in work.titles:
                 title_rows.append(
@@ -262,10 +264,13 @@ class WorkWriter:
                 # party keys are that source's (WorkReader.claims_of reads them so).
                 stated_by = claim.source or source
                 issuer = stated_by.partner if stated_by is not None else None
-                claim_sid = own_ids[id(claim.source)] or sid
+                claim_sid = sid if claim.source is source else own_ids[id(claim.source)] or sid
                 claim_items.append((wid, position, claim, claim_sid, issuer))
             perf_rows += [performer_row(p, wid, None, sid) for p in work.performers]
-            rec_items += [(wid, r, own_ids[id(r.source)] or sid) for r in work.recordings]
+            rec_items += [
+                (wid, r, sid if r.source is source else own_ids[id(r.source)] or sid)
+                for r in work.recordings
+            ]
         self._insert(t.titles, title_rows)
         self._insert(t.work_numbers, number_rows)
         self._insert(t.performers, perf_rows)
