@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.cwr import pipeline
 from exchange import cwr_apply, cwr_import
 from exchange.cwr_import import CwrImporter
 from exchange.store import Store, tables
@@ -182,10 +183,14 @@ def test_a_society_number_names_one_work(store: Store, tmp_path: Path) -> None:
 
 @pytest.fixture
 def structure_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Treat every file as large: the structure pass runs in a worker process."""
+    """Treat every file as large: the structure pass runs in a worker process, and
+    the content pass has its transactions checked in worker processes."""
     monkeypatch.setattr(cwr_import, "PARALLEL_FROM_BYTES", 0)
     monkeypatch.setattr(cwr_import, "worker_count", lambda: 1)
     monkeypatch.setattr(cwr_import, "BATCH", 10)
+    monkeypatch.setenv("EXCHANGE_WORKERS", "2")
+    monkeypatch.setattr(pipeline, "PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(pipeline, "CHUNK_TRANSACTIONS", 4)
 
 
 def test_structure_ahead_imports_the_same(
