@@ -2,14 +2,14 @@
 
 The main process walks the file's structure (record types, prefixes, control
 records: cheap) and hands the place of each batch of transactions to worker
-processes, which read, decode, validate and map them. Results come back in file
+processes, which read, decode and validate them. Results come back in file
 order; at most a few batches are in flight, so memory stays bounded. Small files
 are checked in the main process, where starting workers would cost more than it
 saves.
 
-Model objects cost more to pickle than to make, so a worker sends back the
-records' values (after the field rules' defaults) and the main process maps
-the work again from them.
+For an import, model objects cost more to pickle than to make: a worker sends
+back the records' values (with the defaults the field rules put in) and the main
+process maps the work from them.
 
 Workers are started from a clean server process (``forkserver``), never forked
 from a process that holds database connections.

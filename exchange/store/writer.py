@@ -232,7 +232,6 @@ class WorkWriter:
             r.source for _, w, s, _ in items for r in w.recordings if r.source is not s
         ]
         own_ids = dict(zip(map(id, own), self.source_ids(own), strict=True))
-        own_ids[id(None)] = None
         for wid, work, source, sid in items:
             for title in work.titles:
                 title_rows.append(
