@@ -7,7 +7,8 @@ Usage (from the repository root):
     python bench/cwr_bench.py --works 10000 --pg postgresql+psycopg://postgres@127.0.0.1:5432/test
     python bench/cwr_bench.py --works 1000000 --stages import-sqlite
 
-Figures are lines per second and peak resident memory (MB) per stage. See bench/README.md.
+Figures are lines per second and peak resident memory (MB) per stage: of the stage's
+process, and the largest of its worker processes. See bench/README.md.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import operator
+import os
 import random
 import resource
 import shutil
@@ -232,7 +234,36 @@ def run_child(args: argparse.Namespace) -> None:
         stage_export(path, args.url, Path(args.out))
     seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
+    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "worker_mb": _worker_peak_mb()}))
+
+
+def _worker_peak_mb() -> float:
+    """The largest peak resident set of this process's descendants still running (the
+    worker processes and their server), from /proc; 0 where there is no /proc."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # the command name may hold spaces: the fields after it start at ") "
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    mine = {os.getpid()}
+    grew = True
+    while grew:
+        found = {pid for pid, parent in parents.items() if parent in mine} - mine
+        grew = bool(found)
+        mine |= found
+    peak = 0.0
+    for pid in mine - {os.getpid()}:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peak = max(peak, int(line.split()[1]) / 1024)
+    return peak
 
 
 def measure(stage: str, file: Path, **extra: str) -> dict[str, float]:
@@ -315,9 +346,12 @@ def main() -> None:
             results[stage] = measure(stage, file, url=sqlite_url, out=str(out))
         else:
             results[stage] = measure(stage, file)
-    print(f"{'stage':16} {'seconds':>9} {'lines/s':>10} {'peak MB':>8}")
+    print(f"{'stage':16} {'seconds':>9} {'lines/s':>10} {'peak MB':>8} {'worker MB':>10}")
     for stage, r in results.items():
-        print(f"{stage:16} {r['seconds']:9.2f} {lines / r['seconds']:10.0f} {r['peak_mb']:8.0f}")
+        print(
+            f"{stage:16} {r['seconds']:9.2f} {lines / r['seconds']:10.0f} "
+            f"{r['peak_mb']:8.0f} {r['worker_mb']:10.0f}"
+        )
 
 
 if __name__ == "__main__":
