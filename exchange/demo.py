@@ -13,6 +13,7 @@ from pathlib import Path
 from adapters.cwr.export import file_name
 from adapters.cwr.writer import CwrWriter
 from exchange.model import (
+    WORLD,
     Affiliation,
     Claim,
     InterestedParty,
@@ -26,8 +27,6 @@ from exchange.model import (
     Work,
     WorkNumber,
 )
-
-WORLD = "2136"
 
 
 def _writer(last: str, first: str, ipi: str | None, key: str, society: str) -> InterestedParty:

@@ -45,6 +45,7 @@ PUBLISHER_ROLES = frozenset({"E", "AM", "SE", "ES", "AQ", "PA"})
 TITLE_TYPES = frozenset({"OT", "AT", "TE", "FT", "IT", "TT", "PT", "RT", "ET", "OL", "AL"})
 
 FULL_SHARE = 10000  # 100.00 %
+WORLD = "2136"  # the TIS code of the whole world
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +102,7 @@ class Affiliation:
 
     society: str
     right: Right
-    territory: str = "2136"
+    territory: str = WORLD
     source: Source | None = None
 
 
@@ -127,6 +128,17 @@ class InterestedParty:
         if self.first_name:
             return f"{self.last_name}, {self.first_name}"
         return self.last_name
+
+    def societies(self) -> dict[Right, str]:
+        """One society per right: that of the world-wide affiliation, else of the first."""
+        first: dict[Right, str] = {}
+        world: dict[Right, str] = {}
+        for a in self.affiliations:
+            right = Right(a.right)
+            first.setdefault(right, a.society)
+            if a.territory == WORLD:
+                world.setdefault(right, a.society)
+        return {**first, **world}
 
 
 @dataclass(frozen=True, slots=True)

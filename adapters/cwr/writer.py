@@ -121,7 +121,6 @@ TRANSACTION_TYPES = frozenset({"NWR", "REV", "ISW", "EXC"})
 CHARACTER_SETS: Mapping[str, str] = {"ascii": "", "latin-1": "", "utf-8": "UTF-8"}
 
 CRLF = "\r\n"
-WORLD = "2136"
 _ISWC = re.compile(r"T\d{10}")
 _SOFTWARE = "CMO-EXCHANGE"
 
@@ -210,15 +209,8 @@ def _society(code: str | None) -> str | None:
 
 def _societies(party: InterestedParty) -> tuple[str | None, str | None, str | None]:
     """PR, MR and SR society of a party: the world-wide affiliation, else the first one."""
-    found: dict[Right, str] = {}
-    world: dict[Right, str] = {}
-    for a in party.affiliations:
-        right = Right(a.right)
-        found.setdefault(right, a.society)
-        if a.territory == WORLD:
-            world.setdefault(right, a.society)
-    pick = {r: world.get(r, found.get(r)) for r in Right}
-    return _society(pick[Right.PR]), _society(pick[Right.MR]), _society(pick[Right.SR])
+    pick = party.societies()
+    return _society(pick.get(Right.PR)), _society(pick.get(Right.MR)), _society(pick.get(Right.SR))
 
 
 def _tis(code: str) -> str:

@@ -51,6 +51,7 @@ from exchange.identifiers import iswc as iswc_id
 from exchange.model import (
     FULL_SHARE,
     PUBLISHER_ROLES,
+    WORLD,
     WRITER_ROLES,
     Affiliation,
     Claim,
@@ -74,7 +75,6 @@ CONFLICT_NOTIFICATION = "ConflictNotification"
 #: Namespaces of the ProprietaryIds the node writes besides the sender's own.
 CWR_NAMESPACE = "CWR"
 IPI_BASE_NAMESPACE = "IPI:BaseNumber"
-WORLD = "2136"
 
 RIGHTS = {
     Right.PR: "PerformingRight",

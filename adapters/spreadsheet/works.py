@@ -53,6 +53,7 @@ from exchange.identifiers import InvalidIdentifier, ipi_base, ipi_name, iswc
 from exchange.model import (
     FULL_SHARE,
     PUBLISHER_ROLES,
+    WORLD,
     WRITER_ROLES,
     Affiliation,
     Claim,
@@ -69,7 +70,6 @@ from exchange.model import (
 from exchange.normalise import normalise_name
 
 KIND = "works"
-WORLD = "2136"
 #: CISAC's tolerance on share totals: 0.06 % in hundredths of a percent.
 TOLERANCE = 6
 #: Longest values the store keeps.
@@ -590,18 +590,6 @@ def read_works(path: Path, sender: str | None) -> ReadFile:
 # -- writing ---------------------------------------------------------------------------
 
 
-def _societies(party: InterestedParty) -> dict[Right, str]:
-    """One society per right: the world-wide affiliation, else the first one."""
-    first: dict[Right, str] = {}
-    world: dict[Right, str] = {}
-    for a in party.affiliations:
-        right = Right(a.right)
-        first.setdefault(right, a.society)
-        if a.territory == WORLD:
-            world.setdefault(right, a.society)
-    return {**first, **world}
-
-
 def _compact_iswc(value: str | None) -> str | None:
     if not value:
         return None
@@ -634,7 +622,7 @@ def work_rows(work: Work, sender: str) -> Iterator[dict[str, object]]:
         if claim.side is Side.PUBLISHER and claim.role == "PA" and chain is None:
             highest += 1  # without a chain a PA would read back as a writer
             chain = highest
-        societies = _societies(party)
+        societies = party.societies()
         row = {
             **head,
             "role": claim.role,
