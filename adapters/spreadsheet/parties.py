@@ -20,12 +20,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapters.spreadsheet import columns
-from adapters.spreadsheet.table import Row, read_table, write_table
-from adapters.spreadsheet.works import WORLD, CellError, parse_flag, parse_territory
+from adapters.spreadsheet.table import Row, read_table, write_records
+from adapters.spreadsheet.works import CellError, parse_flag, parse_territory
 from exchange import codes
 from exchange.identifiers import InvalidIdentifier, ipi_base, ipi_name
-from exchange.model import Affiliation, Finding, InterestedParty, Right
+from exchange.model import WORLD, Affiliation, Finding, InterestedParty, Right
 
 KIND = "parties"
 LIMITS = {"last_name": 90, "first_name": 30, "party_key": 20}
@@ -272,15 +271,4 @@ def party_rows(party: InterestedParty) -> Iterator[dict[str, object]]:
 
 def write_parties(path: Path, parties: Iterable[InterestedParty], fmt: str | None = None) -> int:
     """Write parties as a parties sheet (CSV or XLSX, from ``fmt`` or the suffix); how many."""
-    names = [c.name for c in columns(KIND)]
-    count = 0
-
-    def rows() -> Iterator[list[object]]:
-        nonlocal count
-        for party in parties:
-            count += 1
-            for row in party_rows(party):
-                yield [row.get(name) for name in names]
-
-    write_table(path, KIND, rows(), fmt)
-    return count
+    return write_records(path, KIND, parties, party_rows, fmt)

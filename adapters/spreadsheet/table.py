@@ -29,16 +29,18 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Generator, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from adapters.spreadsheet import Column, columns, required
 from exchange.errors import ExchangeError
 from exchange.model import Finding
+
+T = TypeVar("T")
 
 FORMATS = ("csv", "xlsx")
 _ZIP = b"PK\x03\x04"
@@ -365,6 +367,29 @@ def write_table(
             return _write_xlsx(temporary, kind, cols, rows)
     except OSError as exc:
         raise _open_error(path, exc) from None
+
+
+def write_records(
+    path: Path,
+    kind: str,
+    items: Iterable[T],
+    rows_of: Callable[[T], Iterable[dict[str, object]]],
+    fmt: str | None = None,
+) -> int:
+    """Write each item as the rows ``rows_of`` makes of it (values by column name);
+    how many items."""
+    names = [c.name for c in columns(kind)]
+    count = 0
+
+    def rows() -> Iterator[list[object]]:
+        nonlocal count
+        for item in items:
+            count += 1
+            for row in rows_of(item):
+                yield [row.get(name) for name in names]
+
+    write_table(path, kind, rows(), fmt)
+    return count
 
 
 def _write_csv(path: Path, cols: Sequence[Column], rows: Iterable[Sequence[object]]) -> int:

@@ -45,8 +45,7 @@ from pathlib import Path
 from adapters.cwr.layout import lookup
 from adapters.cwr.work_rules import collection_totals
 from adapters.registrations import ReadFile, registration
-from adapters.spreadsheet import columns
-from adapters.spreadsheet.table import Row, read_table, write_header, write_table
+from adapters.spreadsheet.table import Row, read_table, write_header, write_records
 from exchange import codes
 from exchange.errors import ExchangeError
 from exchange.identifiers import InvalidIdentifier, ipi_base, ipi_name, iswc
@@ -654,18 +653,7 @@ def write_works(path: Path, works: Iterable[Work], sender: str, fmt: str | None 
 
     The work number is the one ``sender`` gave the work, else the work's local id.
     """
-    names = [c.name for c in columns(KIND)]
-    count = 0
-
-    def rows() -> Iterator[list[object]]:
-        nonlocal count
-        for work in works:
-            count += 1
-            for row in work_rows(work, sender):
-                yield [row.get(name) for name in names]
-
-    write_table(path, KIND, rows(), fmt)
-    return count
+    return write_records(path, KIND, works, lambda work: work_rows(work, sender), fmt)
 
 
 def write_template(path: Path, kind: str = "works", fmt: str | None = None) -> None:
