@@ -35,7 +35,7 @@ from adapters.cwr.reader import WORK_HEADERS, MappedWork, work_from_transaction
 from adapters.cwr.records import codec_for
 from adapters.cwr.work_rules import check_work
 from exchange import codes
-from exchange.identifiers import ipi_base, ipi_name, isrc, iswc
+from exchange.identifiers import ipi_base, ipi_name, is_placeholder, isrc, iswc
 from exchange.model import Finding, Source
 
 #: CIS character subsets: titles (printable ASCII without lower case and |),
@@ -143,11 +143,17 @@ def _valid_ean(value: str) -> bool:
     return (10 - total % 10) % 10 == int(value[12])
 
 
-def _identifier(module: object) -> Callable[[str], str | None]:
-    """A check of an identifier's check digits, cached: the same IPIs recur all over a file."""
+def _identifier(module: object, zeros: str | None = None) -> Callable[[str], str | None]:
+    """A check of an identifier's check digits, cached: the same IPIs recur all over a file.
+
+    With ``zeros``, a value of zeros is a placeholder entered for "no number"
+    (:func:`exchange.identifiers.is_placeholder`), not a number, and ``zeros`` says so.
+    """
 
     @lru_cache(maxsize=8192)
     def check(value: str) -> str | None:
+        if zeros is not None and value.strip() and is_placeholder(value):
+            return zeros
         if _blank(value):
             return None
         try:
@@ -236,10 +242,11 @@ def _value_check(rule: FieldRule, f: Field) -> Callable[[str], str | None] | Non
         return lambda v: None if v in ("", "Y", "N") else "must be Y or N"
     if kind == "iswc":
         return _identifier(iswc)
-    if kind == "ipi_name":
-        return _identifier(ipi_name)
-    if kind == "ipi_base":
-        return _identifier(ipi_base)
+    if kind in ("ipi_name", "ipi_base"):
+        return _identifier(
+            ipi_name if kind == "ipi_name" else ipi_base,
+            "all zeros stand for no IPI number, so the party has none",
+        )
     if kind == "isrc":
         return _check_isrc
     if kind == "ean":

@@ -10,9 +10,12 @@ python-stdnum:
 * ``calc_check_digit(...)``: where the standard has a check (not ISRC).
 
 Modules: :mod:`iswc`, :mod:`ipi_name`, :mod:`ipi_base`, :mod:`isrc` and
-:mod:`isni`.  Errors from python-stdnum are turned into
-:class:`InvalidIdentifier` too, so callers handle one exception type whose
-message is a short sentence usable as a validation finding.
+:mod:`isni`; :mod:`placeholder` says which values stand for "not known"
+(``00000000000``, zeros, blanks): :func:`is_placeholder` and :func:`known`.
+
+Errors from python-stdnum are turned into :class:`InvalidIdentifier` too, so
+callers handle one exception type whose message is a short sentence usable as
+a validation finding.
 
 >>> from exchange.identifiers import InvalidIdentifier, iswc
 >>> try:
@@ -24,5 +27,15 @@ ISWC | ISWC check digit does not match: expected 1
 
 from exchange.identifiers import ipi_base, ipi_name, isni, isrc, iswc
 from exchange.identifiers._common import InvalidIdentifier
+from exchange.identifiers.placeholder import is_placeholder, known
 
-__all__ = ["InvalidIdentifier", "ipi_base", "ipi_name", "isni", "isrc", "iswc"]
+__all__ = [
+    "InvalidIdentifier",
+    "ipi_base",
+    "ipi_name",
+    "is_placeholder",
+    "isni",
+    "isrc",
+    "iswc",
+    "known",
+]

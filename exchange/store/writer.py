@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, select, update
 
 from exchange.identifiers import isrc as isrc_id
+from exchange.identifiers import known
 from exchange.model import Claim, InterestedParty, Recording, Source, Work, WorkNumber
 from exchange.model_json import work_to_json
 from exchange.normalise import normalise_name, normalise_title
@@ -26,12 +27,27 @@ from exchange.store.rows import (
 )
 
 
-def _identity(party: InterestedParty, issuer: str | None) -> tuple[Any, ...]:
-    if party.ipi_name_number:
-        return ("ipi", party.ipi_name_number)
+def _identity(party: InterestedParty, issuer: str | None, work_id: int | None) -> tuple[Any, ...]:
+    """How the store recognises a party: by IPI name number, else the issuer's key, else name.
+
+    A placeholder IPI (zeros) is no IPI. A party with neither IPI nor key is the one
+    of that name (and kind, person or legal entity) that the issuer states on the
+    work, so a revision finds it again and two such parties of different works, or
+    of different names, are never one.
+    """
+    ipi = known(party.ipi_name_number)
+    if ipi:
+        return ("ipi", ipi)
     if party.key and issuer:
         return ("key", issuer, party.key)
+    if work_id is not None:
+        return _named(issuer, work_id, party)
     return ("new", id(party))
+
+
+def _named(issuer: str | None, work_id: int, party: InterestedParty) -> tuple[Any, ...]:
+    """The identity of a stored party without IPI on a work (as :func:`_identity` makes it)."""
+    return ("name", issuer, work_id, party.is_legal_entity, normalise_name(party.name))
 
 
 @dataclass(slots=True)
@@ -72,6 +88,8 @@ class WorkWriter:
         self._source_ids: dict[Source, int] = {}
         self._affiliations = cache.affiliations
         self._affiliations_loaded = cache.affiliations_loaded
+        #: works this writer created: no party is named on them but by this writer
+        self._new_works: set[int] = set()
 
     def _insert_returning(self, table: Any, rows: list[dict[str, Any]]) -> list[int]:
         return insert_returning_ids(self.conn, table, rows)
@@ -108,12 +126,21 @@ class WorkWriter:
             for s in sources
         ]
 
-    def party_ids(self, parties: Sequence[tuple[InterestedParty, str | None]]) -> list[int]:
-        """Ids for (party, issuer) pairs: by IPI name number, else by the issuer's key.
+    def party_ids(
+        self,
+        parties: Sequence[tuple[InterestedParty, str | None]],
+        work_ids: Sequence[int | None] | None = None,
+    ) -> list[int]:
+        """Ids for (party, issuer) pairs: by IPI name number, else by the issuer's key, else
+        (with ``work_ids``, one per pair) by name on the work (see :func:`_identity`).
 
         Parties not known yet are created; a known party gains the issuer's key.
         """
-        wanted = {_identity(p, issuer) for p, issuer in parties} - self._party_ids.keys()
+        works = list(work_ids) if work_ids is not None else [None] * len(parties)
+        identities = [
+            _identity(p, issuer, wid) for (p, issuer), wid in zip(parties, works, strict=True)
+        ]
+        wanted = set(identities) - self._party_ids.keys()
         ipis = [i[1] for i in wanted if i[0] == "ipi"]
         for chunk in chunks(ipis, 500):
             rows = self.conn.execute(
@@ -136,10 +163,10 @@ class WorkWriter:
                     .where(t.party_keys.c.key.in_(chunk))
                 )
                 self._party_ids.update({("key", issuer, k): pid for k, pid in rows})
+        self._named_on_works({i[2] for i in wanted if i[0] == "name"} - self._new_works)
 
         to_create: dict[tuple[Any, ...], InterestedParty] = {}
-        for party, issuer in parties:
-            identity = _identity(party, issuer)
+        for (party, _), identity in zip(parties, identities, strict=True):
             if identity not in self._party_ids:
                 to_create.setdefault(identity, party)
         created = list(to_create.items())
@@ -147,8 +174,8 @@ class WorkWriter:
             t.parties,
             [
                 {
-                    "ipi_name_number": p.ipi_name_number,
-                    "ipi_base_number": p.ipi_base_number,
+                    "ipi_name_number": known(p.ipi_name_number),
+                    "ipi_base_number": known(p.ipi_base_number),
                     "last_name": p.last_name,
                     "first_name": p.first_name or "",
                     "name_norm": normalise_name(p.name),
@@ -162,7 +189,7 @@ class WorkWriter:
             if identity[0] == "ipi":
                 self._party_names[pid] = normalise_name(party.name)
 
-        result = [self._party_ids[_identity(p, issuer)] for p, issuer in parties]
+        result = [self._party_ids[identity] for identity in identities]
         # A party just created because of its key has no key row yet either.
         created_by_key = {identity for identity, _ in created if identity[0] == "key"}
         new_keys: dict[tuple[Any, ...], int] = {}
@@ -176,6 +203,21 @@ class WorkWriter:
         )
         self._party_ids.update(new_keys)
         return result
+
+    def _named_on_works(self, work_ids: Iterable[int]) -> None:
+        """Learn the parties without IPI that each issuer names on these works."""
+        c, p, s = t.claims, t.parties, t.sources
+        for chunk in chunks(sorted(work_ids), 500):
+            rows = self.conn.execute(
+                select(c.c.work_id, s.c.partner, p.c.id, p.c.is_legal_entity, p.c.name_norm)
+                .select_from(
+                    c.join(p, p.c.id == c.c.party_id).outerjoin(s, s.c.id == c.c.source_id)
+                )
+                .where(c.c.work_id.in_(chunk), p.c.ipi_name_number.is_(None))
+                .order_by(p.c.id)
+            )
+            for wid, issuer, pid, legal, name in rows.all():
+                self._party_ids.setdefault(("name", issuer, wid, legal, name), pid)
 
     # -- works -----------------------------------------------------------------
 
@@ -192,6 +234,7 @@ class WorkWriter:
         )
         for (work, _), wid in zip(items, ids, strict=True):
             work.id = wid
+        self._new_works.update(ids)
         self.add_details(
             [(wid, w, s, sid) for (w, s), wid, sid in zip(items, ids, source_ids, strict=True)]
         )
@@ -314,11 +357,13 @@ class WorkWriter:
         """Claims as (work id, position, claim, source id, issuer of the party keys)."""
         if not items:
             return
-        party_ids = self.party_ids([(c.party, issuer) for _, _, c, _, issuer in items])
+        party_ids = self.party_ids(
+            [(c.party, issuer) for _, _, c, _, issuer in items], [wid for wid, *_ in items]
+        )
         same = self._same_names
         for (wid, _, claim, _, _), pid in zip(items, party_ids, strict=True):
             party = claim.party
-            if (pid, party.last_name, party.first_name) in same or not party.ipi_name_number:
+            if (pid, party.last_name, party.first_name) in same or not known(party.ipi_name_number):
                 continue
             held = self._party_names.get(pid)
             if held is None or not party.last_name:
@@ -451,6 +496,9 @@ class WorkWriter:
         by_partner = select(t.sources.c.id).where(t.sources.c.partner == partner)
         reader = WorkReader(self.conn)
         old_claims = [c for c in reader.claims(work_id) if c.source and c.source.partner == partner]
+        for claim in old_claims:  # what the statements that replace these find again
+            if claim.party.id is not None and not claim.party.ipi_name_number:
+                self._party_ids.setdefault(_named(partner, work_id, claim.party), claim.party.id)
         self._insert(
             t.history,
             [
