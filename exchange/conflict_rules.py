@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from adapters.cwr.work_rules import FULL, TOLERANCE, _countries, _representatives, _share_at
+from exchange.identifiers import known
 from exchange.model import Claim, InterestedParty, Right, Side, Source, Work
 from exchange.normalise import normalise_name
 
@@ -67,11 +68,15 @@ class Detected:
 
 
 def party_identity(party: InterestedParty) -> Identity:
-    """The party's store id if it has one, else its IPI name number, else its normalised name."""
+    """The party's store id if it has one, else its IPI name number, else its normalised name.
+
+    A placeholder IPI (zeros) is no IPI: parties that carry one are told apart by name.
+    """
     if party.id is not None:
         return ("id", party.id)
-    if party.ipi_name_number and party.ipi_name_number.strip():
-        return ("ipi", party.ipi_name_number.strip())
+    ipi = known(party.ipi_name_number)
+    if ipi:
+        return ("ipi", ipi)
     return ("name", normalise_name(f"{party.last_name} {party.first_name}"))
 
 

@@ -8,7 +8,8 @@ first):
    own number when the store knows it as that society's number (from its ACKs);
 2. the title and the writers: the normalised title (case, accents,
    punctuation, leading articles do not count) of the work or of one of its
-   alternate titles, and the writers by IPI name number, else by normalised name;
+   alternate titles, and the writers by IPI name number, else by normalised name
+   (a placeholder IPI of zeros is no IPI);
 3. a similar title (rapidfuzz) with the writers.
 
 A score from 0 to 100 says how sure a match is: numbers give 100; a title
@@ -33,6 +34,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 from sqlalchemy import Connection, select
 
+from exchange.identifiers import known
 from exchange.model import Side, Work
 from exchange.normalise import normalise_name, normalise_title
 from exchange.store import tables as t
@@ -71,7 +73,7 @@ class _Writers:
 def _writers_of(work: Work) -> _Writers:
     writers = [c.party for c in work.claims if c.side is Side.WRITER]
     return _Writers(
-        frozenset(p.ipi_name_number for p in writers if p.ipi_name_number),
+        frozenset(ipi for ipi in (known(p.ipi_name_number) for p in writers) if ipi),
         frozenset(normalise_name(p.name) for p in writers if p.last_name),
     )
 
@@ -219,7 +221,7 @@ class Matcher:
                 .where(c.c.work_id.in_(part), c.c.side == str(Side.WRITER))
             )
             for work_id, ipi, name in rows.all():  # all at once: much faster than row by row
-                if ipi:
+                if known(ipi):
                     ipis.setdefault(work_id, set()).add(ipi)
                 names.setdefault(work_id, set()).add(name)
         return {

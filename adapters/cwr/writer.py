@@ -97,6 +97,7 @@ from typing import BinaryIO
 
 from adapters.cwr.layout import EXTERNAL_LOOKUPS, layouts, lookup
 from adapters.cwr.records import EncodeError, RecordCodec, codecs_for
+from exchange.identifiers import known
 from exchange.model import Claim, InterestedParty, Right, Side, Work
 
 __all__ = [
@@ -304,10 +305,11 @@ def _party_values(
         first = _text(party.first_name)
         if first:
             values[first_field] = first
-    if party.ipi_name_number:
-        values["ipi_name_number"] = party.ipi_name_number
-    if party.ipi_base_number:
-        values["ipi_base_number"] = party.ipi_base_number
+    ipi, base = known(party.ipi_name_number), known(party.ipi_base_number)
+    if ipi:  # a placeholder (zeros) is written as what it means: no number
+        values["ipi_name_number"] = ipi
+    if base:
+        values["ipi_base_number"] = base
     if pr:
         values["pr_society"] = pr
     if mr:
@@ -454,7 +456,7 @@ def work_records(
     for claim in writers:
         ip = ip_of(claim)
         partner = claim.source.partner if claim.source else None
-        for ref in (claim.party.key, claim.party.ipi_name_number, ip):
+        for ref in (claim.party.key, known(claim.party.ipi_name_number), ip):
             ref = _text(ref)
             if ref:
                 by_source.setdefault((partner, ref.upper()), ip)

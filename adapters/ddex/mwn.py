@@ -46,7 +46,7 @@ from lxml import etree
 
 from adapters.registrations import ReadFile, registration
 from exchange import codes
-from exchange.identifiers import ipi_base, ipi_name
+from exchange.identifiers import ipi_base, ipi_name, is_placeholder, known
 from exchange.identifiers import iswc as iswc_id
 from exchange.model import (
     FULL_SHARE,
@@ -208,13 +208,15 @@ class _Parties:
     def _identity(self, party: InterestedParty) -> Any:
         if party.id is not None:
             return ("id", party.id)
-        if party.ipi_name_number:
-            return ("ipi", party.ipi_name_number)
+        ipi = known(party.ipi_name_number)
+        if ipi:
+            return ("ipi", ipi)
         return ("name", party.name, party.key)
 
     def _key(self, party: InterestedParty, ref: str) -> str:
         """The party's id in the sender's namespace: its key if no other party has it."""
-        key = party.key or (f"IPI{party.ipi_name_number}" if party.ipi_name_number else None)
+        ipi = known(party.ipi_name_number)
+        key = party.key or (f"IPI{ipi}" if ipi else None)
         if key is None or key in self.keys:
             key = f"P{party.id}" if party.id is not None else ref
         self.keys.add(key)
@@ -245,11 +247,12 @@ class _Parties:
         self.refs[identity] = ref
         element = etree.Element("Party")
         ids = _sub(element, "PartyId")
-        if party.ipi_name_number:
-            _sub(ids, "IpiNameNumber", party.ipi_name_number)
+        ipi, base = known(party.ipi_name_number), known(party.ipi_base_number)
+        if ipi:
+            _sub(ids, "IpiNameNumber", ipi)
         _sub(ids, "ProprietaryId", self._key(party, ref), Namespace=self.namespace)
-        if party.ipi_base_number:
-            _sub(ids, "ProprietaryId", party.ipi_base_number, Namespace=IPI_BASE_NAMESPACE)
+        if base:
+            _sub(ids, "ProprietaryId", base, Namespace=IPI_BASE_NAMESPACE)
         _sub(element, "PartyReference", ref)
         name = _sub(element, "PartyName")
         full = f"{party.first_name} {party.last_name}" if party.first_name else party.last_name
@@ -554,7 +557,9 @@ class _Reader:
             else:
                 reading.note(
                     "FR",
-                    "IPI name number check digits do not match: number dropped",
+                    "zeros or blanks stand for no IPI name number: number dropped"
+                    if is_placeholder(_text(ipi))
+                    else "IPI name number check digits do not match: number dropped",
                     ipi,
                     "IpiNameNumber",
                     _text(ipi),
@@ -567,7 +572,9 @@ class _Reader:
                 else:
                     reading.note(
                         "FR",
-                        "not a valid IPI base number: dropped",
+                        "zeros or blanks stand for no IPI base number: dropped"
+                        if is_placeholder(_text(pid))
+                        else "not a valid IPI base number: dropped",
                         pid,
                         "ProprietaryId",
                         _text(pid),

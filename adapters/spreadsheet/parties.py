@@ -23,7 +23,7 @@ from pathlib import Path
 from adapters.spreadsheet.table import Row, read_table, write_records
 from adapters.spreadsheet.works import CellError, parse_flag, parse_territory
 from exchange import codes
-from exchange.identifiers import InvalidIdentifier, ipi_base, ipi_name
+from exchange.identifiers import InvalidIdentifier, ipi_base, ipi_name, is_placeholder, known
 from exchange.model import WORLD, Affiliation, Finding, InterestedParty, Right
 
 KIND = "parties"
@@ -31,6 +31,7 @@ LIMITS = {"last_name": 90, "first_name": 30, "party_key": 20}
 #: Cells the rows of one party share.
 _PARTY_CELLS = ("ipi_base_number", "party_key", "last_name", "first_name", "legal_entity")
 _EXAMPLES = {"ipi_name_number": "00045620792", "ipi_base_number": "I-001068130-6"}
+_NUMBER_KINDS = {"ipi_name_number": ipi_name.KIND, "ipi_base_number": ipi_base.KIND}
 
 __all__ = ["KIND", "SheetParty", "party_rows", "read_parties", "write_parties"]
 
@@ -72,7 +73,16 @@ def _check_row(row: Row) -> _Read:
     ):
         text = row.get(name)
         found[name] = None
-        if text:
+        if text and is_placeholder(text):
+            problems.append(
+                (
+                    "FR",
+                    f"all zeros stand for no {_NUMBER_KINDS[name]}; left out (the party is "
+                    "known by its party_key)",
+                    name,
+                )
+            )
+        elif text:
             try:
                 found[name] = check(text)
             except InvalidIdentifier as exc:
@@ -93,7 +103,7 @@ def _check_row(row: Row) -> _Read:
             values["legal_entity"] = parse_flag(row.get("legal_entity"), False)
         except CellError as exc:
             problems.append(("FR", f"legal_entity: {exc}; taken as N", "legal_entity"))
-    if not row.get("ipi_name_number") and not row.get("party_key"):
+    if is_placeholder(row.get("ipi_name_number")) and not row.get("party_key"):
         problems.append(
             (
                 "TR",
@@ -163,7 +173,7 @@ def _identities(reads: list[_Read]) -> tuple[list[tuple[object, ...]], dict[int,
         text = read.row.get("ipi_name_number")
         if read.ipi:
             found.append(("ipi", read.ipi))
-        elif text:
+        elif not is_placeholder(text):
             found.append(("bad", text))  # a bad IPI: its rows stay together, rejected
         elif key in ipi_of_key:
             found.append(("ipi", ipi_of_key[key][0]))
@@ -256,8 +266,8 @@ def _party(identity: tuple[object, ...], reads: list[_Read], clashes: dict[int, 
 def party_rows(party: InterestedParty) -> Iterator[dict[str, object]]:
     """The rows of one party, as column name -> value."""
     head: dict[str, object] = {
-        "ipi_name_number": party.ipi_name_number,
-        "ipi_base_number": party.ipi_base_number,
+        "ipi_name_number": known(party.ipi_name_number),
+        "ipi_base_number": known(party.ipi_base_number),
         "party_key": party.key,
         "last_name": party.last_name,
         "first_name": party.first_name or None,

@@ -48,7 +48,7 @@ from adapters.registrations import ReadFile, registration
 from adapters.spreadsheet.table import Row, read_table, write_header, write_records
 from exchange import codes
 from exchange.errors import ExchangeError
-from exchange.identifiers import InvalidIdentifier, ipi_base, ipi_name, iswc
+from exchange.identifiers import InvalidIdentifier, ipi_base, ipi_name, is_placeholder, iswc, known
 from exchange.model import (
     FULL_SHARE,
     PUBLISHER_ROLES,
@@ -392,6 +392,7 @@ def _row_claim(cells: _Cells, row: Row) -> _RowClaim | None:
         given.discard("party_first_name")
     ipi = _identifier(cells, row, "ipi_name_number", ipi_name.validate)
     base = _identifier(cells, row, "ipi_base_number", ipi_base.format)
+    given -= {n for n, v in (("ipi_name_number", ipi), ("ipi_base_number", base)) if v is None}
     key = cells.text(row, "party_key") or None
     try:
         controlled = parse_flag(row.get("controlled"), True)
@@ -445,6 +446,15 @@ def _row_claim(cells: _Cells, row: Row) -> _RowClaim | None:
 def _identifier(cells: _Cells, row: Row, name: str, check: Callable[[str], str]) -> str | None:
     value = row.get(name)
     if not value:
+        return None
+    if is_placeholder(value):
+        cells.add(
+            "FR",
+            f"{name} {value!r}: all zeros stand for no IPI number; left out (the party is "
+            "known by its party_key, else by its name on the work)",
+            row,
+            name,
+        )
         return None
     try:
         return check(value)
@@ -627,8 +637,8 @@ def work_rows(work: Work, sender: str) -> Iterator[dict[str, object]]:
             "role": claim.role,
             "party_name": party.last_name,
             "party_first_name": party.first_name or None,
-            "ipi_name_number": party.ipi_name_number,
-            "ipi_base_number": party.ipi_base_number,
+            "ipi_name_number": known(party.ipi_name_number),
+            "ipi_base_number": known(party.ipi_base_number),
             "party_key": party.key,
             "controlled": "Y" if claim.controlled else "N",
             "publisher_chain": chain,
