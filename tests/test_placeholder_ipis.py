@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from adapters.cwr.layout import layouts
-from exchange.cwr_import import CwrImporter
-from exchange.identifiers import ipi_name
-from exchange.normalise import normalise_name
+import pytest
+from sqlalchemy import select
+
+from exchange.identifiers import ipi_name, is_placeholder, known
 from exchange.store import Store, tables
 from tests.adapters.cwr_builder import CwrFile, Rec
 from tests.rows import row_counts
+from tests.test_acks import Node, acks_in, node_config
 
 ZEROS = "00000000000"
 SENDER = "PUB"
@@ -171,35 +172,114 @@ def placeholder_file(works: int = 200) -> tuple[CwrFile, int, int]:
 def parties_by_side(store: Store) -> dict[str, int]:
     """How many distinct parties the store's claims name, per side."""
     with store.connect() as conn:
-        rows = conn.execute(
-            tables.claims.select().with_only_columns(tables.claims.c.side, tables.claims.c.party_id)
-        ).all()
+        rows = conn.execute(select(tables.claims.c.side, tables.claims.c.party_id)).all()
     found: dict[str, set[int]] = {}
     for side, pid in rows:
         found.setdefault(side, set()).add(pid)
     return {side: len(ids) for side, ids in found.items()}
 
 
-def test_the_file_is_clean_as_the_standard_reads_it() -> None:
-    cwr, writers, publishers = placeholder_file(20)
-    assert writers > 10 and publishers > 5
-    assert all(len(line) >= 19 for line in cwr.lines())
-    assert layouts("2.1")  # the builder's layouts
+def works_view(store: Store) -> dict[str, list[tuple[object, ...]]]:
+    """Per title, the claims: side, role, name, IPI, controlled, ownership, territories."""
+    return {
+        work.title: sorted(
+            (
+                str(c.side),
+                c.role,
+                c.party.name,
+                c.party.ipi_name_number,
+                c.controlled,
+                c.ownership,
+                tuple(c.territories),
+            )
+            for c in work.claims
+        )
+        for work in store.iter_works(store.work_ids())
+    }
+
+
+def empty_store(request: pytest.FixtureRequest, tmp_path: Path, name: str) -> str:
+    """The URL of another empty store on the engine of the test's ``db_url``."""
+    if request.getfixturevalue("db_url").startswith("sqlite"):
+        return f"sqlite:///{tmp_path / f'{name}.db'}"
+    return request.getfixturevalue("postgres").new_database()
+
+
+@pytest.fixture
+def society(capsys: pytest.CaptureFixture[str], db_url: str, tmp_path: Path) -> Node:
+    return Node(capsys, db_url, node_config(tmp_path / "society", "052"))
+
+
+@pytest.mark.parametrize(
+    "value", ["00000000000", "0", "", " ", "I-000000000-0", "I0000000000", "0000000000000", None]
+)
+def test_zeros_and_blanks_are_placeholders(value: str | None) -> None:
+    assert is_placeholder(value) and known(value) is None
+
+
+@pytest.mark.parametrize("value", ["00045620792", "I-001068130-6", "00000000100"])
+def test_numbers_are_not_placeholders(value: str) -> None:
+    assert not is_placeholder(value) and known(value) == value
+
+
+def test_the_cwr_validator_says_zeros_are_no_ipi(society: Node, tmp_path: Path) -> None:
+    cwr, _, _ = placeholder_file(6)
+    _, validated = society("validate", str(cwr.write(tmp_path)))
+    found = validated["files"][0]["findings"]
+    edits = {(f["record"], f["edit"], f["level"]) for f in found}
+    assert edits == {("OWR", "SWR-F-009", "FR"), ("OPU", "SPU-F-010", "FR"),
+                     ("SWR", "SWR-F-009", "FR"), ("SPU", "SPU-F-010", "FR")}  # fmt: skip
+    assert all(f["value"] == ZEROS and "no IPI" in f["message"] for f in found)
 
 
 def test_a_clean_file_with_placeholder_ipis_opens_no_conflict(
-    store: Store, tmp_path: Path
+    society: Node, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     cwr, writers, publishers = placeholder_file()
-    path = cwr.write(tmp_path)
-    report = CwrImporter(store).import_file(path)
-    assert report.rejected == 0, [f.as_dict() for f in report.findings if f.level != "FR"][:5]
-    assert "CO" not in report.statuses, report.statuses
-    assert report.conflicts_opened == 0
-    assert report.works_created == 200
+    path = cwr.write(tmp_path, "CW260001PUB_052.V21")
+    _, imported = society("import", str(path))
+    [report] = imported["files"]
+    assert report["rejected"] == 0 and report["works_created"] == 200
+    assert report["conflicts_opened"] == 0
+    assert "CO" not in report["statuses"], report["statuses"]
+    _, acked = society("ack", str(path), "-o", str(tmp_path / "acks"))
+    acks, _ = acks_in(Path(acked["files"][0]["path"]))
+    assert len(acks) == 200 and {a.status for a in acks} <= {"AS", "AC"}
+
+    store = Store(society.url)
     assert parties_by_side(store) == {"writer": writers, "publisher": publishers}
-    with store.connect() as conn:
-        ipis = conn.execute(tables.parties.select()).all()
-    assert not any(row.ipi_name_number and not row.ipi_name_number.strip("0") for row in ipis)
     assert row_counts(store, conflicts=tables.conflicts) == {"conflicts": 0}
-    assert normalise_name("x") == "X"
+    with store.connect() as conn:
+        held = conn.execute(select(tables.parties.c.ipi_name_number)).scalars().all()
+    assert not [ipi for ipi in held if ipi is not None and is_placeholder(ipi)]
+    # each other writer keeps its own name
+    work = store.load_work(store.find_work("PUB:W00003"))
+    assert work is not None
+    others = sorted(c.party.name for c in work.claims if not c.controlled)
+    assert others == ["OTHER PUBLISHER 3", "OTHER WRITER 3", "OTHER WRITER 8"]
+
+    # a revision from the same sender finds the same parties again
+    revised = CwrFile(sender=SENDER)
+    for i in range(200):
+        records, _ = placeholder_work(i)
+        records[0] = (records[0][0], {**records[0][1], "duration": 181})
+        revised.add("REV", records)
+    _, again = society("import", str(revised.write(tmp_path, "CW260002PUB_052.V21")))
+    assert again["files"][0]["works_updated"] == 200
+    assert again["files"][0]["conflicts_opened"] == 0
+    assert parties_by_side(store) == {"writer": writers, "publisher": publishers}
+    before = works_view(store)
+
+    # its exports read back, into a fresh store, as the same works, parties and shares
+    for fmt in ("cwr21", "csv", "xlsx"):
+        out = tmp_path / f"out-{fmt}"
+        _, exported = society("export", "--format", fmt, "-o", str(out))
+        [written] = exported["files"]
+        receiver = Node(society.capsys, empty_store(request, tmp_path, fmt), society.config)
+        _, read = receiver("import", "--partner", "PUB", str(written["path"]))
+        [result] = read["files"]
+        assert (result["rejected"], result["conflicts_opened"]) == (0, 0), fmt
+        assert result["works_created"] == 200, fmt
+        second = Store(receiver.url)
+        assert parties_by_side(second) == {"writer": writers, "publisher": publishers}, fmt
+        assert works_view(second) == before, fmt
