@@ -8,16 +8,27 @@ never merged with another party because both carry the placeholder.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from adapters import safe_xml
+from adapters.cwr.layout import layouts
+from adapters.cwr.writer import encode_work
+from adapters.ddex import mwn
+from adapters.spreadsheet.parties import read_parties
+from exchange.conflict_rules import party_identity, work_conflicts
 from exchange.identifiers import ipi_name, is_placeholder, known
+from exchange.matching import Matcher
+from exchange.model import WORLD, Claim, InterestedParty, Shares, Side, Source, TerritoryShare, Work
 from exchange.store import Store, tables
 from tests.adapters.cwr_builder import CwrFile, Rec
 from tests.rows import row_counts
 from tests.test_acks import Node, acks_in, node_config
+from tests.test_mwn import header as mwn_header
+from tests.test_spreadsheet_import import importer as sheet_importer
 
 ZEROS = "00000000000"
 SENDER = "PUB"
@@ -179,6 +190,10 @@ def parties_by_side(store: Store) -> dict[str, int]:
     return {side: len(ids) for side, ids in found.items()}
 
 
+def works_of(store: Store) -> Iterator[Work]:
+    return store.iter_works(store.work_ids())
+
+
 def works_view(store: Store) -> dict[str, list[tuple[object, ...]]]:
     """Per title, the claims: side, role, name, IPI, controlled, ownership, territories."""
     return {
@@ -194,7 +209,7 @@ def works_view(store: Store) -> dict[str, list[tuple[object, ...]]]:
             )
             for c in work.claims
         )
-        for work in store.iter_works(store.work_ids())
+        for work in works_of(store)
     }
 
 
@@ -283,3 +298,114 @@ def test_a_clean_file_with_placeholder_ipis_opens_no_conflict(
         second = Store(receiver.url)
         assert parties_by_side(second) == {"writer": writers, "publisher": publishers}, fmt
         assert works_view(second) == before, fmt
+
+
+# -- the other formats, matching and the conflict rules -----------------------------------
+
+
+def _other(name: str, side: Side = Side.WRITER, role: str = "CA") -> Claim:
+    party = InterestedParty(name, ipi_name_number=ZEROS, is_legal_entity=side is Side.PUBLISHER)
+    return Claim(party, role, side, Shares(2500), controlled=False)
+
+
+def _two_others() -> Work:
+    own = InterestedParty("ORCHARD", "MAY", "00045620792", key="W1")
+    return Work(
+        "TWO OTHERS",
+        id=7,
+        claims=[
+            Claim(
+                own, "CA", Side.WRITER, Shares(5000), [TerritoryShare(WORLD, True, Shares(5000))]
+            ),
+            _other("SMITH"),
+            _other("JONES"),
+        ],
+    )
+
+
+def test_the_cwr_writer_writes_no_zeros() -> None:
+    lines = encode_work(_two_others(), "2.1", "NWR", 0, "052")
+    owr = [line for line in lines if line.startswith("OWR")]
+    ipi = layouts("2.1")["OWR"].field("ipi_name_number")
+    assert [line[ipi.offset : ipi.end] for line in owr] == [" " * 11] * 2
+    assert len({line[19:28] for line in owr}) == 2  # an interested party number each
+
+
+def test_an_mwn_message_keeps_two_other_writers_apart() -> None:
+    tree = mwn.build_message([_two_others()], mwn_header(), "052")
+    data = mwn.to_bytes(tree)
+    assert ZEROS.encode() not in data
+    [tx] = mwn.read_message(safe_xml.parse_bytes(data, "message").getroot(), "052").transactions
+    others = [c.party for c in tx.mapped.work.claims if not c.controlled]
+    assert sorted(p.name for p in others) == ["JONES", "SMITH"]
+    assert [p.ipi_name_number for p in others] == [None, None]
+    # a message that carries zeros: the number is dropped, and the finding says why
+    zeros = data.replace(b"00045620792", ZEROS.encode())
+    [tx] = mwn.read_message(safe_xml.parse_bytes(zeros, "message").getroot(), "052").transactions
+    assert all(c.party.ipi_name_number is None for c in tx.mapped.work.claims)
+    assert [f.message for f in tx.findings] == [
+        "zeros or blanks stand for no IPI name number: number dropped"
+    ]
+
+
+WORKS_SHEET = (
+    "work_number,title,role,party_name,ipi_name_number,controlled,pr_ownership\n"
+    "S1,FIRST,CA,ORCHARD,00045620792,Y,50\n"
+    ",,CA,SMITH,00000000000,N,50\n"
+    "S2,SECOND,CA,ORCHARD,00045620792,Y,50\n"
+    ",,CA,JONES,0,N,50\n"
+)
+
+
+def test_a_works_sheet_with_zeros_is_imported_with_the_parties_apart(
+    store: Store, tmp_path: Path
+) -> None:
+    path = tmp_path / "works.csv"
+    path.write_text(WORKS_SHEET, encoding="utf-8")
+    report = sheet_importer(store).import_file(path)
+    assert (report.accepted, report.rejected, report.conflicts_opened) == (2, 0, 0)
+    assert [(f.level, f.field, f.value) for f in report.findings] == [
+        ("FR", "ipi_name_number", ZEROS),
+        ("FR", "ipi_name_number", "0"),
+    ]
+    assert parties_by_side(store) == {"writer": 3}
+    names = {c.party.name: c.party.ipi_name_number for w in works_of(store) for c in w.claims}
+    assert names == {"ORCHARD": "00045620792", "SMITH": None, "JONES": None}
+
+
+def test_a_parties_sheet_row_with_zeros_is_known_by_its_key(tmp_path: Path) -> None:
+    path = tmp_path / "parties.csv"
+    path.write_text(
+        "ipi_name_number,party_key,last_name\n00000000000,K1,SMITH\n00000000000,,JONES\n",
+        encoding="utf-8",
+    )
+    parties, findings = read_parties(path)
+    assert findings == []
+    smith, jones = parties
+    assert (smith.party.key, smith.party.ipi_name_number, smith.rejected) == ("K1", None, False)
+    assert [f.level for f in smith.findings] == ["FR"]
+    assert jones.rejected  # neither an IPI nor a key: nothing says who it is
+    assert "party_key" in jones.findings[-1].message
+
+
+def test_a_placeholder_does_not_match_works(store: Store) -> None:
+    """A store the old code filled (zeros kept as an IPI): the zeros are still no writer."""
+    held = Work("SAME TITLE", claims=[_other("SMITH")])
+    [work_id] = store.add_works([(held, Source("PUB"))])
+    with store.connect() as conn:
+        conn.execute(tables.parties.update().values(ipi_name_number=ZEROS))
+        incoming = Work("SAME TITLE", claims=[_other("JONES")])
+        assert Matcher(conn).match_many([(incoming, "OTH")]) == [None]
+        same = Work("SAME TITLE", claims=[_other("SMITH")])
+        [match] = Matcher(conn).match_many([(same, "OTH")])
+    assert match is not None and (match.work_id, match.score) == (work_id, 100)
+
+
+def test_zeros_give_no_identity_conflict() -> None:
+    first, second = Source("PUB"), Source("058")
+    a = _other("SMITH")
+    b = _other("ACME TUNES", Side.PUBLISHER, "E")
+    a.source, b.source = first, second
+    b.ownership = Shares()
+    assert party_identity(a.party) == ("name", "SMITH")
+    assert work_conflicts(Work("W", claims=[a, b])) == []
