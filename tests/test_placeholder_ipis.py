@@ -23,6 +23,7 @@ from exchange.conflict_rules import party_identity, work_conflicts
 from exchange.identifiers import ipi_name, is_placeholder, known
 from exchange.matching import Matcher
 from exchange.model import WORLD, Claim, InterestedParty, Shares, Side, Source, TerritoryShare, Work
+from exchange.party_import import PartyImporter
 from exchange.store import Store, tables
 from tests.adapters.cwr_builder import CwrFile, Rec
 from tests.rows import row_counts
@@ -409,3 +410,20 @@ def test_zeros_give_no_identity_conflict() -> None:
     b.ownership = Shares()
     assert party_identity(a.party) == ("name", "SMITH")
     assert work_conflicts(Work("W", claims=[a, b])) == []
+
+
+def test_a_parties_sheet_with_zeros_makes_one_party_per_key(store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "parties.csv"
+    path.write_text(
+        "ipi_name_number,party_key,last_name,society,right\n"
+        "00000000000,K1,SMITH,052,PR\n"
+        "00000000000,K2,JONES,058,PR\n",
+        encoding="utf-8",
+    )
+    report = PartyImporter(store, "PUB").import_file(path)
+    assert (report.accepted, report.rejected, report.conflicts_opened) == (2, 0, 0)
+    assert report.statuses == {"created": 2}
+    parties = {p.name: p for p in store.list_parties()}
+    assert sorted(parties) == ["JONES", "SMITH"]
+    assert {p.ipi_name_number for p in parties.values()} == {None}
+    assert row_counts(store, memberships=tables.affiliations) == {"memberships": 2}
