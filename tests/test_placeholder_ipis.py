@@ -266,8 +266,8 @@ def test_a_clean_file_with_placeholder_ipis_opens_no_conflict(
     assert parties_by_side(store) == {"writer": writers, "publisher": publishers}
     assert row_counts(store, conflicts=tables.conflicts) == {"conflicts": 0}
     with store.connect() as conn:
-        held = conn.execute(select(tables.parties.c.ipi_name_number)).scalars().all()
-    assert not [ipi for ipi in held if ipi is not None and is_placeholder(ipi)]
+        ipis = conn.execute(select(tables.parties.c.ipi_name_number)).scalars().all()
+    assert not [ipi for ipi in ipis if ipi is not None and is_placeholder(ipi)]
     # each other writer keeps its own name
     work = store.load_work(store.find_work("PUB:W00003"))
     assert work is not None
@@ -275,6 +275,8 @@ def test_a_clean_file_with_placeholder_ipis_opens_no_conflict(
     assert others == ["OTHER PUBLISHER 3", "OTHER WRITER 3", "OTHER WRITER 8"]
 
     # a revision from the same sender finds the same parties again
+    held = row_counts(store, parties=tables.parties)
+    assert held == {"parties": writers + publishers}
     revised = CwrFile(sender=SENDER)
     for i in range(200):
         records, _ = placeholder_work(i)
@@ -284,6 +286,7 @@ def test_a_clean_file_with_placeholder_ipis_opens_no_conflict(
     assert again["files"][0]["works_updated"] == 200
     assert again["files"][0]["conflicts_opened"] == 0
     assert parties_by_side(store) == {"writer": writers, "publisher": publishers}
+    assert row_counts(store, parties=tables.parties) == held
     before = works_view(store)
 
     # its exports read back, into a fresh store, as the same works, parties and shares

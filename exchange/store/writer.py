@@ -90,6 +90,9 @@ class WorkWriter:
         self._affiliations_loaded = cache.affiliations_loaded
         #: works this writer created: no party is named on them but by this writer
         self._new_works: set[int] = set()
+        #: parties known by name on a work (or by nothing): for this writer only, not
+        #: cached across batches (one entry per work, and no use beyond its batch)
+        self._by_work: dict[tuple[Any, ...], int] = {}
 
     def _insert_returning(self, table: Any, rows: list[dict[str, Any]]) -> list[int]:
         return insert_returning_ids(self.conn, table, rows)
@@ -140,7 +143,7 @@ class WorkWriter:
         identities = [
             _identity(p, issuer, wid) for (p, issuer), wid in zip(parties, works, strict=True)
         ]
-        wanted = set(identities) - self._party_ids.keys()
+        wanted = {i for i in identities if i not in self._held(i)}
         ipis = [i[1] for i in wanted if i[0] == "ipi"]
         for chunk in chunks(ipis, 500):
             rows = self.conn.execute(
@@ -167,7 +170,7 @@ class WorkWriter:
 
         to_create: dict[tuple[Any, ...], InterestedParty] = {}
         for (party, _), identity in zip(parties, identities, strict=True):
-            if identity not in self._party_ids:
+            if identity not in self._held(identity):
                 to_create.setdefault(identity, party)
         created = list(to_create.items())
         ids = self._insert_returning(
@@ -185,11 +188,11 @@ class WorkWriter:
             ],
         )
         for (identity, party), pid in zip(created, ids, strict=True):
-            self._party_ids[identity] = pid
+            self._held(identity)[identity] = pid
             if identity[0] == "ipi":
                 self._party_names[pid] = normalise_name(party.name)
 
-        result = [self._party_ids[identity] for identity in identities]
+        result = [self._held(identity)[identity] for identity in identities]
         # A party just created because of its key has no key row yet either.
         created_by_key = {identity for identity, _ in created if identity[0] == "key"}
         new_keys: dict[tuple[Any, ...], int] = {}
@@ -204,6 +207,10 @@ class WorkWriter:
         self._party_ids.update(new_keys)
         return result
 
+    def _held(self, identity: tuple[Any, ...]) -> dict[tuple[Any, ...], int]:
+        """Where the id of a party of this identity is kept (see ``_by_work``)."""
+        return self._party_ids if identity[0] in ("ipi", "key") else self._by_work
+
     def _named_on_works(self, work_ids: Iterable[int]) -> None:
         """Learn the parties without IPI that each issuer names on these works."""
         c, p, s = t.claims, t.parties, t.sources
@@ -217,7 +224,7 @@ class WorkWriter:
                 .order_by(p.c.id)
             )
             for wid, issuer, pid, legal, name in rows.all():
-                self._party_ids.setdefault(("name", issuer, wid, legal, name), pid)
+                self._by_work.setdefault(("name", issuer, wid, legal, name), pid)
 
     # -- works -----------------------------------------------------------------
 
@@ -498,7 +505,7 @@ class WorkWriter:
         old_claims = [c for c in reader.claims(work_id) if c.source and c.source.partner == partner]
         for claim in old_claims:  # what the statements that replace these find again
             if claim.party.id is not None and not claim.party.ipi_name_number:
-                self._party_ids.setdefault(_named(partner, work_id, claim.party), claim.party.id)
+                self._by_work.setdefault(_named(partner, work_id, claim.party), claim.party.id)
         self._insert(
             t.history,
             [
