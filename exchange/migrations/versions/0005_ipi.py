@@ -52,71 +52,35 @@ NOTE = (
     "the parties are told apart now"
 )
 
-parties = sa.table(
+
+def _table(name: str, **columns: Any) -> sa.TableClause:
+    """The columns of a table that this revision reads and writes, as they are at it."""
+    return sa.table(name, *(sa.column(column, kind) for column, kind in columns.items()))
+
+
+N, S, JSON, AT = sa.Integer, sa.String, sa.JSON, sa.DateTime(timezone=True)
+parties = _table(
     "parties",
-    sa.column("id", sa.Integer),
-    sa.column("ipi_name_number", sa.String),
-    sa.column("ipi_base_number", sa.String),
-    sa.column("last_name", sa.String),
-    sa.column("first_name", sa.String),
-    sa.column("name_norm", sa.String),
-    sa.column("is_legal_entity", sa.Boolean),
+    id=N,
+    ipi_name_number=S,
+    ipi_base_number=S,
+    last_name=S,
+    first_name=S,
+    name_norm=S,
+    is_legal_entity=sa.Boolean,
 )
-performers = sa.table(
-    "performers",
-    sa.column("ipi_name_number", sa.String),
-    sa.column("ipi_base_number", sa.String),
+performers = _table("performers", ipi_name_number=S, ipi_base_number=S)
+claims = _table("claims", id=N, work_id=N, party_id=N, side=S, source_id=N)
+sources = _table("sources", id=N, partner=S)
+party_keys = _table("party_keys", id=N, party_id=N, issuer=S)
+affiliations = _table("affiliations", id=N, party_id=N, source_id=N)
+history = _table(
+    "history", work_id=N, entity=S, entity_id=N, action=S, before=JSON, source_id=N, changed_at=AT
 )
-claims = sa.table(
-    "claims",
-    sa.column("id", sa.Integer),
-    sa.column("work_id", sa.Integer),
-    sa.column("party_id", sa.Integer),
-    sa.column("side", sa.String),
-    sa.column("source_id", sa.Integer),
+conflicts = _table(
+    "conflicts", id=N, kind=S, key=S, status=S, claims=JSON, outcome=S, resolved_at=AT
 )
-sources = sa.table("sources", sa.column("id", sa.Integer), sa.column("partner", sa.String))
-party_keys = sa.table(
-    "party_keys",
-    sa.column("id", sa.Integer),
-    sa.column("party_id", sa.Integer),
-    sa.column("issuer", sa.String),
-)
-affiliations = sa.table(
-    "affiliations",
-    sa.column("id", sa.Integer),
-    sa.column("party_id", sa.Integer),
-    sa.column("source_id", sa.Integer),
-)
-history = sa.table(
-    "history",
-    sa.column("work_id", sa.Integer),
-    sa.column("entity", sa.String),
-    sa.column("entity_id", sa.Integer),
-    sa.column("action", sa.String),
-    sa.column("before", sa.JSON),
-    sa.column("source_id", sa.Integer),
-    sa.column("changed_at", sa.DateTime(timezone=True)),
-)
-conflicts = sa.table(
-    "conflicts",
-    sa.column("id", sa.Integer),
-    sa.column("kind", sa.String),
-    sa.column("key", sa.String),
-    sa.column("status", sa.String),
-    sa.column("claims", sa.JSON),
-    sa.column("outcome", sa.String),
-    sa.column("resolved_at", sa.DateTime(timezone=True)),
-)
-conflict_events = sa.table(
-    "conflict_events",
-    sa.column("conflict_id", sa.Integer),
-    sa.column("status", sa.String),
-    sa.column("outcome", sa.String),
-    sa.column("note", sa.String),
-    sa.column("by", sa.String),
-    sa.column("at", sa.DateTime(timezone=True)),
-)
+conflict_events = _table("conflict_events", conflict_id=N, status=S, outcome=S, note=S, by=S, at=AT)
 
 #: (sender, work, side, last name, first name): the parties a merged party is split into
 Group = tuple[str | None, int, str, str, str]
