@@ -10,16 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from sqlalchemy import select
 
 from adapters import safe_xml
+from adapters.cwr import pipeline
 from adapters.cwr.layout import layouts
 from adapters.cwr.writer import encode_work
 from adapters.ddex import mwn
 from adapters.spreadsheet.parties import read_parties
 from exchange.conflict_rules import party_identity, work_conflicts
+from exchange.cwr_import import CwrImporter
 from exchange.identifiers import ipi_name, is_placeholder, known
 from exchange.matching import Matcher
 from exchange.model import WORLD, Claim, InterestedParty, Shares, Side, Source, TerritoryShare, Work
@@ -302,6 +305,14 @@ def test_a_clean_file_with_placeholder_ipis_opens_no_conflict(
         second = Store(receiver.url)
         assert parties_by_side(second) == {"writer": writers, "publisher": publishers}, fmt
         assert works_view(second) == before, fmt
+
+
+def test_checked_in_workers_the_zeros_are_no_ipi_either(store: Store, tmp_path: Path) -> None:
+    cwr, writers, publishers = placeholder_file(60)
+    with mock.patch.object(pipeline, "PARALLEL_FROM_BYTES", 0):  # a large file's way
+        report = CwrImporter(store).import_file(cwr.write(tmp_path))
+    assert (report.statuses, report.conflicts_opened) == ({"AC": 60}, 0)
+    assert parties_by_side(store) == {"writer": writers, "publisher": publishers}
 
 
 # -- the other formats, matching and the conflict rules -----------------------------------
