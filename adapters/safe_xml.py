@@ -8,8 +8,16 @@ through :func:`parse`, which:
   entity expansion ("billion laughs") can happen;
 * never touches the network and never resolves entities;
 * refuses files larger than ``max_bytes`` and trees deeper or with longer text
-  nodes than libxml2's default limits (no ``huge_tree``), or with more than
-  ``max_elements`` elements.
+  nodes than libxml2's default limits (no ``huge_tree``: 256 levels), or with
+  more than ``max_elements`` elements;
+* refuses an element with more than :data:`MAX_ATTRIBUTES` attributes and a
+  document with more than :data:`MAX_NAMESPACES` different namespace
+  declarations. Parsing such a document is quick, but xmlschema's validation
+  is not: its time grows with the cube of an element's attributes and with the
+  namespaces in scope times the elements, so that a few hundred kilobytes of
+  them would keep the node busy for minutes. Real messages have a handful of
+  each. Namespace declarations are counted while parsing, so a document is
+  refused as soon as it has one too many.
 
 A refused document raises :class:`XmlRefused` with the file, line and reason.
 Schema validation (:func:`validate`) then checks the parsed tree with
@@ -18,6 +26,7 @@ xmlschema, against schema files read from the local disk only.
 
 from __future__ import annotations
 
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -29,22 +38,27 @@ from exchange.errors import ExchangeError
 MAX_BYTES = 512 * 1024 * 1024
 #: Trees with more elements than this are refused.
 MAX_ELEMENTS = 20_000_000
+#: Elements with more attributes than this are refused (DDEX elements have at most 6).
+MAX_ATTRIBUTES = 64
+#: Documents with more different namespace declarations (prefix and URI) than this
+#: are refused; declaring the same namespace again on other elements is allowed.
+MAX_NAMESPACES = 64
 
 
 class XmlRefused(ExchangeError):
     """A document the node will not read: unsafe, oversized or not well-formed."""
 
 
-def _parser() -> etree.XMLParser:
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        dtd_validation=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
+#: How the document is parsed: nothing fetched, nothing expanded, libxml2's limits.
+_PARSER_OPTIONS: dict[str, Any] = {
+    "resolve_entities": False,
+    "no_network": True,
+    "load_dtd": False,
+    "dtd_validation": False,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+}
 
 
 def _refuse_dtd(where: str, line: int | None) -> XmlRefused:
@@ -55,25 +69,54 @@ def _refuse_dtd(where: str, line: int | None) -> XmlRefused:
     )
 
 
+def _refuse(where: str, line: int | None, reason: str) -> XmlRefused:
+    at = f", line {line}" if line else ""
+    return XmlRefused(f"{where}{at}: refused: {reason}")
+
+
+def _parse_counting_namespaces(data: bytes, where: str) -> etree._ElementTree:
+    """Parse, refusing the document at its (MAX_NAMESPACES + 1)th different namespace."""
+    events = etree.iterparse(BytesIO(data), events=("start-ns",), **_PARSER_OPTIONS)
+    declared: set[tuple[str, str]] = set()
+    for _event, declaration in events:
+        declared.add(declaration)
+        if len(declared) > MAX_NAMESPACES:
+            prefix, uri = declaration
+            raise _refuse(
+                where,
+                None,
+                f"more than {MAX_NAMESPACES} different namespace declarations "
+                f"(the last: xmlns{':' + prefix if prefix else ''}={uri[:80]!r})",
+            )
+    return etree.ElementTree(events.root)
+
+
 def parse_bytes(data: bytes, where: str, *, max_elements: int = MAX_ELEMENTS) -> etree._ElementTree:
     """Parse a document held in memory; ``where`` names it in messages."""
     at = data.find(b"<!DOCTYPE")
     if at >= 0:  # refused before parsing (the check after parsing covers other encodings)
         raise _refuse_dtd(where, data.count(b"\n", 0, at) + 1)
     try:
-        root = etree.fromstring(data, _parser())
+        tree = _parse_counting_namespaces(data, where)
     except etree.XMLSyntaxError as exc:
         line = exc.lineno or (exc.position[0] if exc.position else None)
         at = f", line {line}" if line else ""
         raise XmlRefused(f"{where}{at}: not well-formed XML: {exc.msg}") from None
-    tree = etree.ElementTree(root)
     if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
         raise _refuse_dtd(where, None)
-    for count, _ in enumerate(root.iter(), 1):
+    for count, element in enumerate(tree.getroot().iter(), 1):
         if count > max_elements:
-            raise XmlRefused(
-                f"{where}: refused: more than {max_elements:,} elements "
-                "(raise the limit if this is expected)"
+            raise _refuse(
+                where,
+                None,
+                f"more than {max_elements:,} elements (raise the limit if this is expected)",
+            )
+        if len(element.attrib) > MAX_ATTRIBUTES:
+            raise _refuse(
+                where,
+                element.sourceline,
+                f"an element ({etree.QName(element).localname}) with "
+                f"{len(element.attrib):,} attributes, more than the {MAX_ATTRIBUTES} allowed",
             )
     return tree
 

@@ -4,6 +4,7 @@ the store round trip through two nodes; ConflictNotification; hostile XML refuse
 from __future__ import annotations
 
 import dataclasses
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -313,6 +314,58 @@ def test_oversized_files_and_trees_are_refused(tmp_path: Path) -> None:
     deep.write_bytes(b"<a>" * 300 + b"</a>" * 300)
     with pytest.raises(safe_xml.XmlRefused, match="deep.xml"):
         safe_xml.parse(deep)
+
+
+def _with_extra_declarations(extra: bytes) -> bytes:
+    """A valid message whose root element carries ``extra`` (attributes, namespaces)."""
+    work = Work("A SONG", claims=[Claim(mwn_party(), "CA", Side.WRITER, Shares(10000))])
+    data = mwn.to_bytes(mwn.build_message([work], header(), SENDER))
+    root = data.index(b"<mwn:MusicalWorkClaimNotificationMessage ") + len(b"<mwn:Musical")
+    end = data.index(b" ", root)
+    return data[:end] + b" " + extra + data[end:]
+
+
+SWAMPED = {
+    # xmlschema's time grows with the cube of an element's attributes (20,000: hours)
+    "attributes.xml": b" ".join(b'a%d="x"' % i for i in range(20_000)),
+    # and with the namespaces in scope times the elements
+    "namespaces.xml": b" ".join(b'xmlns:n%d="urn:n%d"' % (i, i) for i in range(50_000)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SWAMPED))
+@pytest.mark.parametrize("command", ["validate", "import"])
+def test_messages_swamped_with_attributes_or_namespaces_are_refused_before_validation(
+    name: str, command: str, capsys, db_url: str, tmp_path: Path, with_schema: Path
+) -> None:
+    node = Node(capsys, db_url, node_config(tmp_path / "n", "052"))
+    path = tmp_path / name
+    path.write_bytes(_with_extra_declarations(SWAMPED[name]))
+    partner = ["--partner", "058"] if command == "import" else []
+    args = ("--db", node.url, "--config", str(node.config), "--json", command, *partner)
+    code, out, _ = run(capsys, *args, str(path))
+    [refused] = json.loads(out)["files"]
+    assert code == 2 and refused["file"] == str(path)
+    assert name in refused["error"] and "refused" in refused["error"]
+    assert ("attributes" if name == "attributes.xml" else "namespace") in refused["error"]
+    assert Store(node.url).work_ids() == []
+
+
+def test_limits_leave_ordinary_messages_alone(with_schema: Path) -> None:
+    """64 attributes on an element, and the same namespaces declared again on every
+    element, are parsed (and judged by the schema, which refuses the attributes)."""
+    many = b" ".join(b'a%d="x"' % i for i in range(safe_xml.MAX_ATTRIBUTES - 2))
+    tree = safe_xml.parse_bytes(_with_extra_declarations(many), "many.xml")
+    errors = safe_xml.schema_errors(load_schema(with_schema), tree)
+    assert errors and "attribute not allowed" in errors[0][1]
+    declared = b" ".join(b'xmlns:n%d="urn:n%d"' % (i, i) for i in range(safe_xml.MAX_NAMESPACES))
+    repeated = b"<m>" + b"<w %s/>" % declared * 1000 + b"</m>"
+    assert len(safe_xml.parse_bytes(repeated, "repeated.xml").getroot()) == 1000
+    with pytest.raises(safe_xml.XmlRefused, match="more than 64 different namespace"):
+        safe_xml.parse_bytes(b"<m xmlns:extra='urn:x'>" + repeated + b"</m>", "more.xml")
+    too_many = b" ".join(b'a%d="x"' % i for i in range(safe_xml.MAX_ATTRIBUTES + 1))
+    with pytest.raises(safe_xml.XmlRefused, match=r"x.xml, line 2: .* \(w\) with 65 attrib"):
+        safe_xml.parse_bytes(b"<m>\n<w %s/></m>" % too_many, "x.xml")
 
 
 def said_by(node: Node, *args: str) -> tuple[int, str]:
