@@ -43,9 +43,12 @@ def detect(path: Path) -> str:
     if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
         return "mwn"
     if head.startswith(b"PK") and zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as archive:
-            if "xl/workbook.xml" in archive.namelist():
-                return "xlsx"
+        try:
+            with zipfile.ZipFile(path) as archive:
+                if "xl/workbook.xml" in archive.namelist():
+                    return "xlsx"
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise ExchangeError(f"{path}: a damaged zip package: {exc}") from None
     return "ack" if is_ack_file(open_source(path)) else "cwr"
 
 

@@ -28,6 +28,10 @@ HEADER_TYPES = frozenset({"NWR", "REV", "ISW", "EXC", "ACK", "AGR"})
 ACK_CONTINUATION = frozenset({"NWR", "REV", "EXC", "AGR"})
 CONTROL_TYPES = frozenset({"HDR", "GRH", "GRT", "TRL"})
 GROUP_VERSIONS = {"2.1": "02.10", "2.2": "02.20"}
+#: A file may hold one group per transaction type; past this many, nothing more is read.
+MAX_GROUPS = 100
+#: Past this many file-level errors (any one rejects the file), nothing more is read.
+MAX_FILE_ERRORS = 1000
 
 _NAME = re.compile(
     r"^CW(?P<yy>\d{2})(?P<seq>\d{2,4})(?P<sender>[A-Z0-9]{2,3})_(?P<receiver>[A-Z0-9]{2,3})"
@@ -111,6 +115,10 @@ class Group:
     rejected: bool = False
 
 
+class _Enough(Exception):
+    """The file is rejected and reading on would only pile up findings."""
+
+
 class CwrParser:
     """Reads one CWR 2.x file; iterate :meth:`transactions` to go through it.
 
@@ -138,6 +146,7 @@ class CwrParser:
         self.transaction_count = 0
         self.record_count = 0
         self._codecs: dict[str, RecordCodec | None] = {}
+        self._errors = 0
         self.name = parse_file_name(source.name)
 
     # -- findings ---------------------------------------------------------------
@@ -147,6 +156,15 @@ class CwrParser:
     ) -> None:
         self.findings.append(Finding("ER", message, line, record, edit=edit, **kw))
         self.file_rejected = True
+        self._errors += 1
+        if self._errors == MAX_FILE_ERRORS:
+            self._stop(f"{MAX_FILE_ERRORS:,} errors that reject the file", line)
+
+    def _stop(self, why: str, line: int | None) -> None:
+        """End the reading of a rejected file that would give only more of the same."""
+        self.findings.append(Finding("ER", f"{why}: nothing more is read", line))
+        self.file_rejected = True
+        raise _Enough
 
     def _group(self, group: Group, message: str, line: int, record: str, edit: str | None) -> None:
         self.findings.append(Finding("GR", message, line, record, edit=edit))
@@ -199,7 +217,17 @@ class CwrParser:
     # -- the walk ---------------------------------------------------------------
 
     def transactions(self) -> Iterator[Transaction]:
-        """Transactions in file order; structure findings accumulate on the way."""
+        """Transactions in file order; structure findings accumulate on the way.
+
+        A file with more than :data:`MAX_FILE_ERRORS` errors or :data:`MAX_GROUPS`
+        groups is rejected there, and not read further: time and memory stay bounded.
+        """
+        try:
+            yield from self._walk()
+        except _Enough:
+            return
+
+    def _walk(self) -> Iterator[Transaction]:
         group: Group | None = None
         tx: Transaction | None = None
         last_type: str | None = None
@@ -426,6 +454,10 @@ class CwrParser:
             self._file(f"group {group.id} ({group.type}) has no GRT", None, "GRT")
 
     def _open_group(self, number: int, values: dict[str, str], seen: set[str]) -> Group:
+        if len(self.groups) == MAX_GROUPS:
+            self._stop(
+                f"more than {MAX_GROUPS} groups (one per transaction type is allowed)", number
+            )
         group_type = values.get("transaction_type", "")
         group_id_text = values.get("group_id", "")
         group = Group(group_type, int(group_id_text) if group_id_text.isdigit() else -1, number)

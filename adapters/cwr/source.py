@@ -3,12 +3,20 @@
 Yields raw lines as bytes, without line ends, with their 1-based line numbers.
 The text encoding is decided from the HDR record (CWR allows a character set
 declaration there): Latin-1 unless a Unicode set is declared.
+
+What cannot be read is a :class:`CwrSourceError` naming the file and the
+problem: a damaged zip package (bad CRC, central directory, truncated member),
+a member that would inflate beyond :data:`MAX_MEMBER_BYTES` or more than
+:data:`MAX_RATIO` times its compressed size (a "zip bomb"), a line longer
+than :data:`MAX_LINE_BYTES` (no CWR record comes near: read on, one such line
+could fill the memory).
 """
 
 from __future__ import annotations
 
 import re
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain
@@ -16,15 +24,26 @@ from pathlib import Path
 from typing import BinaryIO
 
 from exchange.digest import sha256_file
+from exchange.errors import ExchangeError
 
 BOM = b"\xef\xbb\xbf"
 _CHARSET = slice(86, 101)  # HDR character set field, positions 87-101
 _UNICODE = re.compile(rb"UTF|UNICODE|UCS", re.IGNORECASE)
 _CWR_NAME = re.compile(r"\.(v2[0-2]|sub|ack1|ack2|isr|isa)$", re.IGNORECASE)
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
+#: Longer lines are refused: the longest CWR record is 663 characters (4 bytes each in UTF-8).
+MAX_LINE_BYTES = 64 * 1024
+#: A zip member may not inflate to more than this (the ZIP format's own limit without Zip64).
+MAX_MEMBER_BYTES = 4 * 1024**3
+#: Nor to more than this many times its compressed size (CWR files compress 5 to 40 times).
+MAX_RATIO = 200
+#: What reading a damaged zip member raises (EOFError: a member cut short).
+_DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError)
 
 
-class CwrSourceError(Exception):
-    """The file cannot be read at all (missing, not a zip it claims to be, empty zip)."""
+class CwrSourceError(ExchangeError):
+    """The file cannot be read (missing, a damaged or oversized zip package, a line no
+    CWR file has); the message names the file and the problem."""
 
 
 def strip_line(raw: bytes) -> bytes:
@@ -52,25 +71,59 @@ class CwrSource:
         self.bytes_read = 0
         self.line_offset = 0
         if zipfile.is_zipfile(self.path):
+            self.member = self._cwr_member()
+        elif self._looks_zipped():
+            raise CwrSourceError(
+                f"{self.path}: a damaged zip package: its central directory is missing "
+                "(the file may be cut short)"
+            )
+
+    def _looks_zipped(self) -> bool:
+        try:
+            with self.path.open("rb") as fh:
+                return fh.read(4) in _ZIP_MAGIC
+        except OSError as exc:
+            raise CwrSourceError(f"{self.path}: cannot read: {exc.strerror}") from None
+
+    def _cwr_member(self) -> str:
+        """The CWR file in a zip package, once its declared sizes are judged safe."""
+        try:
             with zipfile.ZipFile(self.path) as archive:
-                names = [i.filename for i in archive.infolist() if not i.is_dir()]
-            if not names:
-                raise CwrSourceError(f"{self.path}: the zip package is empty")
-            cwr = [n for n in names if _CWR_NAME.search(n)]
-            if not cwr:
-                raise CwrSourceError(
-                    f"{self.path}: no CWR file (.V21, .V22...) in the zip package "
-                    f"(it holds {', '.join(names[:5])})"
-                )
-            self.member = cwr[0]
+                members = [i for i in archive.infolist() if not i.is_dir()]
+        except (*_DAMAGED, OSError) as exc:
+            raise CwrSourceError(f"{self.path}: a damaged zip package: {exc}") from None
+        if not members:
+            raise CwrSourceError(f"{self.path}: the zip package is empty")
+        cwr = [i for i in members if _CWR_NAME.search(i.filename)]
+        if not cwr:
+            names = ", ".join(i.filename for i in members[:5])
+            raise CwrSourceError(
+                f"{self.path}: no CWR file (.V21, .V22...) in the zip package (it holds {names})"
+            )
+        member = cwr[0]
+        if member.file_size > MAX_MEMBER_BYTES:
+            raise CwrSourceError(
+                f"{self.path}: refused: {member.filename} would inflate to "
+                f"{member.file_size:,} bytes, more than the {MAX_MEMBER_BYTES:,} allowed"
+            )
+        if member.file_size > MAX_RATIO * max(member.compress_size, 1):
+            raise CwrSourceError(
+                f"{self.path}: refused: {member.filename} would inflate from "
+                f"{member.compress_size:,} to {member.file_size:,} bytes, more than "
+                f"{MAX_RATIO} times (a zip bomb?)"
+            )
+        return member.filename
 
     @property
     def size(self) -> int:
         """Bytes to read: the file, or the CWR member of a zip package."""
         if self.member is None:
             return self.path.stat().st_size
-        with zipfile.ZipFile(self.path) as archive:
-            return archive.getinfo(self.member).file_size
+        try:
+            with zipfile.ZipFile(self.path) as archive:
+                return archive.getinfo(self.member).file_size
+        except (*_DAMAGED, OSError) as exc:
+            raise CwrSourceError(f"{self.path}: a damaged zip package: {exc}") from None
 
     @property
     def name(self) -> str:
@@ -83,12 +136,17 @@ class CwrSource:
     def _open(self) -> tuple[BinaryIO, zipfile.ZipFile | None]:
         if self.member is None:
             return self.path.open("rb"), None
-        archive = zipfile.ZipFile(self.path)
+        try:
+            archive = zipfile.ZipFile(self.path)
+        except (*_DAMAGED, OSError) as exc:
+            raise CwrSourceError(f"{self.path}: a damaged zip package: {exc}") from None
         try:
             return archive.open(self.member), archive
-        except (zipfile.BadZipFile, OSError) as exc:
+        except (*_DAMAGED, OSError) as exc:
             archive.close()
-            raise CwrSourceError(f"{self.path}: cannot open {self.member}: {exc}") from None
+            raise CwrSourceError(
+                f"{self.path}: a damaged zip package: cannot open {self.member}: {exc}"
+            ) from None
 
     def lines(self) -> Iterator[tuple[int, bytes]]:
         """(line number, raw line) pairs; blank lines and line ends are dropped.
@@ -99,24 +157,50 @@ class CwrSource:
         fh, archive = self._open()
         number = 0
         try:
-            first = fh.readline()
+            first = fh.readline(MAX_LINE_BYTES + 1)
             start = 0
             if first.startswith(BOM):
                 first, start = first[3:], 3
             read = start
-            for number, raw in enumerate(chain((first,), fh), start=1):
+            for number, raw in enumerate(chain((first,), _bounded_lines(fh)), start=1):
                 if not number % 1000:
                     self.bytes_read = read
                 start = read
                 read += len(raw)
+                if len(raw) > MAX_LINE_BYTES:
+                    raise CwrSourceError(
+                        f"{self.path}: refused: line {number} is longer than "
+                        f"{MAX_LINE_BYTES:,} bytes (no CWR record is): not a CWR file"
+                    )
                 line = strip_line(raw)
                 if line:
                     self.line_offset = start
                     yield number, line
             self.bytes_read = read
-        except (zipfile.BadZipFile, OSError) as exc:
+        except _DAMAGED as exc:
+            after = f" after line {number}" if number else ""
+            raise CwrSourceError(
+                f"{self.path}: a damaged zip package: {self.member} cannot be read"
+                f"{after}: {_reason(exc)}"
+            ) from None
+        except OSError as exc:
             raise CwrSourceError(f"{self.path}: read failed at line {number}: {exc}") from None
         finally:
             fh.close()
             if archive is not None:
                 archive.close()
+
+
+def _bounded_lines(fh: BinaryIO) -> Iterator[bytes]:
+    """The lines of a file, none longer than one byte over :data:`MAX_LINE_BYTES`."""
+    while raw := fh.readline(MAX_LINE_BYTES + 1):
+        yield raw
+
+
+def _reason(exc: BaseException) -> str:
+    """What is wrong with a damaged zip member, in words."""
+    if isinstance(exc, EOFError):
+        return "the member is cut short"
+    if isinstance(exc, zlib.error):
+        return f"its compressed data are corrupt ({exc})"
+    return str(exc)

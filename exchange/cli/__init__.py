@@ -103,9 +103,13 @@ def main(argv: list[str] | None = None) -> None:
     verbose = any(a in ("-v", "-vv", "--verbose") for a in (argv or sys.argv[1:]))
     try:
         code = cli.main(args=argv, prog_name="exchange", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        code = 130
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__cause__, EOFError):  # click turns an EOFError into Abort
+            fail_message(f"internal error: EOFError: {exc.__cause__} (run with -v for details)")
+            code = EXIT_INTERNAL
+        else:  # Ctrl-C, or end of input at a prompt
+            click.echo("aborted", err=True)
+            code = 130
     except click.ClickException as exc:
         exc.show()
         code = exc.exit_code
