@@ -14,7 +14,9 @@ Routes (all under ``/v1``; the OpenAPI document is at ``/openapi.json``):
 * ``GET /v1/outbox/{name}``: download one; ``POST /v1/outbox/{name}/collected``: done with it;
 * ``GET /v1/works?iswc=...`` or ``?key=...``: one work of the repertoire.
 
-Errors are JSON documents ``{"error": "..."}``.
+Errors are JSON documents ``{"error": "..."}`` with a 4xx status for anything wrong
+with the request, as the OpenAPI document declares (a request that breaks its
+declared constraints: 422, with ``details``); no input gets a 500.
 """
 
 # No ``from __future__ import annotations`` here: FastAPI reads the routes' annotations,
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
+from fastapi import Path as PathParameter
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
@@ -48,6 +51,10 @@ from exchange.transports import COLLECTED, DELIVERED, TransportError, safe_name
 
 DEFAULT_MAX_UPLOAD = 200 * 1024 * 1024
 _CHUNK = 1024 * 1024
+#: File names longer than this (in UTF-8) are refused: no file system takes them.
+MAX_NAME_BYTES = 255
+#: What a file name may be: no folder separator, no NUL, not hidden (leading dot).
+NAME_PATTERN = r"^[^./\\\x00][^/\\\x00]*$"
 
 
 # -- tokens -------------------------------------------------------------------------------
@@ -88,6 +95,13 @@ class ErrorBody(BaseModel):
     error: str
 
 
+class InvalidRequestBody(BaseModel):
+    """A request that breaks the constraints of this document (422)."""
+
+    error: str
+    details: list[dict[str, Any]]
+
+
 class Health(BaseModel):
     status: str
     society: str
@@ -116,7 +130,17 @@ class WorkAnswer(BaseModel):
 
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    return {code: {"model": ErrorBody} for code in codes}
+    return {code: {"model": ErrorBody} for code in codes} | {422: {"model": InvalidRequestBody}}
+
+
+FileName = Annotated[
+    str,
+    PathParameter(
+        description="A file name: no folder, not hidden, at most 255 bytes in UTF-8",
+        pattern=NAME_PATTERN,
+        max_length=MAX_NAME_BYTES,
+    ),
+]
 
 
 class _Checksums:
@@ -142,9 +166,25 @@ class _Checksums:
 
 def _checked_name(name: str) -> str:
     try:
-        return safe_name(name)
+        safe_name(name)
+        size = len(name.encode("utf-8"))
     except TransportError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from None
+    except UnicodeEncodeError:
+        raise HTTPException(400, "the file name is not valid UTF-8") from None
+    if size > MAX_NAME_BYTES:
+        raise HTTPException(
+            400, f"the file name is {size} bytes long in UTF-8, more than {MAX_NAME_BYTES}"
+        )
+    return name
+
+
+def _exists(path: Path) -> bool:
+    """Whether a file is there (a name too long for the file system never is)."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
 
 
 def _waiting(folder: Path, name: str) -> Path | None:
@@ -152,7 +192,7 @@ def _waiting(folder: Path, name: str) -> Path | None:
     if name.endswith((COLLECTED, DELIVERED)):
         return None
     path = folder / name
-    if not path.is_file() or (folder / (name + COLLECTED)).exists():
+    if not path.is_file() or _exists(folder / (name + COLLECTED)):
         return None
     return path
 
@@ -220,27 +260,39 @@ def create_app(store: Store, config: NodeConfig, max_upload: int = DEFAULT_MAX_U
         openapi_extra={
             "requestBody": {
                 "required": True,
-                "content": {"application/octet-stream": {"schema": {"type": "string"}}},
+                "content": {
+                    "application/octet-stream": {
+                        "schema": {"type": "string", "format": "binary", "minLength": 1}
+                    }
+                },
             }
         },
     )
-    async def deliver(name: str, request: Request, partner: Caller) -> Delivered:
+    async def deliver(name: FileName, request: Request, partner: Caller) -> Delivered:
         """Deliver a file: the request body becomes ``name`` in the partner's inbox.
 
         The file appears under its name only once complete; an existing file of
-        the same name is replaced.
+        the same name is replaced. A request without a body (neither
+        Content-Length nor chunked transfer: 411) or with an empty one (400)
+        delivers nothing.
         """
         name = _checked_name(name)
         too_large = HTTPException(413, f"the file is larger than {max_upload} bytes")
+        empty = HTTPException(400, "the request body is empty: a delivery needs the file")
         declared = request.headers.get("content-length")
         if declared is not None:
-            if not declared.isdigit():
+            if not (declared.isascii() and declared.isdigit()):
                 raise HTTPException(400, "Content-Length is not a number")
             if int(declared) > max_upload:
                 raise too_large
+            if int(declared) == 0:
+                raise empty
+        elif "transfer-encoding" not in request.headers:
+            raise HTTPException(411, "no request body: send the file with its Content-Length")
         folder = inbox(partner)
         await run_in_threadpool(folder.mkdir, parents=True, exist_ok=True)
-        temporary = folder / f".{name}.{secrets.token_hex(6)}.part"
+        # not named after the file, whose name may take all the bytes a name may have
+        temporary = folder / f".upload.{secrets.token_hex(8)}.part"
         digest = hashlib.sha256()
         size = 0
         try:
@@ -253,6 +305,8 @@ def create_app(store: Store, config: NodeConfig, max_upload: int = DEFAULT_MAX_U
                     await run_in_threadpool(fh.write, chunk)
             if declared is not None and size != int(declared):
                 raise HTTPException(400, f"received {size} bytes, Content-Length said {declared}")
+            if size == 0:
+                raise empty
             await run_in_threadpool(os.replace, temporary, folder / name)
         except BaseException:
             temporary.unlink(missing_ok=True)
@@ -289,7 +343,7 @@ def create_app(store: Store, config: NodeConfig, max_upload: int = DEFAULT_MAX_U
             **_errors(400, 401, 403, 404),
         },
     )
-    def download(name: str, partner: Caller) -> FileResponse:
+    def download(name: FileName, partner: Caller) -> FileResponse:
         """One file of the partner's outbox, as bytes."""
         path = _waiting(outbox(partner), _checked_name(name))
         if path is None:
@@ -302,7 +356,7 @@ def create_app(store: Store, config: NodeConfig, max_upload: int = DEFAULT_MAX_U
         tags=["files"],
         responses=_errors(400, 401, 403, 404),
     )
-    def collected(name: str, partner: Caller) -> Response:
+    def collected(name: FileName, partner: Caller) -> Response:
         """The partner has the file: leave ``<name>.pickup.complete`` beside it."""
         folder = outbox(partner)
         name = _checked_name(name)
@@ -310,16 +364,24 @@ def create_app(store: Store, config: NodeConfig, max_upload: int = DEFAULT_MAX_U
         if name.endswith((COLLECTED, DELIVERED)) or not path.is_file():
             raise HTTPException(404, f"no file {name!r} in the outbox")
         marker = folder / (name + COLLECTED)
-        if not marker.exists():
-            marker.write_text(f"collected {now().isoformat()}\n", encoding="utf-8")
+        if not _exists(marker):
+            try:
+                marker.write_text(f"collected {now().isoformat()}\n", encoding="utf-8")
+            except OSError as exc:
+                raise HTTPException(
+                    400, f"cannot mark {name!r} collected: {exc.strerror}"
+                ) from None
         return Response(status_code=204)
 
     @app.get("/v1/works", tags=["works"], responses=_errors(400, 401, 403, 404))
     def find_work(
         partner: Caller,
-        iswc: Annotated[str | None, Query(description="An ISWC, with or without dots")] = None,
+        iswc: Annotated[
+            str | None, Query(description="An ISWC, with or without dots", min_length=1)
+        ] = None,
         key: Annotated[
-            str | None, Query(description="A local id, an ISWC or ISSUER:WORKNUMBER")
+            str | None,
+            Query(description="A local id, an ISWC or ISSUER:WORKNUMBER", min_length=1),
         ] = None,
     ) -> WorkAnswer:
         """One work of the repertoire, as ``exchange works show --json`` gives it."""

@@ -197,7 +197,7 @@ def test_a_partner_sees_only_its_own_folders(
     # an encoded traversal to the other partner's folder matches no route or fails safe_name
     for sneaky in ("..%2F058%2FFOR058.V22", "..%5C058%5CFOR058.V22"):
         answer = httpx.get(f"{node.url}/v1/outbox/{sneaky}", headers=headers)
-        assert answer.status_code in (400, 404)
+        assert answer.status_code in (400, 404, 422)
         assert b"secret" not in answer.content
     assert not (node.outbox("058") / ("FOR058.V22" + COLLECTED)).exists()
     assert (node.data_dir / "inbox" / "035" / "FROM035.V22").exists()
@@ -236,7 +236,7 @@ def test_names_that_leave_the_folder_are_refused(node: Node, name: str) -> None:
     answer = httpx.put(
         f"{node.url}/v1/inbox/{name}", headers=bearer(node.tokens["058"]), content=b"data"
     )
-    assert answer.status_code in (400, 404, 405)
+    assert answer.status_code in (400, 404, 405, 422)
     assert not (node.data_dir / "escape").exists()
     inbox = node.data_dir / "inbox" / "058"
     assert not inbox.exists() or list(inbox.iterdir()) == []
@@ -337,3 +337,90 @@ def test_token_command(node: Node) -> None:
     assert partner_of_token(node.store, answer["token"]) == "058"
     unknown = runner.invoke(token_command, ["999"], obj=context)
     assert "035, 058" in str(unknown.exception)
+
+
+# -- bad input: always a 4xx with a JSON error, never a 500 -------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("PUT", "/v1/inbox/{}"), ("GET", "/v1/outbox/{}"), ("POST", "/v1/outbox/{}/collected")],
+)
+def test_file_names_over_255_bytes_are_refused(node: Node, method: str, path: str) -> None:
+    headers = bearer(node.tokens["058"])
+    for name in ("x" * 256, "é" * 128):  # 256 bytes, in ASCII and in UTF-8
+        answer = httpx.request(method, node.url + path.format(name), headers=headers, content=b"x")
+        assert answer.status_code in (400, 422), answer.text
+        assert "error" in answer.json()
+    inbox = node.data_dir / "inbox" / "058"
+    assert not inbox.exists() or list(inbox.iterdir()) == []
+
+
+def test_a_name_of_255_bytes_is_delivered_and_marked(node: Node) -> None:
+    headers = bearer(node.tokens["058"])
+    name = "é" * 127 + "x"
+    answer = httpx.put(f"{node.url}/v1/inbox/{name}", headers=headers, content=b"data")
+    assert answer.status_code == 201, answer.text
+    assert (node.data_dir / "inbox" / "058" / name).read_bytes() == b"data"
+    (node.outbox("058") / name).write_bytes(b"for 058")  # its marker's name is too long
+    assert httpx.get(f"{node.url}/v1/outbox", headers=headers).json()["files"][0]["name"] == name
+    answer = httpx.post(f"{node.url}/v1/outbox/{name}/collected", headers=headers)
+    assert answer.status_code == 400 and "cannot mark" in answer.json()["error"]
+
+
+UNFINDABLE = {
+    "superscript-two": "²",
+    "arabic-indic-digits": "١٢",
+    "over-64-bits": "9" * 19,
+    "far-over-64-bits": "9" * 30,
+    "over-python-int-digits": "9" * 5000,
+    "nul-in-work-number": "058:\x00",
+    "nul": "\x00",
+    "nul-after-iswc": "T-034.524.680-1\x00",
+}
+
+
+@pytest.mark.parametrize("key", UNFINDABLE.values(), ids=UNFINDABLE.keys())
+def test_keys_no_work_can_have_find_nothing(node: Node, key: str) -> None:
+    answer = httpx.get(
+        f"{node.url}/v1/works", params={"key": key}, headers=bearer(node.tokens["058"])
+    )
+    assert answer.status_code == 404, answer.text
+    assert "no work for" in answer.json()["error"]
+
+
+@pytest.mark.parametrize("query", ["iswc=", "key=", "iswc=&key=1"])
+def test_empty_lookups_break_the_declared_constraints(node: Node, query: str) -> None:
+    """The OpenAPI document gives iswc and key a minimum length of 1: 422, with details."""
+    answer = httpx.get(f"{node.url}/v1/works?{query}", headers=bearer(node.tokens["058"]))
+    assert answer.status_code == 422
+    body = answer.json()
+    assert body["error"].startswith("invalid request: query.") and body["details"]
+    declared = httpx.get(f"{node.url}/openapi.json").json()["paths"]["/v1/works"]["get"]
+    assert {p["name"]: p["schema"]["anyOf"][0]["minLength"] for p in declared["parameters"]} == {
+        "iswc": 1,
+        "key": 1,
+    }
+    assert "422" in declared["responses"]
+
+
+def test_a_put_without_a_body_delivers_nothing(node: Node) -> None:
+    headers = bearer(node.tokens["058"])
+    url = f"{node.url}/v1/inbox/EMPTY.V22"
+
+    def nothing():
+        yield from ()
+
+    no_length = httpx.Request("PUT", url, headers=headers)
+    no_length.headers.pop("Content-Length", None)
+    with httpx.Client() as client:
+        assert client.send(no_length).status_code == 411
+    assert httpx.put(url, headers=headers, content=b"").status_code == 400
+    answer = httpx.put(url, headers=headers, content=nothing())  # chunked, no chunk
+    assert answer.status_code == 400 and "empty" in answer.json()["error"]
+    inbox = node.data_dir / "inbox" / "058"
+    assert not inbox.exists() or list(inbox.iterdir()) == []
+    declared = httpx.get(f"{node.url}/openapi.json").json()["paths"]["/v1/inbox/{name}"]["put"]
+    assert declared["requestBody"]["required"] is True
+    body = declared["requestBody"]["content"]["application/octet-stream"]["schema"]
+    assert body["minLength"] == 1 and {"411", "400"} <= set(declared["responses"])

@@ -82,6 +82,13 @@ def test_find_work_by_keys(store: Store) -> None:
     assert store.find_work("99") is None
 
 
+def test_find_work_finds_nothing_for_keys_no_work_can_have(store: Store) -> None:
+    """Digits of other scripts, ids over 64 bits, NUL (PostgreSQL refuses it in text)."""
+    store.add_works(_with_sources(sample_works()))
+    for key in ["²", "١", str(2**63), "9" * 5000, "DMO:\x00", "\x00"]:
+        assert store.find_work(key) is None, repr(key)
+
+
 def test_list_and_search(store: Store) -> None:
     store.add_works(_with_sources(sample_works()))
     rows = store.list_works()

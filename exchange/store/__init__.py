@@ -32,6 +32,8 @@ from exchange.store.writer import PartyCache, WorkWriter
 
 DEFAULT_URL = "sqlite:///exchange.db"
 BATCH = 2000
+#: The largest id a row can have (a signed 64-bit integer, on both databases).
+MAX_ID = 2**63 - 1
 
 
 class StoreError(Exception):
@@ -379,10 +381,15 @@ class Store:
             return conn.execute(select(func.count()).select_from(t.works)).scalar_one()
 
     def find_work(self, key: str) -> int | None:
-        """A work id from a local id, an ISWC or ``ISSUER:WORKNUMBER``."""
+        """A work id from a local id, an ISWC or ``ISSUER:WORKNUMBER`` (None: no such work,
+        also for a key no work can have: other digits than ASCII, an id too large, a NUL)."""
         key = key.strip()
+        if "\x00" in key:  # PostgreSQL takes no NUL in text
+            return None
         with self.connect() as conn:
-            if key.isdigit():
+            if key.isascii() and key.isdigit():
+                if len(key) > len(str(MAX_ID)) or int(key) > MAX_ID:
+                    return None
                 return conn.execute(select(t.works.c.id).where(t.works.c.id == int(key))).scalar()
             if iswc_id.is_valid(key):
                 return conn.execute(
