@@ -216,9 +216,7 @@ class _Pending:
         if not wait and not self.ahead.done():
             return False
         try:
-            structure = self.ahead.result()
-        except CwrSourceError as exc:
-            raise ExchangeError(str(exc)) from None
+            structure = self.ahead.result()  # a CwrSourceError from the worker goes on up
         except BrokenProcessPool:  # the worker died (memory?): do the pass here
             structure = _structure(open_source(self.path))
         if structure.rejects_something:
@@ -295,6 +293,11 @@ class CwrImporter(BatchImporter):
         except _Rejects as rejects:
             entry = self.store.find_file(sha)
             return self._import(path, sha, entry, rejects.structure, progress)
+        except CwrSourceError as exc:  # found unreadable part way: nothing was committed
+            entry = self.store.find_file(sha)
+            if entry is not None:
+                self.store.update_file(entry.id, state="failed", error=str(exc))
+            raise
 
     def _import(
         self,

@@ -283,3 +283,22 @@ def test_an_escaped_eof_error_is_not_taken_for_ctrl_c(
     code, _, err = run(capsys, "validate", str(path))
     assert code == 70 and "internal error: EOFError: Compressed file ended" in err
     assert "aborted" not in err
+
+
+def test_damage_found_part_way_through_a_large_import_leaves_a_failed_entry(
+    capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The structure pass runs in a worker beside the content pass: the damage near the
+    end is found after the ledger entry is made; nothing is committed, the entry says why."""
+    monkeypatch.setattr("exchange.cwr_import.PARALLEL_FROM_BYTES", 10_000)
+    monkeypatch.setenv("EXCHANGE_WORKERS", "1")
+    package = _zip(_cwr(300), zipfile.ZIP_STORED)
+    path = tmp_path / "CW260001PUB_052.zip"
+    path.write_bytes(_flipped(package, _central_directory(package) - 500))
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    Store(db).init()
+    code, out, _ = run(capsys, "--db", db, "--json", "import", "--partner", "PUB", str(path))
+    assert code == 2 and "Bad CRC-32" in json.loads(out)["files"][0]["error"]
+    assert Store(db).work_ids() == []
+    [entry] = Store(db).ledger()
+    assert entry.state == "failed" and "damaged zip package" in entry.error
