@@ -32,6 +32,8 @@ GROUP_VERSIONS = {"2.1": "02.10", "2.2": "02.20"}
 MAX_GROUPS = 100
 #: Past this many file-level errors (any one rejects the file), nothing more is read.
 MAX_FILE_ERRORS = 1000
+#: A transaction with more records is rejected, and its records past these not kept.
+MAX_TRANSACTION_RECORDS = 50_000
 
 _NAME = re.compile(
     r"^CW(?P<yy>\d{2})(?P<seq>\d{2,4})(?P<sender>[A-Z0-9]{2,3})_(?P<receiver>[A-Z0-9]{2,3})"
@@ -90,6 +92,8 @@ class Transaction:
     first_line: int = 0
     last_line: int = 0
     offset: int = 0
+    #: Records read, kept or not (past MAX_TRANSACTION_RECORDS they are not).
+    record_count: int = 0
 
     @property
     def header(self) -> Record:
@@ -433,6 +437,19 @@ class CwrParser:
                         value=rec_seq_text.decode(),
                     )
             prev_record_seq = rec_seq
+            tx.record_count += 1
+            if tx.record_count > MAX_TRANSACTION_RECORDS:
+                if tx.record_count == MAX_TRANSACTION_RECORDS + 1:
+                    tx.add(
+                        Finding(
+                            "TR",
+                            f"more than {MAX_TRANSACTION_RECORDS:,} records in one transaction: "
+                            "the rest of them are not read",
+                            number,
+                            record_type,
+                        )
+                    )
+                continue  # last_line stays: a worker reading the transaction stops there too
             tx.last_line = number
             if self.decode:
                 tx.records.append(Record(number, record_type, codec.decode_dict(raw), raw))

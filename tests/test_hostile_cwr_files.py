@@ -137,9 +137,8 @@ def _exchange(capsys, tmp_path: Path, command: str, path: Path) -> tuple[int, di
     Store(db).init()
     partner = ["--partner", "PUB"] if command == "import" else []
     code, out, err = run(capsys, "--db", db, "--json", command, *partner, str(path))
-    assert Store(db).work_ids() == []
-    if code == 2:  # unreadable: not even a ledger entry
-        assert Store(db).ledger() == []
+    if code == 2:  # unreadable: nothing stored, not even a ledger entry
+        assert Store(db).work_ids() == [] and Store(db).ledger() == []
     return code, json.loads(out), err
 
 
@@ -302,3 +301,31 @@ def test_damage_found_part_way_through_a_large_import_leaves_a_failed_entry(
     assert Store(db).work_ids() == []
     [entry] = Store(db).ledger()
     assert entry.state == "failed" and "damaged zip package" in entry.error
+
+
+@pytest.mark.parametrize("command", ["validate", "import"])
+def test_a_transaction_of_too_many_records_is_rejected_and_not_kept(
+    capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    """Kept whole, one transaction of millions of records would fill the memory."""
+    monkeypatch.setattr(cwr_parser, "MAX_TRANSACTION_RECORDS", 20)
+    titles = [
+        ("ALT", {"alternate_title": f"OTHER TITLE {i}", "title_type": "AT"}) for i in range(30)
+    ]
+    cwr = CwrFile().add("NWR", valid_work("W1") + titles).add("NWR", valid_work("W2", "SECOND"))
+    path = cwr.write(tmp_path)
+    seen: list[int] = []
+    check = cwr_parser.CwrParser.transactions
+
+    def counting(self):  # how many records each transaction keeps
+        for tx in check(self):
+            seen.append(len(tx.records))
+            yield tx
+
+    monkeypatch.setattr(cwr_parser.CwrParser, "transactions", counting)
+    code, answer, _ = _exchange(capsys, tmp_path, command, path)
+    [report] = answer["files"]
+    assert code == 1 and (report["accepted"], report["rejected"]) == (1, 1)
+    [finding] = [f for f in report["findings"] if "records in one transaction" in f["message"]]
+    assert finding["level"] == "TR" and finding["record"] == "ALT"
+    assert max(seen) <= 20
