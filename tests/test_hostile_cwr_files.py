@@ -329,3 +329,19 @@ def test_a_transaction_of_too_many_records_is_rejected_and_not_kept(
     [finding] = [f for f in report["findings"] if "records in one transaction" in f["message"]]
     assert finding["level"] == "TR" and finding["record"] == "ALT"
     assert max(seen) <= 20
+
+
+def test_a_package_of_thousands_of_members_is_refused_before_its_directory_is_read(
+    capsys, tmp_path: Path
+) -> None:
+    path = tmp_path / "CW260001PUB_052.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(MEMBER, _cwr(1))
+        for n in range(30_000):
+            archive.writestr(f"{n}", b"")
+    code, answer, _ = _exchange(capsys, tmp_path, "validate", path)
+    assert code == 2
+    assert "central directory is" in answer["files"][0]["error"]
+    assert (
+        f"more than the {cwr_source.MAX_DIRECTORY_BYTES:,} allowed" in answer["files"][0]["error"]
+    )

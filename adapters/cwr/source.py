@@ -7,7 +7,8 @@ declaration there): Latin-1 unless a Unicode set is declared.
 What cannot be read is a :class:`CwrSourceError` naming the file and the
 problem: a damaged zip package (bad CRC, central directory, truncated member),
 a member that would inflate beyond :data:`MAX_MEMBER_BYTES` or more than
-:data:`MAX_RATIO` times its compressed size (a "zip bomb"), a line longer
+:data:`MAX_RATIO` times its compressed size (a "zip bomb"), a central directory
+over :data:`MAX_DIRECTORY_BYTES` (millions of members), a line longer
 than :data:`MAX_LINE_BYTES` (no CWR record comes near: read on, one such line
 could fill the memory).
 """
@@ -15,6 +16,7 @@ could fill the memory).
 from __future__ import annotations
 
 import re
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -37,6 +39,11 @@ MAX_LINE_BYTES = 64 * 1024
 MAX_MEMBER_BYTES = 4 * 1024**3
 #: Nor to more than this many times its compressed size (CWR files compress 5 to 40 times).
 MAX_RATIO = 200
+#: A zip package's central directory may not be larger (a CWR package has one member,
+#: about 80 bytes of it; the directory is read whole, a ZipInfo per member).
+MAX_DIRECTORY_BYTES = 1024 * 1024
+#: The end of central directory record: signature, disk numbers, entries, size, offset.
+_END_RECORD = struct.Struct("<4s4H2LH")
 #: What reading a damaged zip member raises (EOFError: a member cut short).
 _DAMAGED = (zipfile.BadZipFile, zlib.error, EOFError)
 
@@ -85,8 +92,31 @@ class CwrSource:
         except OSError as exc:
             raise CwrSourceError(f"{self.path}: cannot read: {exc.strerror}") from None
 
+    def _directory_size(self) -> int:
+        """The size its end record gives the central directory (0: not given there, as
+        in a Zip64 package, or no end record: zipfile judges those)."""
+        with self.path.open("rb") as fh:
+            fh.seek(0, 2)
+            fh.seek(max(0, fh.tell() - _END_RECORD.size - 0xFFFF))
+            tail = fh.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < _END_RECORD.size:
+            return 0  # zipfile says what is wrong
+        size = _END_RECORD.unpack_from(tail, at)[5]
+        return 0 if size == 0xFFFFFFFF else size
+
     def _cwr_member(self) -> str:
         """The CWR file in a zip package, once its declared sizes are judged safe."""
+        try:
+            directory = self._directory_size()
+        except OSError as exc:
+            raise CwrSourceError(f"{self.path}: cannot read: {exc.strerror}") from None
+        if directory > MAX_DIRECTORY_BYTES:
+            raise CwrSourceError(
+                f"{self.path}: refused: the zip package's central directory is "
+                f"{directory:,} bytes long (thousands of members), more than the "
+                f"{MAX_DIRECTORY_BYTES:,} allowed"
+            )
         try:
             with zipfile.ZipFile(self.path) as archive:
                 members = [i for i in archive.infolist() if not i.is_dir()]
