@@ -345,3 +345,26 @@ def test_a_package_of_thousands_of_members_is_refused_before_its_directory_is_re
     assert (
         f"more than the {cwr_source.MAX_DIRECTORY_BYTES:,} allowed" in answer["files"][0]["error"]
     )
+
+
+def _with_member_header(package: bytes, at_local: int, at_central: int, value: int) -> bytes:
+    changed = bytearray(package)
+    struct.pack_into("<H", changed, at_local, value)
+    struct.pack_into("<H", changed, _central_directory(package) + at_central, value)
+    return bytes(changed)
+
+
+UNREADABLE = {
+    "encrypted": (lambda p: _with_member_header(p, 6, 8, 0x1), "password required"),
+    "unknown-method": (lambda p: _with_member_header(p, 8, 10, 99), "compression"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(UNREADABLE))
+def test_a_member_zipfile_cannot_open_is_one_error(capsys, tmp_path: Path, kind: str) -> None:
+    change, said = UNREADABLE[kind]
+    path = tmp_path / "CW260001PUB_052.zip"
+    path.write_bytes(change(_zip(_cwr(), zipfile.ZIP_STORED)))
+    code, answer, err = _exchange(capsys, tmp_path, "import", path)
+    assert code == 2 and said in answer["files"][0]["error"], answer
+    assert "internal error" not in err

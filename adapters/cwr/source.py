@@ -8,7 +8,8 @@ What cannot be read is a :class:`CwrSourceError` naming the file and the
 problem: a damaged zip package (bad CRC, central directory, truncated member),
 a member that would inflate beyond :data:`MAX_MEMBER_BYTES` or more than
 :data:`MAX_RATIO` times its compressed size (a "zip bomb"), a central directory
-over :data:`MAX_DIRECTORY_BYTES` (millions of members), a line longer
+over :data:`MAX_DIRECTORY_BYTES` (thousands of members), a member encrypted or
+compressed in a way zipfile cannot read, a line longer
 than :data:`MAX_LINE_BYTES` (no CWR record comes near: read on, one such line
 could fill the memory).
 """
@@ -172,6 +173,11 @@ class CwrSource:
             raise CwrSourceError(f"{self.path}: a damaged zip package: {exc}") from None
         try:
             return archive.open(self.member), archive
+        except (NotImplementedError, RuntimeError) as exc:  # a method zipfile lacks, a password
+            archive.close()
+            raise CwrSourceError(
+                f"{self.path}: cannot read {self.member} in the zip package: {exc}"
+            ) from None
         except (*_DAMAGED, OSError) as exc:
             archive.close()
             raise CwrSourceError(
