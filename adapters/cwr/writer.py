@@ -97,6 +97,7 @@ from typing import BinaryIO
 
 from adapters.cwr.layout import EXTERNAL_LOOKUPS, layouts, lookup
 from adapters.cwr.records import EncodeError, RecordCodec, codecs_for
+from adapters.cwr.work_details import DETAILS
 from exchange.identifiers import known
 from exchange.model import Claim, InterestedParty, Right, Side, Work
 
@@ -519,23 +520,10 @@ def work_records(
             alt["language_code"] = _code(t.language)
         add("ALT", alt)
 
-    original = work.original
-    if original is not None:
-        if not _text(original.title):
-            raise WorkWriteError(
-                work, "VER", "original_work_title", original.title, "the original work has no title"
-            )
-        ver: dict[str, object] = {"original_work_title": original.title}
-        original_iswc = _iswc(work, original.iswc, "VER")
-        if original_iswc:
-            ver["iswc"] = original_iswc
-        if original.language:
-            ver["language_code"] = _code(original.language)
-        if original.writer_last_name:
-            ver["writer_1_last_name"] = original.writer_last_name
-        if original.writer_first_name:
-            ver["writer_1_first_name"] = original.writer_first_name
-        add("VER", ver)
+    names = _field_names(version)
+    for record in ("EWT", "VER"):
+        for values in _detail_records(work, record, names):
+            add(record, values)
 
     for p in work.performers:
         if not _text(p.last_name):
@@ -578,6 +566,10 @@ def work_records(
                 rec["isrc_validity"] = "Y"
         add("REC", rec)
 
+    for record in ("ORN", "INS", "IND", "COM", "ARI"):
+        for values in _detail_records(work, record, names):
+            add(record, values)
+
     if profile.xrf:
         for n in work.numbers:
             if n.kind == "society":
@@ -590,7 +582,55 @@ def work_records(
                         "validity": "Y",
                     },
                 )
+    for values in _detail_records(work, "XRF", names):
+        add("XRF", values)
     return out
+
+
+@cache
+def _field_names(version: str) -> Mapping[str, frozenset[str]]:
+    return {record: frozenset(layout.names) for record, layout in layouts(version).items()}
+
+
+def _detail_records(
+    work: Work, record: str, names: Mapping[str, frozenset[str]]
+) -> Iterator[dict[str, object]]:
+    """The field values of the work's objects that ``record`` carries (:mod:`work_details`).
+
+    Nothing when the version has no such record (XRF in 2.1); a field the
+    version lacks is left out.
+    """
+    layout = names.get(record)
+    if layout is None:
+        return
+    detail = DETAILS[record]
+    held = getattr(work, detail.attribute)
+    for item in [held] if detail.single else held:
+        if item is None:
+            continue
+        values: dict[str, object] = {}
+        for slot in detail.slots:
+            name = slot.field_in(layout)
+            value = getattr(item, slot.attribute)
+            if name is None or value is None or value == "":
+                continue
+            if slot.kind == "code":
+                value = _code(value)
+            elif slot.kind == "society":
+                value = _society(value)
+            elif slot.kind == "iswc":
+                value = _iswc(work, value, record)
+            elif slot.kind == "text" and not _text(value):
+                continue
+            if value is not None:
+                values[name] = value
+        for slot in detail.slots:
+            if slot.attribute in detail.required and slot.field_in(values) is None:
+                name = slot.field_in(layout) or slot.fields[0]
+                raise WorkWriteError(
+                    work, record, name, getattr(item, slot.attribute), f"no {slot.attribute}"
+                )
+        yield values
 
 
 # ---------------------------------------------------------------------------

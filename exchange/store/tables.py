@@ -255,6 +255,21 @@ performers = Table(
     Index(None, "recording_id"),
 )
 
+# What else a source said of a work, one model object per row as JSON: the entire work
+# of an excerpt, productions, instrumentation, instruments, components, notes for
+# societies and cross references (``kind`` is the Work attribute that holds it).
+work_details = Table(
+    "work_details",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("work_id", ForeignKey("works.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("source_id", ForeignKey("sources.id"), nullable=True),
+    Index(None, "work_id"),
+)
+
 # The previous version of every changed or removed row, with who changed it.
 history = Table(
     "history",

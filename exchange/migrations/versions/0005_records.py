@@ -1,0 +1,42 @@
+"""Work details: productions (ORN), instrumentation, components, notes, cross references.
+
+Revision ID: 0005_records
+Revises: 0004
+Create Date: 2026-12-01 23:10:00
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005_records"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "work_details",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("work_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=20), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("data", sa.JSON(), nullable=False),
+        sa.Column("source_id", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["source_id"], ["sources.id"], name=op.f("fk_work_details_source_id_sources")
+        ),
+        sa.ForeignKeyConstraint(
+            ["work_id"],
+            ["works.id"],
+            name=op.f("fk_work_details_work_id_works"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_work_details")),
+    )
+    op.create_index(op.f("ix_work_details_work_id"), "work_details", ["work_id"], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f("ix_work_details_work_id"), table_name="work_details")
+    op.drop_table("work_details")
