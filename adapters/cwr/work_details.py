@@ -42,12 +42,17 @@ class Slot:
     ``kind`` says what the field holds: ``text`` is kept as read, ``code`` is a
     CWR code (written in upper case), ``society`` a CISAC society code (three
     digits), ``iswc`` an ISWC (written compact), ``number`` a whole number,
-    ``duration`` HHMMSS (seconds in the model).
+    ``digits`` a code made of digits where a numeric field of zeros (what a
+    writer puts in an empty one) means none, ``duration`` HHMMSS (seconds in
+    the model). A number of 0 is no number: CWR writes zeros into empty
+    numeric fields.
     """
 
     attribute: str
     fields: tuple[str, ...]
     kind: str = "text"
+    #: an attribute without which this one means nothing (a segment of an absent ISAN)
+    needs: str | None = None
 
     def field_in(self, names: frozenset[str] | Mapping[str, object]) -> str | None:
         """The first of :attr:`fields` that a layout (field names or values) has."""
@@ -83,11 +88,17 @@ class DetailRecord:
             name = slot.field_in(values)
             value = values.get(name, "") if name else ""
             if slot.kind == "number":
-                kwargs[slot.attribute] = int(value) if value.isascii() and value.isdigit() else None
+                number = int(value) if value.isascii() and value.isdigit() else 0
+                kwargs[slot.attribute] = number or None
+            elif slot.kind == "digits":
+                kwargs[slot.attribute] = value if value.strip("0") else None
             elif slot.kind == "duration":
                 kwargs[slot.attribute] = _seconds(value)
             else:
                 kwargs[slot.attribute] = value or None
+        for slot in self.slots:
+            if slot.needs and kwargs[slot.needs] is None:
+                kwargs[slot.attribute] = None
         for name in self.required:
             if kwargs[name] is None:
                 kwargs[name] = ""
@@ -147,15 +158,15 @@ _RECORDS = (
             Slot("episode_title", ("episode_title",)),
             Slot("episode_number", ("episode_number",)),
             Slot("year_of_production", ("year_of_production",), "number"),
-            Slot("avi_society", ("avi_society_code",), "society"),
+            Slot("avi_society", ("avi_society_code",), "digits"),
             Slot("avi_number", ("audio_visual_number",)),
-            Slot("isan", ("isan",)),
-            Slot("isan_episode", ("isan_episode",)),
-            Slot("isan_check_digit", ("isan_check_digit", "isan_check_digit_1")),
-            Slot("isan_version", ("isan_version",)),
-            Slot("isan_version_check_digit", ("isan_check_digit_2",)),
+            Slot("isan", ("isan",), "digits"),
+            Slot("isan_episode", ("isan_episode",), needs="isan"),
+            Slot("isan_check_digit", ("isan_check_digit", "isan_check_digit_1"), needs="isan"),
+            Slot("isan_version", ("isan_version",), needs="isan"),
+            Slot("isan_version_check_digit", ("isan_check_digit_2",), needs="isan_version"),
             Slot("eidr", ("eidr",)),
-            Slot("eidr_check_digit", ("eidr_check_digit",)),
+            Slot("eidr_check_digit", ("eidr_check_digit",), needs="eidr"),
         ),
     ),
     DetailRecord(
