@@ -347,8 +347,12 @@ class Work:
     claims: list[Claim] = field(default_factory=list)
     performers: list[Performer] = field(default_factory=list)
     recordings: list[Recording] = field(default_factory=list)
-    #: For an excerpt: the entire work it is taken from (CWR EWT).
+    #: For an excerpt: what kind of excerpt (CWR code), and the entire work it is from (EWT).
+    excerpt_type: str | None = None
     entire_work: OriginalWork | None = None
+    #: For a composite (medley, potpourri...): its CWR type and how many works it holds.
+    composite_type: str | None = None
+    composite_count: int | None = None
     productions: list[Production] = field(default_factory=list)
     instrumentation: list[Instrumentation] = field(default_factory=list)
     instruments: list[Instrument] = field(default_factory=list)

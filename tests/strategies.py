@@ -309,12 +309,19 @@ def components(draw: st.DrawFn) -> Component:
 
 
 _HEX = string.digits + "ABCDEF"
+_PURPOSES = sorted(lookup("intended_purpose"))
+_BLTVR = sorted(lookup("bltvr"))
+_ENSEMBLES = sorted(lookup("standard_instrumentation_type"))
+_INSTRUMENTS = sorted(lookup("instrument_code"))
+_RIGHTS = sorted(lookup("type_of_right"))
+_EXCERPTS = sorted(lookup("excerpt_type"))
+_COMPOSITES = sorted(lookup("composite_type"))
 
 
 @st.composite
 def productions(draw: st.DrawFn) -> Production:
     """An ORN record's production; its ISAN complete or absent, in digits (2.1 fields are N)."""
-    purpose = draw(st.sampled_from(sorted(lookup("intended_purpose"))))
+    purpose = draw(st.sampled_from(_PURPOSES))
     library = draw(maybe(titles_text()))
     title = draw(
         titles_text() if purpose in ("FIL", "TEL") or not library else maybe(titles_text())
@@ -332,7 +339,7 @@ def productions(draw: st.DrawFn) -> Production:
         else draw(maybe(cis_text(KEY_ALPHABET, 15))),
         cut_number=draw(maybe(st.integers(1, 9999))),
         library=library,
-        bltvr=draw(maybe(st.sampled_from(sorted(lookup("bltvr"))))),
+        bltvr=draw(maybe(st.sampled_from(_BLTVR))),
         production_number=draw(maybe(cis_text(KEY_ALPHABET, 12))),
         episode_title=draw(maybe(titles_text())),
         episode_number=draw(maybe(cis_text(KEY_ALPHABET, 20))),
@@ -351,7 +358,7 @@ def productions(draw: st.DrawFn) -> Production:
 
 @st.composite
 def instrumentation(draw: st.DrawFn) -> Instrumentation:
-    standard = draw(maybe(st.sampled_from(sorted(lookup("standard_instrumentation_type")))))
+    standard = draw(maybe(st.sampled_from(_ENSEMBLES)))
     return Instrumentation(
         voices=draw(maybe(st.integers(1, 999))),
         standard_type=standard,
@@ -362,7 +369,7 @@ def instrumentation(draw: st.DrawFn) -> Instrumentation:
 def instruments() -> st.SearchStrategy[Instrument]:
     return st.builds(
         Instrument,
-        code=st.sampled_from(sorted(lookup("instrument_code"))),
+        code=st.sampled_from(_INSTRUMENTS),
         players=maybe(st.integers(1, 999)),
     )
 
@@ -373,7 +380,7 @@ def work_notes(draw: st.DrawFn) -> WorkNote:
     numbers = cis_text(KEY_ALPHABET, 14)
     return WorkNote(
         society=draw(st.sampled_from(("000", *SOCIETIES))),
-        right=draw(st.sampled_from(sorted(lookup("type_of_right")))),
+        right=draw(st.sampled_from(_RIGHTS)),
         work_number=draw(numbers if note is None else maybe(numbers)),
         subject=draw(st.sampled_from(("DL", "SC", "DW", "IQ", "RQ"))) if note else None,
         note=note,
@@ -552,6 +559,8 @@ def cwr_works(
     )
     numbers += [WorkNumber(issuer, number, "society") for issuer, number in society_numbers]
     instrumented = draw(st.lists(instrumentation(), max_size=1))
+    excerpt_type = draw(maybe(st.sampled_from(_EXCERPTS)))
+    composite_type = draw(maybe(st.sampled_from(_COMPOSITES)))
     return Work(
         title=draw(titles_text()),
         iswc=draw(maybe(iswcs())),
@@ -573,11 +582,14 @@ def cwr_works(
         claims=draw(_claims(writers, publishers, version_type, text_music)),
         performers=draw(st.lists(performers(), max_size=2)),
         recordings=draw(st.lists(recordings(), max_size=2)),
-        entire_work=draw(maybe(original_works())),
+        excerpt_type=excerpt_type,
+        entire_work=draw(original_works()) if excerpt_type else None,
+        composite_type=composite_type,
+        composite_count=draw(st.integers(2, 999)) if composite_type else None,
         productions=draw(st.lists(productions(), max_size=2)),
         instrumentation=instrumented,
         instruments=draw(st.lists(instruments(), max_size=2)) if instrumented else [],
-        components=draw(st.lists(components(), max_size=2)),
+        components=draw(st.lists(components(), max_size=2)) if composite_type else [],
         notes=draw(st.lists(work_notes(), max_size=2)),
         references=draw(st.lists(cross_references(), max_size=2)),
     )

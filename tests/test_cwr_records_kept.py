@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from adapters.cwr import pipeline
 from adapters.cwr.export import export_works
 from adapters.cwr.records import codec_for
 from adapters.cwr.work_details import DETAILS
@@ -211,7 +212,7 @@ def _transaction(version: str, extra: list[Rec]) -> list[Rec]:
     order += ["INS", "IND", "COM", "NCT", "ARI", "XRF"]
     after = {"SPU": "NPN", "SWR": "NWN"}  # a party's non-Roman name follows it
     [(header, values), *parties] = valid_work()
-    out: list[Rec] = [(header, {**values, "composite_type": "MED", "composite_component_count": 1})]
+    out: list[Rec] = [(header, {**values, "composite_type": "MED", "composite_component_count": 2})]
     for record in parties:
         out.append(record)
         out += [rec for rec in extra if rec[0] == after.get(record[0])]
@@ -248,11 +249,21 @@ def test_every_kept_record_comes_back_field_by_field(
     ) - Counter({"HDR": 1, "GRH": 1, "GRT": 1, "TRL": 1})
 
 
+@pytest.mark.parametrize("in_workers", [False, True], ids=["here", "in_workers"])
 @pytest.mark.parametrize("version", ["2.1", "2.2"])
 def test_records_not_kept_are_reported_one_by_one(
-    store: Store, version: str, tmp_path: Path
+    store: Store, version: str, in_workers: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Non-Roman names and titles: a WARN per record with its line; nothing rejected."""
+    """Non-Roman names and titles: a WARN per record with its line; nothing rejected.
+
+    Also when worker processes check the file (they send the findings, the main
+    process maps the works again and must not report them twice).
+    """
+    if in_workers:
+        monkeypatch.setenv("EXCHANGE_WORKERS", "2")
+        monkeypatch.setattr(pipeline, "PARALLEL_FROM_BYTES", 0)
+    else:
+        monkeypatch.setenv("EXCHANGE_WORKERS", "0")
     extra = [_non_roman(kind) for kind in NON_ROMAN]
     cwr = CwrFile(version=version).add("NWR", _transaction(version, extra))
     lines = cwr.lines()

@@ -320,6 +320,9 @@ def work_from_records(
         distribution_category=header.values.get("musical_work_distribution_category", "") or "UNC",
         text_music_relationship=_opt(header.values.get("text_music_relationship", "")),
         copyright_date=_date(header.values.get("copyright_date", "")),
+        excerpt_type=_opt(header.values.get("excerpt_type", "")),
+        composite_type=_opt(header.values.get("composite_type", "")),
+        composite_count=_int(header.values.get("composite_component_count", "")) or None,
         numbers=[WorkNumber(sender, number)] if number else [],
     )
     mapped = MappedWork(work, number)

@@ -405,6 +405,12 @@ def work_records(
         header["duration"] = work.duration
     if work.text_music_relationship:
         header["text_music_relationship"] = _code(work.text_music_relationship)
+    if work.excerpt_type:
+        header["excerpt_type"] = _code(work.excerpt_type)
+    if work.composite_type:
+        header["composite_type"] = _code(work.composite_type)
+    if work.composite_count:
+        header["composite_component_count"] = work.composite_count
     add(transaction, header)
 
     # -- parties --------------------------------------------------------------

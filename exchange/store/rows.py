@@ -112,6 +112,9 @@ def work_row(work: Work) -> dict[str, Any]:
         "text_music_relationship": work.text_music_relationship,
         "copyright_date": work.copyright_date,
         "original": original,
+        "excerpt_type": work.excerpt_type,
+        "composite_type": work.composite_type,
+        "composite_count": work.composite_count,
     }
 
 

@@ -1,4 +1,5 @@
-"""Work details: productions (ORN), instrumentation, components, notes, cross references.
+"""Work details: productions (ORN), instrumentation, components, notes, cross references;
+the excerpt and composite types of a work.
 
 Revision ID: 0005_records
 Revises: 0004
@@ -15,6 +16,10 @@ depends_on = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("works") as batch_op:
+        batch_op.add_column(sa.Column("excerpt_type", sa.String(length=3), nullable=True))
+        batch_op.add_column(sa.Column("composite_type", sa.String(length=3), nullable=True))
+        batch_op.add_column(sa.Column("composite_count", sa.Integer(), nullable=True))
     op.create_table(
         "work_details",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -40,3 +45,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index(op.f("ix_work_details_work_id"), table_name="work_details")
     op.drop_table("work_details")
+    with op.batch_alter_table("works") as batch_op:
+        batch_op.drop_column("composite_count")
+        batch_op.drop_column("composite_type")
+        batch_op.drop_column("excerpt_type")
