@@ -278,3 +278,12 @@ def test_records_not_kept_are_reported_one_by_one(
     ]
     assert warned == expected
     assert len(warned) == len(NON_ROMAN)
+
+
+def test_an_exc_transaction_is_reported_not_kept(store: Store, tmp_path: Path) -> None:
+    [(_, header), *details] = valid_work()
+    path = CwrFile().add("EXC", [("EXC", header), *details]).write(tmp_path)
+    report = CwrImporter(store, "PUB", thresholds=None).import_file(path)
+    assert [(f.level, f.record, f.line) for f in report.findings] == [("WARN", "EXC", 3)]
+    assert "not kept" in report.findings[0].message
+    assert store.count_works() == 0

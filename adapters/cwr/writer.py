@@ -26,7 +26,9 @@ NWR/REV    work_title=title, language_code=language, submitter_work_number=
            copyright_date, musical_work_distribution_category=
            distribution_category (UNC if blank), duration (seconds ->
            HHMMSS), recorded_indicator Y if recordings else U,
-           text_music_relationship, version_type (ORI if blank)
+           text_music_relationship, version_type (ORI if blank),
+           excerpt_type, composite_type, composite_component_count=
+           composite_count
 SPU / OPU  controlled / other publisher claim, by chain (SPU chains first):
            publisher_sequence=chain (a claim without chain gets the next
            free number), interested_party_number=IP number (below),
@@ -48,8 +50,9 @@ PWR        after SWT (2.2: also after OWR/OWT), one per publisher claim whose
            publisher_name, writer_ip_number, publisher_sequence (2.2)
 ALT        each work.titles entry except type OT: alternate_title,
            title_type, language_code
-VER        work.original: original_work_title, iswc, language_code,
-           writer_1_last_name, writer_1_first_name
+EWT / VER  work.entire_work / work.original, field for field as
+           :mod:`adapters.cwr.work_details` says (title, ISWC, language,
+           two writers with IPI numbers, source, submitter work number)
 PER        each work.performers entry: last and first name, IPI numbers
 REC        each recording: first_release_date=release_date,
            first_release_duration=duration, first_album_title=album_title,
@@ -57,13 +60,21 @@ REC        each recording: first_release_date=release_date,
            catalogue_number, ean, isrc; 2.2 also recording_title=title,
            version_title, display_artist, record_label=label,
            isrc_validity Y when there is an ISRC
+ORN        each work.productions entry (work_details); 2.1 has no EIDR
+           and no check character for the ISAN version
+INS / IND  each work.instrumentation / work.instruments entry
+COM        each work.components entry
+ARI        each work.notes entry
 XRF        2.2 only, each WorkNumber of kind "society": organisation_code=
-           issuer, identifier=number, identifier_type W, validity Y
+           issuer, identifier=number, identifier_type W, validity Y; then
+           each work.references entry (types R, P, V)
 =========  ===============================================================
 
 Not written (nothing in the model carries it, or the version has no place
 for it): 2.1 loses OPT/OWT territories, PWR of other writers, the REC
-titles and XRF; recording performers are not written (CWR 2.x has no link
+titles and XRF; non-Roman names and titles (NPN, NWN, NAT, NET, NVT, NCT,
+NOW, NPR: the reader reports them, the model has no place); recording
+performers are not written (CWR 2.x has no link
 from PER to REC).
 
 Decisions:
