@@ -287,3 +287,21 @@ def test_an_exc_transaction_is_reported_not_kept(store: Store, tmp_path: Path) -
     assert [(f.level, f.record, f.line) for f in report.findings] == [("WARN", "EXC", 3)]
     assert "not kept" in report.findings[0].message
     assert store.count_works() == 0
+
+
+def test_an_isan_with_letters_does_not_fit_a_cwr_21_orn() -> None:
+    """2.1 has numeric ISAN fields: the work is refused by name, never written shifted."""
+    from adapters.cwr.writer import WorkWriteError, encode_work
+    from exchange.demo import sample_works
+
+    work = sample_works()[0]
+    work.productions = [Production("FIL", "A FILM", isan="00000001A8F2", isan_episode="0000")]
+    [orn] = [line for line in encode_work(work, "2.2", "NWR", 0, "DMO") if line[:3] == "ORN"]
+    assert codec_for("2.2", "ORN").decode_dict(orn)["isan"] == "00000001A8F2"
+    with pytest.raises(WorkWriteError) as error:
+        encode_work(work, "2.1", "NWR", 0, "DMO")
+    assert (error.value.record, error.value.field, error.value.value) == (
+        "ORN",
+        "isan",
+        "00000001A8F2",
+    )
