@@ -76,6 +76,11 @@ def recording_view(recording: Recording) -> dict[str, Any]:
         "release_date": recording.release_date.isoformat() if recording.release_date else None,
         "album_title": recording.album_title,
         "display_artist": recording.display_artist,
+        "recording_format": recording.recording_format,
+        "recording_technique": recording.recording_technique,
+        "media_type": recording.media_type,
+        "isrc_validity": recording.isrc_validity,
+        "submitter_recording_id": recording.submitter_recording_id,
         "performers": [
             {"last_name": p.last_name, "first_name": p.first_name, "isni": p.isni}
             for p in recording.performers

@@ -201,6 +201,15 @@ class Recording:
     catalogue_number: str | None = None
     ean: str | None = None
     display_artist: str | None = None
+    #: CWR codes: format A audio or V video, technique A analogue, D digital or U
+    #: unknown, the BIEM/CISAC media type
+    recording_format: str | None = None
+    recording_technique: str | None = None
+    media_type: str | None = None
+    #: whether the ISRC belongs to this work's recording: Y, U (doubtful) or N
+    isrc_validity: str | None = None
+    #: the sender's own identifier of the recording
+    submitter_recording_id: str | None = None
     performers: list[Performer] = field(default_factory=list)
     source: Source | None = None
 

@@ -244,9 +244,15 @@ def recordings(draw: st.DrawFn) -> Recording:
         catalogue_number=draw(maybe(cis_text(KEY_ALPHABET + "-", 18))),
         ean=draw(maybe(eans())),
         display_artist=draw(maybe(names_text(60))),
+        recording_format=draw(maybe(st.sampled_from(("A", "V")))),
+        recording_technique=draw(maybe(st.sampled_from(("A", "D", "U")))),
+        media_type=draw(maybe(st.sampled_from(_MEDIA_TYPES))),
+        submitter_recording_id=draw(maybe(cis_text(KEY_ALPHABET, 14))),
     )
     if not (recording.isrc or recording.release_date or recording.album_title):
         recording.isrc = draw(isrcs())  # REC-F-001: a REC that 2.1 can carry says something
+    if recording.isrc:
+        recording.isrc_validity = draw(maybe(st.sampled_from(("Y", "U", "N"))))
     return recording
 
 
@@ -309,6 +315,7 @@ def components(draw: st.DrawFn) -> Component:
 
 
 _HEX = string.digits + "ABCDEF"
+_MEDIA_TYPES = sorted(lookup("media_type"))
 _PURPOSES = sorted(lookup("intended_purpose"))
 _BLTVR = sorted(lookup("bltvr"))
 _ENSEMBLES = sorted(lookup("standard_instrumentation_type"))
@@ -644,7 +651,8 @@ def cwr_view(work: Work, version: str, sender: str = SENDER) -> Work:
     * recording performers and ISNIs (no link from PER to REC, no ISNI field);
     * in CWR 2.1: territories of other publishers and writers (no OPT/OWT),
       links to other writers (no PWR after an OWR), recording titles, version
-      titles and display artists (not in the 2.1 REC record), cross references
+      titles, display artists, ISRC validities and the sender's recording
+      identifiers (not in the 2.1 REC record), cross references
       (no XRF), the EIDR and the ISAN version's check character (not in the
       2.1 ORN record).
 
@@ -670,6 +678,9 @@ def cwr_view(work: Work, version: str, sender: str = SENDER) -> Work:
         r.performers = []
         if v21:
             r.title = r.version_title = r.display_artist = None
+            r.isrc_validity = r.submitter_recording_id = None
+        elif r.isrc and r.isrc_validity is None:
+            r.isrc_validity = "Y"  # the writer says an ISRC it has is valid
     controlled_writers = {c.party.key for c in out.writers if c.controlled}
     for claim in out.claims:
         claim.party.is_legal_entity = claim.side is Side.PUBLISHER

@@ -175,6 +175,11 @@ def _recording(record: Record, source: Source | None) -> Recording:
         catalogue_number=_opt(record.values.get("first_release_catalog_number", "")),
         ean=_opt(record.values.get("ean", "")),
         display_artist=_opt(record.values.get("display_artist", "")),
+        recording_format=_opt(record.values.get("recording_format", "")),
+        recording_technique=_opt(record.values.get("recording_technique", "")),
+        media_type=_opt(record.values.get("media_type", "")),
+        isrc_validity=_opt(record.values.get("isrc_validity", "")),
+        submitter_recording_id=_opt(record.values.get("submitter_recording_identifier", "")),
         source=source,
     )
 

@@ -59,7 +59,9 @@ REC        each recording: first_release_date=release_date,
            first_album_label=label, first_release_catalog_number=
            catalogue_number, ean, isrc; 2.2 also recording_title=title,
            version_title, display_artist, record_label=label,
-           isrc_validity Y when there is an ISRC
+           isrc_validity (Y when there is an ISRC and none is known),
+           submitter_recording_identifier=submitter_recording_id; both
+           versions recording_format, recording_technique, media_type
 ORN        each work.productions entry (work_details); 2.1 has no EIDR
            and no check character for the ISAN version
 INS / IND  each work.instrumentation / work.instruments entry
@@ -570,6 +572,10 @@ def work_records(
             rec["ean"] = r.ean
         if r.isrc:
             rec["isrc"] = r.isrc.replace("-", "").upper()
+        for name in ("recording_format", "recording_technique", "media_type"):
+            code = _code(getattr(r, name))
+            if code:
+                rec[name] = code
         if profile.rec_titles:
             if r.title:
                 rec["recording_title"] = r.title
@@ -580,7 +586,9 @@ def work_records(
             if r.label:
                 rec["record_label"] = r.label
             if r.isrc:
-                rec["isrc_validity"] = "Y"
+                rec["isrc_validity"] = _code(r.isrc_validity) or "Y"
+            if _text(r.submitter_recording_id):
+                rec["submitter_recording_identifier"] = r.submitter_recording_id
         add("REC", rec)
 
     for record in ("ORN", "INS", "IND", "COM", "ARI"):

@@ -265,6 +265,11 @@ class WorkReader:
                 catalogue_number=r.catalogue_number,
                 ean=r.ean,
                 display_artist=r.display_artist,
+                recording_format=r.recording_format,
+                recording_technique=r.recording_technique,
+                media_type=r.media_type,
+                isrc_validity=r.isrc_validity,
+                submitter_recording_id=r.submitter_recording_id,
                 source=self.source(r.source_id),
             )
             by_id[r.id] = recording

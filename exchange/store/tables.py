@@ -238,6 +238,11 @@ recordings = Table(
     Column("ean", String(13), nullable=True),
     Column("display_artist", String(60), nullable=True),
     Column("source_id", ForeignKey("sources.id"), nullable=True),
+    Column("recording_format", String(1), nullable=True),
+    Column("recording_technique", String(1), nullable=True),
+    Column("media_type", String(3), nullable=True),
+    Column("isrc_validity", String(1), nullable=True),
+    Column("submitter_recording_id", String(14), nullable=True),
     Index(None, "work_id"),
     Index(None, "isrc"),
 )

@@ -1,5 +1,6 @@
 """Work details: productions (ORN), instrumentation, components, notes, cross references;
-the excerpt and composite types of a work.
+the excerpt and composite types of a work; a recording's format, technique, media type,
+ISRC validity and the sender's identifier.
 
 Revision ID: 0005_records
 Revises: 0004
@@ -20,6 +21,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("excerpt_type", sa.String(length=3), nullable=True))
         batch_op.add_column(sa.Column("composite_type", sa.String(length=3), nullable=True))
         batch_op.add_column(sa.Column("composite_count", sa.Integer(), nullable=True))
+    with op.batch_alter_table("recordings") as batch_op:
+        batch_op.add_column(sa.Column("recording_format", sa.String(length=1), nullable=True))
+        batch_op.add_column(sa.Column("recording_technique", sa.String(length=1), nullable=True))
+        batch_op.add_column(sa.Column("media_type", sa.String(length=3), nullable=True))
+        batch_op.add_column(sa.Column("isrc_validity", sa.String(length=1), nullable=True))
+        batch_op.add_column(
+            sa.Column("submitter_recording_id", sa.String(length=14), nullable=True)
+        )
     op.create_table(
         "work_details",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -49,3 +58,12 @@ def downgrade() -> None:
         batch_op.drop_column("composite_count")
         batch_op.drop_column("composite_type")
         batch_op.drop_column("excerpt_type")
+    with op.batch_alter_table("recordings") as batch_op:
+        for name in (
+            "submitter_recording_id",
+            "isrc_validity",
+            "media_type",
+            "recording_technique",
+            "recording_format",
+        ):
+            batch_op.drop_column(name)
