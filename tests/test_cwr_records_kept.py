@@ -325,3 +325,13 @@ def test_an_isan_with_letters_does_not_fit_a_cwr_21_orn() -> None:
         "isan",
         "00000001A8F2",
     )
+
+
+def test_a_cross_reference_without_identifier_is_reported(store: Store, tmp_path: Path) -> None:
+    xrf = ("XRF", {"organisation_code": "052", "identifier_type": "R", "validity": "Y"})
+    path = CwrFile(version="2.2").add("NWR", [*valid_work(), xrf]).write(tmp_path)
+    report = CwrImporter(store, "PUB", thresholds=None).import_file(path)
+    assert report.accepted == 1
+    assert [(f.level, f.record) for f in report.findings if f.record == "XRF"] == [("WARN", "XRF")]
+    [work] = store.iter_works(store.work_ids())
+    assert work.references == []

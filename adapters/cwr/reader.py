@@ -265,8 +265,7 @@ def _on_detail(work: Work, r: Record, source: Source | None, mapped: MappedWork)
         getattr(work, detail.attribute).append(value)
 
 
-for _type in DETAILS.keys() - {"XRF"}:
-    _DETAIL[_type] = _on_detail
+_DETAIL.update(dict.fromkeys(DETAILS.keys() - {"XRF"}, _on_detail))
 
 
 @_detail("PER")
@@ -297,6 +296,8 @@ def _on_xrf(work: Work, r: Record, source: Source | None, mapped: MappedWork) ->
         )
     elif r.values.get("identifier", ""):
         _on_detail(work, r, source, mapped)
+    else:
+        mapped.findings.append(_not_kept(r))
 
 
 def _not_kept(r: Record) -> Finding:
