@@ -3,7 +3,7 @@ the excerpt and composite types of a work; a recording's format, technique, medi
 ISRC validity and the sender's identifier.
 
 Revision ID: 0005_records
-Revises: 0004
+Revises: 0005_ipi
 Create Date: 2026-12-01 23:10:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_records"
-down_revision = "0004"
+down_revision = "0005_ipi"
 branch_labels = None
 depends_on = None
 
