@@ -205,6 +205,16 @@ class Applier:
                     tx.findings.append(
                         Finding("WARN", "agreements are not kept by this node", tx.line, "AGR")
                     )
+                elif tx.type == "EXC" and not tx.rejected:
+                    tx.findings.append(
+                        Finding(
+                            "WARN",
+                            "EXC transactions (a work in conflict, as a society reports it) "
+                            "are not kept by this node",
+                            tx.line,
+                            "EXC",
+                        )
+                    )
                 continue
             work = mapped.work
             if work.iswc:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from exchange.model import Claim, InterestedParty, Recording, Source, Work
+from exchange.model_json import to_json
 
 
 def source_view(source: Source | None) -> dict[str, Any] | None:
@@ -75,6 +76,11 @@ def recording_view(recording: Recording) -> dict[str, Any]:
         "release_date": recording.release_date.isoformat() if recording.release_date else None,
         "album_title": recording.album_title,
         "display_artist": recording.display_artist,
+        "recording_format": recording.recording_format,
+        "recording_technique": recording.recording_technique,
+        "media_type": recording.media_type,
+        "isrc_validity": recording.isrc_validity,
+        "submitter_recording_id": recording.submitter_recording_id,
         "performers": [
             {"last_name": p.last_name, "first_name": p.first_name, "isni": p.isni}
             for p in recording.performers
@@ -94,9 +100,11 @@ def work_view(work: Work) -> dict[str, Any]:
         "version_type": work.version_type,
         "music_arrangement": work.music_arrangement,
         "lyric_adaptation": work.lyric_adaptation,
-        "original": None
-        if original is None
-        else {"title": original.title, "iswc": original.iswc, "language": original.language},
+        "original": None if original is None else to_json(original),
+        "excerpt_type": work.excerpt_type,
+        "entire_work": None if work.entire_work is None else to_json(work.entire_work),
+        "composite_type": work.composite_type,
+        "composite_count": work.composite_count,
         "distribution_category": work.distribution_category,
         "titles": [{"title": t.title, "type": t.type, "language": t.language} for t in work.titles],
         "numbers": [{"issuer": n.issuer, "number": n.number, "kind": n.kind} for n in work.numbers],
@@ -105,4 +113,10 @@ def work_view(work: Work) -> dict[str, Any]:
             {"last_name": p.last_name, "first_name": p.first_name} for p in work.performers
         ],
         "recordings": [recording_view(r) for r in work.recordings],
+        "productions": [to_json(p) for p in work.productions],
+        "instrumentation": [to_json(i) for i in work.instrumentation],
+        "instruments": [to_json(i) for i in work.instruments],
+        "components": [to_json(c) for c in work.components],
+        "notes": [to_json(n) for n in work.notes],
+        "references": [to_json(r) for r in work.references],
     }

@@ -201,19 +201,138 @@ class Recording:
     catalogue_number: str | None = None
     ean: str | None = None
     display_artist: str | None = None
+    #: CWR codes: format A audio or V video, technique A analogue, D digital or U
+    #: unknown, the BIEM/CISAC media type
+    recording_format: str | None = None
+    recording_technique: str | None = None
+    media_type: str | None = None
+    #: whether the ISRC belongs to this work's recording: Y, U (doubtful) or N
+    isrc_validity: str | None = None
+    #: the sender's own identifier of the recording
+    submitter_recording_id: str | None = None
     performers: list[Performer] = field(default_factory=list)
     source: Source | None = None
 
 
 @dataclass(slots=True)
 class OriginalWork:
-    """The work a version (MOD) or excerpt is made from."""
+    """The work a version (MOD) is made from (CWR VER), or an excerpt taken from (EWT).
+
+    CWR names up to two of its writers; ``origin`` is where the work comes from
+    (the record's "source" field), ``submitter_work_number`` the sender's number
+    for it.
+    """
 
     title: str
     iswc: str | None = None
     language: str | None = None
     writer_last_name: str | None = None
     writer_first_name: str | None = None
+    writer_ipi_name_number: str | None = None
+    writer_ipi_base_number: str | None = None
+    second_writer_last_name: str | None = None
+    second_writer_first_name: str | None = None
+    second_writer_ipi_name_number: str | None = None
+    second_writer_ipi_base_number: str | None = None
+    origin: str | None = None
+    submitter_work_number: str | None = None
+
+
+@dataclass(slots=True)
+class Component:
+    """A work that is part of this one, a composite (CWR COM), with up to two writers."""
+
+    title: str
+    iswc: str | None = None
+    submitter_work_number: str | None = None
+    duration: int | None = None
+    writer_last_name: str | None = None
+    writer_first_name: str | None = None
+    writer_ipi_name_number: str | None = None
+    writer_ipi_base_number: str | None = None
+    second_writer_last_name: str | None = None
+    second_writer_first_name: str | None = None
+    second_writer_ipi_name_number: str | None = None
+    second_writer_ipi_base_number: str | None = None
+
+
+@dataclass(slots=True)
+class Production:
+    """What a work was written for: a film, a programme, a library (CWR ORN).
+
+    ``intended_purpose`` is the CWR code (FIL film, LIB library, TEL television...).
+    The ISAN comes in its segments as CWR carries them (root, episode, version and
+    their check characters); ``avi_society`` and ``avi_number`` say which society's
+    audio-visual index holds the production under which number.
+    """
+
+    intended_purpose: str
+    production_title: str | None = None
+    cd_identifier: str | None = None
+    cut_number: int | None = None
+    library: str | None = None
+    bltvr: str | None = None
+    production_number: str | None = None
+    episode_title: str | None = None
+    episode_number: str | None = None
+    year_of_production: int | None = None
+    avi_society: str | None = None
+    avi_number: str | None = None
+    isan: str | None = None
+    isan_episode: str | None = None
+    isan_check_digit: str | None = None
+    isan_version: str | None = None
+    isan_version_check_digit: str | None = None
+    eidr: str | None = None
+    eidr_check_digit: str | None = None
+
+
+@dataclass(slots=True)
+class Instrumentation:
+    """How a serious work is scored: a standard ensemble code or a description (CWR INS)."""
+
+    voices: int | None = None
+    standard_type: str | None = None
+    description: str | None = None
+
+
+@dataclass(slots=True)
+class Instrument:
+    """One instrument a work is written for, and how many play it (CWR IND)."""
+
+    code: str
+    players: int | None = None
+
+
+@dataclass(slots=True)
+class WorkNote:
+    """Additional information for a society about a work (CWR ARI).
+
+    ``society`` is the CISAC code of the society it is meant for (``000`` for
+    all), ``right`` the type of right (PER, MEC, SYN or ALL), ``subject`` the
+    CWR subject code of the note.
+    """
+
+    society: str
+    right: str
+    work_number: str | None = None
+    subject: str | None = None
+    note: str | None = None
+
+
+@dataclass(slots=True)
+class CrossReference:
+    """An identifier of something related to the work: a recording, a product, a video.
+
+    CWR 2.2 XRF records of types R, P and V (work identifiers of type W are
+    :class:`WorkNumber` of kind ``"society"``). ``validity`` is Y (valid), U (the
+    link is doubtful) or N (the identifier is invalid).
+    """
+
+    organisation: str
+    identifier: str
+    identifier_type: str
+    validity: str | None = None
 
 
 @dataclass(slots=True)
@@ -237,6 +356,18 @@ class Work:
     claims: list[Claim] = field(default_factory=list)
     performers: list[Performer] = field(default_factory=list)
     recordings: list[Recording] = field(default_factory=list)
+    #: For an excerpt: what kind of excerpt (CWR code), and the entire work it is from (EWT).
+    excerpt_type: str | None = None
+    entire_work: OriginalWork | None = None
+    #: For a composite (medley, potpourri...): its CWR type and how many works it holds.
+    composite_type: str | None = None
+    composite_count: int | None = None
+    productions: list[Production] = field(default_factory=list)
+    instrumentation: list[Instrumentation] = field(default_factory=list)
+    instruments: list[Instrument] = field(default_factory=list)
+    components: list[Component] = field(default_factory=list)
+    notes: list[WorkNote] = field(default_factory=list)
+    references: list[CrossReference] = field(default_factory=list)
     id: int | None = None
 
     def number(self, issuer: str, kind: str = "submitter") -> str | None:

@@ -42,12 +42,14 @@ import typing
 from collections.abc import Callable
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from exchange.model import Work
 
-__all__ = ["work_from_json", "work_to_json"]
+__all__ = ["from_json", "to_json", "work_from_json", "work_to_json"]
+
+_T = TypeVar("_T")
 
 #: How a converter is called: the value and where it is in the work (for messages).
 _Convert = Callable[[Any, str], Any]
@@ -69,6 +71,28 @@ def work_from_json(data: dict[str, Any]) -> Work:
     missing required keys, values of the wrong type.
     """
     return _codec(Work).decode(data, "work")
+
+
+def to_json(value: Any) -> dict[str, Any]:
+    """Any model object (a :class:`~exchange.model.Production`, a title...) as JSON data.
+
+    >>> from exchange.model import Instrument
+    >>> to_json(Instrument("PNO", 2))
+    {'code': 'PNO', 'players': 2}
+    """
+    cls = type(value)
+    return _codec(cls).encode(value, cls.__name__)
+
+
+def from_json(cls: type[_T], data: dict[str, Any]) -> _T:
+    """The ``cls`` object that :func:`to_json` turned into ``data``; as strict as
+    :func:`work_from_json`.
+
+    >>> from exchange.model import Instrument
+    >>> from_json(Instrument, {"code": "PNO", "players": 2})
+    Instrument(code='PNO', players=2)
+    """
+    return _codec(cls).decode(data, cls.__name__)
 
 
 # -- converters --------------------------------------------------------------------------

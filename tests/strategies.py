@@ -31,9 +31,14 @@ from exchange.identifiers import isrc as isrc_id
 from exchange.model import (
     Affiliation,
     Claim,
+    Component,
+    CrossReference,
+    Instrument,
+    Instrumentation,
     InterestedParty,
     OriginalWork,
     Performer,
+    Production,
     Recording,
     Right,
     Shares,
@@ -41,6 +46,7 @@ from exchange.model import (
     TerritoryShare,
     Title,
     Work,
+    WorkNote,
     WorkNumber,
 )
 
@@ -238,9 +244,15 @@ def recordings(draw: st.DrawFn) -> Recording:
         catalogue_number=draw(maybe(cis_text(KEY_ALPHABET + "-", 18))),
         ean=draw(maybe(eans())),
         display_artist=draw(maybe(names_text(60))),
+        recording_format=draw(maybe(st.sampled_from(("A", "V")))),
+        recording_technique=draw(maybe(st.sampled_from(("A", "D", "U")))),
+        media_type=draw(maybe(st.sampled_from(_MEDIA_TYPES))),
+        submitter_recording_id=draw(maybe(cis_text(KEY_ALPHABET, 14))),
     )
     if not (recording.isrc or recording.release_date or recording.album_title):
         recording.isrc = draw(isrcs())  # REC-F-001: a REC that 2.1 can carry says something
+    if recording.isrc:
+        recording.isrc_validity = draw(maybe(st.sampled_from(("Y", "U", "N"))))
     return recording
 
 
@@ -265,14 +277,130 @@ def alternate_titles(draw: st.DrawFn) -> Title:
     return Title(draw(titles_text()), kind, language)
 
 
-def original_works() -> st.SearchStrategy[OriginalWork]:
+@st.composite
+def _named_writers(draw: st.DrawFn, first_required: bool = False) -> dict[str, str | None]:
+    """The two writers that EWT, VER and COM name (a first name only with a last name)."""
+    found: dict[str, str | None] = {}
+    for prefix in ("writer_", "second_writer_"):
+        required = first_required and prefix == "writer_"
+        last = draw(names_text(45)) if required else draw(maybe(names_text(45)))
+        found[f"{prefix}last_name"] = last
+        found[f"{prefix}first_name"] = draw(maybe(names_text(30))) if last else None
+        found[f"{prefix}ipi_name_number"] = draw(maybe(ipi_name_numbers()))
+        found[f"{prefix}ipi_base_number"] = draw(maybe(ipi_base_numbers()))
+    return found
+
+
+@st.composite
+def original_works(draw: st.DrawFn) -> OriginalWork:
+    return OriginalWork(
+        title=draw(titles_text()),
+        iswc=draw(maybe(iswcs())),
+        language=draw(maybe(st.sampled_from(LANGUAGES))),
+        origin=draw(maybe(titles_text())),
+        submitter_work_number=draw(maybe(cis_text(KEY_ALPHABET, 14))),
+        **draw(_named_writers()),
+    )
+
+
+@st.composite
+def components(draw: st.DrawFn) -> Component:
+    return Component(
+        title=draw(titles_text()),
+        iswc=draw(maybe(iswcs())),
+        submitter_work_number=draw(maybe(cis_text(KEY_ALPHABET, 14))),
+        duration=draw(maybe(st.integers(1, 35999))),
+        **draw(_named_writers(first_required=True)),
+    )
+
+
+_HEX = string.digits + "ABCDEF"
+_MEDIA_TYPES = sorted(lookup("media_type"))
+_PURPOSES = sorted(lookup("intended_purpose"))
+_BLTVR = sorted(lookup("bltvr"))
+_ENSEMBLES = sorted(lookup("standard_instrumentation_type"))
+_INSTRUMENTS = sorted(lookup("instrument_code"))
+_RIGHTS = sorted(lookup("type_of_right"))
+_EXCERPTS = sorted(lookup("excerpt_type"))
+_COMPOSITES = sorted(lookup("composite_type"))
+
+
+@st.composite
+def productions(draw: st.DrawFn) -> Production:
+    """An ORN record's production; its ISAN complete or absent, in digits (2.1 fields are N)."""
+    purpose = draw(st.sampled_from(_PURPOSES))
+    library = draw(maybe(titles_text()))
+    title = draw(
+        titles_text() if purpose in ("FIL", "TEL") or not library else maybe(titles_text())
+    )
+    isan = draw(
+        maybe(st.text(string.digits, min_size=12, max_size=12).filter(lambda v: v.strip("0")))
+    )
+    eidr = draw(maybe(st.text(_HEX, min_size=20, max_size=20)))
+    digit = st.sampled_from(string.digits)
+    return Production(
+        intended_purpose=purpose,
+        production_title=title,
+        cd_identifier=draw(cis_text(KEY_ALPHABET, 15))
+        if purpose == "LIB"
+        else draw(maybe(cis_text(KEY_ALPHABET, 15))),
+        cut_number=draw(maybe(st.integers(1, 9999))),
+        library=library,
+        bltvr=draw(maybe(st.sampled_from(_BLTVR))),
+        production_number=draw(maybe(cis_text(KEY_ALPHABET, 12))),
+        episode_title=draw(maybe(titles_text())),
+        episode_number=draw(maybe(cis_text(KEY_ALPHABET, 20))),
+        year_of_production=draw(maybe(st.integers(1900, 2099))),
+        avi_society=draw(maybe(st.sampled_from(SOCIETIES))),
+        avi_number=draw(maybe(cis_text(KEY_ALPHABET, 15))),
+        isan=isan,
+        isan_episode=draw(st.text(string.digits, min_size=4, max_size=4)) if isan else None,
+        isan_check_digit=draw(digit) if isan else None,
+        isan_version=draw(st.text(string.digits, min_size=8, max_size=8)) if isan else None,
+        isan_version_check_digit=draw(digit) if isan else None,
+        eidr=eidr,
+        eidr_check_digit=draw(st.sampled_from(_HEX)) if eidr else None,
+    )
+
+
+@st.composite
+def instrumentation(draw: st.DrawFn) -> Instrumentation:
+    standard = draw(maybe(st.sampled_from(_ENSEMBLES)))
+    return Instrumentation(
+        voices=draw(maybe(st.integers(1, 999))),
+        standard_type=standard,
+        description=None if standard else draw(titles_text(50)),
+    )
+
+
+def instruments() -> st.SearchStrategy[Instrument]:
     return st.builds(
-        OriginalWork,
-        title=titles_text(),
-        iswc=maybe(iswcs()),
-        language=maybe(st.sampled_from(LANGUAGES)),
-        writer_last_name=maybe(names_text(45)),
-        writer_first_name=maybe(names_text(30)),
+        Instrument,
+        code=st.sampled_from(_INSTRUMENTS),
+        players=maybe(st.integers(1, 999)),
+    )
+
+
+@st.composite
+def work_notes(draw: st.DrawFn) -> WorkNote:
+    note = draw(maybe(titles_text(160)))
+    numbers = cis_text(KEY_ALPHABET, 14)
+    return WorkNote(
+        society=draw(st.sampled_from(("000", *SOCIETIES))),
+        right=draw(st.sampled_from(_RIGHTS)),
+        work_number=draw(numbers if note is None else maybe(numbers)),
+        subject=draw(st.sampled_from(("DL", "SC", "DW", "IQ", "RQ"))) if note else None,
+        note=note,
+    )
+
+
+def cross_references() -> st.SearchStrategy[CrossReference]:
+    return st.builds(
+        CrossReference,
+        organisation=st.sampled_from(SOCIETIES),
+        identifier=cis_text(KEY_ALPHABET, 14),
+        identifier_type=st.sampled_from(("R", "P", "V")),
+        validity=st.sampled_from(("Y", "N", "U")),
     )
 
 
@@ -437,6 +565,9 @@ def cwr_works(
         )
     )
     numbers += [WorkNumber(issuer, number, "society") for issuer, number in society_numbers]
+    instrumented = draw(st.lists(instrumentation(), max_size=1))
+    excerpt_type = draw(maybe(st.sampled_from(_EXCERPTS)))
+    composite_type = draw(maybe(st.sampled_from(_COMPOSITES)))
     return Work(
         title=draw(titles_text()),
         iswc=draw(maybe(iswcs())),
@@ -458,6 +589,16 @@ def cwr_works(
         claims=draw(_claims(writers, publishers, version_type, text_music)),
         performers=draw(st.lists(performers(), max_size=2)),
         recordings=draw(st.lists(recordings(), max_size=2)),
+        excerpt_type=excerpt_type,
+        entire_work=draw(original_works()) if excerpt_type else None,
+        composite_type=composite_type,
+        composite_count=draw(st.integers(2, 999)) if composite_type else None,
+        productions=draw(st.lists(productions(), max_size=2)),
+        instrumentation=instrumented,
+        instruments=draw(st.lists(instruments(), max_size=2)) if instrumented else [],
+        components=draw(st.lists(components(), max_size=2)) if composite_type else [],
+        notes=draw(st.lists(work_notes(), max_size=2)),
+        references=draw(st.lists(cross_references(), max_size=2)),
     )
 
 
@@ -510,7 +651,10 @@ def cwr_view(work: Work, version: str, sender: str = SENDER) -> Work:
     * recording performers and ISNIs (no link from PER to REC, no ISNI field);
     * in CWR 2.1: territories of other publishers and writers (no OPT/OWT),
       links to other writers (no PWR after an OWR), recording titles, version
-      titles and display artists (not in the 2.1 REC record).
+      titles, display artists, ISRC validities and the sender's recording
+      identifiers (not in the 2.1 REC record), cross references
+      (no XRF), the EIDR and the ISAN version's check character (not in the
+      2.1 ORN record).
 
     A party's ``is_legal_entity`` is not carried either: publishers are read
     back as legal entities, writers as natural persons.  Publisher links
@@ -523,12 +667,20 @@ def cwr_view(work: Work, version: str, sender: str = SENDER) -> Work:
     out.numbers = [WorkNumber(sender, number)] if number else []
     if not v21:
         out.numbers += [n for n in work.numbers if n.kind == "society"]
+    if v21:
+        out.references = []
+        for production in out.productions:
+            production.isan_version_check_digit = None
+            production.eidr = production.eidr_check_digit = None
     for p in out.performers:
         p.isni = None
     for r in out.recordings:
         r.performers = []
         if v21:
             r.title = r.version_title = r.display_artist = None
+            r.isrc_validity = r.submitter_recording_id = None
+        elif r.isrc and r.isrc_validity is None:
+            r.isrc_validity = "Y"  # the writer says an ISRC it has is valid
     controlled_writers = {c.party.key for c in out.writers if c.controlled}
     for claim in out.claims:
         claim.party.is_legal_entity = claim.side is Side.PUBLISHER
@@ -552,7 +704,8 @@ def normalise(work: Work) -> Work:
     * ids (work, claims, parties) are the store's own, given on insertion;
     * sources (claims, recordings, affiliations) say who stated something and
       when: a re-imported work has a new provenance by definition;
-    * ISWCs and ISRCs are compacted: CWR fields carry them without separators;
+    * ISWCs (of the work, its original, entire work and components) and ISRCs
+      are compacted: CWR fields carry them without separators;
     * claims are put in CWR's physical order (stably): publishers before
       writers, controlled before other parties, publishers by chain number
       (the writer writes SPU chains, then OPU chains, then SWR, then OWR);
@@ -569,8 +722,9 @@ def normalise(work: Work) -> Work:
     out = copy.deepcopy(work)
     out.id = None
     out.iswc = _compact_iswc(out)
-    if out.original is not None and out.original.iswc:
-        out.original.iswc = iswc.compact(out.original.iswc)
+    for named in (out.original, out.entire_work, *out.components):
+        if named is not None and named.iswc:
+            named.iswc = iswc.compact(named.iswc)
     out.numbers = sorted(out.numbers, key=lambda n: (n.kind, n.issuer, n.number))
     for claim in out.claims:
         claim.id = None

@@ -174,3 +174,20 @@ def test_demo_tells_the_whole_story(tmp_path: Path, capsys: pytest.CaptureFixtur
     code, out, _ = run(capsys, "validate", *map(str, lanes), "--json")
     for report in json.loads(out)["files"]:
         assert report["rejected"] == 0 and report["findings"] == [], report
+
+
+def test_show_a_work_with_its_production(
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What an ORN said (a film's title, its ISAN) is shown with the work."""
+    from tests.adapters.cwr_builder import CwrFile, valid_work
+
+    orn = ("ORN", {"intended_purpose": "FIL", "production_title": "A FILM", "isan": "000000018947"})
+    path = CwrFile().add("NWR", [*valid_work(), orn]).write(tmp_path)
+    assert run(capsys, "--db", db_url, "init")[0] == 0
+    assert run(capsys, "--db", db_url, "import", str(path), "--partner", "PUB")[0] == 0
+    code, out, _ = run(capsys, "--db", db_url, "works", "show", "PUB:W0001")
+    assert code == 0 and "production FIL A FILM ISAN 000000018947" in out
+    code, out, _ = run(capsys, "--db", db_url, "works", "show", "PUB:W0001", "--json")
+    [production] = json.loads(out)["work"]["productions"]
+    assert production["production_title"] == "A FILM" and production["isan"] == "000000018947"

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 
 from exchange import demo, model_json
 from exchange.model import (
@@ -65,6 +65,7 @@ def with_ids(works: list[Work]) -> list[Work]:
     return works
 
 
+@settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 @given(cwr_works())
 def test_random_works_round_trip(work: Work) -> None:
     data = work_to_json(work)

@@ -264,5 +264,6 @@ class CheckedFile:
                 )
                 checked.mapped = work_from_records(header, details, self.sender, source)
                 checked.mapped.claim_lines.clear()
+                checked.mapped.findings.clear()  # the worker reported them
                 checked.content = None
             yield checked

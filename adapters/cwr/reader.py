@@ -13,11 +13,12 @@ from datetime import date
 from functools import lru_cache
 
 from adapters.cwr.parser import Record, Transaction
+from adapters.cwr.work_details import DETAILS
 from exchange.model import (
     Affiliation,
     Claim,
+    Finding,
     InterestedParty,
-    OriginalWork,
     Performer,
     Recording,
     Right,
@@ -115,6 +116,8 @@ class MappedWork:
     work: Work
     submitter_number: str
     claim_lines: dict[int, int] = field(default_factory=dict)
+    #: WARN findings for the records read and not kept (non-Roman names and titles)
+    findings: list[Finding] = field(default_factory=list)
 
     def line_of(self, claim: Claim) -> int | None:
         return self.claim_lines.get(id(claim))
@@ -172,18 +175,12 @@ def _recording(record: Record, source: Source | None) -> Recording:
         catalogue_number=_opt(record.values.get("first_release_catalog_number", "")),
         ean=_opt(record.values.get("ean", "")),
         display_artist=_opt(record.values.get("display_artist", "")),
+        recording_format=_opt(record.values.get("recording_format", "")),
+        recording_technique=_opt(record.values.get("recording_technique", "")),
+        media_type=_opt(record.values.get("media_type", "")),
+        isrc_validity=_opt(record.values.get("isrc_validity", "")),
+        submitter_recording_id=_opt(record.values.get("submitter_recording_identifier", "")),
         source=source,
-    )
-
-
-def _original(record: Record) -> OriginalWork:
-    title_field = "original_work_title" if record.type == "VER" else "entire_work_title"
-    return OriginalWork(
-        title=record.values.get(title_field, ""),
-        iswc=_opt(record.values.get("iswc", "")),
-        language=_opt(record.values.get("language_code", "")),
-        writer_last_name=_opt(record.values.get("writer_1_last_name", "")),
-        writer_first_name=_opt(record.values.get("writer_1_first_name", "")),
     )
 
 
@@ -258,9 +255,17 @@ def _on_alt(work: Work, r: Record, source: Source | None, mapped: MappedWork) ->
     )
 
 
-@_detail("VER", "EWT")
-def _on_original(work: Work, r: Record, source: Source | None, mapped: MappedWork) -> None:
-    work.original = _original(r)
+def _on_detail(work: Work, r: Record, source: Source | None, mapped: MappedWork) -> None:
+    """EWT, VER, ORN, INS, IND, COM, ARI: one model object each (:mod:`work_details`)."""
+    detail = DETAILS[r.type]
+    value = detail.read(r.values)
+    if detail.single:
+        setattr(work, detail.attribute, value)
+    else:
+        getattr(work, detail.attribute).append(value)
+
+
+_DETAIL.update(dict.fromkeys(DETAILS.keys() - {"XRF"}, _on_detail))
 
 
 @_detail("PER")
@@ -282,12 +287,27 @@ def _on_recording(work: Work, r: Record, source: Source | None, mapped: MappedWo
 
 @_detail("XRF")
 def _on_xrf(work: Work, r: Record, source: Source | None, mapped: MappedWork) -> None:
+    """A work identifier (type W) is a society's work number; others are cross references."""
     if r.values.get("identifier_type", "") in ("W", "") and r.values.get("identifier", ""):
         work.numbers.append(
             WorkNumber(
                 r.values.get("organisation_code", ""), r.values.get("identifier", ""), "society"
             )
         )
+    elif r.values.get("identifier", ""):
+        _on_detail(work, r, source, mapped)
+    else:
+        mapped.findings.append(_not_kept(r))
+
+
+def _not_kept(r: Record) -> Finding:
+    return Finding(
+        "WARN",
+        f"{r.type} record read and not kept: the node does not store what it says, "
+        "and an export of the work will not carry it",
+        r.line,
+        r.type,
+    )
 
 
 def work_from_records(
@@ -306,6 +326,9 @@ def work_from_records(
         distribution_category=header.values.get("musical_work_distribution_category", "") or "UNC",
         text_music_relationship=_opt(header.values.get("text_music_relationship", "")),
         copyright_date=_date(header.values.get("copyright_date", "")),
+        excerpt_type=_opt(header.values.get("excerpt_type", "")),
+        composite_type=_opt(header.values.get("composite_type", "")),
+        composite_count=_int(header.values.get("composite_component_count", "")) or None,
         numbers=[WorkNumber(sender, number)] if number else [],
     )
     mapped = MappedWork(work, number)
@@ -315,6 +338,8 @@ def work_from_records(
         handler = _DETAIL.get(record.type)
         if handler is not None:
             handler(work, record, source, mapped)
+        else:
+            mapped.findings.append(_not_kept(record))
     return mapped
 
 

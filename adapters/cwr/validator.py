@@ -584,6 +584,8 @@ def check_transaction(
         findings.extend(check_work(mapped.work, mapped.line_of, tx.header.line))
     if mapped is not None:
         mapped.claim_lines.clear()  # keyed by object ids: meaningless once passed on
+        findings.extend(mapped.findings)  # records read and not kept
+        mapped.findings.clear()
     rejected = tx.rejected or any(f.rejects_transaction for f in findings)
     return CheckedTransaction(
         tx.type, tx.group_id, tx.sequence, tx.header.line, rejected, findings, mapped, digest(tx)

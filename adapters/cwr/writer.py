@@ -26,7 +26,9 @@ NWR/REV    work_title=title, language_code=language, submitter_work_number=
            copyright_date, musical_work_distribution_category=
            distribution_category (UNC if blank), duration (seconds ->
            HHMMSS), recorded_indicator Y if recordings else U,
-           text_music_relationship, version_type (ORI if blank)
+           text_music_relationship, version_type (ORI if blank),
+           excerpt_type, composite_type, composite_component_count=
+           composite_count
 SPU / OPU  controlled / other publisher claim, by chain (SPU chains first):
            publisher_sequence=chain (a claim without chain gets the next
            free number), interested_party_number=IP number (below),
@@ -48,22 +50,33 @@ PWR        after SWT (2.2: also after OWR/OWT), one per publisher claim whose
            publisher_name, writer_ip_number, publisher_sequence (2.2)
 ALT        each work.titles entry except type OT: alternate_title,
            title_type, language_code
-VER        work.original: original_work_title, iswc, language_code,
-           writer_1_last_name, writer_1_first_name
+EWT / VER  work.entire_work / work.original, field for field as
+           :mod:`adapters.cwr.work_details` says (title, ISWC, language,
+           two writers with IPI numbers, source, submitter work number)
 PER        each work.performers entry: last and first name, IPI numbers
 REC        each recording: first_release_date=release_date,
            first_release_duration=duration, first_album_title=album_title,
            first_album_label=label, first_release_catalog_number=
            catalogue_number, ean, isrc; 2.2 also recording_title=title,
            version_title, display_artist, record_label=label,
-           isrc_validity Y when there is an ISRC
+           isrc_validity (Y when there is an ISRC and none is known),
+           submitter_recording_identifier=submitter_recording_id; both
+           versions recording_format, recording_technique, media_type
+ORN        each work.productions entry (work_details); 2.1 has no EIDR
+           and no check character for the ISAN version
+INS / IND  each work.instrumentation / work.instruments entry
+COM        each work.components entry
+ARI        each work.notes entry
 XRF        2.2 only, each WorkNumber of kind "society": organisation_code=
-           issuer, identifier=number, identifier_type W, validity Y
+           issuer, identifier=number, identifier_type W, validity Y; then
+           each work.references entry (types R, P, V)
 =========  ===============================================================
 
 Not written (nothing in the model carries it, or the version has no place
 for it): 2.1 loses OPT/OWT territories, PWR of other writers, the REC
-titles and XRF; recording performers are not written (CWR 2.x has no link
+titles and XRF; non-Roman names and titles (NPN, NWN, NAT, NET, NVT, NCT,
+NOW, NPR: the reader reports them, the model has no place); recording
+performers are not written (CWR 2.x has no link
 from PER to REC).
 
 Decisions:
@@ -97,6 +110,7 @@ from typing import BinaryIO
 
 from adapters.cwr.layout import EXTERNAL_LOOKUPS, layouts, lookup
 from adapters.cwr.records import EncodeError, RecordCodec, codecs_for
+from adapters.cwr.work_details import DETAILS
 from exchange.identifiers import known
 from exchange.model import Claim, InterestedParty, Right, Side, Work
 
@@ -404,6 +418,12 @@ def work_records(
         header["duration"] = work.duration
     if work.text_music_relationship:
         header["text_music_relationship"] = _code(work.text_music_relationship)
+    if work.excerpt_type:
+        header["excerpt_type"] = _code(work.excerpt_type)
+    if work.composite_type:
+        header["composite_type"] = _code(work.composite_type)
+    if work.composite_count:
+        header["composite_component_count"] = work.composite_count
     add(transaction, header)
 
     # -- parties --------------------------------------------------------------
@@ -519,23 +539,10 @@ def work_records(
             alt["language_code"] = _code(t.language)
         add("ALT", alt)
 
-    original = work.original
-    if original is not None:
-        if not _text(original.title):
-            raise WorkWriteError(
-                work, "VER", "original_work_title", original.title, "the original work has no title"
-            )
-        ver: dict[str, object] = {"original_work_title": original.title}
-        original_iswc = _iswc(work, original.iswc, "VER")
-        if original_iswc:
-            ver["iswc"] = original_iswc
-        if original.language:
-            ver["language_code"] = _code(original.language)
-        if original.writer_last_name:
-            ver["writer_1_last_name"] = original.writer_last_name
-        if original.writer_first_name:
-            ver["writer_1_first_name"] = original.writer_first_name
-        add("VER", ver)
+    names = _field_names(version)
+    for record in ("EWT", "VER"):
+        for values in _detail_records(work, record, names):
+            add(record, values)
 
     for p in work.performers:
         if not _text(p.last_name):
@@ -565,6 +572,10 @@ def work_records(
             rec["ean"] = r.ean
         if r.isrc:
             rec["isrc"] = r.isrc.replace("-", "").upper()
+        for name in ("recording_format", "recording_technique", "media_type"):
+            code = _code(getattr(r, name))
+            if code:
+                rec[name] = code
         if profile.rec_titles:
             if r.title:
                 rec["recording_title"] = r.title
@@ -575,8 +586,14 @@ def work_records(
             if r.label:
                 rec["record_label"] = r.label
             if r.isrc:
-                rec["isrc_validity"] = "Y"
+                rec["isrc_validity"] = _code(r.isrc_validity) or "Y"
+            if _text(r.submitter_recording_id):
+                rec["submitter_recording_identifier"] = r.submitter_recording_id
         add("REC", rec)
+
+    for record in ("ORN", "INS", "IND", "COM", "ARI"):
+        for values in _detail_records(work, record, names):
+            add(record, values)
 
     if profile.xrf:
         for n in work.numbers:
@@ -590,7 +607,55 @@ def work_records(
                         "validity": "Y",
                     },
                 )
+    for values in _detail_records(work, "XRF", names):
+        add("XRF", values)
     return out
+
+
+@cache
+def _field_names(version: str) -> Mapping[str, frozenset[str]]:
+    return {record: frozenset(layout.names) for record, layout in layouts(version).items()}
+
+
+def _detail_records(
+    work: Work, record: str, names: Mapping[str, frozenset[str]]
+) -> Iterator[dict[str, object]]:
+    """The field values of the work's objects that ``record`` carries (:mod:`work_details`).
+
+    Nothing when the version has no such record (XRF in 2.1); a field the
+    version lacks is left out.
+    """
+    layout = names.get(record)
+    if layout is None:
+        return
+    detail = DETAILS[record]
+    held = getattr(work, detail.attribute)
+    for item in [held] if detail.single else held:
+        if item is None:
+            continue
+        values: dict[str, object] = {}
+        for slot in detail.slots:
+            name = slot.field_in(layout)
+            value = getattr(item, slot.attribute)
+            if name is None or value is None or value == "":
+                continue
+            if slot.kind == "code":
+                value = _code(value)
+            elif slot.kind == "society":
+                value = _society(value)
+            elif slot.kind == "iswc":
+                value = _iswc(work, value, record)
+            elif slot.kind == "text" and not _text(value):
+                continue
+            if value is not None:
+                values[name] = value
+        for slot in detail.slots:
+            if slot.attribute in detail.required and slot.field_in(values) is None:
+                name = slot.field_in(layout) or slot.fields[0]
+                raise WorkWriteError(
+                    work, record, name, getattr(item, slot.attribute), f"no {slot.attribute}"
+                )
+        yield values
 
 
 # ---------------------------------------------------------------------------

@@ -163,6 +163,12 @@ def show(node: NodeContext, key: str) -> None:
         out.print(table)
         for r in work.recordings:
             out.print(f"  recording {r.isrc or '-'} {r.title or ''} {r.label or ''}")
+        for p in work.productions:
+            title = p.production_title or p.library or ""
+            isan = f" ISAN {p.isan}" if p.isan else ""
+            out.print(f"  production {p.intended_purpose} {title}{isan}")
+        for c in work.components:
+            out.print(f"  component {c.iswc or '-'} {c.title}")
         for reg in registrations:
             out.print(registration_line(reg))
             for m in reg.messages:

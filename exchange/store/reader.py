@@ -16,7 +16,6 @@ from exchange.model import (
     Affiliation,
     Claim,
     InterestedParty,
-    OriginalWork,
     Recording,
     Right,
     Shares,
@@ -28,7 +27,7 @@ from exchange.model import (
     WorkNumber,
 )
 from exchange.store import tables as t
-from exchange.store.rows import chunks, performer_from_row
+from exchange.store.rows import add_detail, chunks, original_from_json, performer_from_row
 
 CHUNK = 500
 AFFILIATION_CACHE = 100_000  # parties whose affiliations a reader keeps
@@ -231,7 +230,10 @@ class WorkReader:
                 version_type=r.version_type,
                 music_arrangement=r.music_arrangement,
                 lyric_adaptation=r.lyric_adaptation,
-                original=OriginalWork(**r.original) if r.original else None,
+                original=original_from_json(r.original),
+                excerpt_type=r.excerpt_type,
+                composite_type=r.composite_type,
+                composite_count=r.composite_count,
                 distribution_category=r.distribution_category,
                 text_music_relationship=r.text_music_relationship,
                 copyright_date=r.copyright_date,
@@ -246,6 +248,8 @@ class WorkReader:
             works[work_id].claims = claims
         for r in self._rows(t.performers, t.performers.c.work_id, ids):
             works[r.work_id].performers.append(performer_from_row(r))
+        for r in self._rows(t.work_details, t.work_details.c.work_id, ids):
+            add_detail(works[r.work_id], r)
         recordings = self._rows(t.recordings, t.recordings.c.work_id, ids)
         self._load_sources({r.source_id for r in recordings})
         by_id: dict[int, Recording] = {}
@@ -261,6 +265,11 @@ class WorkReader:
                 catalogue_number=r.catalogue_number,
                 ean=r.ean,
                 display_artist=r.display_artist,
+                recording_format=r.recording_format,
+                recording_technique=r.recording_technique,
+                media_type=r.media_type,
+                isrc_validity=r.isrc_validity,
+                submitter_recording_id=r.submitter_recording_id,
                 source=self.source(r.source_id),
             )
             by_id[r.id] = recording

@@ -7,8 +7,34 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from exchange.identifiers import iswc as iswc_id
-from exchange.model import Claim, InterestedParty, Performer, Work
+from exchange.model import (
+    Claim,
+    Component,
+    CrossReference,
+    Instrument,
+    Instrumentation,
+    InterestedParty,
+    OriginalWork,
+    Performer,
+    Production,
+    Work,
+    WorkNote,
+)
+from exchange.model_json import from_json, to_json
 from exchange.normalise import normalise_title
+
+#: Work attributes kept in the ``work_details`` table (its ``kind``), and their model class.
+DETAIL_KINDS: dict[str, type] = {
+    "entire_work": OriginalWork,
+    "productions": Production,
+    "instrumentation": Instrumentation,
+    "instruments": Instrument,
+    "components": Component,
+    "notes": WorkNote,
+    "references": CrossReference,
+}
+#: Those of them that hold one object, not a list.
+SINGLE_DETAILS = frozenset({"entire_work"})
 
 
 def now() -> datetime:
@@ -72,16 +98,7 @@ def claim_json(claim: Claim) -> dict[str, Any]:
 
 
 def work_row(work: Work) -> dict[str, Any]:
-    original = None
-    if work.original is not None:
-        o = work.original
-        original = {
-            "title": o.title,
-            "iswc": o.iswc,
-            "language": o.language,
-            "writer_last_name": o.writer_last_name,
-            "writer_first_name": o.writer_first_name,
-        }
+    original = to_json(work.original) if work.original is not None else None
     return {
         "iswc": iswc_id.compact(work.iswc) if work.iswc else None,  # as CWR and lookups have it
         "title": work.title,
@@ -95,7 +112,44 @@ def work_row(work: Work) -> dict[str, Any]:
         "text_music_relationship": work.text_music_relationship,
         "copyright_date": work.copyright_date,
         "original": original,
+        "excerpt_type": work.excerpt_type,
+        "composite_type": work.composite_type,
+        "composite_count": work.composite_count,
     }
+
+
+def detail_rows(work: Work, work_id: int, sid: int | None) -> list[dict[str, Any]]:
+    """The ``work_details`` rows of a work: one per object, in the work's order."""
+    rows = []
+    for kind in DETAIL_KINDS:
+        held = getattr(work, kind)
+        items = ([] if held is None else [held]) if kind in SINGLE_DETAILS else held
+        rows += [
+            {
+                "work_id": work_id,
+                "kind": kind,
+                "position": n,
+                "data": to_json(item),
+                "source_id": sid,
+            }
+            for n, item in enumerate(items)
+        ]
+    return rows
+
+
+def add_detail(work: Work, row: Any) -> None:
+    """Give a work the object a ``work_details`` row holds (the first one of a single kind)."""
+    kind = row.kind
+    value = from_json(DETAIL_KINDS[kind], row.data)
+    if kind in SINGLE_DETAILS:
+        if getattr(work, kind) is None:
+            setattr(work, kind, value)
+    else:
+        getattr(work, kind).append(value)
+
+
+def original_from_json(data: dict[str, Any] | None) -> OriginalWork | None:
+    return from_json(OriginalWork, data) if data else None
 
 
 def performer_row(

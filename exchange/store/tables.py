@@ -112,6 +112,9 @@ works = Table(
     Column("text_music_relationship", String(3), nullable=True),
     Column("copyright_date", Date, nullable=True),
     Column("original", JSON, nullable=True),
+    Column("excerpt_type", String(3), nullable=True),
+    Column("composite_type", String(3), nullable=True),
+    Column("composite_count", Integer, nullable=True),
     Column("source_id", ForeignKey("sources.id"), nullable=True),
     Column("created_at", UtcDateTime(), nullable=False),
     Column("updated_at", UtcDateTime(), nullable=False),
@@ -235,6 +238,11 @@ recordings = Table(
     Column("ean", String(13), nullable=True),
     Column("display_artist", String(60), nullable=True),
     Column("source_id", ForeignKey("sources.id"), nullable=True),
+    Column("recording_format", String(1), nullable=True),
+    Column("recording_technique", String(1), nullable=True),
+    Column("media_type", String(3), nullable=True),
+    Column("isrc_validity", String(1), nullable=True),
+    Column("submitter_recording_id", String(14), nullable=True),
     Index(None, "work_id"),
     Index(None, "isrc"),
 )
@@ -253,6 +261,21 @@ performers = Table(
     Column("source_id", ForeignKey("sources.id"), nullable=True),
     Index(None, "work_id"),
     Index(None, "recording_id"),
+)
+
+# What else a source said of a work, one model object per row as JSON: the entire work
+# of an excerpt, productions, instrumentation, instruments, components, notes for
+# societies and cross references (``kind`` is the Work attribute that holds it).
+work_details = Table(
+    "work_details",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("work_id", ForeignKey("works.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("data", JSON, nullable=False),
+    Column("source_id", ForeignKey("sources.id"), nullable=True),
+    Index(None, "work_id"),
 )
 
 # The previous version of every changed or removed row, with who changed it.

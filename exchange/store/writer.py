@@ -19,6 +19,7 @@ from exchange.store.reader import WorkReader
 from exchange.store.rows import (
     chunks,
     claim_json,
+    detail_rows,
     history_row,
     jsonable,
     now,
@@ -270,8 +271,8 @@ class WorkWriter:
             )
 
     def add_details(self, items: Sequence[tuple[int, Work, Source | None, int | None]]) -> None:
-        """Titles, numbers, claims, performers and recordings of works (new rows only)."""
-        title_rows, number_rows, perf_rows = [], [], []
+        """Titles, numbers, claims, performers, recordings and details of works (new rows only)."""
+        title_rows, number_rows, perf_rows, details = [], [], [], []
         claim_items: list[tuple[int, int, Claim, int | None, str | None]] = []
         rec_items: list[tuple[int, Recording, int | None]] = []
         existing_numbers = self._existing_numbers(
@@ -316,6 +317,7 @@ class WorkWriter:
                 claim_sid = sid if claim.source is source else own_ids[id(claim.source)] or sid
                 claim_items.append((wid, position, claim, claim_sid, issuer))
             perf_rows += [performer_row(p, wid, None, sid) for p in work.performers]
+            details += detail_rows(work, wid, sid)
             rec_items += [
                 (wid, r, sid if r.source is source else own_ids[id(r.source)] or sid)
                 for r in work.recordings
@@ -323,6 +325,7 @@ class WorkWriter:
         self._insert(t.titles, title_rows)
         self._insert(t.work_numbers, number_rows)
         self._insert(t.performers, perf_rows)
+        self._insert(t.work_details, details)
         self._add_claims(claim_items)
         self._add_recordings(rec_items)
 
@@ -469,6 +472,11 @@ class WorkWriter:
                     "catalogue_number": r.catalogue_number,
                     "ean": r.ean,
                     "display_artist": r.display_artist,
+                    "recording_format": r.recording_format,
+                    "recording_technique": r.recording_technique,
+                    "media_type": r.media_type,
+                    "isrc_validity": r.isrc_validity,
+                    "submitter_recording_id": r.submitter_recording_id,
                     "source_id": sid,
                 }
                 for wid, r, sid in items
@@ -495,7 +503,7 @@ class WorkWriter:
         )
 
     def remove_statements(self, work_id: int, partner: str, source_id: int | None) -> int:
-        """Remove what ``partner`` said about a work (claims, titles, recordings...).
+        """Remove what ``partner`` said about a work (claims, titles, recordings, details...).
 
         Each removed claim is kept in the history. Returns the number of claims removed.
         """
@@ -514,7 +522,7 @@ class WorkWriter:
                 if c.id is not None
             ],
         )
-        for table in (t.claims, t.titles, t.recordings, t.performers):
+        for table in (t.claims, t.titles, t.recordings, t.performers, t.work_details):
             self.conn.execute(
                 delete(table)
                 .where(table.c.work_id == work_id)

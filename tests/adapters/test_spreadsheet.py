@@ -385,6 +385,9 @@ def sheet_view(work: Work, sender: str = SENDER) -> Work:
     out.text_music_relationship = out.copyright_date = None
     out.version_type, out.distribution_category = "ORI", "UNC"
     out.performers, out.recordings = [], []
+    out.excerpt_type = out.entire_work = out.composite_type = out.composite_count = None
+    out.productions, out.instrumentation, out.instruments = [], [], []
+    out.components, out.notes, out.references = [], [], []
     for claim in out.claims:
         party = claim.party
         claim.writers = ()
