@@ -216,7 +216,11 @@ def test_list_fetch_collect(
     files = _partner_leaves(outbox)
     transport = make_transport(collect=collect)
     listed = transport.list_inbound()
-    assert [f.name for f in listed] == ["A.V21", "B.V22"]
+    assert [(f.name, f.refused) for f in listed] == [
+        ("A.V21", None),
+        ("B.V22", None),
+        ("a\\b", "refused remote file name 'a\\\\b': it leaves its folder"),  # listed, not taken
+    ]
     first = listed[0]
     assert first.size == len(files["A.V21"])
     assert isinstance(first.modified, datetime) and first.modified.tzinfo is UTC
@@ -228,7 +232,7 @@ def test_list_fetch_collect(
     assert sorted(p.name for p in destination.parent.iterdir()) == ["A.V21"]
 
     transport.mark_collected(first)
-    assert [f.name for f in transport.list_inbound()] == ["B.V22"]
+    assert [f.name for f in transport.list_inbound()] == ["B.V22", "a\\b"]
     if collect == "marker":
         assert (outbox / "A.V21.pickup.complete").exists()
         assert (outbox / "A.V21").exists()
@@ -238,7 +242,7 @@ def test_list_fetch_collect(
         assert not (outbox / "A.V21").exists()
         assert (outbox / "done" / "A.V21").read_bytes() == files["A.V21"]
     transport.mark_collected(first)  # twice is harmless
-    assert [f.name for f in transport.list_inbound()] == ["B.V22"]
+    assert [f.name for f in transport.list_inbound()] == ["B.V22", "a\\b"]
 
 
 def test_a_name_that_is_not_utf8_is_an_error(make_transport: MakeTransport, outbox: Path) -> None:

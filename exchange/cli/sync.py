@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from rich.console import Console
 
 from exchange.cli.common import NodeContext, emit, json_option
-from exchange.errors import EXIT_USAGE, ExchangeError
+from exchange.errors import EXIT_FINDINGS, EXIT_USAGE, ExchangeError
 from exchange.leases import partner_lease
 from exchange.sync import Sync, SyncReport
 from exchange.transports.kinds import open_transport
@@ -64,10 +66,7 @@ def sync(node: NodeContext, code: str | None, every: bool, dry_run: bool, wait: 
                 f"{len(r.exported)}, {verb}deliver {len(r.delivered)} files"
             )
             for item in r.received:
-                said = f"  in   {item['name']}"
-                if item.get("error"):
-                    said += f"  refused: {item['error']}"
-                out.print(said, markup=False)
+                out.print(f"  in   {received_line(item)}", markup=False)
             for item in r.exported:
                 out.print(f"  out  {item.get('name', item['format'])} ({item['works']} works)")
             for name in r.delivered:
@@ -79,3 +78,23 @@ def sync(node: NodeContext, code: str | None, every: bool, dry_run: bool, wait: 
                 out.print(f"  {way} {m['name']} ({state}){error}", markup=False)
 
     emit(node, {"partners": [r.as_dict() for r in reports]}, human)
+    if any(r.has_rejections for r in reports):
+        raise SystemExit(EXIT_FINDINGS)
+
+
+def received_line(item: dict[str, Any]) -> str:
+    """One received file as the text report shows it: what came of it, and why."""
+    name, state = item["name"], item.get("state") or item.get("action", "")
+    if item.get("imported_before"):
+        return f"{name}: imported before, nothing changed"
+    said = f"{name}: {state}"
+    if "transactions" in item:
+        said += (
+            f", {item['transactions']} transactions, {item['accepted']} accepted, "
+            f"{item['rejected']} rejected"
+        )
+    if item.get("ack"):
+        said += f", answered with {item['ack']}"
+    if item.get("error"):
+        said += f": {item['error']}"
+    return said
