@@ -464,10 +464,10 @@ def run_scheduled(store: Store, config: NodeConfig, code: str, *, wait: float = 
     try:
         if partner is None:
             raise ConfigError(f"partner {code} is no longer in the configuration")
-        with partner_lease(store, code, LEASE_PURPOSE, wait=wait):
+        with partner_lease(store, code, LEASE_PURPOSE, wait=wait) as lease:
             transport = open_transport(partner, config)
             try:
-                report = Sync(store, config, partner, transport).run()
+                report = Sync(store, config, partner, transport, lease=lease).run()
             finally:
                 transport.close()
     except PartnerBusy as exc:

@@ -65,6 +65,7 @@ from exchange.cwr_export import works_to_export
 from exchange.cwr_import import FileReport, head_of, open_source
 from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
+from exchange.leases import Lease, PartnerBusy
 from exchange.manifest import FORMATS as MANIFEST_FORMATS
 from exchange.manifest import Manifest, ManifestError, ManifestFile, is_manifest_name
 from exchange.manifest import read as read_manifest
@@ -72,7 +73,7 @@ from exchange.manifest import write as write_manifest
 from exchange.model import Partner
 from exchange.mwn_files import MwnWriter
 from exchange.sheet_export import export_sheet
-from exchange.store import FileEntry, Store
+from exchange.store import FileEntry, Store, StoreError
 from exchange.store.rows import now
 from exchange.transports import FileChanged, RemoteFile, Transport, TransportError
 
@@ -91,7 +92,7 @@ SETTLED = ("imported", "rejected", "refused", "failed")
 #: Ledger states of a received file that reject something (exit code 1).
 REJECTING = ("rejected", "refused", "failed")
 #: Failures that are not the file's: they stop the run (the next run takes the file up).
-NOT_THE_FILES = (TransportError, OperationalError, KeyboardInterrupt)
+NOT_THE_FILES = (TransportError, StoreError, OperationalError, PartnerBusy)
 
 
 def _ledger_format(fmt: str) -> str:
@@ -155,6 +156,7 @@ class Sync:
         transport: Transport,
         *,
         dry_run: bool = False,
+        lease: Lease | None = None,
     ) -> None:
         if config.own_society is None:
             raise ExchangeError("set [node] society_code before exchanging with partners")
@@ -163,6 +165,7 @@ class Sync:
         self.partner = partner
         self.transport = transport
         self.dry_run = dry_run
+        self.lease = lease
         code = partner.code
         self.received = config.data_dir / "received" / code
         self.outbox = config.data_dir / "outbox" / code
@@ -221,8 +224,14 @@ class Sync:
             if self._fetch(remote):
                 self._collect_file(remote, expected.get(remote.name))
 
+    def _still_held(self) -> None:
+        """Stop here (PartnerBusy) if the partner's lease was lost to another exchange."""
+        if self.lease is not None:
+            self.lease.check()
+
     def _fetch(self, remote: RemoteFile) -> bool:
         """Fetch a listed file into ``received``; False if it changed since it was listed."""
+        self._still_held()
         try:
             self.transport.fetch(remote, self.received / remote.name)
         except FileChanged as exc:  # still being written: taken by a later run
@@ -494,6 +503,7 @@ class Sync:
             return self.store.next_file_sequence(society, code)
 
         for fmt in self.partner.send:
+            self._still_held()
             since = self._exported_until(fmt)
             until = now()
             ids = self.store.work_ids(changed_since=since, news_for=code)
@@ -592,6 +602,7 @@ class Sync:
                 continue
             if is_manifest and not self._batch_delivered(entry):
                 continue
+            self._still_held()
             self.transport.deliver(path)
             values: dict[str, Any] = {"state": "delivered", "error": None}
             values["size"] = path.stat().st_size
