@@ -193,7 +193,8 @@ class Sync:
         """
         for folder in (self.received, self.staging):
             for partial in folder.glob(".*.part"):
-                partial.unlink(missing_ok=True)
+                if partial.is_file():  # only ever files: leave anything else alone
+                    partial.unlink(missing_ok=True)
 
     # -- in -------------------------------------------------------------------------
 
