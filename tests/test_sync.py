@@ -16,6 +16,7 @@ from sqlalchemy import insert
 
 from exchange import manifest
 from exchange.config import load_config
+from exchange.cwr_import import CwrImporter
 from exchange.demo import sample_works
 from exchange.digest import sha256_file
 from exchange.http_api import create_app
@@ -26,10 +27,10 @@ from exchange.store.tables import partner_leases
 from exchange.sync import Sync
 from exchange.transports import TransportError
 from exchange.transports.folder import FolderTransport
-from tests.adapters.cwr_builder import CwrFile, valid_work
+from tests.adapters.cwr_builder import CwrFile, change, valid_work
 from tests.http_server import serving
 from tests.sshd import SshServer, running_sshd
-from tests.test_acks import Node
+from tests.test_acks import Node, run
 
 
 def folder_node(
@@ -607,3 +608,81 @@ def test_partners_exchange_mwn_messages_and_spreadsheets(
     assert Store(b.url).count_works() == 3
     _, again = a("sync", "052")
     assert counts(again) == (0, 0, 0)
+
+
+# -- what each received file came to ---------------------------------------------------------
+
+
+def partner_left(tmp_path: Path, name: str, *works: list) -> Path:
+    """A CWR file partner 058 left for node 052 (``nodes``' B) in their shared folder."""
+    file = CwrFile(sender="058")
+    for work in works:
+        file.add("NWR", work)
+    return file.write(tmp_path / "shared" / "to052", name)
+
+
+def test_sync_says_what_each_file_came_to_and_exits_1_on_rejections(
+    nodes: tuple[Node, Node], tmp_path: Path
+) -> None:
+    _, b = nodes
+    accepted = valid_work("W1", "FIRST WORK")
+    rejected = change(valid_work("W3", "THIRD WORK"), "SWR", writer_designation_code="ZZ")
+    partner_left(tmp_path, "CW260001058_052.V21", accepted, rejected)
+    code, report = b("sync", "058")
+    assert code == 1  # as exchange import: something was rejected
+    [item] = report["partners"][0]["received"]
+    assert (item["state"], item["transactions"], item["accepted"], item["rejected"]) == (
+        "imported",
+        2,
+        1,
+        1,
+    )
+    assert any(f["field"] == "writer_designation_code" for f in item["findings"])
+    assert item["ack"] and not item["imported_before"]
+
+    partner_left(tmp_path, "CW260002058_052.V21", valid_work("W5", "FIFTH WORK"))
+    code, out, _ = run(b.capsys, "--db", b.url, "--config", str(b.config), "sync", "058")
+    assert code == 0  # nothing rejected this time
+    assert "CW260002058_052.V21: imported, 1 transactions, 1 accepted, 0 rejected" in out
+
+
+def test_a_file_whose_import_crashes_does_not_stop_the_exchange(
+    nodes: tuple[Node, Node], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, b = nodes
+    Store(b.url).add_works((w, w.claims[0].source) for w in sample_works())  # to export
+    partner_left(tmp_path, "CW260001058_052.V21", valid_work("W1", "FIRST WORK"))
+    partner_left(tmp_path, "CW260002058_052.V21", valid_work("W2", "SECOND WORK"))
+    original = CwrImporter.import_file
+
+    def buggy(self, path, progress=None):
+        if path.name == "CW260001058_052.V21":
+            raise IndexError("list index out of range")  # a parser bug, say
+        return original(self, path, progress)
+
+    monkeypatch.setattr(CwrImporter, "import_file", buggy)
+    code, report = b("sync", "058")
+    assert code == 1
+    [partner] = report["partners"]
+    states = {r["name"]: r["state"] for r in partner["received"]}
+    assert states == {"CW260001058_052.V21": "failed", "CW260002058_052.V21": "imported"}
+    failed = partner["received"][0]
+    assert failed["error"] == "import failed (IndexError): list index out of range"
+    assert failed["ack"] is None
+    assert [e["format"] for e in partner["exported"]] == ["cwr22"]  # the exchange went on
+    assert len(partner["delivered"]) == 2  # the good file's ACK and our export
+    [entry] = Store(b.url).ledger(direction="in", state="failed")
+    assert entry.name == "CW260001058_052.V21" and "IndexError" in (entry.error or "")
+    outbox = tmp_path / "shared" / "to052"
+    assert (outbox / "CW260001058_052.V21.pickup.complete").exists()  # not taken again
+
+    code, again = b("sync", "058")  # the next run does not stumble on it again
+    assert code == 0 and counts(again) == (0, 0, 0)
+    monkeypatch.undo()
+    code, imported = b(
+        "import",
+        str(tmp_path / "052" / "data" / "received" / "058" / "CW260001058_052.V21"),
+        "--partner",
+        "058",
+    )
+    assert code == 0 and imported["files"][0]["accepted"] == 1  # once the bug is fixed

@@ -40,6 +40,19 @@ WORKS = 200
 PATIENCE = 300
 
 
+RUN_THE_COMMAND_LINE = "from exchange.cli import main\nmain()"
+#: A bug in the CWR importer, put in a real ``exchange`` process for one file.
+IMPORTER_BUG = """
+from exchange.cwr_import import CwrImporter
+original = CwrImporter.import_file
+def buggy(self, path, progress=None):
+    if path.name == "CW260002058_052.V21":
+        raise IndexError("list index out of range")
+    return original(self, path, progress)
+CwrImporter.import_file = buggy
+"""
+
+
 @dataclass
 class Node:
     """Our node (052) with works to send, and a file partner 058 left for it."""
@@ -49,16 +62,20 @@ class Node:
     config: Path
     inbox: Path  # where we deliver to 058
 
-    def command(self) -> list[str]:
-        return [sys.executable, "-m", "exchange", "--db", self.url, "--config", str(self.config)]
+    def command(self, prelude: str | None = None) -> list[str]:
+        """``python -m exchange`` on this node; after the code ``prelude``, if given."""
+        python = [sys.executable, "-m", "exchange"]
+        if prelude is not None:
+            python = [sys.executable, "-c", f"{prelude}\n{RUN_THE_COMMAND_LINE}"]
+        return [*python, "--db", self.url, "--config", str(self.config)]
 
-    def start(self, *args: str) -> subprocess.Popen[str]:
+    def start(self, *args: str, prelude: str | None = None) -> subprocess.Popen[str]:
         env = {
             **os.environ,
             "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]),
         }
         return subprocess.Popen(
-            [*self.command(), *args],
+            [*self.command(prelude), *args],
             cwd=self.home,
             env=env,
             stdout=subprocess.PIPE,
@@ -66,8 +83,8 @@ class Node:
             text=True,
         )
 
-    def run(self, *args: str) -> tuple[int, str, str]:
-        process = self.start(*args)
+    def run(self, *args: str, prelude: str | None = None) -> tuple[int, str, str]:
+        process = self.start(*args, prelude=prelude)
         out, err = process.communicate(timeout=PATIENCE)
         return process.returncode, out, err
 
@@ -250,3 +267,29 @@ def test_two_schedulers_never_run_a_partner_at_once(
     code, _, err = ours.run("sync", "058")  # the next exchange finishes the killed one
     assert code == 0, err
     assert outcome(db_url) == clean
+
+
+def test_a_file_that_crashes_the_importer_in_a_real_run(
+    db_url: str, tmp_path: Path, clean: dict[str, Any]
+) -> None:
+    ours = node(tmp_path / "ours", db_url)
+    outbox = tmp_path / "ours" / "shared" / "to052"
+    CwrFile(sender="058").add("NWR", valid_work("B1", "BAD LUCK")).write(
+        outbox, "CW260002058_052.V21"
+    )
+    code, out, err = ours.run("--json", "sync", "058", prelude=IMPORTER_BUG)
+    assert code == 1, err
+    assert "Traceback" not in err
+    [report] = json.loads(out)["partners"]
+    assert [(r["name"], r["state"]) for r in report["received"]] == [
+        ("CW260001058_052.V21", "imported"),
+        ("CW260002058_052.V21", "failed"),
+    ]
+    assert "IndexError" in report["received"][1]["error"]
+    assert len(report["delivered"]) == 2  # the other file's ACK and our export
+    code, out, err = ours.run("--json", "sync", "058")  # the bug is still there for it: no
+    assert code == 0, err
+    assert json.loads(out)["partners"][0]["received"] == []
+    done = outcome(db_url)
+    assert done["works"] == clean["works"]
+    assert done["ledger"] == sorted([*clean["ledger"], ("in", "cwr", "failed")])
