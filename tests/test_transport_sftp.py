@@ -23,6 +23,12 @@ from exchange.model import Partner
 from exchange.transports import RemoteFile, TransportError
 from exchange.transports.sftp import SftpSettings, SftpTransport, passphrase_variable
 from tests.sshd import SshServer, free_port, running_sshd
+from tests.test_transports import (
+    FINISHED,
+    check_a_growing_file_is_not_fetched,
+    check_listing,
+    leave_files,
+)
 
 pytestmark = pytest.mark.sftp
 
@@ -470,3 +476,13 @@ def test_settings_errors_name_file_and_key(change: dict[str, object], message: s
     with pytest.raises(ConfigError, match=message) as caught:
         _settings(table, Path("/etc/exchange"))
     assert str(caught.value).startswith("/etc/exchange: [partners.transport] ")
+
+
+def test_only_finished_files_are_listed_and_odd_names_refused(
+    make_transport: MakeTransport, outbox: Path, tmp_path: Path
+) -> None:
+    leave_files(outbox)
+    transport = make_transport()
+    check_listing(transport.list_inbound())
+    assert transport.describe()["outbox"]["files"] == len(FINISHED)
+    check_a_growing_file_is_not_fetched(transport, outbox, tmp_path / "got" / FINISHED[0])

@@ -81,9 +81,14 @@ def is_temporary(name: str) -> bool:
 
 
 def is_unfinished(name: str) -> bool:
-    """Whether a listed file is left out as still being written (a temporary name that
-    is not refused for what it holds)."""
-    return is_temporary(name) and _unprintable(name) is None
+    """Whether a listed file is left out as still being written: a temporary name that
+    is not refused for what it holds (a folder, a control character).
+
+    >>> is_unfinished(".CW260001058_052.V21.part"), is_unfinished("../etc/passwd")
+    (True, False)
+    """
+    leaves = name in (".", "..") or any(char in name for char in "/\\\x00")
+    return is_temporary(name) and not leaves and _unprintable(name) is None
 
 
 def name_problem(name: str) -> str | None:

@@ -89,6 +89,7 @@ class FolderTransport:
         source = self._check(self.settings.outbox) / safe_name(remote.name)
         temporary = destination.with_name(f".{destination.name}.part")
         try:
+            destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, temporary)
             size = temporary.stat().st_size
             if remote.size is not None and size != remote.size:
