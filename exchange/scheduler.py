@@ -412,10 +412,11 @@ def _count(record: RunRecord, entries: Iterable[FileEntry]) -> None:
 
 
 def _fill_from_report(store: Store, record: RunRecord, report: SyncReport) -> None:
-    record.received = [item["name"] for item in report.received]
+    fetched = [item for item in report.received if item.get("sha256")]  # not refused names
+    record.received = [item["name"] for item in fetched]
     record.exported = [item["name"] for item in report.exported if "name" in item]
     record.delivered = list(report.delivered)
-    new = [item["sha256"] for item in report.received if not item.get("imported_before")]
+    new = [item["sha256"] for item in fetched if not item.get("imported_before")]
     _count(record, filter(None, (store.find_file(sha) for sha in new)))
 
 
