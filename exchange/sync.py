@@ -201,9 +201,10 @@ class Sync:
     def collect(self) -> None:
         listed = self.transport.list_inbound()
         for remote in listed:
-            if remote.refused is not None:
+            if remote.refused is not None:  # bytes that are not UTF-8 as \udcXX
+                name = remote.name.encode("utf-8", "backslashreplace").decode("utf-8")
                 self.report.received.append(
-                    {"name": remote.name, "state": "refused", "error": remote.refused}
+                    {"name": name, "state": "refused", "error": remote.refused}
                 )
         listed = [r for r in listed if r.refused is None]
         manifests = [r for r in listed if is_manifest_name(r.name)]

@@ -251,12 +251,17 @@ def test_list_fetch_collect(
     assert [f.name for f in transport.list_inbound()] == ["B.V22", "a\\b"]
 
 
-def test_a_name_that_is_not_utf8_is_an_error(make_transport: MakeTransport, outbox: Path) -> None:
+def test_a_name_that_is_not_utf8_is_refused_alone(
+    make_transport: MakeTransport, outbox: Path
+) -> None:
     (outbox / "A.V21").write_bytes(b"x")
     with open(os.path.join(os.fsencode(outbox), b"caf\xe9.V21"), "wb") as fh:
         fh.write(b"latin-1 name")
-    with pytest.raises(TransportError, match="not UTF-8"):
-        make_transport().list_inbound()
+    listed = make_transport().list_inbound()
+    assert [(f.name, f.refused) for f in listed] == [
+        ("A.V21", None),
+        ("caf\udce9.V21", "refused remote file name 'caf\\udce9.V21': it is not UTF-8"),
+    ]
 
 
 def test_fetch_checks_the_checksum(

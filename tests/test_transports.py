@@ -7,6 +7,7 @@ OpenSSH server.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from exchange.transports.folder import FolderSettings, FolderTransport
 from exchange.transports.http import HttpSettings, HttpTransport
 from tests.adapters.cwr_builder import CwrFile, valid_work
 from tests.http_server import serving
+from tests.test_acks import run
 from tests.test_http_api import Node, node  # noqa: F401 - the served node fixture
 from tests.test_sync import Node as SyncNode
 from tests.test_sync import nodes  # noqa: F401 - two nodes through folders
@@ -154,19 +156,26 @@ def test_sync_takes_finished_files_and_reports_odd_names(
         growing.write_bytes(whole)  # the sender goes on writing after the listing
         return listed
 
+    with open(os.path.join(os.fsencode(outbox), b"caf\xe9.V21"), "wb") as fh:
+        fh.write(cwr("CW260015058_052.V21", "W5"))  # a name in Latin-1, not UTF-8
     monkeypatch.setattr(FolderTransport, "list_inbound", still_writing)
     code, report = b("sync", "058")
     assert code == 1  # an odd name was refused
     received = {r["name"]: r for r in report["partners"][0]["received"]}
     assert {name: r["state"] for name, r in received.items()} == {
         odd: "refused",
+        "caf\\udce9.V21": "refused",
         FINISHED[0]: "imported",
         growing.name: "waiting",
     }
     assert "control character" in received[odd]["error"]
+    assert "not UTF-8" in received["caf\\udce9.V21"]["error"]
     for name in (UNFINISHED[0], growing.name):
         assert not (outbox / f"{name}.pickup.complete").exists()  # left for later
     monkeypatch.undo()
     code, report = b("sync", "058")
     states = {r["name"]: r["state"] for r in report["partners"][0]["received"]}
-    assert states == {odd: "refused", growing.name: "imported"}  # finished now: taken
+    assert states == {odd: "refused", "caf\\udce9.V21": "refused", growing.name: "imported"}
+    code, out, _ = run(b.capsys, "--db", b.url, "--config", str(b.config), "sync", "058")
+    assert code == 1
+    assert "in   CW26\\n0006058_052.V21: refused: refused remote file name" in out

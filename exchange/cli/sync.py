@@ -102,6 +102,8 @@ def waiting_for(code: str, wait: float) -> Callable[[Holder | None], None]:
 def received_line(item: dict[str, Any]) -> str:
     """One received file as the text report shows it: what came of it, and why."""
     name, state = item["name"], item.get("state") or item.get("action", "")
+    if not name.isprintable():  # a refused name: its newlines and bidi controls escaped
+        name = repr(name)[1:-1]
     if item.get("imported_before"):
         return f"{name}: imported before, nothing changed"
     said = f"{name}: {state}"

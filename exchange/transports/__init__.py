@@ -121,6 +121,8 @@ def _unprintable(name: str) -> str | None:
             what = "a bidirectional control"
         elif ord(char) < 0x20 or 0x7F <= ord(char) <= 0x9F:
             what = "a control character"
+        elif 0xD800 <= ord(char) <= 0xDFFF:  # a byte that is not UTF-8, as the OS gives it
+            return f"refused remote file name {name!r}: it is not UTF-8"
         else:
             continue
         return f"refused remote file name {name!r}: it holds {what} (U+{ord(char):04X})"

@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import paramiko
+from paramiko import sftp as sftp_codes
 
 from exchange.config import ConfigError
 from exchange.model import Partner
@@ -368,13 +369,6 @@ class SftpTransport:
             except _NEVER_RETRY as exc:
                 self._disconnect()
                 raise TransportError(self._explain(exc)) from None
-            except UnicodeDecodeError:
-                # paramiko decodes every remote name as strict UTF-8
-                self._disconnect()
-                raise TransportError(
-                    f"sftp {s.address}: {what} failed: a remote file name is not UTF-8 "
-                    f"(ask the partner to rename it)"
-                ) from None
             except socket.gaierror as exc:
                 self._disconnect()
                 raise TransportError(
@@ -476,7 +470,7 @@ class SftpTransport:
     def _regular_files(self, sftp: paramiko.SFTPClient, folder: str) -> list[Any]:
         return [
             attr
-            for attr in sftp.listdir_attr(folder)
+            for attr in _listdir_attr(sftp, folder)
             if attr.st_mode is not None and stat.S_ISREG(attr.st_mode)
         ]
 
@@ -647,6 +641,38 @@ class SftpTransport:
             }
 
         return self._run("looking at the folders", look)
+
+
+def _listdir_attr(sftp: paramiko.SFTPClient, folder: str) -> list[paramiko.SFTPAttributes]:
+    """``sftp.listdir_attr(folder)``, but a name that is not UTF-8 does not fail the listing.
+
+    paramiko decodes every name as strict UTF-8; here the bytes that are not UTF-8
+    become lone surrogates (``surrogateescape``), which the listing then refuses
+    for that file only (:func:`~exchange.transports.name_problem`). The requests
+    are paramiko's own (its ``_request``), as its ``listdir_attr`` makes them.
+    """
+    kind, msg = sftp._request(sftp_codes.CMD_OPENDIR, folder)
+    if kind != sftp_codes.CMD_HANDLE:
+        raise paramiko.SFTPError("Expected handle")
+    handle = msg.get_binary()
+    found = []
+    try:
+        while True:
+            try:
+                kind, msg = sftp._request(sftp_codes.CMD_READDIR, handle)
+            except EOFError:
+                break  # the end of the folder
+            if kind != sftp_codes.CMD_NAME:
+                raise paramiko.SFTPError("Expected name response")
+            for _ in range(msg.get_int()):
+                name = msg.get_string().decode("utf-8", "surrogateescape")
+                longname = msg.get_string().decode("utf-8", "replace")
+                attr = paramiko.SFTPAttributes._from_msg(msg, name, longname)
+                if name not in (".", ".."):
+                    found.append(attr)
+    finally:
+        sftp._request(sftp_codes.CMD_CLOSE, handle)
+    return found
 
 
 def _one_line(exc: BaseException) -> str:
