@@ -37,10 +37,10 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from exchange.errors import EXIT_PARTNER, ExchangeError
-from exchange.store import Store
+from exchange.store import Store, StoreError
 from exchange.store import tables as t
 from exchange.store.rows import now
 
@@ -159,9 +159,11 @@ class _SessionLock:
     def __init__(self, store: Store, partner: str) -> None:
         digest = hashlib.sha256(f"cmo-exchange partner lease {partner}".encode()).digest()
         self.key = int.from_bytes(digest[:8], "big", signed=True)
-        self.conn: Connection = store.engine.connect().execution_options(
-            isolation_level="AUTOCOMMIT"
-        )
+        try:
+            connection = store.engine.connect()
+        except OperationalError as exc:
+            raise StoreError(f"database {store.engine.url!r}: {exc.orig}") from None
+        self.conn: Connection = connection.execution_options(isolation_level="AUTOCOMMIT")
 
     def try_lock(self) -> bool:
         query = text("SELECT pg_try_advisory_lock(:key)")
@@ -263,12 +265,11 @@ class Lease:
             while not self._stop.wait(interval):
                 try:
                     self.renew()
-                except Exception as exc:  # noqa: BLE001 - told to the exchange by check()
-                    self._lost = (
-                        self._lost or f"the lease on partner {self.partner} was lost: {exc}"
-                    )
+                except PartnerBusy:  # told to the exchange by check()
                     logger.warning("%s", self._lost)
                     return
+                except Exception as exc:  # noqa: BLE001 - the store is busy: next time
+                    logger.warning("partner %s: the lease was not renewed: %s", self.partner, exc)
 
         self._beat = threading.Thread(target=beat, name=f"lease {self.partner}", daemon=True)
         self._beat.start()

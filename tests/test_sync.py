@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
 from exchange import manifest
 from exchange.config import load_config
@@ -20,13 +20,14 @@ from exchange.cwr_import import CwrImporter
 from exchange.demo import sample_works
 from exchange.digest import sha256_file
 from exchange.http_api import create_app
-from exchange.leases import current_holder, process_start, try_acquire
+from exchange.leases import PartnerBusy, current_holder, process_start, try_acquire
 from exchange.manifest import Manifest, ManifestFile
 from exchange.store import Store
 from exchange.store.tables import partner_leases
 from exchange.sync import Sync
 from exchange.transports import TransportError
 from exchange.transports.folder import FolderTransport
+from exchange.transports.kinds import open_transport
 from tests.adapters.cwr_builder import CwrFile, change, valid_work
 from tests.http_server import serving
 from tests.sshd import SshServer, running_sshd
@@ -686,3 +687,22 @@ def test_a_file_whose_import_crashes_does_not_stop_the_exchange(
         "058",
     )
     assert code == 0 and imported["files"][0]["accepted"] == 1  # once the bug is fixed
+
+
+def test_an_exchange_that_lost_its_lease_stops(nodes: tuple[Node, Node]) -> None:
+    a, _ = nodes
+    store = Store(a.url)
+    lease = try_acquire(store, "052")
+    assert lease is not None
+    with store.connect() as conn:  # another exchange took the lease over meanwhile
+        conn.execute(update(partner_leases).values(token="x" * 32))
+    with pytest.raises(PartnerBusy, match="another exchange took it over"):
+        lease.renew()
+    config = load_config(a.config)
+    partner = config.partner("052")
+    transport = open_transport(partner, config)
+    with pytest.raises(PartnerBusy, match="was lost"):
+        Sync(store, config, partner, transport, lease=lease).run()
+    assert store.ledger() == []  # stopped before exporting anything
+    lease.release()
+    store.close()
