@@ -64,25 +64,26 @@ class PartnerBusy(ExchangeError):
 
 
 @cache
-def _boot_id() -> str:
-    """This boot of this machine (Linux), so that a start time is not compared across boots."""
+def _this_system() -> str:
+    """This boot of this machine and this process's PID namespace (Linux; else empty), so
+    that process ids and start times are compared only where they mean the same."""
     try:
-        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.readlink("/proc/self/ns/pid")
     except OSError:
         return ""
+    return f"{boot} {namespace}"
 
 
 def process_start(pid: int) -> str | None:
-    """When process ``pid`` started, as ``<boot id>/<clock ticks since boot>`` (Linux).
-
-    None where it cannot be told (no such process, no ``/proc``).
-    """
+    """When process ``pid`` started: ``<boot and PID namespace>/<clock ticks since boot>``
+    (Linux). None where it cannot be told (no such process, no ``/proc``)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     fields = stat[stat.rindex(")") + 2 :].split()  # the name, in brackets, may hold spaces
-    return f"{_boot_id()}/{fields[19]}"  # field 22 of proc(5): starttime
+    return f"{_this_system()}/{fields[19]}"  # field 22 of proc(5): starttime
 
 
 def _is_zombie(pid: int) -> bool:
@@ -123,9 +124,9 @@ class Holder:
         """
         if self.pid is None or self.host != socket.gethostname():
             return False
-        boot = self.process.split("/", 1)[0] if self.process else None
-        if boot is not None and boot != _boot_id():
-            return False  # another machine of the same name, or a reboot: not known
+        system = self.process.rsplit("/", 1)[0] if self.process else None
+        if system is not None and system != _this_system():
+            return False  # another machine of the same name, a container, a reboot: not known
         try:
             os.kill(self.pid, 0)
         except ProcessLookupError:

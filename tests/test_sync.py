@@ -328,13 +328,13 @@ def test_a_lease_left_by_a_dead_process_is_taken_over_at_once(db_url: str) -> No
         lease.release()
 
         # the same id, reused by a process that started later, is not the holder
-        this_boot = (process_start(os.getpid()) or "").split("/")[0]
+        this_system = (process_start(os.getpid()) or "").rsplit("/", 1)[0]
         left_behind(
             store,
             "058",
             host=socket.gethostname(),
             pid=os.getpid(),
-            process=this_boot + "/1",
+            process=this_system + "/1",
             token="b" * 32,
         )
         assert current_holder(store, "058").is_gone()
@@ -354,6 +354,10 @@ def test_a_lease_of_another_machine_ends_when_it_expires(db_url: str) -> None:
         stamp = datetime.now(UTC) - timedelta(minutes=1)
         left_behind(store, "035", host="elsewhere", pid=1, token="d" * 32, expires_at=stamp)
         assert try_acquire(store, "035") is not None
+        # this machine's name, but another boot or PID namespace (a container): not known
+        another = "0000 pid:[1]/5"
+        left_behind(store, "045", host=socket.gethostname(), pid=999_999, process=another)
+        assert not current_holder(store, "045").is_gone()
 
 
 # -- delivery manifests ----------------------------------------------------------------------

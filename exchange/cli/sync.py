@@ -56,7 +56,11 @@ def sync(node: NodeContext, code: str | None, every: bool, dry_run: bool, wait: 
     for partner_code in chosen:
         partner = config.partner(partner_code)
         with partner_lease(
-            store, partner.code, "sync", wait=wait, on_wait=waiting_for(partner.code, wait)
+            store,
+            partner.code,
+            "sync",
+            wait=wait,
+            on_wait=None if node.quiet else waiting_for(partner.code, wait),
         ) as lease:
             transport = open_transport(partner, config)
             try:
