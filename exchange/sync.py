@@ -342,7 +342,11 @@ class Sync:
 
     def _failed(self, local: Path, sha: str, exc: Exception) -> FileEntry:
         """Record a file whose import failed: ``failed``, with the error; its entry."""
-        error = f"import failed ({type(exc).__name__}): {' '.join(str(exc).split())}"[:1990]
+        said = " ".join(str(exc).split())
+        if isinstance(exc, ExchangeError):  # a bad file: the message says what is wrong
+            error = f"import failed: {said}"[:1990]
+        else:  # a bug: the exception is named
+            error = f"import failed ({type(exc).__name__}): {said}"[:1990]
         logger.warning("%s: %s", local.name, error)
         logger.debug("%s: the import failed", local.name, exc_info=exc)
         entry = self.store.find_file(sha)
