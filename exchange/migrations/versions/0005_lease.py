@@ -1,7 +1,7 @@
 """Partner leases say who holds them (host, process, its start) so a dead holder is known.
 
 Revision ID: 0005_lease
-Revises: 0004
+Revises: 0005_ipi
 Create Date: 2026-12-01 23:10:00.000000
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_lease"
-down_revision = "0004"
+down_revision = "0005_ipi"
 branch_labels = None
 depends_on = None
 
