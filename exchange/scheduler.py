@@ -412,10 +412,11 @@ def _count(record: RunRecord, entries: Iterable[FileEntry]) -> None:
 
 
 def _fill_from_report(store: Store, record: RunRecord, report: SyncReport) -> None:
-    record.received = [item["name"] for item in report.received]
+    fetched = [item for item in report.received if item.get("sha256")]  # not refused names
+    record.received = [item["name"] for item in fetched]
     record.exported = [item["name"] for item in report.exported if "name" in item]
     record.delivered = list(report.delivered)
-    new = [item["sha256"] for item in report.received if not item.get("imported_before")]
+    new = [item["sha256"] for item in fetched if not item.get("imported_before")]
     _count(record, filter(None, (store.find_file(sha) for sha in new)))
 
 
@@ -464,10 +465,10 @@ def run_scheduled(store: Store, config: NodeConfig, code: str, *, wait: float = 
     try:
         if partner is None:
             raise ConfigError(f"partner {code} is no longer in the configuration")
-        with partner_lease(store, code, LEASE_PURPOSE, wait=wait):
+        with partner_lease(store, code, LEASE_PURPOSE, wait=wait) as lease:
             transport = open_transport(partner, config)
             try:
-                report = Sync(store, config, partner, transport).run()
+                report = Sync(store, config, partner, transport, lease=lease).run()
             finally:
                 transport.close()
     except PartnerBusy as exc:

@@ -32,18 +32,28 @@ receiver, sequence); a file a manifest lists must then have the size and sha256
 it gives, or it is refused, not imported and left at the partner's side, to be
 fetched again by the next run (it may still have been on its way).
 
+One file never stops the exchange: a file whose import fails for any reason
+(a parser bug, say) is recorded as ``failed`` with the error, marked collected
+(so that later runs do not stumble on it again; ``exchange import`` takes it up
+once the cause is fixed) and the run goes on with the other files and the
+deliveries. A file whose name the transport refuses, or that was still being
+written when it was fetched, is reported and left where it is.
+
 ``dry_run`` lists what would be fetched, exported and delivered, and changes
 nothing.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.exc import OperationalError
 
 from adapters.cwr.export import export_works
 from adapters.cwr.writer import FORMATS
@@ -52,9 +62,10 @@ from exchange import formats
 from exchange.config import ConfigError, NodeConfig
 from exchange.cwr_ack import AckWriter
 from exchange.cwr_export import works_to_export
-from exchange.cwr_import import head_of, open_source
+from exchange.cwr_import import FileReport, head_of, open_source
 from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
+from exchange.leases import Lease, PartnerBusy
 from exchange.manifest import FORMATS as MANIFEST_FORMATS
 from exchange.manifest import Manifest, ManifestError, ManifestFile, is_manifest_name
 from exchange.manifest import read as read_manifest
@@ -62,9 +73,11 @@ from exchange.manifest import write as write_manifest
 from exchange.model import Partner
 from exchange.mwn_files import MwnWriter
 from exchange.sheet_export import export_sheet
-from exchange.store import FileEntry, Store
+from exchange.store import FileEntry, Store, StoreError
 from exchange.store.rows import now
-from exchange.transports import RemoteFile, Transport
+from exchange.transports import FileChanged, RemoteFile, Transport, TransportError
+
+logger = logging.getLogger(__name__)
 
 #: ``summary["manifest"]`` of a delivered file that no manifest lists yet.
 AWAITING_MANIFEST = "pending"
@@ -74,6 +87,12 @@ MANIFEST_BY_DEFAULT = ("sftp", "http", "served")
 
 #: Names of the files each format writes into staging (left there by a run that died).
 STAGED = {"mwn": "MWN_*", "csv": "WORKS_*.csv", "xlsx": "WORKS_*.xlsx"}
+#: Ledger states of a received file that later runs do not import again.
+SETTLED = ("imported", "rejected", "refused", "failed")
+#: Ledger states of a received file that reject something (exit code 1).
+REJECTING = ("rejected", "refused", "failed")
+#: Failures that are not the file's: they stop the run (the next run takes the file up).
+NOT_THE_FILES = (TransportError, StoreError, OperationalError, PartnerBusy)
 
 
 def _ledger_format(fmt: str) -> str:
@@ -108,6 +127,13 @@ class SyncReport:
     #: delivery manifests received ("direction": "in") and delivered ("out")
     manifests: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def has_rejections(self) -> bool:
+        """Whether something received was rejected, refused or failed (exit code 1)."""
+        return any(
+            item.get("state") in REJECTING or item.get("rejected") for item in self.received
+        ) or any(m.get("state") == "refused" for m in self.manifests)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "partner": self.partner,
@@ -130,6 +156,7 @@ class Sync:
         transport: Transport,
         *,
         dry_run: bool = False,
+        lease: Lease | None = None,
     ) -> None:
         if config.own_society is None:
             raise ExchangeError("set [node] society_code before exchanging with partners")
@@ -138,6 +165,7 @@ class Sync:
         self.partner = partner
         self.transport = transport
         self.dry_run = dry_run
+        self.lease = lease
         code = partner.code
         self.received = config.data_dir / "received" / code
         self.outbox = config.data_dir / "outbox" / code
@@ -148,6 +176,8 @@ class Sync:
     def run(self) -> SyncReport:
         for folder in (self.received, self.outbox, self.staging):
             folder.mkdir(parents=True, exist_ok=True)
+        if not self.dry_run:
+            self._clear_partial_files()
         self.collect()
         self.deliver()  # what an earlier run wrote but did not deliver
         self.export()
@@ -155,10 +185,28 @@ class Sync:
         self.close_batch()
         return self.report
 
+    def _clear_partial_files(self) -> None:
+        """Remove the temporary files of a run that was killed while writing them.
+
+        Only the run holding the partner's lease writes in these folders, so every
+        ``.<name>.part`` there is left over.
+        """
+        for folder in (self.received, self.staging):
+            for partial in folder.glob(".*.part"):
+                if partial.is_file():  # only ever files: leave anything else alone
+                    partial.unlink(missing_ok=True)
+
     # -- in -------------------------------------------------------------------------
 
     def collect(self) -> None:
         listed = self.transport.list_inbound()
+        for remote in listed:
+            if remote.refused is not None:  # bytes that are not UTF-8 as \udcXX
+                name = remote.name.encode("utf-8", "backslashreplace").decode("utf-8")
+                self.report.received.append(
+                    {"name": name, "state": "refused", "error": remote.refused}
+                )
+        listed = [r for r in listed if r.refused is None]
         manifests = [r for r in listed if is_manifest_name(r.name)]
         files = [r for r in listed if not is_manifest_name(r.name)]
         if self.dry_run:
@@ -171,17 +219,34 @@ class Sync:
             return
         waiting = {r.name for r in files}
         for remote in manifests:  # first: they say what the other files must be
-            self._collect_manifest(remote, waiting)
+            if self._fetch(remote):
+                self._collect_manifest(remote, waiting)
         expected = self._expected_files()
         for remote in files:
-            self._collect_file(remote, expected.get(remote.name))
+            if self._fetch(remote):
+                self._collect_file(remote, expected.get(remote.name))
+
+    def _still_held(self) -> None:
+        """Stop here (PartnerBusy) if the partner's lease was lost to another exchange."""
+        if self.lease is not None:
+            self.lease.check()
+
+    def _fetch(self, remote: RemoteFile) -> bool:
+        """Fetch a listed file into ``received``; False if it changed since it was listed."""
+        self._still_held()
+        try:
+            self.transport.fetch(remote, self.received / remote.name)
+        except FileChanged as exc:  # still being written: taken by a later run
+            self.report.received.append(
+                {"name": remote.name, "state": "waiting", "error": str(exc)}
+            )
+            return False
+        return True
 
     def _collect_file(
         self, remote: RemoteFile, expected: tuple[FileEntry, ManifestFile] | None
     ) -> None:
-        config, code = self.config, self.partner.code
         local = self.received / remote.name
-        self.transport.fetch(remote, local)
         sha = sha256_file(local)
         if expected is not None:
             listed_in, listed = expected
@@ -193,45 +258,110 @@ class Sync:
         entry = self.store.find_file(sha)
         # refused earlier for differing from a manifest: this content is now acceptable
         stale = entry if entry is not None and entry.summary.get("mismatch") else None
-        seen_before = (
-            entry is not None
-            and stale is None
-            and entry.state in ("imported", "rejected", "refused")
-        )
+        seen_before = entry is not None and stale is None and entry.state in SETTLED
+        report: FileReport | None = None
+        try:
+            entry, report = self._take(local, sha, entry, stale, seen_before)
+        except NOT_THE_FILES:
+            raise
+        except Exception as exc:  # noqa: BLE001 - one file's failure must not stop the others
+            entry = self._failed(local, sha, exc)
+        ack = entry.summary.get("ack")
+        if entry.format == "cwr" and ack is None and entry.state in ("imported", "rejected"):
+            try:
+                ack = self._acknowledge(local, entry)
+            except NOT_THE_FILES:
+                raise
+            except Exception as exc:  # noqa: BLE001 - the other files still come in
+                error = f"no ACK written ({type(exc).__name__}): {' '.join(str(exc).split())}"
+                logger.warning("%s: %s", local.name, error)
+                logger.debug("%s: the ACK failed", local.name, exc_info=exc)
+                self.store.update_file(entry.id, error=error[:1990])
+                entry = self.store.get_file(entry.id) or entry
+        self.store.update_file(entry.id, remote_name=remote.name, size=local.stat().st_size)
+        self.transport.mark_collected(remote)
+        item: dict[str, Any] = {
+            "name": remote.name,
+            "sha256": sha,
+            "format": entry.format,
+            "state": entry.state,
+            "imported_before": seen_before,
+            "ack": ack,
+        }
+        if report is not None:
+            item.update(
+                transactions=report.transactions,
+                accepted=report.accepted,
+                rejected=report.rejected,
+                findings=[f.as_dict() for f in report.findings],
+            )
+            if report.findings_total > len(report.findings):
+                item["findings_omitted"] = report.findings_total - len(report.findings)
+        if entry.error and not seen_before:
+            item["error"] = entry.error
+        self.report.received.append(item)
+
+    def _take(
+        self,
+        local: Path,
+        sha: str,
+        entry: FileEntry | None,
+        stale: FileEntry | None,
+        seen_before: bool,
+    ) -> tuple[FileEntry, FileReport | None]:
+        """Import a fetched file unless it was before, or refuse its format: its entry."""
+        code = self.partner.code
+        if seen_before:
+            assert entry is not None
+            return entry, None
         kind = self._kind(local)
-        if not seen_before and kind not in self.partner.accept:
+        report = None
+        if kind not in self.partner.accept:
             entry = stale or self.store.start_file(
-                remote.name, sha, partner=code, format=kind, version=None
+                local.name, sha, partner=code, format=kind, version=None
             )
             accepted = ", ".join(self.partner.accept)
             error = f"{kind} files are not accepted from {code} (accept: {accepted})"
             self.store.update_file(entry.id, state="refused", error=error, summary={})
-            entry = self.store.find_file(sha)
-        elif not seen_before:
+        else:
             if stale is not None:  # the importers take up an entry left "importing"
                 self.store.update_file(stale.id, state="importing", error=None, summary={})
-            importer = formats.importer(self.store, config, _ledger_format(kind), code)
-            importer.import_file(local)
-            entry = self.store.find_file(sha)
-        assert entry is not None
-        ack = entry.summary.get("ack")
-        if entry.format == "cwr" and ack is None:
-            written = AckWriter(self.store, config.own_society or "", config.name, code)
-            result = written.write(local, self.staging)
-            ack = self._publish(result.path)
-            self.store.update_file(entry.id, summary={**entry.summary, "ack": ack})
-        self.store.update_file(entry.id, remote_name=remote.name, size=local.stat().st_size)
-        self.transport.mark_collected(remote)
-        self.report.received.append(
-            {
-                "name": remote.name,
-                "sha256": sha,
-                "format": entry.format,
-                "state": entry.state,
-                "imported_before": seen_before,
-                "ack": ack,
-            }
-        )
+            importer = formats.importer(self.store, self.config, _ledger_format(kind), code)
+            report = importer.import_file(local)
+        found = self.store.find_file(sha)
+        assert found is not None
+        return found, report
+
+    def _acknowledge(self, local: Path, entry: FileEntry) -> str:
+        """Write the ACK of a received CWR file into the outbox; its name."""
+        society, code = self.config.own_society or "", self.partner.code
+        result = AckWriter(self.store, society, self.config.name, code).write(local, self.staging)
+        ack = self._publish(result.path)
+        self.store.update_file(entry.id, summary={**entry.summary, "ack": ack})
+        return ack
+
+    def _failed(self, local: Path, sha: str, exc: Exception) -> FileEntry:
+        """Record a file whose import failed: ``failed``, with the error; its entry."""
+        said = " ".join(str(exc).split())
+        if isinstance(exc, ExchangeError):  # a bad file: the message says what is wrong
+            error = f"import failed: {said}"[:1990]
+        else:  # a bug: the exception is named
+            error = f"import failed ({type(exc).__name__}): {said}"[:1990]
+        logger.warning("%s: %s", local.name, error)
+        logger.debug("%s: the import failed", local.name, exc_info=exc)
+        entry = self.store.find_file(sha)
+        if entry is None or entry.state not in ("importing", "failed"):
+            try:
+                kind = _ledger_format(self._kind(local))
+            except Exception:  # noqa: BLE001 - what it is cannot even be told
+                kind = "unknown"
+            entry = self.store.start_file(
+                local.name, sha, partner=self.partner.code, format=kind, version=None
+            )
+        self.store.update_file(entry.id, state="failed", error=error)
+        found = self.store.get_file(entry.id)
+        assert found is not None
+        return found
 
     def _refuse_mismatch(
         self, remote: RemoteFile, sha: str, size: int, listed_in: FileEntry, listed: ManifestFile
@@ -270,7 +400,6 @@ class Sync:
     def _collect_manifest(self, remote: RemoteFile, waiting: set[str]) -> None:
         """Fetch a manifest, check it and record it; refused, it changes nothing else."""
         local = self.received / remote.name
-        self.transport.fetch(remote, local)
         sha = sha256_file(local)
         entry = self.store.find_file(sha)
         if entry is None or entry.format != "manifest" or entry.state == "importing":
@@ -380,6 +509,7 @@ class Sync:
             return self.store.next_file_sequence(society, code)
 
         for fmt in self.partner.send:
+            self._still_held()
             since = self._exported_until(fmt)
             until = now()
             ids = self.store.work_ids(changed_since=since, news_for=code)
@@ -478,6 +608,7 @@ class Sync:
                 continue
             if is_manifest and not self._batch_delivered(entry):
                 continue
+            self._still_held()
             self.transport.deliver(path)
             values: dict[str, Any] = {"state": "delivered", "error": None}
             values["size"] = path.stat().st_size

@@ -419,3 +419,14 @@ def test_the_run_command_stops_cleanly_on_sigterm(
     assert answer["runs"][0]["files"]["delivered"] == 1
     assert [(e.direction, e.state) for e in store_of(url).ledger()] == [("out", "delivered")]
     assert signal.getsignal(signal.SIGTERM) is original
+
+
+def test_a_run_that_meets_a_refused_name_is_counted(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, store_of: Callable[[str], Store]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    node, config = scheduled_node(capsys, tmp_path, url, "0 2 * * *")
+    (tmp_path / "shared" / "to058" / "CW26\n0001052_058.V21").write_bytes(b"HDR\n")
+    record = run_scheduled(store_of(url), config, "052")
+    assert (record.outcome, record.received, record.accepted) == ("ok", [], 0)
+    assert record.delivered  # the exchange went on

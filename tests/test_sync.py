@@ -3,27 +3,35 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import insert, update
 
 from exchange import manifest
 from exchange.config import load_config
+from exchange.cwr_import import CwrImporter
 from exchange.demo import sample_works
 from exchange.digest import sha256_file
 from exchange.http_api import create_app
-from exchange.leases import try_acquire
+from exchange.leases import PartnerBusy, current_holder, process_start, try_acquire
 from exchange.manifest import Manifest, ManifestFile
 from exchange.store import Store
+from exchange.store.tables import partner_leases
 from exchange.sync import Sync
 from exchange.transports import TransportError
 from exchange.transports.folder import FolderTransport
-from tests.adapters.cwr_builder import CwrFile, valid_work
+from exchange.transports.kinds import open_transport
+from tests.adapters.cwr_builder import CwrFile, change, valid_work
 from tests.http_server import serving
 from tests.sshd import SshServer, running_sshd
-from tests.test_acks import Node
+from tests.test_acks import Node, run
 
 
 def folder_node(
@@ -289,12 +297,67 @@ def test_one_exchange_per_partner_at_a_time(nodes: tuple[Node, Node]) -> None:
     assert try_acquire(store, "052", "a third one") is None
     code, err = a.raw("sync", "052")
     assert code == 3 and "busy" in err and "another process" in err
+    assert f"on {socket.gethostname()}, process {os.getpid()}, since" in err  # who, since when
     lease.release()
     assert counts(a("sync", "052")[1]) == (0, 1, 1)
-    # a holder that died does not keep the partner past its lease
-    dead = try_acquire(store, "052", "crashed", ttl=timedelta(seconds=-1))
-    assert dead is not None
-    assert try_acquire(store, "052", "next") is not None
+
+
+def left_behind(store: Store, partner: str, **holder: object) -> None:
+    """A lease row as a holder that stopped without releasing it leaves it."""
+    stamp = datetime.now(UTC)
+    values = {"holder": "sync", "acquired_at": stamp, "expires_at": stamp + timedelta(minutes=5)}
+    values.update(holder)
+    with store.connect() as conn:
+        conn.execute(insert(partner_leases).values(partner=partner, **values))
+
+
+def test_a_lease_left_by_a_dead_process_is_taken_over_at_once(db_url: str) -> None:
+    with Store(db_url) as store:
+        store.init()
+        ended = subprocess.run(
+            [sys.executable, "-c", "import os; print(os.getpid())"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        pid = int(ended.stdout)  # a process that ran here and is gone
+        left_behind(store, "052", host=socket.gethostname(), pid=pid, token="a" * 32)
+        assert current_holder(store, "052").is_gone()
+        lease = try_acquire(store, "052")
+        assert lease is not None and current_holder(store, "052").pid == os.getpid()
+        lease.release()
+
+        # the same id, reused by a process that started later, is not the holder
+        this_system = (process_start(os.getpid()) or "").rsplit("/", 1)[0]
+        left_behind(
+            store,
+            "058",
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            process=this_system + "/1",
+            token="b" * 32,
+        )
+        assert current_holder(store, "058").is_gone()
+        assert try_acquire(store, "058") is not None
+
+
+def test_a_lease_of_another_machine_ends_when_it_expires(db_url: str) -> None:
+    with Store(db_url) as store:
+        store.init()
+        left_behind(store, "052", host="elsewhere", pid=1, token="c" * 32)
+        assert not current_holder(store, "052").is_gone()  # cannot be told from here
+        if store.dialect == "postgresql":
+            # its session lock is not held: the holder's database session ended
+            assert try_acquire(store, "052") is not None
+        else:
+            assert try_acquire(store, "052") is None
+        stamp = datetime.now(UTC) - timedelta(minutes=1)
+        left_behind(store, "035", host="elsewhere", pid=1, token="d" * 32, expires_at=stamp)
+        assert try_acquire(store, "035") is not None
+        # this machine's name, but another boot or PID namespace (a container): not known
+        another = "0000 pid:[1]/5"
+        left_behind(store, "045", host=socket.gethostname(), pid=999_999, process=another)
+        assert not current_holder(store, "045").is_gone()
 
 
 # -- delivery manifests ----------------------------------------------------------------------
@@ -550,3 +613,100 @@ def test_partners_exchange_mwn_messages_and_spreadsheets(
     assert Store(b.url).count_works() == 3
     _, again = a("sync", "052")
     assert counts(again) == (0, 0, 0)
+
+
+# -- what each received file came to ---------------------------------------------------------
+
+
+def partner_left(tmp_path: Path, name: str, *works: list) -> Path:
+    """A CWR file partner 058 left for node 052 (``nodes``' B) in their shared folder."""
+    file = CwrFile(sender="058")
+    for work in works:
+        file.add("NWR", work)
+    return file.write(tmp_path / "shared" / "to052", name)
+
+
+def test_sync_says_what_each_file_came_to_and_exits_1_on_rejections(
+    nodes: tuple[Node, Node], tmp_path: Path
+) -> None:
+    _, b = nodes
+    accepted = valid_work("W1", "FIRST WORK")
+    rejected = change(valid_work("W3", "THIRD WORK"), "SWR", writer_designation_code="ZZ")
+    partner_left(tmp_path, "CW260001058_052.V21", accepted, rejected)
+    code, report = b("sync", "058")
+    assert code == 1  # as exchange import: something was rejected
+    [item] = report["partners"][0]["received"]
+    assert (item["state"], item["transactions"], item["accepted"], item["rejected"]) == (
+        "imported",
+        2,
+        1,
+        1,
+    )
+    assert any(f["field"] == "writer_designation_code" for f in item["findings"])
+    assert item["ack"] and not item["imported_before"]
+
+    partner_left(tmp_path, "CW260002058_052.V21", valid_work("W5", "FIFTH WORK"))
+    code, out, _ = run(b.capsys, "--db", b.url, "--config", str(b.config), "sync", "058")
+    assert code == 0  # nothing rejected this time
+    assert "CW260002058_052.V21: imported, 1 transactions, 1 accepted, 0 rejected" in out
+
+
+def test_a_file_whose_import_crashes_does_not_stop_the_exchange(
+    nodes: tuple[Node, Node], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, b = nodes
+    Store(b.url).add_works((w, w.claims[0].source) for w in sample_works())  # to export
+    partner_left(tmp_path, "CW260001058_052.V21", valid_work("W1", "FIRST WORK"))
+    partner_left(tmp_path, "CW260002058_052.V21", valid_work("W2", "SECOND WORK"))
+    original = CwrImporter.import_file
+
+    def buggy(self, path, progress=None):
+        if path.name == "CW260001058_052.V21":
+            raise IndexError("list index out of range")  # a parser bug, say
+        return original(self, path, progress)
+
+    monkeypatch.setattr(CwrImporter, "import_file", buggy)
+    code, report = b("sync", "058")
+    assert code == 1
+    [partner] = report["partners"]
+    states = {r["name"]: r["state"] for r in partner["received"]}
+    assert states == {"CW260001058_052.V21": "failed", "CW260002058_052.V21": "imported"}
+    failed = partner["received"][0]
+    assert failed["error"] == "import failed (IndexError): list index out of range"
+    assert failed["ack"] is None
+    assert [e["format"] for e in partner["exported"]] == ["cwr22"]  # the exchange went on
+    assert len(partner["delivered"]) == 2  # the good file's ACK and our export
+    [entry] = Store(b.url).ledger(direction="in", state="failed")
+    assert entry.name == "CW260001058_052.V21" and "IndexError" in (entry.error or "")
+    outbox = tmp_path / "shared" / "to052"
+    assert (outbox / "CW260001058_052.V21.pickup.complete").exists()  # not taken again
+
+    code, again = b("sync", "058")  # the next run does not stumble on it again
+    assert code == 0 and counts(again) == (0, 0, 0)
+    monkeypatch.undo()
+    code, imported = b(
+        "import",
+        str(tmp_path / "052" / "data" / "received" / "058" / "CW260001058_052.V21"),
+        "--partner",
+        "058",
+    )
+    assert code == 0 and imported["files"][0]["accepted"] == 1  # once the bug is fixed
+
+
+def test_an_exchange_that_lost_its_lease_stops(nodes: tuple[Node, Node]) -> None:
+    a, _ = nodes
+    store = Store(a.url)
+    lease = try_acquire(store, "052")
+    assert lease is not None
+    with store.connect() as conn:  # another exchange took the lease over meanwhile
+        conn.execute(update(partner_leases).values(token="x" * 32))
+    with pytest.raises(PartnerBusy, match="another exchange took it over"):
+        lease.renew()
+    config = load_config(a.config)
+    partner = config.partner("052")
+    transport = open_transport(partner, config)
+    with pytest.raises(PartnerBusy, match="was lost"):
+        Sync(store, config, partner, transport, lease=lease).run()
+    assert store.ledger() == []  # stopped before exporting anything
+    lease.release()
+    store.close()

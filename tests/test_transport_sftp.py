@@ -23,6 +23,12 @@ from exchange.model import Partner
 from exchange.transports import RemoteFile, TransportError
 from exchange.transports.sftp import SftpSettings, SftpTransport, passphrase_variable
 from tests.sshd import SshServer, free_port, running_sshd
+from tests.test_transports import (
+    FINISHED,
+    check_a_growing_file_is_not_fetched,
+    check_listing,
+    leave_files,
+)
 
 pytestmark = pytest.mark.sftp
 
@@ -216,7 +222,11 @@ def test_list_fetch_collect(
     files = _partner_leaves(outbox)
     transport = make_transport(collect=collect)
     listed = transport.list_inbound()
-    assert [f.name for f in listed] == ["A.V21", "B.V22"]
+    assert [(f.name, f.refused) for f in listed] == [
+        ("A.V21", None),
+        ("B.V22", None),
+        ("a\\b", "refused remote file name 'a\\\\b': it leaves its folder"),  # listed, not taken
+    ]
     first = listed[0]
     assert first.size == len(files["A.V21"])
     assert isinstance(first.modified, datetime) and first.modified.tzinfo is UTC
@@ -228,7 +238,7 @@ def test_list_fetch_collect(
     assert sorted(p.name for p in destination.parent.iterdir()) == ["A.V21"]
 
     transport.mark_collected(first)
-    assert [f.name for f in transport.list_inbound()] == ["B.V22"]
+    assert [f.name for f in transport.list_inbound()] == ["B.V22", "a\\b"]
     if collect == "marker":
         assert (outbox / "A.V21.pickup.complete").exists()
         assert (outbox / "A.V21").exists()
@@ -238,15 +248,20 @@ def test_list_fetch_collect(
         assert not (outbox / "A.V21").exists()
         assert (outbox / "done" / "A.V21").read_bytes() == files["A.V21"]
     transport.mark_collected(first)  # twice is harmless
-    assert [f.name for f in transport.list_inbound()] == ["B.V22"]
+    assert [f.name for f in transport.list_inbound()] == ["B.V22", "a\\b"]
 
 
-def test_a_name_that_is_not_utf8_is_an_error(make_transport: MakeTransport, outbox: Path) -> None:
+def test_a_name_that_is_not_utf8_is_refused_alone(
+    make_transport: MakeTransport, outbox: Path
+) -> None:
     (outbox / "A.V21").write_bytes(b"x")
     with open(os.path.join(os.fsencode(outbox), b"caf\xe9.V21"), "wb") as fh:
         fh.write(b"latin-1 name")
-    with pytest.raises(TransportError, match="not UTF-8"):
-        make_transport().list_inbound()
+    listed = make_transport().list_inbound()
+    assert [(f.name, f.refused) for f in listed] == [
+        ("A.V21", None),
+        ("caf\udce9.V21", "refused remote file name 'caf\\udce9.V21': it is not UTF-8"),
+    ]
 
 
 def test_fetch_checks_the_checksum(
@@ -466,3 +481,13 @@ def test_settings_errors_name_file_and_key(change: dict[str, object], message: s
     with pytest.raises(ConfigError, match=message) as caught:
         _settings(table, Path("/etc/exchange"))
     assert str(caught.value).startswith("/etc/exchange: [partners.transport] ")
+
+
+def test_only_finished_files_are_listed_and_odd_names_refused(
+    make_transport: MakeTransport, outbox: Path, tmp_path: Path
+) -> None:
+    leave_files(outbox)
+    transport = make_transport()
+    check_listing(transport.list_inbound())
+    assert transport.describe()["outbox"]["files"] == len(FINISHED)
+    check_a_growing_file_is_not_fetched(transport, outbox, tmp_path / "got" / FINISHED[0])

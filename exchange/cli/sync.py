@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
 from rich.console import Console
 
-from exchange.cli.common import NodeContext, emit, json_option
-from exchange.errors import EXIT_USAGE, ExchangeError
-from exchange.leases import partner_lease
+from exchange.cli.common import NodeContext, emit, json_option, stderr
+from exchange.errors import EXIT_FINDINGS, EXIT_USAGE, ExchangeError
+from exchange.leases import Holder, partner_lease
 from exchange.sync import Sync, SyncReport
 from exchange.transports.kinds import open_transport
 
@@ -34,7 +37,10 @@ def sync(node: NodeContext, code: str | None, every: bool, dry_run: bool, wait: 
     Every file in and out is in the ledger; a run killed at any point is
     finished by the next one, and nothing is delivered or imported twice. One
     exchange per partner at a time: a partner another exchange holds (the
-    scheduler, another process or machine on the same store) is busy.
+    scheduler, another process or machine on the same store) is busy (exit 3,
+    naming the holder: host, process, since when); a holder that died (killed,
+    power cut) does not hold it. Exit 1 when a received file was rejected,
+    refused or failed, or held rejected transactions (the report says which).
 
     \b
     Example:
@@ -49,10 +55,17 @@ def sync(node: NodeContext, code: str | None, every: bool, dry_run: bool, wait: 
     reports: list[SyncReport] = []
     for partner_code in chosen:
         partner = config.partner(partner_code)
-        with partner_lease(store, partner.code, "sync", wait=wait):
+        with partner_lease(
+            store,
+            partner.code,
+            "sync",
+            wait=wait,
+            on_wait=None if node.quiet else waiting_for(partner.code, wait),
+        ) as lease:
             transport = open_transport(partner, config)
             try:
-                reports.append(Sync(store, config, partner, transport, dry_run=dry_run).run())
+                run = Sync(store, config, partner, transport, dry_run=dry_run, lease=lease)
+                reports.append(run.run())
             finally:
                 transport.close()
 
@@ -64,10 +77,7 @@ def sync(node: NodeContext, code: str | None, every: bool, dry_run: bool, wait: 
                 f"{len(r.exported)}, {verb}deliver {len(r.delivered)} files"
             )
             for item in r.received:
-                said = f"  in   {item['name']}"
-                if item.get("error"):
-                    said += f"  refused: {item['error']}"
-                out.print(said, markup=False)
+                out.print(f"  in   {received_line(item)}", markup=False)
             for item in r.exported:
                 out.print(f"  out  {item.get('name', item['format'])} ({item['works']} works)")
             for name in r.delivered:
@@ -79,3 +89,35 @@ def sync(node: NodeContext, code: str | None, every: bool, dry_run: bool, wait: 
                 out.print(f"  {way} {m['name']} ({state}){error}", markup=False)
 
     emit(node, {"partners": [r.as_dict() for r in reports]}, human)
+    if any(r.has_rejections for r in reports):
+        raise SystemExit(EXIT_FINDINGS)
+
+
+def waiting_for(code: str, wait: float) -> Callable[[Holder | None], None]:
+    """What ``--wait`` says on stderr while another exchange holds the partner."""
+
+    def tell(holder: Holder | None) -> None:
+        who = holder.describe() if holder else "another exchange"
+        stderr.print(f"partner {code} is held by {who}; waiting up to {wait:g} s", markup=False)
+
+    return tell
+
+
+def received_line(item: dict[str, Any]) -> str:
+    """One received file as the text report shows it: what came of it, and why."""
+    name, state = item["name"], item.get("state") or item.get("action", "")
+    if not name.isprintable():  # a refused name: its newlines and bidi controls escaped
+        name = repr(name)[1:-1]
+    if item.get("imported_before"):
+        return f"{name}: imported before, nothing changed"
+    said = f"{name}: {state}"
+    if "transactions" in item:
+        said += (
+            f", {item['transactions']} transactions, {item['accepted']} accepted, "
+            f"{item['rejected']} rejected"
+        )
+    if item.get("ack"):
+        said += f", answered with {item['ack']}"
+    if item.get("error"):
+        said += f": {item['error']}"
+    return said

@@ -425,7 +425,11 @@ partner_leases = Table(
     "partner_leases",
     metadata,
     Column("partner", String(20), primary_key=True),
-    Column("holder", String(200), nullable=False),  # host, process, purpose
+    Column("holder", String(200), nullable=False),  # what for: sync, scheduler
     Column("acquired_at", UtcDateTime(), nullable=False),
     Column("expires_at", UtcDateTime(), nullable=False),
+    Column("host", String(255), nullable=True),  # the holder's machine
+    Column("pid", Integer, nullable=True),  # its process id there
+    Column("process", String(100), nullable=True),  # when that process started (pid reuse)
+    Column("token", String(32), nullable=True),  # this holding, for take-over and release
 )

@@ -13,16 +13,23 @@ from typing import Any
 from exchange.config import ConfigError
 from exchange.digest import sha256_file
 from exchange.model import Partner
-from exchange.transports import COLLECTED, DELIVERED, RemoteFile, TransportError, safe_name
+from exchange.transports import (
+    COLLECTED,
+    DELIVERED,
+    FileChanged,
+    RemoteFile,
+    TransportError,
+    safe_name,
+    screen,
+)
 
 COLLECT_MODES = ("marker", "delete")
 
 
 def is_listed(name: str, names: set[str]) -> bool:
-    """Whether a file in an outbox is one the partner left for us and we have not taken."""
-    return not (
-        name.startswith(".") or name.endswith((DELIVERED, COLLECTED)) or name + COLLECTED in names
-    )
+    """Whether a file in an outbox is one the partner left for us and we have not taken
+    (markers are not; names of files still being written are screened apart)."""
+    return not (name.endswith((DELIVERED, COLLECTED)) or name + COLLECTED in names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,20 +73,30 @@ class FolderTransport:
         entries = {p.name: p for p in outbox.iterdir() if p.is_file()}
         found = []
         for name in sorted(entries):
-            if is_listed(name, set(entries)):
+            if not is_listed(name, set(entries)):
+                continue
+            try:
                 stat = entries[name].stat()
-                modified = datetime.fromtimestamp(stat.st_mtime, UTC)
-                found.append(RemoteFile(name, stat.st_size, modified))
+            except FileNotFoundError:  # taken away while we looked
+                continue
+            modified = datetime.fromtimestamp(stat.st_mtime, UTC)
+            listed = screen(name, size=stat.st_size, modified=modified)
+            if listed is not None:
+                found.append(listed)
         return found
 
     def fetch(self, remote: RemoteFile, destination: Path) -> Path:
         source = self._check(self.settings.outbox) / safe_name(remote.name)
         temporary = destination.with_name(f".{destination.name}.part")
         try:
+            destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, temporary)
             size = temporary.stat().st_size
             if remote.size is not None and size != remote.size:
-                raise TransportError(f"{remote.name}: {size} bytes received, {remote.size} listed")
+                raise FileChanged(
+                    f"{remote.name}: {size} bytes now, {remote.size} when listed: still being "
+                    "written, left for the next run"
+                )
             if remote.sha256 and sha256_file(temporary) != remote.sha256:
                 raise TransportError(f"{remote.name}: checksum differs from the one listed")
             os.replace(temporary, destination)
@@ -129,7 +146,9 @@ class FolderTransport:
             "inbox": {"path": str(self.settings.inbox), "exists": self.settings.inbox.is_dir()},
             "outbox": {
                 "path": str(self.settings.outbox),
-                "files": len(self.list_inbound()) if self.settings.outbox.is_dir() else None,
+                "files": len([f for f in self.list_inbound() if f.refused is None])
+                if self.settings.outbox.is_dir()
+                else None,
             },
         }
 

@@ -34,7 +34,7 @@ import httpx
 from exchange.config import ConfigError
 from exchange.digest import sha256_file
 from exchange.model import Partner
-from exchange.transports import RemoteFile, TransportError, safe_name
+from exchange.transports import FileChanged, RemoteFile, TransportError, safe_name, screen
 
 T = TypeVar("T")
 
@@ -114,6 +114,30 @@ def _server_message(response: httpx.Response) -> str:
     return text[0][:200] if text else response.reason_phrase
 
 
+def _listed(item: Any) -> RemoteFile | None:
+    """One entry of the partner's outbox listing; a malformed entry is refused, not the
+    listing (None: a file still being written)."""
+    name = item.get("name") if isinstance(item, dict) else None
+    if not isinstance(name, str) or not name:
+        shown = " ".join(repr(item).split())[:120]
+        return RemoteFile(shown, refused=f"an entry of the listing has no file name: {shown}")
+    listed = screen(name)
+    if listed is None or listed.refused is not None:
+        return listed
+    size, modified, sha256 = item.get("size"), item.get("modified"), item.get("sha256")
+    try:
+        if size is not None and (isinstance(size, bool) or not isinstance(size, int)):
+            raise ValueError(f"size {size!r} is not a number of bytes")
+        if sha256 is not None and not (
+            isinstance(sha256, str) and re.fullmatch(r"[0-9a-fA-F]{64}", sha256)
+        ):
+            raise ValueError(f"sha256 {sha256!r} is not a SHA-256")
+        when = datetime.fromisoformat(modified) if modified else None
+    except (TypeError, ValueError) as exc:
+        return RemoteFile(name, refused=f"{name!r}: the listing is malformed: {exc}")
+    return RemoteFile(name, size, when, sha256)
+
+
 def _read_chunks(path: Path) -> Iterator[bytes]:
     with path.open("rb") as fh:
         while chunk := fh.read(_CHUNK):
@@ -185,21 +209,10 @@ class HttpTransport:
 
     def list_inbound(self) -> list[RemoteFile]:
         body = self._json("GET", "/v1/outbox", "listing the partner's outbox")
-        files: list[RemoteFile] = []
-        try:
-            for item in body["files"]:
-                files.append(
-                    RemoteFile(
-                        name=safe_name(item["name"]),
-                        size=item.get("size"),
-                        modified=datetime.fromisoformat(item["modified"])
-                        if item.get("modified")
-                        else None,
-                        sha256=item.get("sha256"),
-                    )
-                )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise TransportError(f"the partner's outbox listing is malformed: {exc}") from None
+        items = body.get("files") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            raise TransportError("the partner's outbox listing is malformed: no list of files")
+        files = [listed for item in items if (listed := _listed(item)) is not None]
         return sorted(files, key=lambda f: f.name)
 
     def fetch(self, remote: RemoteFile, destination: Path) -> Path:
@@ -225,8 +238,9 @@ class HttpTransport:
                         digest.update(chunk)
                         size += len(chunk)
                 if remote.size is not None and size != remote.size:
-                    raise TransportError(
-                        f"{what}: received {size} bytes, the partner listed {remote.size}"
+                    raise FileChanged(
+                        f"{what}: received {size} bytes, the partner listed {remote.size}: "
+                        "still being written, left for the next run"
                     )
                 if remote.sha256 is not None and digest.hexdigest() != remote.sha256.lower():
                     raise TransportError(
@@ -280,7 +294,7 @@ class HttpTransport:
             "kind": "http",
             "url": self.settings.url,
             "node": node,
-            "outbox": {"files": len(waiting)},
+            "outbox": {"files": len([f for f in waiting if f.refused is None])},
         }
 
     def close(self) -> None:

@@ -46,10 +46,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import paramiko
+from paramiko import sftp as sftp_codes
 
 from exchange.config import ConfigError
 from exchange.model import Partner
-from exchange.transports import COLLECTED, DELIVERED, RemoteFile, TransportError, safe_name
+from exchange.transports import (
+    COLLECTED,
+    DELIVERED,
+    FileChanged,
+    RemoteFile,
+    TransportError,
+    is_unfinished,
+    name_problem,
+    safe_name,
+    screen,
+)
 
 log = logging.getLogger(__name__)
 
@@ -358,13 +369,6 @@ class SftpTransport:
             except _NEVER_RETRY as exc:
                 self._disconnect()
                 raise TransportError(self._explain(exc)) from None
-            except UnicodeDecodeError:
-                # paramiko decodes every remote name as strict UTF-8
-                self._disconnect()
-                raise TransportError(
-                    f"sftp {s.address}: {what} failed: a remote file name is not UTF-8 "
-                    f"(ask the partner to rename it)"
-                ) from None
             except socket.gaierror as exc:
                 self._disconnect()
                 raise TransportError(
@@ -466,32 +470,25 @@ class SftpTransport:
     def _regular_files(self, sftp: paramiko.SFTPClient, folder: str) -> list[Any]:
         return [
             attr
-            for attr in sftp.listdir_attr(folder)
+            for attr in _listdir_attr(sftp, folder)
             if attr.st_mode is not None and stat.S_ISREG(attr.st_mode)
         ]
 
-    def _pending(self, entries: list[Any], warn: bool = False) -> list[Any]:
-        """Entries that are files for us: not hidden, not markers, not collected.
+    @staticmethod
+    def _pending(entries: list[Any]) -> list[Any]:
+        """Entries that are files for us: not markers, not collected, not being written.
 
-        Names that :func:`safe_name` refuses are left out too (with a warning when
-        ``warn``): one odd name must not stop the collection of the others.
+        Names refused by :func:`~exchange.transports.name_problem` stay in: the
+        listing reports them (one odd name must not stop the collection of the others).
         """
         names = {attr.filename for attr in entries}
-        pending = []
-        for attr in entries:
-            name = attr.filename
-            if name.startswith(".") or name.endswith((DELIVERED, COLLECTED)):
-                continue
-            if name + COLLECTED in names:
-                continue
-            try:
-                safe_name(name)
-            except TransportError as exc:
-                if warn:
-                    log.warning("sftp %s: %s: skipped", self.settings.address, exc)
-                continue
-            pending.append(attr)
-        return pending
+        return [
+            attr
+            for attr in entries
+            if not attr.filename.endswith((DELIVERED, COLLECTED))
+            and attr.filename + COLLECTED not in names
+            and not is_unfinished(attr.filename)
+        ]
 
     # the Transport protocol -------------------------------------------------
 
@@ -501,14 +498,15 @@ class SftpTransport:
         def listing(sftp: paramiko.SFTPClient) -> list[RemoteFile]:
             files = []
             entries = self._regular_files(sftp, self.settings.outbox)
-            for attr in self._pending(entries, warn=True):
-                name = attr.filename
+            for attr in self._pending(entries):
                 modified = (
                     datetime.fromtimestamp(attr.st_mtime, tz=UTC)
                     if attr.st_mtime is not None
                     else None
                 )
-                files.append(RemoteFile(name=name, size=attr.st_size, modified=modified))
+                listed = screen(attr.filename, size=attr.st_size, modified=modified)
+                if listed is not None:
+                    files.append(listed)
             return sorted(files, key=lambda f: f.name)
 
         return self._run(f"listing {self.settings.outbox}", listing)
@@ -522,6 +520,11 @@ class SftpTransport:
 
         def download(sftp: paramiko.SFTPClient) -> Path:
             expected = sftp.stat(path).st_size
+            if remote.size is not None and expected != remote.size:
+                raise FileChanged(
+                    f"sftp {address}: {remote.name}: {expected} bytes now, {remote.size} when "
+                    "listed: still being written, left for the next run"
+                )
             digest = hashlib.sha256()
             received = 0
             destination.parent.mkdir(parents=True, exist_ok=True)
@@ -533,9 +536,9 @@ class SftpTransport:
                         digest.update(chunk)
                         received += len(chunk)
                 if expected is not None and received != expected:
-                    raise TransportError(
+                    raise FileChanged(
                         f"sftp {address}: {remote.name}: received {received} bytes, "
-                        f"the server says {expected}; not kept"
+                        f"the server says {expected}: still being written, left for the next run"
                     )
                 if remote.sha256 and digest.hexdigest() != remote.sha256.strip().lower():
                     raise TransportError(
@@ -619,7 +622,8 @@ class SftpTransport:
                 if not self._alive():
                     raise
                 return {"path": path, "files": None, "error": self._explain(exc)}
-            return {"path": path, "files": len(self._pending(entries))}
+            pending = [a for a in self._pending(entries) if name_problem(a.filename) is None]
+            return {"path": path, "files": len(pending)}
 
         def look(sftp: paramiko.SFTPClient) -> dict[str, Any]:
             assert self._client is not None
@@ -637,6 +641,38 @@ class SftpTransport:
             }
 
         return self._run("looking at the folders", look)
+
+
+def _listdir_attr(sftp: paramiko.SFTPClient, folder: str) -> list[paramiko.SFTPAttributes]:
+    """``sftp.listdir_attr(folder)``, but a name that is not UTF-8 does not fail the listing.
+
+    paramiko decodes every name as strict UTF-8; here the bytes that are not UTF-8
+    become lone surrogates (``surrogateescape``), which the listing then refuses
+    for that file only (:func:`~exchange.transports.name_problem`). The requests
+    are paramiko's own (its ``_request``), as its ``listdir_attr`` makes them.
+    """
+    kind, msg = sftp._request(sftp_codes.CMD_OPENDIR, folder)
+    if kind != sftp_codes.CMD_HANDLE:
+        raise paramiko.SFTPError("Expected handle")
+    handle = msg.get_binary()
+    found = []
+    try:
+        while True:
+            try:
+                kind, msg = sftp._request(sftp_codes.CMD_READDIR, handle)
+            except EOFError:
+                break  # the end of the folder
+            if kind != sftp_codes.CMD_NAME:
+                raise paramiko.SFTPError("Expected name response")
+            for _ in range(msg.get_int()):
+                name = msg.get_string().decode("utf-8", "surrogateescape")
+                longname = msg.get_string().decode("utf-8", "replace")
+                attr = paramiko.SFTPAttributes._from_msg(msg, name, longname)
+                if name not in (".", ".."):
+                    found.append(attr)
+    finally:
+        sftp._request(sftp_codes.CMD_CLOSE, handle)
+    return found
 
 
 def _one_line(exc: BaseException) -> str:
