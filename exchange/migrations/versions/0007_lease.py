@@ -1,15 +1,15 @@
 """Partner leases say who holds them (host, process, its start) so a dead holder is known.
 
-Revision ID: 0005_lease
-Revises: 0005_ipi
+Revision ID: 0007_lease
+Revises: 0006_records
 Create Date: 2026-12-01 23:10:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_lease"
-down_revision = "0005_ipi"
+revision = "0007_lease"
+down_revision = "0006_records"
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 the excerpt and composite types of a work; a recording's format, technique, media type,
 ISRC validity and the sender's identifier.
 
-Revision ID: 0005_records
+Revision ID: 0006_records
 Revises: 0005_ipi
 Create Date: 2026-12-01 23:10:00
 """
@@ -10,7 +10,7 @@ Create Date: 2026-12-01 23:10:00
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_records"
+revision = "0006_records"
 down_revision = "0005_ipi"
 branch_labels = None
 depends_on = None
