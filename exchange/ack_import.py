@@ -27,7 +27,7 @@ from sqlalchemy import insert, select
 from adapters.cwr.ack import HELD, PartnerAck, read_ack
 from adapters.cwr.parser import CwrParser, Transaction
 from adapters.cwr.source import CwrSource, CwrSourceError
-from adapters.cwr.validator import check_transaction
+from adapters.cwr.validator import CheckedTransaction, check_transaction
 from exchange.cwr_apply import DEADLINE_DAYS
 from exchange.cwr_import import (
     FileReport,
@@ -37,9 +37,10 @@ from exchange.cwr_import import (
     sender_of,
 )
 from exchange.errors import ExchangeError
+from exchange.identifiers import digits_value
 from exchange.identifiers import iswc as iswc_id
 from exchange.model import Finding, Source, WorkNumber
-from exchange.store import Store, conflicts, tables
+from exchange.store import Store, conflicts, row_id, tables
 from exchange.store.writer import WorkWriter
 
 BATCH = 500
@@ -61,6 +62,48 @@ def is_ack_file(source: CwrSource) -> bool:
     except CwrSourceError as exc:
         raise ExchangeError(str(exc)) from None
     return False
+
+
+def ignored(tx: Transaction, checked: CheckedTransaction) -> Finding | None:
+    """Why a transaction of an acknowledgement file is not taken (None: it is taken).
+
+    Taken: an ACK that gives a transaction status, and an ISW that names a work;
+    what else breaks the rules is reported but does not keep the answer out.
+    """
+    if tx.type == "ACK":
+        if tx.header["transaction_status"].strip():
+            return None
+        message = "an ACK without a transaction status; ignored"
+        return Finding("WARN", message, tx.header.line, "ACK", "transaction_status", "")
+    if tx.type == "ISW" and checked.mapped is not None:
+        return None
+    message = f"a {tx.type} transaction in an acknowledgement file; ignored"
+    return Finding("WARN", message, tx.header.line, tx.type)
+
+
+def validate_ack_file(path: Path, progress: Progress | None = None) -> FileReport:
+    """Judge a partner's ACK file without touching the store, counting as an import does."""
+    parser = CwrParser(open_source(path))
+    report = FileReport(parser.source.name, format="ack")
+    for tx in parser.transactions():
+        checked = check_transaction(tx, parser.version, parser.encoding, "?")
+        report.transactions += 1
+        report.add(checked.findings)
+        note = ignored(tx, checked)
+        if note is None:
+            report.accepted += 1
+        else:
+            report.rejected += 1
+            report.add([note])
+        if progress is not None:
+            progress(parser.source.bytes_read, 0)
+    judge_header(parser)
+    report.version = parser.version
+    report.add(parser.findings)
+    # as the import: the answers of a file that breaks the rules are taken all the same
+    report.file_rejected = parser.file_rejected and not report.transactions
+    report.unsupported = parser.unsupported
+    return report
 
 
 class AckImporter:
@@ -87,6 +130,7 @@ class AckImporter:
         if previous is not None and previous.state in ("imported", "rejected"):
             report.duplicate_of = previous.id
             report.version = previous.version
+            report.unsupported = (previous.summary or {}).get("unsupported")
             return report
         parser = CwrParser(open_source(path))
         batch: list[Transaction] = []
@@ -114,6 +158,7 @@ class AckImporter:
         if entry is None:  # not one transaction: nothing to record
             report.add(parser.findings)
             report.file_rejected = parser.file_rejected
+            report.unsupported = parser.unsupported
             return report
         self._write(batch, entry.id, partner, done, report, received, parser.encoding)
         report.add(parser.findings)
@@ -139,23 +184,16 @@ class AckImporter:
                 checked = check_transaction(tx, version, encoding, partner)
                 report.transactions += 1
                 report.add(checked.findings)
-                if tx.type == "ACK":
+                note = ignored(tx, checked)
+                if note is not None:
+                    report.rejected += 1
+                    report.add([note])
+                elif tx.type == "ACK":
                     applier.acknowledgement(read_ack(tx, self.own or partner), tx)
-                elif tx.type == "ISW" and checked.mapped is not None:
+                else:
+                    assert checked.mapped is not None
                     work = checked.mapped.work
                     applier.notification(checked.mapped.submitter_number, work.iswc, tx)
-                else:
-                    report.rejected += 1
-                    report.add(
-                        [
-                            Finding(
-                                "WARN",
-                                f"a {tx.type} transaction in an acknowledgement file; ignored",
-                                tx.header.line,
-                                tx.type,
-                            )
-                        ]
-                    )
             self.store.update_file(file_id, conn, transactions_done=done, summary=report.summary())
 
 
@@ -164,10 +202,6 @@ def _date(value: str) -> date | None:
         return datetime.strptime(value, "%Y%m%d").date()
     except ValueError:
         return None
-
-
-def _int(value: str) -> int | None:
-    return int(value) if value.isdigit() else None
 
 
 class _AckApplier:
@@ -203,9 +237,10 @@ class _AckApplier:
             ).scalar()
             if found is not None:
                 return found
-        if number.isdigit():
+        local_id = row_id(number)
+        if local_id is not None:
             w = tables.works
-            return self.conn.execute(select(w.c.id).where(w.c.id == int(number))).scalar()
+            return self.conn.execute(select(w.c.id).where(w.c.id == local_id)).scalar()
         return None
 
     def _note(self, message: str, tx: Transaction, field: str, value: str) -> None:
@@ -217,10 +252,6 @@ class _AckApplier:
 
     def acknowledgement(self, ack: PartnerAck, tx: Transaction) -> None:
         status, number = ack.status, ack.submitter_number
-        if not status:
-            self.report.rejected += 1
-            self._note("an ACK without a transaction status; ignored", tx, "transaction_status", "")
-            return
         self.report.accepted += 1
         self.report.statuses[status] = self.report.statuses.get(status, 0) + 1
         if status not in KNOWN_STATUSES:
@@ -251,8 +282,8 @@ class _AckApplier:
                     values.get("creation_date", "") + values.get("creation_time", "")
                 ).strip()
                 or None,
-                original_group=_int(values.get("original_group_id", "")),
-                original_seq=_int(values.get("original_transaction_sequence", "")),
+                original_group=digits_value(values.get("original_group_id", "")),
+                original_seq=digits_value(values.get("original_transaction_sequence", "")),
                 iswc=iswc,
                 messages=ack.messages or None,
                 file_id=self.writer.file_id,

@@ -49,6 +49,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any, Literal
 
+from exchange.identifiers import is_digits
+
 __all__ = [
     "Membership",
     "Society",
@@ -269,7 +271,7 @@ def _society_key(code: str | int) -> str | None:
         return f"{code:03d}" if 0 <= code <= 999 else None
     if isinstance(code, str):
         code = code.strip()
-        if 0 < len(code) <= 3 and code.isascii() and code.isdigit():
+        if 0 < len(code) <= 3 and is_digits(code):
             return code.zfill(3)
     return None
 
@@ -326,7 +328,7 @@ def _tis_n(code: str | int, on: dt.date | None = None) -> str | None:
     if code in table.by_tis_n:  # the usual case: a 4-digit CWR code
         return code
     code = code.strip()
-    if code.isascii() and code.isdigit():
+    if is_digits(code):
         key = code.zfill(4) if len(code) <= 4 else None
         return key if key in table.by_tis_n else None
     code = code.upper()

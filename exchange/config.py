@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from exchange.identifiers import is_digits
 from exchange.model import Partner
 
 DEFAULT_CONFIG = "exchange.toml"
@@ -106,7 +107,7 @@ class _Reader:
 
 
 def _society_code(reader: _Reader, key: str, value: str) -> str:
-    if not (value.isdigit() and 1 <= len(value) <= 3):
+    if not (is_digits(value) and 1 <= len(value) <= 3):
         raise ConfigError(
             f"{reader.where(key)} must be a CISAC society code of 3 digits, not {value!r}"
         )

@@ -39,6 +39,7 @@ from exchange.cwr_export import registration
 from exchange.cwr_import import CwrImporter, judge_header, open_source
 from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
+from exchange.identifiers import is_digits
 from exchange.model import Finding
 from exchange.store import FileEntry, Store, tables
 
@@ -84,7 +85,7 @@ class AckWriter:
     def __init__(
         self, store: Store, society: str, society_name: str, partner: str | None = None
     ) -> None:
-        if not (society.isdigit() and len(society) == 3 and society != "000"):
+        if not (is_digits(society) and len(society) == 3 and society != "000"):
             raise ExchangeError(
                 "the node's society code is not configured: set [node] society_code "
                 "(3 digits) in the configuration"

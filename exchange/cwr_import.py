@@ -66,6 +66,8 @@ class FileReport:
     findings: list[Finding] = field(default_factory=list)
     findings_total: int = 0
     file_rejected: bool = False
+    #: Why nothing of the file could be read (empty, not CWR, an unsupported version).
+    unsupported: str | None = None
 
     def add(self, findings: list[Finding]) -> None:
         self.findings_total += len(findings)
@@ -93,6 +95,7 @@ class FileReport:
             "matches_queued": self.matches_queued,
             "statuses": self.statuses,
             "findings": self.findings_total,
+            **({"unsupported": self.unsupported} if self.unsupported else {}),
         }
 
     def as_dict(self, imported: bool) -> dict[str, Any]:
@@ -111,6 +114,8 @@ class FileReport:
         data["findings"] = [f.as_dict() for f in self.findings]
         if self.findings_total > len(self.findings):
             data["findings_omitted"] = self.findings_total - len(self.findings)
+        if self.unsupported:
+            data["error"] = self.unsupported
         return data
 
 
@@ -133,7 +138,7 @@ def sender_of(parser: CwrParser | Structure, partner: str | None) -> str:
 
 def judge_header(parser: CwrParser) -> None:
     """Add the HDR record's field findings to the file's (the parser checks only structure)."""
-    if parser.header_line is None:
+    if parser.header_line is None or parser.unsupported:
         return
     line, raw = parser.header_line
     findings = check_header(raw, line, parser.version, parser.encoding)
@@ -153,6 +158,7 @@ class Structure:
     findings: list[Finding]
     groups: list[Group]
     transaction_count: int
+    unsupported: str | None = None
 
     @property
     def rejects_something(self) -> bool:
@@ -172,6 +178,7 @@ def _structure(source: CwrSource) -> Structure:
         parser.findings,
         parser.groups,
         parser.transaction_count,
+        parser.unsupported,
     )
 
 
@@ -261,8 +268,11 @@ def validate_file(path: Path, progress: Progress | None = None) -> FileReport:
     source = open_source(path)
     report = FileReport(source.name)
     checked = CheckedFile(source, "?", datetime.now(UTC), with_works=False)
+    accepted_in: dict[int, int] = {}  # accepted transactions by group id
     for tx in checked:
         count(report, tx)
+        if not tx.rejected:
+            accepted_in[tx.group_id] = accepted_in.get(tx.group_id, 0) + 1
         if progress is not None:
             progress(source.bytes_read, 0)
     parser = checked.parser
@@ -270,6 +280,14 @@ def validate_file(path: Path, progress: Progress | None = None) -> FileReport:
     report.version = parser.version
     report.add(parser.findings)
     report.file_rejected = parser.file_rejected
+    report.unsupported = parser.unsupported
+    # as an import counts: nothing of a rejected file or group is accepted
+    if parser.file_rejected:
+        refused = report.accepted
+    else:
+        refused = sum(accepted_in.get(g, 0) for g in {g.id for g in parser.groups if g.rejected})
+    report.accepted -= refused
+    report.rejected += refused
     return report
 
 
@@ -282,6 +300,7 @@ class CwrImporter(BatchImporter):
         previous = self.store.find_file(sha)
         if previous is not None and previous.state in ("imported", "rejected"):
             report = FileReport(source.name, duplicate_of=previous.id, version=previous.version)
+            report.unsupported = (previous.summary or {}).get("unsupported")
             return report
         if source.size < PARALLEL_FROM_BYTES or worker_count() < 1:
             return self._import(path, sha, previous, _structure(source), progress)
@@ -319,6 +338,7 @@ class CwrImporter(BatchImporter):
         )
         if known is not None and known.file_rejected:
             report.file_rejected = True
+            report.unsupported = known.unsupported
             report.add(known.findings)
             report.transactions = known.transaction_count
             report.rejected = known.transaction_count

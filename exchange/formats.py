@@ -14,7 +14,7 @@ from typing import Protocol
 
 from adapters.registrations import ReadFile
 from adapters.spreadsheet.works import read_works
-from exchange.ack_import import AckImporter, is_ack_file
+from exchange.ack_import import AckImporter, is_ack_file, validate_ack_file
 from exchange.config import NodeConfig
 from exchange.cwr_apply import count
 from exchange.cwr_import import CwrImporter, FileReport, Progress, open_source, validate_file
@@ -52,11 +52,15 @@ def detect(path: Path) -> str:
     return "ack" if is_ack_file(open_source(path)) else "cwr"
 
 
-def validate(path: Path, config: NodeConfig, kind: str | None = None) -> FileReport:
-    """Judge a file of any format without touching the store."""
+def validate(
+    path: Path, config: NodeConfig, kind: str | None = None, progress: Progress | None = None
+) -> FileReport:
+    """Judge a file of any format without touching the store, counting as its import would."""
     kind = kind or detect(path)
-    if kind in ("cwr", "ack"):
-        return validate_file(path)
+    if kind == "cwr":
+        return validate_file(path, progress)
+    if kind == "ack":
+        return validate_ack_file(path, progress)
     read = _reader(config, kind)(path, None)
     report = FileReport(path.name, read.format, read.version)
     report.add(read.findings)

@@ -42,6 +42,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from exchange.config import NodeConfig
 from exchange.digest import sha256_file
+from exchange.identifiers import is_digits
 from exchange.identifiers import iswc as iswc_id
 from exchange.jsonview import work_view
 from exchange.store import Store
@@ -281,7 +282,7 @@ def create_app(store: Store, config: NodeConfig, max_upload: int = DEFAULT_MAX_U
         empty = HTTPException(400, "the request body is empty: a delivery needs the file")
         declared = request.headers.get("content-length")
         if declared is not None:
-            if not (declared.isascii() and declared.isdigit()):
+            if not is_digits(declared):
                 raise HTTPException(400, "Content-Length is not a number")
             if int(declared) > max_upload:
                 raise too_large

@@ -57,6 +57,7 @@ from sqlalchemy import func, select
 
 from exchange.config import ConfigError, NodeConfig, load_config
 from exchange.errors import ExchangeError
+from exchange.identifiers import digits_value
 from exchange.leases import PartnerBusy, partner_lease
 from exchange.model import Partner
 from exchange.store import DEFAULT_URL, FileEntry, Store
@@ -120,8 +121,9 @@ class CrontabTrigger(CronTrigger):
 
 def _weekday(text: str, end_of_range: bool = False) -> int:
     value = text.strip().lower()
-    if value.isdigit() and int(value) <= 7:
-        return int(value)
+    number = digits_value(value)
+    if number is not None and number <= 7:
+        return number
     if value in _CRON_DAYS:
         day = _CRON_DAYS.index(value)
         return 7 if day == 0 and end_of_range else day
@@ -143,7 +145,7 @@ def crontab_weekdays(expression: str) -> str:
     days: set[int] = set()
     for item in expression.split(","):
         span, slash, step_text = item.partition("/")
-        if slash and not (step_text.isdigit() and int(step_text) > 0):
+        if slash and not (digits_value(step_text) or 0) > 0:
             raise ValueError(f"{item!r}: the step must be a whole number above 0")
         step = int(step_text) if slash else 1
         if span == "*":

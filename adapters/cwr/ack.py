@@ -22,6 +22,7 @@ from adapters.cwr.layout import layouts
 from adapters.cwr.parser import Record, Transaction
 from adapters.cwr.reader import work_from_records
 from adapters.cwr.records import EncodeError, codecs_for
+from exchange.identifiers import digits_value
 from exchange.model import Finding, Work
 
 #: MSG message type and level letters of the finding levels (CWR 2.2 section 5.26).
@@ -164,8 +165,7 @@ class AckBuilder:
 
 
 def _record_sequence(record: Record) -> int:
-    value = record.values.get("record_sequence", "")
-    return int(value) if value.isdigit() else 0
+    return digits_value(record.values.get("record_sequence", "")) or 0
 
 
 # -- reading -----------------------------------------------------------------------

@@ -60,6 +60,8 @@ from functools import cache
 from importlib import resources
 from types import MappingProxyType
 
+from exchange.identifiers import is_digits
+
 __all__ = [
     "CATALOGUE_RECORD",
     "GENERIC_SOCIETY",
@@ -135,7 +137,7 @@ class Edit:
 
 def _code(value: int | str, what: str) -> str:
     text = str(value).strip()
-    if not text.isdigit() or len(text) > 3:
+    if not is_digits(text) or len(text) > 3:
         raise ValueError(f"{what} must be a number of at most 3 digits, got {value!r}")
     return text.zfill(3)
 
@@ -166,8 +168,8 @@ def _parse(text: str) -> tuple[Edit, ...]:
             for name, ok in (
                 ("record", len(item.record) == 3 and item.record.isalpha()),
                 ("letter", item.letter in LETTERS),
-                ("number", len(item.number) == 3 and item.number.isdigit()),
-                ("society", len(item.society) == 3 and item.society.isdigit()),
+                ("number", len(item.number) == 3 and is_digits(item.number)),
+                ("society", len(item.society) == 3 and is_digits(item.society)),
                 ("level", item.level in LEVELS),
                 ("message", bool(item.message.strip())),
                 ("since", item.since in _VERSIONS),

@@ -20,6 +20,7 @@ from pathlib import Path
 from adapters.cwr.layout import layouts
 from adapters.cwr.records import RecordCodec, codec_for
 from adapters.cwr.source import CwrSource, encoding_of_header
+from exchange.identifiers import digits_value, is_digits
 from exchange.model import Finding
 
 #: Record types that open a transaction.
@@ -36,10 +37,18 @@ MAX_FILE_ERRORS = 1000
 MAX_TRANSACTION_RECORDS = 50_000
 
 _NAME = re.compile(
-    r"^CW(?P<yy>\d{2})(?P<seq>\d{2,4})(?P<sender>[A-Z0-9]{2,3})_(?P<receiver>[A-Z0-9]{2,3})"
-    r"\.(?P<ext>V\d\d|ZIP)$",
+    r"^CW(?P<yy>[0-9]{2})(?P<seq>[0-9]{2,4})(?P<sender>[A-Z0-9]{2,3})_(?P<receiver>[A-Z0-9]{2,3})"
+    r"\.(?P<ext>V[0-9][0-9]|ZIP)$",
     re.IGNORECASE,
 )
+#: What a file name says of its CWR version: ``.V21`` (2.x, also ``.V30``), the
+#: ``_V3-1-0`` part of a 3.x name, or a 3.x file type (SUB, ACK1, ACK2, ISR, ISA, LIC).
+_NAME_VERSION = re.compile(r"\.V([0-9])([0-9])$", re.IGNORECASE)
+_NAME_VERSION_3X = re.compile(r"_V([0-9])-([0-9])-[0-9]+(?:[._]|$)", re.IGNORECASE)
+_3X_TYPES = re.compile(r"[._](SUB|ACK1|ACK2|ISR|ISA|LIC)(?:\.ZIP)?$", re.IGNORECASE)
+#: The versions this parser reads; a 3.x file is recognised and refused in one finding.
+READ_VERSIONS = ("2.1", "2.2")
+_VERSION_3X = re.compile(rb"3\.[0-9]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +69,27 @@ def parse_file_name(name: str) -> FileName | None:
     return FileName(
         2000 + int(m["yy"]), int(m["seq"]), m["sender"].upper(), m["receiver"].upper(), m["ext"]
     )
+
+
+def version_of_name(name: str) -> str | None:
+    """The CWR version a file name says: ``2.1``, ``2.2``, ``3.0``, ``3.1``, ``3.x`` or None.
+
+    >>> version_of_name("CW260001PUB_052.V22"), version_of_name("CW170037SA_058_V3-1-0.SUB")
+    ('2.2', '3.1')
+    >>> version_of_name("CW170058058_SA_ACK1.zip"), version_of_name("works.txt")
+    ('3.x', None)
+    """
+    base = Path(name).name
+    for pattern in (_NAME_VERSION_3X, _NAME_VERSION):
+        m = pattern.search(base)
+        if m is not None:
+            return f"{m[1]}.{m[2]}"
+    return "3.x" if _3X_TYPES.search(base) else None
+
+
+def _printable(raw: bytes) -> str:
+    """Raw bytes as text a report can show (control and non-ASCII bytes escaped)."""
+    return ascii(raw)[2:-1]
 
 
 @dataclass(slots=True)
@@ -145,6 +175,8 @@ class CwrParser:
         self.version = "2.1"
         self.encoding = "latin-1"
         self.file_rejected = False
+        #: Why nothing of the file can be read (empty, not CWR, CWR 3.x), if so.
+        self.unsupported: str | None = None
         self.groups: list[Group] = []
         self.trailer: dict[str, str] | None = None
         self.transaction_count = 0
@@ -192,23 +224,64 @@ class CwrParser:
         assert codec is not None
         return codec.decode_dict(raw)
 
-    def _read_header(self, number: int, raw: bytes) -> None:
+    def _unsupported(self, message: str, line: int | None, edit: str, **kw: str) -> None:
+        """The file cannot be read at all: one finding says why, nothing more is read."""
+        self._file(message, line, kw.pop("record", None), edit, **kw)
+        self.unsupported = message
+
+    def _read_header(self, number: int, raw: bytes) -> bool:
+        """Read the HDR: encoding, version (False: a version this parser does not read)."""
         self.header_line = (number, raw)
         self.encoding = encoding_of_header(raw)
-        version = raw[101:104].decode("latin-1").strip()
-        if version == "2.2" or (not version and self.source.name.upper().endswith(".V22")):
-            self.version = "2.2"
-        elif version and version not in ("2.1", "2.2"):
+        named = version_of_name(self.source.name)
+        declared = raw[101:104].decode("latin-1").strip()
+        if declared in READ_VERSIONS:
+            self.version = declared
+        elif _VERSION_3X.fullmatch(raw[102:105]) or (named or "").startswith("3"):
+            # a 3.x HDR carries its version one place further (positions 103-105)
+            found = raw[102:105].decode("latin-1")
+            self.version = found if _VERSION_3X.fullmatch(raw[102:105]) else named or "3.x"
+            how = "its HDR" if found == self.version else "its file name"
+            self._unsupported(
+                f"a CWR {self.version} file (so says {how}): this node reads CWR 2.1 and 2.2 "
+                "only, CWR 3.x is not handled yet; nothing of the file was read",
+                number,
+                "FIL-E-009",
+                record="HDR",
+                field="version",
+                value=found.strip() or self.source.name,
+            )
+            return False
+        elif not declared:
+            self.version = named if named in READ_VERSIONS else "2.1"
+        elif named in READ_VERSIONS:
+            # an unreadable version field: the file name says which layouts to read with
+            self.version = named
+            self.findings.append(
+                Finding(
+                    "ER" if named == "2.2" else "WARN",
+                    f"HDR version {declared!r} is not a CWR version; read as CWR {named}, "
+                    "as the file name says",
+                    number,
+                    "HDR",
+                    "version",
+                    declared,
+                    "FIL-E-009" if named == "2.2" else None,
+                )
+            )
+            self.file_rejected = self.file_rejected or named == "2.2"
+        else:
             self._file(
-                f"HDR declares CWR version {version!r}; this reader knows 2.1 and 2.2",
+                f"HDR declares CWR version {declared!r}; this reader knows 2.1 and 2.2",
                 number,
                 "HDR",
                 "FIL-E-009",
                 field="version",
-                value=version,
+                value=declared,
             )
         self._codecs.clear()
         self.header = self._control(raw, "HDR")
+        return True
 
     def _detail_codecs(self) -> dict[str, RecordCodec]:
         """Codecs of the transaction and detail record types of the file's version."""
@@ -248,19 +321,20 @@ class CwrParser:
                 if first:
                     first = False
                     if record_type != "HDR":
-                        self._file(
-                            f"the first record is {record_type!r}, not HDR: "
-                            "not a CWR file, nothing more is read",
+                        start = _printable(raw[:20])
+                        self._unsupported(
+                            "not a CWR file: the first record should be HDR, the file starts "
+                            f"with '{start}'; nothing more is read",
                             number,
-                            record_type,
                             "FIL-E-002",
+                            value=start,
                         )
                         return
-                    else:
-                        self._read_header(number, raw)
-                        codecs = self._detail_codecs()
-                        last_type = "HDR"
-                        continue
+                    if not self._read_header(number, raw):
+                        return
+                    codecs = self._detail_codecs()
+                    last_type = "HDR"
+                    continue
                 if codecs is None:
                     codecs = self._detail_codecs()
 
@@ -305,7 +379,8 @@ class CwrParser:
                         yield tx
                         tx = None
                     if group is not None:
-                        self._file("the TRL comes before the GRT of the last group", number, "TRL")
+                        self._no_trailer(group, number, "the TRL follows its last transaction")
+                        group = None
                     self.trailer = self._control(raw, "TRL")
                     self._check_trailer(number)
                     last_type = "TRL"
@@ -338,7 +413,7 @@ class CwrParser:
             starts = record_type in HEADER_TYPES and not (
                 group.type == "ACK" and record_type in ACK_CONTINUATION and tx is not None
             )
-            if tx_seq_text.isdigit() and rec_seq_text.isdigit():
+            if is_digits(tx_seq_text) and is_digits(rec_seq_text):
                 tx_seq = int(tx_seq_text)
                 rec_seq = int(rec_seq_text)
             else:
@@ -462,13 +537,22 @@ class CwrParser:
         if tx is not None:
             yield tx
         if first:
-            self._file("the file is empty", None, None, "FIL-E-001")
+            self._unsupported("the file is empty: no CWR records in it", None, "FIL-E-001")
         elif self.trailer is None:
             self._file(
                 "the last record is not TRL (the file may be cut short)", None, "TRL", "FIL-E-005"
             )
         if group is not None:
-            self._file(f"group {group.id} ({group.type}) has no GRT", None, "GRT")
+            self._no_trailer(group, None, "the file ends inside it")
+
+    def _no_trailer(self, group: Group, line: int | None, where: str) -> None:
+        """A group without its GRT: edit 4 of the file level (each group closed by a GRT)."""
+        self._file(
+            f"group {group.id} ({group.type}, from line {group.line}) has no GRT: {where}",
+            line,
+            "GRT",
+            "FIL-E-004",
+        )
 
     def _open_group(self, number: int, values: dict[str, str], seen: set[str]) -> Group:
         if len(self.groups) == MAX_GROUPS:
@@ -477,7 +561,8 @@ class CwrParser:
             )
         group_type = values.get("transaction_type", "")
         group_id_text = values.get("group_id", "")
-        group = Group(group_type, int(group_id_text) if group_id_text.isdigit() else -1, number)
+        group_id = digits_value(group_id_text)
+        group = Group(group_type, -1 if group_id is None else group_id, number)
         self.groups.append(group)
         if group_type not in HEADER_TYPES:
             self._group(
@@ -516,7 +601,7 @@ class CwrParser:
         )
         for name, actual, edit, label in checks:
             text = values.get(name, "")
-            if not text.isdigit() or int(text) != actual:
+            if digits_value(text) != actual:
                 self.findings.append(
                     Finding(
                         "GR",
@@ -539,7 +624,7 @@ class CwrParser:
         )
         for name, actual, edit, label in checks:
             text = self.trailer.get(name, "")
-            if not text.isdigit() or int(text) != actual:
+            if digits_value(text) != actual:
                 self._file(
                     f"TRL {label} is {text!r}, the file has {actual}",
                     number,

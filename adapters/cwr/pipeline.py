@@ -32,6 +32,7 @@ from adapters.cwr.reader import WORK_HEADERS, work_from_records
 from adapters.cwr.records import codecs_for
 from adapters.cwr.source import CwrSource, strip_line
 from adapters.cwr.validator import CheckedTransaction, check_transaction
+from exchange.identifiers import digits_value
 from exchange.model import Finding, Source
 
 #: Files smaller than this are checked in the main process.
@@ -53,9 +54,9 @@ def worker_count(spare: int = 0) -> int:
 
     0 means checking in the main process; so does a machine with a single CPU.
     """
-    configured = os.environ.get("EXCHANGE_WORKERS")
-    if configured is not None and configured.isdigit():
-        return int(configured)
+    configured = digits_value(os.environ.get("EXCHANGE_WORKERS", ""))
+    if configured is not None:
+        return configured
     cpus = os.cpu_count() or 1
     return 0 if cpus < 2 else max(1, cpus - spare)
 

@@ -14,6 +14,7 @@ from functools import lru_cache
 
 from adapters.cwr.parser import Record, Transaction
 from adapters.cwr.work_details import DETAILS
+from exchange.identifiers import digits_value, is_digits
 from exchange.model import (
     Affiliation,
     Claim,
@@ -38,11 +39,11 @@ WRITER_TERRITORIES = frozenset({"SWT", "OWT"})
 
 
 def _int(value: str) -> int:
-    return int(value) if value.isdigit() else 0
+    return digits_value(value) or 0
 
 
 def _date(value: str) -> date | None:
-    if len(value) != 8 or not value.isdigit() or value == "00000000":
+    if len(value) != 8 or not is_digits(value) or value == "00000000":
         return None
     try:
         return date(int(value[:4]), int(value[4:6]), int(value[6:]))
@@ -51,7 +52,7 @@ def _date(value: str) -> date | None:
 
 
 def _duration(value: str) -> int | None:
-    if len(value) != 6 or not value.isdigit() or not value.strip("0"):
+    if len(value) != 6 or not is_digits(value) or not value.strip("0"):
         return None
     return int(value[:2]) * 3600 + int(value[2:4]) * 60 + int(value[4:6])
 
@@ -85,7 +86,7 @@ def _affiliations(record: Record) -> list[Affiliation]:
     found = []
     for right, name in _SOCIETY_FIELDS:
         society = values[name]
-        if society and society.isdigit():
+        if is_digits(society):
             found.append(Affiliation(society.zfill(3), right))
     return found
 
@@ -105,7 +106,7 @@ def _territory(record: Record) -> TerritoryShare:
 @lru_cache(maxsize=4096)
 def _territory_of(tis: str, indicator: str, pr: str, mr: str, sr: str) -> TerritoryShare:
     return TerritoryShare(
-        tis.zfill(4) if tis.isdigit() else tis, indicator != "E", _shares_of(pr, mr, sr)
+        tis.zfill(4) if is_digits(tis) else tis, indicator != "E", _shares_of(pr, mr, sr)
     )
 
 

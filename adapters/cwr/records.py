@@ -34,6 +34,7 @@ from operator import itemgetter
 from types import MappingProxyType
 
 from adapters.cwr.layout import Field, RecordLayout, layouts
+from exchange.identifiers import is_digits
 
 __all__ = [
     "EncodeError",
@@ -78,15 +79,11 @@ class EncodeError(ValueError):
 # Typed converters for decoded (stripped) values
 
 
-def _digits(value: str) -> bool:
-    return value.isascii() and value.isdigit()
-
-
 def to_int(value: str, field: str = "") -> int | None:
     """Numeric field -> int; ``None`` when blank."""
     if not value:
         return None
-    if not _digits(value):
+    if not is_digits(value):
         raise FieldError(field, value, "not a number")
     return int(value)
 
@@ -108,7 +105,7 @@ def to_date(value: str, field: str = "") -> _dt.date | None:
     """YYYYMMDD -> date; ``None`` for blanks or ``00000000``."""
     if not value or value == "00000000":
         return None
-    if len(value) != 8 or not _digits(value):
+    if len(value) != 8 or not is_digits(value):
         raise FieldError(field, value, "not a date YYYYMMDD")
     try:
         return _dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
@@ -117,7 +114,7 @@ def to_date(value: str, field: str = "") -> _dt.date | None:
 
 
 def _hms(value: str, field: str) -> tuple[int, int, int]:
-    if len(value) != 6 or not _digits(value):
+    if len(value) != 6 or not is_digits(value):
         raise FieldError(field, value, "not HHMMSS")
     h, m, s = int(value[:2]), int(value[2:4]), int(value[4:])
     if m > 59 or s > 59:
@@ -260,7 +257,7 @@ def _numeric_encoder(record: str, f: Field) -> _Encoder:
         elif value is None or value == "":
             return zeros
         elif isinstance(value, str):
-            if not _digits(value):
+            if not is_digits(value):
                 raise EncodeError(record, name, value, "not a non-negative whole number")
             text = value.lstrip("0") or "0"
             if len(text) > width:

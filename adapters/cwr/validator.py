@@ -30,12 +30,20 @@ from importlib import resources
 
 from adapters.cwr.edits import CATALOGUE_RECORD
 from adapters.cwr.layout import Field, RecordLayout, layouts, lookup, lookup_names
-from adapters.cwr.parser import Record, Transaction
+from adapters.cwr.parser import CONTROL_TYPES, Record, Transaction
 from adapters.cwr.reader import WORK_HEADERS, MappedWork, work_from_transaction
 from adapters.cwr.records import codec_for
 from adapters.cwr.work_rules import check_work
 from exchange import codes
-from exchange.identifiers import ipi_base, ipi_name, is_placeholder, isrc, iswc
+from exchange.identifiers import (
+    digits_value,
+    ipi_base,
+    ipi_name,
+    is_digits,
+    is_placeholder,
+    isrc,
+    iswc,
+)
 from exchange.model import Finding, Source
 
 #: CIS character subsets: titles (printable ASCII without lower case and |),
@@ -126,7 +134,7 @@ def _codes_of(f: Field) -> frozenset[str] | None:
 
 
 def _valid_date(value: str) -> bool:
-    if len(value) != 8 or not value.isdigit():
+    if len(value) != 8 or not is_digits(value):
         return False
     try:
         date(int(value[:4]), int(value[4:6]), int(value[6:]))
@@ -137,7 +145,7 @@ def _valid_date(value: str) -> bool:
 
 def _valid_ean(value: str) -> bool:
     """EAN-13: weights 1 and 3 from the left over twelve digits, then the check digit."""
-    if len(value) != 13 or not value.isdigit():
+    if len(value) != 13 or not is_digits(value):
         return False
     total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(value[:12]))
     return (10 - total % 10) % 10 == int(value[12])
@@ -191,10 +199,9 @@ def _isrc_full(value: str) -> str | None:
 
 
 @lru_cache(maxsize=4096)
-@lru_cache(maxsize=4096)
 def _is_society(value: str) -> bool:
     """A society code, also zero-filled to a wider field (HDR sender id: 000000052)."""
-    if value.isdigit() and len(value) > 3 and not value[:-3].strip("0"):
+    if is_digits(value) and len(value) > 3 and not value[:-3].strip("0"):
         value = value[-3:]
     return codes.is_society(value, cwr=True)
 
@@ -231,11 +238,11 @@ def _value_check(rule: FieldRule, f: Field) -> Callable[[str], str | None] | Non
     if kind == "time":
         return lambda v: (
             None
-            if _blank(v) or (len(v) == 6 and v.isdigit() and v[2:4] < "60" and v[4:] < "60")
+            if _blank(v) or (len(v) == 6 and is_digits(v) and v[2:4] < "60" and v[4:] < "60")
             else "is not a valid HHMMSS time"
         )
     if kind == "numeric":
-        return lambda v: None if not v or v.isdigit() else "must be numeric"
+        return lambda v: None if not v or is_digits(v) else "must be numeric (digits 0-9)"
     if kind == "flag":
         return lambda v: None if v in ("", "Y", "N", "U") else "must be Y, N or U"
     if kind == "boolean":
@@ -256,7 +263,7 @@ def _value_check(rule: FieldRule, f: Field) -> Callable[[str], str | None] | Non
     if kind == "sender_type":
         return lambda v: (
             None
-            if v in _SENDER_TYPES or (len(v) == 2 and v.isdigit())
+            if v in _SENDER_TYPES or (len(v) == 2 and is_digits(v))
             else "must be PB, SO, WR, AA or the first two digits of an IPI name number"
         )
     if kind == "territory":
@@ -268,11 +275,11 @@ def _value_check(rule: FieldRule, f: Field) -> Callable[[str], str | None] | Non
         limit = 5000 if kind == "share_max_5000" else 10000
         return lambda v: (
             None
-            if not v or (v.isdigit() and int(v) <= limit + 6)
+            if not v or (is_digits(v) and int(v) <= limit + 6)
             else f"share must be between 0 and {limit / 100:.0f}%"
         )
     if kind == "positive":
-        return lambda v: None if v.isdigit() and int(v) > 0 else "must be greater than zero"
+        return lambda v: None if (digits_value(v) or 0) > 0 else "must be greater than zero"
     return None
 
 
@@ -354,6 +361,9 @@ class RecordValidator:
             for r in field_rules()
             if version in r.versions and r.record == _rule_record(layout.record_type)
         ]
+        # fields of a numeric type that no rule of the table checks for digits come first:
+        # a value they replace is then what the table's conditional rules see
+        rules[:0] = _form_rules(layout, version, rules)
         self.compiled: list[_Compiled] = []
         patterns: dict[str, list[str]] = {}
         for rule in rules:
@@ -375,15 +385,67 @@ class RecordValidator:
                 parts.append(f".{{{f.length}}}")
             else:
                 parts.append("".join(f"(?={p})" for p in found[1:]) + found[0])
-        self.fast = re.compile("".join(parts), re.DOTALL)
+        # re.ASCII: \\d is 0-9, not every script's digits
+        self.fast = re.compile("".join(parts), re.DOTALL | re.ASCII)
         self.slow = [c for c in self.compiled if not c.in_pattern]
         self.length = layout.length
+        # what a line cut short must still hold: the mandatory fields, whole numbers
+        self._checks_length = layout.record_type not in CONTROL_TYPES
+        self._mandatory = [f for f in layout.fields if f.required == "M"]
+        self._numbers = [f for f in layout.fields if f.type in _NUMERIC_TYPES]
         # what the per-record loop needs, unpacked once
         self._all_steps = [(c.field.name, c.condition, c.check, c) for c in self.compiled]
         self._slow_steps = [(c.field.name, c.condition, c.check, c) for c in self.slow]
 
-    def validate(self, record: Record, text: str, findings: list[Finding]) -> None:
-        """Check one record; apply FR defaults to ``record.values``; report into findings."""
+    def length_problem(self, record: Record, text: str) -> tuple[str, str | None] | None:
+        """What is wrong with the length of a transaction or detail record, if anything:
+        (message, the field it cuts).
+
+        Tolerated, as real files have them: trailing blanks cut off (the line ends
+        inside a text field or before optional ones) and blanks beyond the layout.
+        A line that ends inside a number or date, or before a mandatory field, was
+        cut; one with more than blanks beyond its layout has shifted fields.
+        """
+        n, length = len(text), self.length
+        if n == length or not self._checks_length or len(record.raw) == length:
+            return None  # (a UTF-8 line of the right length in bytes was cut by bytes)
+        where = f"the {record.type} record is {n} characters long, its layout {length}"
+        if n > length:
+            if not text[length:].strip():
+                return None
+            return f"{where}: {n - length} characters more, fields shifted", None
+        cut = next(
+            (f for f in self._numbers if f.offset < n < f.end and text[f.offset :].strip()), None
+        )
+        if cut is not None:
+            return f"{where}: the line ends inside its {cut.name} field", cut.name
+        missing = next((f for f in self._mandatory if f.offset >= n), None)
+        if missing is not None:
+            return f"{where}: the line ends before its mandatory {missing.name} field", (
+                missing.name
+            )
+        return None
+
+    def validate(self, record: Record, text: str, findings: list[Finding]) -> bool:
+        """Check one record; apply FR defaults to ``record.values``; report into findings.
+
+        False when the record's length says it cannot be read (one finding, TR).
+        """
+        problem = self.length_problem(record, text)
+        if problem is not None:
+            message, field = problem
+            findings.append(
+                Finding(
+                    "TR",
+                    f"{message}; the record cannot be read, the transaction is rejected",
+                    record.line,
+                    record.type,
+                    field,
+                    str(len(text)),
+                    LENGTH_EDIT,
+                )
+            )
+            return False
         if len(text) < self.length:
             text = text.ljust(self.length)
         elif len(text) > self.length:
@@ -405,11 +467,62 @@ class RecordValidator:
                 values[c.field.name] = default
             findings.append(
                 Finding(
-                    rule.level, message, record.line, record.type, c.field.name, value, rule.edit
+                    rule.level,
+                    message,
+                    record.line,
+                    record.type,
+                    c.field.name,
+                    value,
+                    rule.edit or None,
                 )
             )
             if rule.level == "RR":
                 record.dropped = True
+        return True
+
+
+#: Field types whose values are ASCII digits (numbers, dates, times).
+_NUMERIC_TYPES = frozenset("NDT")
+#: Checks of the rules table that accept nothing but digits.
+_DIGIT_CHECKS = frozenset(
+    {"numeric", "date", "time", "share_max_5000", "share_max_10000", "positive"}
+)
+#: The edit for a record whose length does not match its layout (prefix edit 9).
+LENGTH_EDIT = "FIL-F-009"
+_PREFIX_END = 19  # prefix fields are checked by the parser
+
+
+def _form_rules(layout: RecordLayout, version: str, rules: list[FieldRule]) -> list[FieldRule]:
+    """A digits-only check for each N, D and T field that no rule of the table checks so.
+
+    A value with anything but ``0-9`` in such a field (a superscript ² passes
+    ``str.isdigit``) is reported at its field: in the HDR the file is rejected (as
+    every HDR edit does), in a mandatory field the transaction, else the field is
+    replaced with zeros (what CWR writes for an empty number).
+    """
+    checked = {r.field for r in rules if r.check in _DIGIT_CHECKS and not r.condition}
+    control = layout.record_type in CONTROL_TYPES
+    found = []
+    for f in layout.fields:
+        if f.type not in _NUMERIC_TYPES or f.name in checked:
+            continue
+        if not control and f.offset < _PREFIX_END:
+            continue
+        level = "ER" if control else "TR" if f.required == "M" else "FR"
+        found.append(
+            FieldRule(
+                frozenset({version}),
+                layout.record_type,
+                f.name,
+                "numeric",
+                level,
+                "zeros" if level == "FR" else "",
+                "",
+                "",
+                "a field of type N, D or T holds digits 0-9 only",
+            )
+        )
+    return found
 
 
 def _rule_record(record_type: str) -> str:
@@ -569,10 +682,12 @@ def check_transaction(
     """Apply field, record and transaction rules to one transaction; map its work."""
     findings = tx.findings
     validators = _validators(version)
+    readable = True
     for record in tx.records:
         validator = validators.get(record.type)
         if validator is not None:
-            validator.validate(record, record.raw.decode(encoding, "replace"), findings)
+            text = record.raw.decode(encoding, "replace")
+            readable = validator.validate(record, text, findings) and readable
     if tx.type == "ACK":
         check_ack_order(tx)
         if tx.header["transaction_status"] == "RJ":
@@ -580,7 +695,8 @@ def check_transaction(
     if tx.type in WORK_HEADERS:
         check_record_order(tx, version)
     mapped = work_from_transaction(tx, sender, source)
-    if mapped is not None and tx.type in ("NWR", "REV") and not tx.header.dropped:
+    # a record that cannot be read (cut, shifted) makes the work's rules meaningless
+    if mapped is not None and tx.type in ("NWR", "REV") and not tx.header.dropped and readable:
         findings.extend(check_work(mapped.work, mapped.line_of, tx.header.line))
     if mapped is not None:
         mapped.claim_lines.clear()  # keyed by object ids: meaningless once passed on

@@ -111,7 +111,7 @@ from typing import BinaryIO
 from adapters.cwr.layout import EXTERNAL_LOOKUPS, layouts, lookup
 from adapters.cwr.records import EncodeError, RecordCodec, codecs_for
 from adapters.cwr.work_details import DETAILS
-from exchange.identifiers import known
+from exchange.identifiers import is_digits, known
 from exchange.model import Claim, InterestedParty, Right, Side, Work
 
 __all__ = [
@@ -217,7 +217,7 @@ def _code(value: str | None) -> str | None:
 
 def _society(code: str | None) -> str | None:
     code = _text(code)
-    if code and code.isdigit() and len(code) < 3:
+    if code and is_digits(code) and len(code) < 3:
         return code.zfill(3)
     return code
 
@@ -230,7 +230,7 @@ def _societies(party: InterestedParty) -> tuple[str | None, str | None, str | No
 
 def _tis(code: str) -> str:
     code = code.strip()
-    return code.zfill(4) if code.isdigit() else code
+    return code.zfill(4) if is_digits(code) else code
 
 
 def _identity(party: InterestedParty) -> object:
@@ -774,7 +774,7 @@ class CwrWriter:
             raise CwrWriteError(
                 f"unsupported encoding {encoding!r}; expected one of {', '.join(CHARACTER_SETS)}"
             )
-        if not sender.isdigit() or len(sender) > 9:
+        if not is_digits(sender) or len(sender) > 9:
             raise CwrWriteError(f"sender id must be a number of up to 9 digits, not {sender!r}")
         self.stream = stream
         self.sender = sender

@@ -46,7 +46,7 @@ from lxml import etree
 
 from adapters.registrations import ReadFile, registration
 from exchange import codes
-from exchange.identifiers import ipi_base, ipi_name, is_placeholder, known
+from exchange.identifiers import digits_value, ipi_base, ipi_name, is_digits, is_placeholder, known
 from exchange.identifiers import iswc as iswc_id
 from exchange.model import (
     FULL_SHARE,
@@ -497,7 +497,7 @@ def _tis(text: str) -> str | None:
     """A TIS code (four digits) for a TerritoryCode, None if unknown."""
     if text == "Worldwide":
         return WORLD
-    territory = codes.territory(text.zfill(4) if text.isdigit() else text)
+    territory = codes.territory(text.zfill(4) if is_digits(text) else text)
     return territory.tis_n if territory is not None else None
 
 
@@ -709,7 +709,7 @@ class _Reader:
         roles = PUBLISHER_ROLES if claim.side is Side.PUBLISHER else WRITER_ROLES
         role = parts[1] if len(parts) > 1 else ""
         claim.role = role if role in roles else ("E" if claim.side is Side.PUBLISHER else "CA")
-        claim.chain = int(parts[2]) if len(parts) > 2 and parts[2].isdigit() else None
+        claim.chain = digits_value(parts[2]) if len(parts) > 2 else None
 
     def _add_share(self, claim: Claim, share: etree._Element, reading: _Reading) -> None:
         value_element = share.find("RightSharePercentage")

@@ -48,7 +48,15 @@ from adapters.registrations import ReadFile, registration
 from adapters.spreadsheet.table import Row, read_table, write_header, write_records
 from exchange import codes
 from exchange.errors import ExchangeError
-from exchange.identifiers import InvalidIdentifier, ipi_base, ipi_name, is_placeholder, iswc, known
+from exchange.identifiers import (
+    InvalidIdentifier,
+    digits_value,
+    ipi_base,
+    ipi_name,
+    is_placeholder,
+    iswc,
+    known,
+)
 from exchange.model import (
     FULL_SHARE,
     PUBLISHER_ROLES,
@@ -359,14 +367,10 @@ def _row_claim(cells: _Cells, row: Row) -> _RowClaim | None:
     cells.rejected = False
     role = row.get("role").upper()
     chain_text = row.get("publisher_chain")
-    chain = None
-    if chain_text:
-        if chain_text.isdigit() and int(chain_text) > 0:
-            chain = int(chain_text)
-        else:
-            cells.add(
-                "TR", "publisher_chain is a whole number from 1 (1, 2...)", row, "publisher_chain"
-            )
+    chain = digits_value(chain_text) or None  # 0 is no chain
+    if chain_text and chain is None:
+        message = "publisher_chain is a whole number from 1 (1, 2...)"
+        cells.add("TR", message, row, "publisher_chain")
     if not role:
         cells.add("TR", f"role is empty; expected a CWR role: {_ROLE_LIST}", row, "role")
     elif role not in ROLES:

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from exchange import formats
 from exchange.cli.common import NodeContext, emit, json_option, stderr
-from exchange.cwr_import import FileReport, validate_file
+from exchange.cwr_import import FileReport
 from exchange.errors import EXIT_FINDINGS, EXIT_USAGE, ExchangeError
 
 pass_node = click.make_pass_decorator(NodeContext)
@@ -45,6 +45,9 @@ def _human(
 ) -> Callable[[Console], None]:
     def show(out: Console) -> None:
         for r in reports:
+            if r.unsupported:
+                out.print(f"{r.file}: {r.unsupported}", markup=False)
+                continue
             if r.duplicate_of is not None:
                 out.print(
                     f"{r.file}: already imported (ledger entry {r.duplicate_of}), nothing changed"
@@ -102,7 +105,7 @@ def _finish(
 ) -> None:
     files: list[dict[str, Any]] = [r.as_dict(imported) for r in reports] + errors
     emit(node, {"files": files}, _human(reports, errors, imported))
-    if errors:
+    if errors or any(r.unsupported for r in reports):
         raise SystemExit(EXIT_USAGE)
     if any(r.has_rejections for r in reports):
         raise SystemExit(EXIT_FINDINGS)
@@ -131,11 +134,9 @@ def validate(node: NodeContext, files: tuple[Path, ...]) -> None:
     reports, errors = [], []
     for path in files:
         try:
-            if formats.detect(path) not in ("cwr", "ack"):
-                reports.append(formats.validate(path, node.config))
-                continue
+            kind = formats.detect(path)
             with progress_for(node, path) as progress:
-                reports.append(validate_file(path, progress))
+                reports.append(formats.validate(path, node.config, kind, progress))
         except ExchangeError as exc:
             errors.append({"file": str(path), "error": str(exc)})
     _finish(node, reports, errors, imported=False)

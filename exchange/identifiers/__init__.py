@@ -12,6 +12,9 @@ python-stdnum:
 Modules: :mod:`iswc`, :mod:`ipi_name`, :mod:`ipi_base`, :mod:`isrc` and
 :mod:`isni`; :mod:`placeholder` says which values stand for "not known"
 (``00000000000``, zeros, blanks): :func:`is_placeholder` and :func:`known`.
+Beside them, :func:`is_digits` and :func:`digits_value`: the one test of a
+numeric field or part of an identifier (ASCII ``0-9`` only) that every reader
+of input uses.
 
 Errors from python-stdnum are turned into :class:`InvalidIdentifier` too, so
 callers handle one exception type whose message is a short sentence usable as
@@ -26,13 +29,15 @@ ISWC | ISWC check digit does not match: expected 1
 """
 
 from exchange.identifiers import ipi_base, ipi_name, isni, isrc, iswc
-from exchange.identifiers._common import InvalidIdentifier
+from exchange.identifiers._common import InvalidIdentifier, digits_value, is_digits
 from exchange.identifiers.placeholder import is_placeholder, known
 
 __all__ = [
     "InvalidIdentifier",
+    "digits_value",
     "ipi_base",
     "ipi_name",
+    "is_digits",
     "is_placeholder",
     "isni",
     "isrc",

@@ -35,9 +35,25 @@ def strip_separators(value: Any, separators: str) -> str:
     return "".join(ch for ch in text if ch not in separators and not ch.isspace())
 
 
-def is_digits(text: str) -> bool:
-    """True for a non-empty string of ASCII digits."""
+def is_digits(text: str | bytes) -> bool:
+    """True for a non-empty string (or bytes) of the ASCII digits 0-9, nothing else.
+
+    The one test of "numeric" for input: ``str.isdigit`` alone also takes
+    superscripts and other scripts' digits, which ``int()`` then refuses or reads.
+
+    >>> is_digits("05000"), is_digits("\u00b25000"), is_digits("\u0663"), is_digits("")
+    (True, False, False, False)
+    """
     return text.isascii() and text.isdigit()
+
+
+def digits_value(text: str | bytes) -> int | None:
+    """The number that a string of ASCII digits says; None for anything else.
+
+    >>> digits_value("00042"), digits_value(" 42"), digits_value("\u00b9"), digits_value("")
+    (42, None, None, None)
+    """
+    return int(text) if is_digits(text) else None
 
 
 def weighted_mod10(digits: str, constant: int) -> str:

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, func, insert, o
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
+from exchange.identifiers import digits_value, is_digits
 from exchange.identifiers import iswc as iswc_id
 from exchange.model import InterestedParty, Source, Work
 from exchange.normalise import normalise_title
@@ -34,6 +35,16 @@ DEFAULT_URL = "sqlite:///exchange.db"
 BATCH = 2000
 #: The largest id a row can have (a signed 64-bit integer, on both databases).
 MAX_ID = 2**63 - 1
+
+
+def row_id(text: str) -> int | None:
+    """The row id a text names (ASCII digits within the 64-bit range), else None.
+
+    >>> row_id("42"), row_id("\u00b2"), row_id("9" * 20)
+    (42, None, None)
+    """
+    number = digits_value(text)
+    return number if number is not None and number <= MAX_ID else None
 
 
 class StoreError(Exception):
@@ -387,10 +398,11 @@ class Store:
         if "\x00" in key:  # PostgreSQL takes no NUL in text
             return None
         with self.connect() as conn:
-            if key.isascii() and key.isdigit():
-                if len(key) > len(str(MAX_ID)) or int(key) > MAX_ID:
+            if is_digits(key):
+                local_id = row_id(key)
+                if local_id is None:
                     return None
-                return conn.execute(select(t.works.c.id).where(t.works.c.id == int(key))).scalar()
+                return conn.execute(select(t.works.c.id).where(t.works.c.id == local_id)).scalar()
             if iswc_id.is_valid(key):
                 return conn.execute(
                     select(t.works.c.id)
@@ -553,8 +565,8 @@ class Store:
         """A party by IPI name number (or local id ``#N``) and the works it claims on."""
         key = key.strip()
         with self.connect() as conn:
-            if key.startswith("#") and key[1:].isdigit():
-                where = t.parties.c.id == int(key[1:])
+            if key.startswith("#") and is_digits(key[1:]):
+                where = t.parties.c.id == (row_id(key[1:]) or 0)
             else:
                 where = t.parties.c.ipi_name_number == key.zfill(11)
             row = conn.execute(select(t.parties).where(where)).first()
