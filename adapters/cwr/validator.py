@@ -361,9 +361,7 @@ class RecordValidator:
             for r in field_rules()
             if version in r.versions and r.record == _rule_record(layout.record_type)
         ]
-        # fields of a numeric type that no rule of the table checks for digits come first:
-        # a value they replace is then what the table's conditional rules see
-        rules[:0] = _form_rules(layout, version, rules)
+        rules += _form_rules(layout, version, rules)
         self.compiled: list[_Compiled] = []
         patterns: dict[str, list[str]] = {}
         for rule in rules:
@@ -500,7 +498,11 @@ def _form_rules(layout: RecordLayout, version: str, rules: list[FieldRule]) -> l
     every HDR edit does), in a mandatory field the transaction, else the field is
     replaced with zeros (what CWR writes for an empty number).
     """
-    checked = {r.field for r in rules if r.check in _DIGIT_CHECKS and not r.condition}
+    kind = layout.record_type
+    digit_rules = [(r, _condition(r, kind)) for r in rules if r.check in _DIGIT_CHECKS]
+    checked = {r.field for r, applies in digit_rules if applies is None}
+    # where a digit rule of the table applies under a condition, this one applies otherwise
+    otherwise = {r.field: _negated(r.condition) for r, applies in digit_rules if callable(applies)}
     control = layout.record_type in CONTROL_TYPES
     found = []
     for f in layout.fields:
@@ -518,11 +520,19 @@ def _form_rules(layout: RecordLayout, version: str, rules: list[FieldRule]) -> l
                 level,
                 "zeros" if level == "FR" else "",
                 "",
-                "",
+                otherwise.get(f.name, ""),
                 "a field of type N, D or T holds digits 0-9 only",
             )
         )
     return found
+
+
+def _negated(condition: str) -> str:
+    """The opposite of a simple condition of the rules table (``a=b``, ``a in b,c``...)."""
+    for op, opposite in ((" not in ", " in "), (" in ", " not in "), ("!=", "="), ("=", "!=")):
+        if op in condition:
+            return condition.replace(op, opposite, 1)
+    raise ValueError(f"cannot negate the condition {condition!r}")
 
 
 def _rule_record(record_type: str) -> str:
