@@ -202,8 +202,10 @@ class CwrParser:
         self.file_rejected = True
         raise _Enough
 
-    def _group(self, group: Group, message: str, line: int, record: str, edit: str | None) -> None:
-        self.findings.append(Finding("GR", message, line, record, edit=edit))
+    def _group(
+        self, group: Group, message: str, line: int, record: str, edit: str | None, **kw: str
+    ) -> None:
+        self.findings.append(Finding("GR", message, line, record, edit=edit, **kw))
         group.rejected = True
 
     # -- records ----------------------------------------------------------------
@@ -417,12 +419,18 @@ class CwrParser:
                 tx_seq = int(tx_seq_text)
                 rec_seq = int(rec_seq_text)
             else:
+                bad, text = (
+                    ("record_sequence", rec_seq_text)
+                    if is_digits(tx_seq_text)
+                    else ("transaction_sequence", tx_seq_text)
+                )
                 self._file(
-                    "the record prefix has no valid transaction and record sequence numbers",
+                    f"the record prefix has no valid {bad.replace('_', ' ')} number (8 digits 0-9)",
                     number,
                     record_type,
                     "FIL-F-008",
-                    value=raw[3:19].decode("latin-1"),
+                    field=bad,
+                    value=text.decode("latin-1"),
                 )
                 # go on as if the numbers were right, to check the rest of the file
                 if starts:
@@ -566,7 +574,13 @@ class CwrParser:
         self.groups.append(group)
         if group_type not in HEADER_TYPES:
             self._group(
-                group, f"unknown group transaction type {group_type!r}", number, "GRH", "GRH-F-001"
+                group,
+                f"unknown group transaction type {group_type!r}",
+                number,
+                "GRH",
+                "GRH-F-001",
+                field="transaction_type",
+                value=group_type,
             )
         if group.id != len(self.groups):
             self._group(
@@ -575,6 +589,8 @@ class CwrParser:
                 number,
                 "GRH",
                 "GRH-F-002",
+                field="group_id",
+                value=group_id_text,
             )
         version = values.get("version_number", "")
         if version and version != GROUP_VERSIONS[self.version]:
@@ -585,6 +601,8 @@ class CwrParser:
                 number,
                 "GRH",
                 "GRH-F-004",
+                field="version_number",
+                value=version,
             )
         if group_type in seen:
             self._group(

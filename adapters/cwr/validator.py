@@ -407,7 +407,7 @@ class RecordValidator:
         n, length = len(text), self.length
         if n == length or not self._checks_length or len(record.raw) == length:
             return None  # (a UTF-8 line of the right length in bytes was cut by bytes)
-        where = f"the {record.type} record is {n} characters long, its layout {length}"
+        where = f"the {record.type} record is {n} characters long, expected {length}"
         if n > length:
             if not text[length:].strip():
                 return None

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adapters.cwr.layout import layouts
 from adapters.cwr.records import codec_for
 
 Rec = tuple[str, dict[str, object]]
@@ -174,3 +175,23 @@ class CwrFile:
         path = folder / (name or f"CW260001{self.sender}_052.{ext}")
         path.write_bytes(("\r\n".join(self.lines()) + "\r\n").encode("latin-1"))
         return path
+
+
+def put(
+    lines: list[str], record_type: str, field_name: str, text: str, version: str = "2.1"
+) -> tuple[list[str], int]:
+    """A copy of ``lines`` with ``text`` over the start of a field of the first record of a
+    type (the rest of the field kept), and that record's line number (1-based)."""
+    f = layouts(version)[record_type].field(field_name)
+    out = list(lines)
+    for i, line in enumerate(out):
+        if line.startswith(record_type):
+            out[i] = line[: f.offset] + text + line[f.offset + len(text) :]
+            return out, i + 1
+    raise KeyError(record_type)
+
+
+def write_lines(path: Path, lines: list[str], encoding: str = "latin-1") -> Path:
+    """Lines written as a CWR file (CR/LF)."""
+    path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
+    return path
