@@ -76,6 +76,8 @@ NUMERIC_FIELDS = [
     ("GRT", "record_count", "GRT-F-003"),
     ("GRT", "group_id", "GRT-F-001"),
     ("GRH", "group_id", "GRH-F-002"),
+    ("GRH", "batch_request", None),
+    ("GRT", "total_monetary_value", None),
     ("TRL", "group_count", "TRL-F-001"),
     ("TRL", "transaction_count", "TRL-F-002"),
     ("TRL", "record_count", "TRL-F-003"),

@@ -35,6 +35,8 @@ MAX_GROUPS = 100
 MAX_FILE_ERRORS = 1000
 #: A transaction with more records is rejected, and its records past these not kept.
 MAX_TRANSACTION_RECORDS = 50_000
+#: Numbers of the control records that CWR does not use: only noted when not numeric.
+_UNUSED_NUMBERS = {"GRH": ("batch_request",), "GRT": ("total_monetary_value",)}
 
 _NAME = re.compile(
     r"^CW(?P<yy>[0-9]{2})(?P<seq>[0-9]{2,4})(?P<sender>[A-Z0-9]{2,3})_(?P<receiver>[A-Z0-9]{2,3})"
@@ -221,10 +223,16 @@ class CwrParser:
             self._codecs[record_type] = codec
             return codec
 
-    def _control(self, raw: bytes, record_type: str) -> dict[str, str]:
+    def _control(self, raw: bytes, record_type: str, line: int | None = None) -> dict[str, str]:
         codec = self.codec(record_type)
         assert codec is not None
-        return codec.decode_dict(raw)
+        values = codec.decode_dict(raw)
+        for name in _UNUSED_NUMBERS.get(record_type, ()):
+            value = values.get(name, "")
+            if value and not is_digits(value):
+                message = f"{name.replace('_', ' ')} must be numeric (digits 0-9); ignored"
+                self.findings.append(Finding("WARN", message, line, record_type, name, value))
+        return values
 
     def _unsupported(self, message: str, line: int | None, edit: str, **kw: str) -> None:
         """The file cannot be read at all: one finding says why, nothing more is read."""
@@ -358,7 +366,7 @@ class CwrParser:
                             "GRH",
                             "FIL-E-004",
                         )
-                    values = self._control(raw, "GRH")
+                    values = self._control(raw, "GRH", number)
                     group = self._open_group(number, values, seen_group_types)
                     last_type = "GRH"
                     continue
@@ -371,7 +379,7 @@ class CwrParser:
                         self._file("a GRT without its GRH", number, "GRT", "FIL-E-007")
                     else:
                         group.records += 1
-                        self._close_group(number, self._control(raw, "GRT"), group)
+                        self._close_group(number, self._control(raw, "GRT", number), group)
                     group = None
                     last_type = "GRT"
                     continue
