@@ -13,7 +13,7 @@ from datetime import date
 from functools import lru_cache
 
 from adapters.cwr.parser import Record, Transaction
-from adapters.cwr.work_details import DETAILS
+from adapters.cwr.work_details import DETAILS, duration_seconds
 from exchange.identifiers import digits_value, is_digits
 from exchange.model import (
     Affiliation,
@@ -49,12 +49,6 @@ def _date(value: str) -> date | None:
         return date(int(value[:4]), int(value[4:6]), int(value[6:]))
     except ValueError:
         return None
-
-
-def _duration(value: str) -> int | None:
-    if len(value) != 6 or not is_digits(value) or not value.strip("0"):
-        return None
-    return int(value[:2]) * 3600 + int(value[2:4]) * 60 + int(value[4:6])
 
 
 def _opt(value: str) -> str | None:
@@ -168,7 +162,7 @@ def _recording(record: Record, source: Source | None) -> Recording:
         isrc=_opt(record.values.get("isrc", "")),
         title=_opt(record.values.get("recording_title", "")),
         version_title=_opt(record.values.get("version_title", "")),
-        duration=_duration(record.values.get("first_release_duration", "")),
+        duration=duration_seconds(record.values.get("first_release_duration", "")),
         label=_opt(record.values.get("record_label", ""))
         or _opt(record.values.get("first_album_label", "")),
         release_date=_date(record.values.get("first_release_date", "")),
@@ -320,7 +314,7 @@ def work_from_records(
         title=header.values.get("work_title", ""),
         iswc=_opt(header.values.get("iswc", "")),
         language=_opt(header.values.get("language_code", "")),
-        duration=_duration(header.values.get("duration", "")),
+        duration=duration_seconds(header.values.get("duration", "")),
         version_type=header.values.get("version_type", "") or "ORI",
         music_arrangement=_opt(header.values.get("music_arrangement", "")),
         lyric_adaptation=_opt(header.values.get("lyric_adaptation", "")),

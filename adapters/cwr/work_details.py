@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
 
+from exchange.identifiers import digits_value, is_digits
 from exchange.model import (
     Component,
     CrossReference,
@@ -88,12 +89,11 @@ class DetailRecord:
             name = slot.field_in(values)
             value = values.get(name, "") if name else ""
             if slot.kind == "number":
-                number = int(value) if value.isascii() and value.isdigit() else 0
-                kwargs[slot.attribute] = number or None
+                kwargs[slot.attribute] = digits_value(value) or None
             elif slot.kind == "digits":
                 kwargs[slot.attribute] = value if value.strip("0") else None
             elif slot.kind == "duration":
-                kwargs[slot.attribute] = _seconds(value)
+                kwargs[slot.attribute] = duration_seconds(value)
             else:
                 kwargs[slot.attribute] = value or None
         for slot in self.slots:
@@ -114,8 +114,9 @@ def _required(cls: type) -> tuple[str, ...]:
     )
 
 
-def _seconds(value: str) -> int | None:
-    if len(value) != 6 or not value.isascii() or not value.isdigit() or not value.strip("0"):
+def duration_seconds(value: str) -> int | None:
+    """An HHMMSS duration in seconds; None for zeros, blanks or anything but 6 digits."""
+    if len(value) != 6 or not is_digits(value) or not value.strip("0"):
         return None
     return int(value[:2]) * 3600 + int(value[2:4]) * 60 + int(value[4:6])
 
