@@ -106,9 +106,15 @@ def test_cwr_21_is_excused_only_what_it_cannot_carry(work: Work) -> None:
     other_writers = {c.party.key for c in work.writers if not c.controlled}
     has_22_only = (
         any(n.kind == "society" for n in work.numbers)  # XRF
+        or bool(work.references)  # XRF of recordings, products and videos
         or any(c.territories for c in work.claims if not c.controlled)  # OPT, OWT
         or any(set(p.writers) & other_writers for p in work.publishers)  # PWR after OWR
-        or any(r.title or r.version_title or r.display_artist for r in work.recordings)
+        or any(
+            r.title or r.version_title or r.display_artist or r.isrc_validity
+            for r in work.recordings
+        )
+        or any(r.isrc or r.submitter_recording_id for r in work.recordings)  # REC validity, id
+        or any(p.isan_version_check_digit or p.eidr or p.eidr_check_digit for p in work.productions)
     )
     assert (in_21 != in_22) == has_22_only
     (read,) = read_back(write([work], "2.1"), "2.1")
