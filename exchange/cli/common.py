@@ -37,6 +37,8 @@ class NodeContext:
     json: bool = False
     verbose: int = 0
     quiet: bool = False
+    #: Whether the command's JSON document is written (an error after it adds none).
+    emitted: bool = False
     _config: NodeConfig | None = None
     _stores: list[Store] = field(default_factory=list)
 
@@ -47,10 +49,12 @@ class NodeContext:
         return self._config
 
     def store_url(self) -> str:
-        return self.db_url or os.environ.get("EXCHANGE_DB") or self.config.store_url or DEFAULT_URL
+        config = self.config  # a configuration named but missing is an error even with --db
+        return self.db_url or os.environ.get("EXCHANGE_DB") or config.store_url or DEFAULT_URL
 
     def store(self, *, require_schema: bool = True, url: str | None = None) -> Store:
-        store = Store(url or self.store_url())
+        """The store; one that is only read (``require_schema``) must exist already."""
+        store = Store(url or self.store_url(), create=not require_schema)
         self._stores.append(store)
         if require_schema:
             store.require_schema()
@@ -92,5 +96,11 @@ def emit(node: NodeContext, data: dict[str, Any], human: Callable[[Console], Non
     """One JSON document with ``--json``, else the human rendering."""
     if node.json:
         sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False) + "\n")
+        node.emitted = True
     else:
         human(stdout)
+
+
+def emit_error(message: str, code: int) -> None:
+    """The JSON document of a command that failed: the same shape for every command."""
+    sys.stdout.write(json.dumps({"error": {"message": message, "code": code}}) + "\n")

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib.resources import files as package_files
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -20,6 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from exchange.identifiers import digits_value, is_digits
@@ -32,6 +34,8 @@ from exchange.store.rows import chunks, now, party_from_row
 from exchange.store.writer import PartyCache, WorkWriter
 
 DEFAULT_URL = "sqlite:///exchange.db"
+#: The database engines the store runs on.
+BACKENDS = ("sqlite", "postgresql")
 BATCH = 2000
 #: The largest id a row can have (a signed 64-bit integer, on both databases).
 MAX_ID = 2**63 - 1
@@ -214,11 +218,34 @@ class HistoryEntry:
 class Store:
     """A repertoire store at a SQLAlchemy URL."""
 
-    def __init__(self, url: str = DEFAULT_URL) -> None:
+    def __init__(self, url: str = DEFAULT_URL, *, create: bool = True) -> None:
+        """Open the store at ``url``; without ``create``, a missing SQLite file is an error
+        (rather than a new, empty file at a mistyped path)."""
         self.url = normalise_url(url)
         try:
-            self.engine: Engine = create_engine(self.url, future=True)
-        except (ArgumentError, NoSuchModuleError) as exc:
+            parsed = make_url(self.url)
+        except ArgumentError:
+            raise StoreError(
+                f"{url!r} is not a database URL (e.g. sqlite:///exchange.db or "
+                "postgresql+psycopg://user@host:5432/repertoire)"
+            ) from None
+        if parsed.get_backend_name() not in BACKENDS:
+            raise StoreError(
+                f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}: "
+                "the store runs on SQLite (sqlite:///PATH) or PostgreSQL "
+                "(postgresql+psycopg://user@host:5432/NAME)"
+            )
+        if not create and parsed.get_backend_name() == "sqlite":
+            path = parsed.database or ""
+            not_a_file = path in ("", ":memory:") or path.startswith("file:")
+            if not not_a_file and not Path(path).is_file():
+                raise StoreError(
+                    f"there is no store at {path}: run `exchange init` first "
+                    "(or check --db, $EXCHANGE_DB or [store] url for a typo)"
+                )
+        try:
+            self.engine: Engine = create_engine(parsed, future=True)
+        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
             raise StoreError(f"cannot use database URL {url!r}: {exc}") from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -240,7 +267,8 @@ class Store:
             with self.engine.begin() as conn:
                 yield conn
         except OperationalError as exc:
-            raise StoreError(f"database {self._safe_url()}: {exc.orig}") from None
+            reason = " ".join(str(exc.orig).split())  # one line (PostgreSQL adds hints)
+            raise StoreError(f"database {self._safe_url()}: {reason}") from None
 
     def _safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
