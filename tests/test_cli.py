@@ -65,6 +65,22 @@ def test_demo_then_list_show_search(demo_db: str, capsys: pytest.CaptureFixture[
     assert [w["id"] for w in json.loads(out)["works"]] == [3]
 
 
+def test_works_show_tells_the_history(demo_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--db", demo_db, "works", "show", "T-010.171.314-7", "--json")
+    history = json.loads(out)["history"]
+    assert [(h["entity"], h["action"], h["source"]["partner"]) for h in history] == [
+        ("work", "create", "DMO"),
+        ("claim", "add", "058"),
+        ("claim", "add", "058"),
+    ]
+    code, out, _ = run(capsys, "--db", demo_db, "works", "show", "T-010.171.314-7")
+    lines = out.splitlines()
+    at = lines.index("history:")
+    assert "work created by DMO (CW260001DMO_052.V21 #1)" in lines[at + 1]
+    assert "2 claims added by 058 (CW260001058_052.V22 #0)" in lines[at + 2]
+    assert all(len(line) <= 80 for line in lines[at:])
+
+
 def test_show_unknown_work_is_one_line(demo_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "--db", demo_db, "works", "show", "NOPE")
     assert code != 0 and out == ""

@@ -522,12 +522,23 @@ class Store:
             return WorkReader(conn).load(work_id)
 
     def history(self, work_id: int) -> list[HistoryEntry]:
+        """What happened to a work, oldest first.
+
+        Its creation (``create``, with the source that first stated it), each claim a
+        later source added (``add``), and every change or removal the store kept
+        (``update``, ``delete``, with what was there before).
+        """
         with self.connect() as conn:
             reader = WorkReader(conn)
+            work = conn.execute(
+                select(t.works.c.source_id, t.works.c.created_at).where(t.works.c.id == work_id)
+            ).first()
+            if work is None:
+                return []
             rows = conn.execute(
                 select(t.history).where(t.history.c.work_id == work_id).order_by(t.history.c.id)
             ).all()
-            return [
+            changes = [
                 HistoryEntry(
                     r.entity,
                     r.entity_id,
@@ -538,6 +549,25 @@ class Store:
                 )
                 for r in rows
             ]
+            # The header names its latest source; the first one is in the oldest header kept.
+            headers = [r.before for r in rows if r.entity == "work" and r.action == "update"]
+            first_source = headers[0].get("source_id") if headers else work.source_id
+            created = HistoryEntry(
+                "work", work_id, "create", {}, reader.source(first_source), work.created_at
+            )
+            query = select(t.claims.c.id, t.claims.c.source_id).where(
+                t.claims.c.work_id == work_id, t.claims.c.source_id.is_not(None)
+            )
+            if first_source is not None:
+                query = query.where(t.claims.c.source_id != first_source)
+            claims = conn.execute(query.order_by(t.claims.c.id)).all()
+            added = []
+            for claim in claims:
+                source = reader.source(claim.source_id)
+                when = source.received_at if source and source.received_at else work.created_at
+                added.append(HistoryEntry("claim", claim.id, "add", {}, source, when))
+        later = sorted(added + changes, key=lambda h: h.changed_at)  # stable: kept in order
+        return [created, *later]
 
     # -- registrations (what partners' ACKs say of our works) -------------------------
 
