@@ -81,6 +81,24 @@ def test_works_show_tells_the_history(demo_db: str, capsys: pytest.CaptureFixtur
     assert all(len(line) <= 80 for line in lines[at:])
 
 
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("partners", "show", "058"), "transport:\n  kind: folder\n"),
+        (("partners", "check", "058"), "outbox:\n  path: "),
+        (("ledger", "show", "1"), "summary:\n  transactions: 3\n"),
+    ],
+)
+def test_one_object_reads_as_text(
+    demo_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: tuple, says: str
+) -> None:
+    config = str(tmp_path / "demo" / "our-node" / "exchange.toml")
+    code, out, _ = run(capsys, "--config", config, *args)
+    assert code == 0 and says in out
+    assert not any(mark in out for mark in ("{", "}", "'", "None", "True"))
+    assert all(len(line) <= 80 for line in out.splitlines() if str(tmp_path) not in line)
+
+
 def test_show_unknown_work_is_one_line(demo_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "--db", demo_db, "works", "show", "NOPE")
     assert code != 0 and out == ""

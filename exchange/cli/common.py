@@ -101,6 +101,61 @@ def emit(node: NodeContext, data: dict[str, Any], human: Callable[[Console], Non
         human(stdout)
 
 
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime | date | Enum | Path):
+        return str(_default(value))
+    return str(value)
+
+
+def field_lines(data: dict[str, Any], indent: int = 0) -> list[str]:
+    """A document as ``key: value`` lines, nested tables indented under their key.
+
+    For the human rendering of one object (a partner, a ledger entry...).
+
+    >>> for line in field_lines({"code": "058", "send": ["cwr22", "mwn"], "schedule": None,
+    ...                          "transport": {"kind": "folder", "inbox": "/in"}}):
+    ...     print(line)
+    code: 058
+    send: cwr22, mwn
+    schedule: -
+    transport:
+      kind: folder
+      inbox: /in
+    """
+    pad = "  " * indent
+    lines: list[str] = []
+    for key, value in data.items():
+        label = str(key).replace("_", " ")
+        if isinstance(value, dict):
+            lines.append(f"{pad}{label}:" + ("" if value else " -"))
+            lines.extend(field_lines(value, indent + 1))
+        elif isinstance(value, list | tuple) and any(isinstance(v, dict) for v in value):
+            lines.append(f"{pad}{label}:")
+            for item in value:
+                item_lines = (
+                    field_lines(item, indent + 2)
+                    if isinstance(item, dict)
+                    else [f"{pad}    {_scalar(item)}"]
+                )
+                lines.append(f"{pad}  - {item_lines[0].lstrip()}")
+                lines.extend(item_lines[1:])
+        elif isinstance(value, list | tuple):
+            lines.append(f"{pad}{label}: {', '.join(_scalar(v) for v in value) or '-'}")
+        else:
+            lines.append(f"{pad}{label}: {_scalar(value)}")
+    return lines
+
+
+def print_fields(out: Console, data: dict[str, Any]) -> None:
+    """Print :func:`field_lines` of ``data``."""
+    for line in field_lines(data):
+        out.print(line)
+
+
 def emit_error(message: str, code: int) -> None:
     """The JSON document of a command that failed: the same shape for every command."""
     sys.stdout.write(json.dumps({"error": {"message": message, "code": code}}) + "\n")

@@ -6,7 +6,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from exchange.cli.common import NodeContext, emit, json_option
+from exchange.cli.common import NodeContext, emit, json_option, print_fields
 from exchange.model import Partner
 from exchange.partner_tokens import issue_token, parse_expiry, revoke_tokens
 from exchange.transports.http import default_token_env
@@ -78,7 +78,7 @@ def show(node: NodeContext, code: str) -> None:
     """
     partner = node.config.partner(code)
     view = _partner_view(partner)
-    emit(node, {"partner": view}, lambda out: out.print(view))
+    emit(node, {"partner": view}, lambda out: print_fields(out, view))
 
 
 @partners.command()
@@ -101,7 +101,11 @@ def check(node: NodeContext, code: str) -> None:
         described = transport.describe()
     finally:
         transport.close()
-    emit(node, {"partner": code, "check": described}, lambda out: out.print(described))
+    emit(
+        node,
+        {"partner": code, "check": described},
+        lambda out: print_fields(out, {"partner": code, **described}),
+    )
 
 
 @partners.command()
