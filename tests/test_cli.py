@@ -262,6 +262,19 @@ def test_example_configuration_loads() -> None:
     assert config.society_code == "052"
     assert config.partner("058").timezone == "Europe/Paris"
     assert config.partner("058").transport["kind"] == "sftp"
+    assert config.partner("035").transport == {"kind": "served"}
+
+
+def test_the_docs_name_every_ack_status_and_transport() -> None:
+    from exchange.config import TRANSPORT_KINDS
+
+    docs = Path(__file__).parents[1] / "docs"
+    acks = (docs / "acks.md").read_text(encoding="utf-8")
+    for status in ("AS", "AC", "RJ", "DU", "CO", "NP", "RA"):  # what the node's ACKs say
+        assert f"| `{status}` |" in acks
+    exchange = (docs / "exchange.md").read_text(encoding="utf-8")
+    for kind in TRANSPORT_KINDS:
+        assert f"| `{kind}` |" in exchange
 
 
 def test_bad_database_url(capsys: pytest.CaptureFixture[str]) -> None:
