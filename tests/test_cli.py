@@ -78,7 +78,8 @@ def test_works_show_tells_the_history(demo_db: str, capsys: pytest.CaptureFixtur
     at = lines.index("history:")
     assert "work created by DMO (CW260001DMO_052.V21 #1)" in lines[at + 1]
     assert "2 claims added by 058 (CW260001058_052.V22 #0)" in lines[at + 2]
-    assert all(len(line) <= 80 for line in lines[at:])
+    assert all(len(line) <= 80 for line in lines)
+    assert any(line.startswith("      by 058 (CW260001058_052.V22 #0), ") for line in lines)
 
 
 @pytest.mark.parametrize(

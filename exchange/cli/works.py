@@ -136,6 +136,10 @@ def history_lines(history: list[HistoryEntry]) -> list[str]:
     return lines
 
 
+def _on(source: Source) -> str:
+    return f", {source.received_at:%Y-%m-%d}" if source.received_at else ""
+
+
 def _said(source: Source) -> str:
     where = " ".join(
         part
@@ -181,29 +185,15 @@ def show(node: NodeContext, key: str) -> None:
             out.print(f"  title {t.type}: {t.title}")
         for n in work.numbers:
             out.print(f"  number ({n.kind} {n.issuer}): {n.number}")
-        table = Table(
-            "party",
-            "IPI",
-            "role",
-            "PR/MR/SR own %",
-            "territories (collection %)",
-            "source",
-            box=None,
-        )
+        out.print("claims:" if work.claims else "claims: none")
         for c in work.claims:
-            s = c.source
-            said = f"{s.partner} {s.file or ''}#{s.transaction}" if s else ""
-            if s and s.received_at:
-                said += f" {s.received_at:%Y-%m-%d}"
-            table.add_row(
-                c.party.name,
-                c.party.ipi_name_number or "",
-                c.role + ("" if c.controlled else " (other)"),
-                _shares(c),
-                _territories(c),
-                said,
-            )
-        out.print(table)
+            ipi = f"  IPI {c.party.ipi_name_number}" if c.party.ipi_name_number else ""
+            other = "" if c.controlled else " (not controlled)"
+            out.print(f"  {c.role:<2}  {c.party.name}{ipi}{other}")
+            collects = f"   collects {_territories(c)}" if c.territories else ""
+            out.print(f"      own PR/MR/SR {_shares(c)}{collects}")
+            if c.source:
+                out.print(f"      {_said(c.source)}{_on(c.source)}")
         for r in work.recordings:
             out.print(f"  recording {r.isrc or '-'} {r.title or ''} {r.label or ''}")
         for p in work.productions:
