@@ -177,9 +177,9 @@ def show(node: NodeContext, key: str) -> None:
     def human(out: Console) -> None:
         out.print(f"[bold]{escape(work.title)}[/]  (work {work.id})", markup=True)
         out.print(
-            f"ISWC: {iswc_id.format(work.iswc) if work.iswc else '-'}   "
-            f"version: {work.version_type}   category: {work.distribution_category}   "
-            f"duration: {work.duration or 0}s   language: {work.language or '-'}"
+            f"ISWC {iswc_id.format(work.iswc) if work.iswc else '-'}  "
+            f"version {work.version_type}  category {work.distribution_category}  "
+            f"duration {work.duration or 0}s  language {work.language or '-'}"
         )
         for t in work.titles:
             out.print(f"  title {t.type}: {t.title}")
