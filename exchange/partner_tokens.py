@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, select, text, update
 
 from exchange.errors import ExchangeError
 from exchange.store import Store
@@ -93,8 +93,15 @@ def issue_token(
     Both happen in one transaction. Show the token once: only its hash is kept.
     """
     token = secrets.token_urlsafe(32)
-    stamp = now()
     with store.connect() as conn:
+        if store.dialect == "postgresql":
+            # Two issues at once must end as one after the other would: one token in
+            # force. SQLite takes its write lock at the first write; PostgreSQL needs this.
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                {"key": f"partner_tokens:{partner}"},
+            )
+        stamp = now()
         replaced = 0 if keep else _revoke(conn, partner, stamp)
         conn.execute(
             insert(t.partner_tokens).values(

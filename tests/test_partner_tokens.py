@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import multiprocessing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -144,3 +146,26 @@ def test_token_command_issues_replaces_and_revokes(
     assert code == 2 and "--expires 'yesterday'" in err
     code, _, err = run(capsys, *node, "partners", "token", "058", "--revoke", "--keep")
     assert code == 2
+
+
+def _issue(url: str, count: int, start: Any, queue: multiprocessing.Queue) -> None:
+    with Store(url) as store:
+        store.count_works()  # connected before the start
+        start.wait()
+        queue.put([issue_token(store, "058").token for _ in range(count)])
+
+
+def test_tokens_issued_at_once_leave_one_in_force(db_url: str) -> None:
+    """Processes issuing tokens for one partner together end as one after the other."""
+    Store(db_url).init()
+    context = multiprocessing.get_context("spawn")
+    queue, start = context.Queue(), context.Barrier(3)
+    workers = [context.Process(target=_issue, args=(db_url, 20, start, queue)) for _ in range(3)]
+    for w in workers:
+        w.start()
+    tokens = [token for _ in workers for token in queue.get(timeout=120)]
+    for w in workers:
+        w.join(timeout=60)
+    with Store(db_url) as store:
+        in_force = [token for token in tokens if check_token(store, token).refused is None]
+    assert len(tokens) == 60 and len(in_force) == 1
