@@ -14,7 +14,6 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from exchange.cli import main
 from exchange.config import NodeConfig
 from exchange.errors import ExchangeError
 from exchange.http_api import create_app
@@ -29,6 +28,7 @@ from exchange.partner_tokens import (
 from exchange.store import Store
 from exchange.store import tables as t
 from tests.http_server import serving
+from tests.test_cli import run
 
 START = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 
@@ -109,13 +109,6 @@ def test_the_api_refuses_expired_and_revoked_tokens_and_logs_without_the_token(
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exit_info:
-        main(list(args))
-    out, err = capsys.readouterr()
-    return exit_info.value.code, out, err
 
 
 def test_token_command_issues_replaces_and_revokes(
