@@ -1,7 +1,7 @@
 """Partner tokens may expire.
 
 Revision ID: 0005_tokens
-Revises: 0004
+Revises: 0005_ipi
 Create Date: 2026-12-01 23:20:00.000000
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_tokens"
-down_revision = "0004"
+down_revision = "0005_ipi"
 branch_labels = None
 depends_on = None
 
