@@ -1,15 +1,15 @@
 """Partner tokens may expire.
 
-Revision ID: 0005_tokens
-Revises: 0005_ipi
+Revision ID: 0008_tokens
+Revises: 0007_lease
 Create Date: 2026-12-01 23:20:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_tokens"
-down_revision = "0005_ipi"
+revision = "0008_tokens"
+down_revision = "0007_lease"
 branch_labels = None
 depends_on = None
 
