@@ -7,6 +7,7 @@ come from the environment.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -25,7 +26,56 @@ ACCEPT_FORMATS = frozenset({"cwr21", "cwr22", "ack", "mwn", "csv", "xlsx"})
 #: A DDEX Party Identifier, as the MWN schema defines it.
 DPID = re.compile(r"PADPIDA[a-zA-Z0-9]+")
 DEFAULT_ACCEPT = ("cwr21", "cwr22", "ack")
-TRANSPORT_KINDS = frozenset({"sftp", "http", "folder", "served"})
+#: The keys of ``[partners.transport]`` for each kind (``manifest`` is read by the exchange).
+TRANSPORT_KEYS: dict[str, frozenset[str]] = {
+    "sftp": frozenset(
+        {
+            "kind",
+            "host",
+            "port",
+            "username",
+            "key_file",
+            "known_hosts",
+            "inbox",
+            "outbox",
+            "collect",
+            "delivery_marker",
+            "timeout",
+            "retries",
+            "manifest",
+        }
+    ),
+    "http": frozenset({"kind", "url", "token_env", "timeout", "retries", "ca_file", "manifest"}),
+    "folder": frozenset({"kind", "inbox", "outbox", "collect", "delivery_marker", "manifest"}),
+    "served": frozenset({"kind", "manifest"}),
+}
+TRANSPORT_KINDS = frozenset(TRANSPORT_KEYS)
+#: Keys that would put a secret into the file.
+SECRETS = frozenset({"passphrase", "password", "token"})
+#: The sections of the configuration and the keys of each (``partners``: of each partner).
+SECTION_KEYS: dict[str, frozenset[str]] = {
+    "node": frozenset({"society_code", "name", "data_dir"}),
+    "store": frozenset({"url"}),
+    "ddex": frozenset({"schema_dir", "dpid"}),
+    "http": frozenset({"host", "port"}),
+    "conflicts": frozenset({"deadline_days"}),
+    "matching": frozenset({"certain", "review"}),
+    "scheduler": frozenset({"grace_seconds"}),
+    "partners": frozenset(
+        {
+            "code",
+            "name",
+            "send",
+            "accept",
+            "max_works_per_file",
+            "schedule",
+            "timezone",
+            "transport",
+            "dpid",
+            "conflict_deadline_days",
+        }
+    ),
+}
 
 
 class ConfigError(Exception):
@@ -100,6 +150,16 @@ class _Reader:
             raise ConfigError(f"{self.where(key)} is missing")
         return self.get(key, kind)
 
+    def only(self, known: frozenset[str] | set[str], what: str = "key") -> None:
+        """Refuse keys outside ``known``, suggesting the closest known one (a typo)."""
+        for key in self.data:
+            if key not in known:
+                close = difflib.get_close_matches(key, sorted(known), n=1)
+                hint = f"did you mean {close[0]!r}? " if close else ""
+                raise ConfigError(
+                    f"{self.where(key)}: unknown {what} ({hint}known: {', '.join(sorted(known))})"
+                )
+
     def table(self, key: str) -> _Reader:
         value = self.get(key, dict, {})
         prefix = f"{self.prefix}.{key}" if self.prefix else key
@@ -173,6 +233,7 @@ def _dpid(reader: _Reader) -> str | None:
 
 
 def _partner(reader: _Reader) -> Partner:
+    reader.only(SECTION_KEYS["partners"])
     code = reader.required("code", str).strip()
     if not code or not code.isalnum() or len(code) > 20:
         raise ConfigError(
@@ -195,6 +256,14 @@ def _partner(reader: _Reader) -> Partner:
             f"{transport.where('kind')} must be one of {', '.join(sorted(TRANSPORT_KINDS))}, "
             f"not {kind!r}"
         )
+    secret = next((key for key in transport.data if key in SECRETS), None)
+    if secret is not None:
+        raise ConfigError(
+            f"{transport.where(secret)}: secrets do not belong in the configuration: a key's "
+            "passphrase comes from $EXCHANGE_KEY_PASSPHRASE_<CODE>, a token from the "
+            "variable that token_env names"
+        )
+    transport.only(TRANSPORT_KEYS[kind] if kind else frozenset().union(*TRANSPORT_KEYS.values()))
     return Partner(
         code=code,
         name=reader.get("name", str, code),
@@ -238,12 +307,10 @@ def load_config(path: str | os.PathLike[str] | None = None) -> NodeConfig:
 
 def parse_config(data: dict[str, Any], file: Path) -> NodeConfig:
     root = _Reader(file, "", data)
-    known = {"node", "store", "ddex", "http", "partners", "conflicts", "matching", "scheduler"}
-    for key in data:
-        if key not in known:
-            raise ConfigError(
-                f"{root.where(key)}: unknown section (known: {', '.join(sorted(known))})"
-            )
+    root.only(set(SECTION_KEYS), "section")
+    for section, keys in SECTION_KEYS.items():
+        if section != "partners":
+            root.table(section).only(keys)
     base = file.parent
     node = root.table("node")
     config = NodeConfig(path=file)

@@ -34,12 +34,13 @@ from adapters.cwr.export import file_name
 from adapters.cwr.parser import CwrParser
 from adapters.cwr.validator import check_transaction
 from adapters.cwr.writer import CwrWriteError, CwrWriter, WorkWriteError, encode_work
+from exchange import formats
+from exchange.config import NodeConfig
 from exchange.cwr_apply import ACKNOWLEDGED
 from exchange.cwr_export import registration
-from exchange.cwr_import import CwrImporter, judge_header, open_source
+from exchange.cwr_import import judge_header, open_source
 from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
-from exchange.identifiers import is_digits
 from exchange.model import Finding
 from exchange.store import FileEntry, Store, tables
 
@@ -82,17 +83,18 @@ def _finding(data: dict[str, Any]) -> Finding:
 class AckWriter:
     """Writes the ACK answering received files, for the node's society."""
 
-    def __init__(
-        self, store: Store, society: str, society_name: str, partner: str | None = None
-    ) -> None:
-        if not (is_digits(society) and len(society) == 3 and society != "000"):
+    def __init__(self, store: Store, config: NodeConfig, partner: str | None = None) -> None:
+        """``config``: the node's (society, name, and the matching and deadlines with
+        which a file not imported yet is imported)."""
+        if config.own_society is None:
             raise ExchangeError(
                 "the node's society code is not configured: set [node] society_code "
-                "(3 digits) in the configuration"
+                "(3 digits) in the configuration (--config or $EXCHANGE_CONFIG)"
             )
         self.store = store
-        self.society = society
-        self.society_name = society_name
+        self.config = config
+        self.society = config.own_society
+        self.society_name = config.name
         self.partner = partner
 
     def write(self, path: Path, out_dir: Path, processed: date | None = None) -> AckResult:
@@ -100,7 +102,7 @@ class AckWriter:
         source = open_source(path)
         entry = self.store.find_file(source.sha256())
         if entry is None or entry.state == "importing":
-            CwrImporter(self.store, self.partner, self.society).import_file(path)
+            formats.importer(self.store, self.config, "cwr", self.partner).import_file(path)
             entry = self.store.find_file(source.sha256())
             assert entry is not None
         receiver = (entry.partner or "").upper()

@@ -22,6 +22,7 @@ declared constraints: 422, with ``details``); no input gets a 500.
 # No ``from __future__ import annotations`` here: FastAPI reads the routes' annotations,
 # and the caller dependency is local to create_app.
 import hashlib
+import logging
 import os
 import secrets
 import threading
@@ -36,7 +37,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
-from sqlalchemy import insert, select
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -45,48 +45,24 @@ from exchange.digest import sha256_file
 from exchange.identifiers import is_digits
 from exchange.identifiers import iswc as iswc_id
 from exchange.jsonview import work_view
+from exchange.partner_tokens import check_token
 from exchange.store import Store
-from exchange.store import tables as t
 from exchange.store.rows import now
 from exchange.transports import COLLECTED, DELIVERED, TransportError, safe_name
 
 DEFAULT_MAX_UPLOAD = 200 * 1024 * 1024
+#: What a partner is told of a refused token (the token itself is never logged).
+REFUSALS = {
+    "unknown": "unknown token",
+    "revoked": "the token was revoked: ask the node's operator for a new one",
+    "expired": "the token has expired: ask the node's operator for a new one",
+}
+log = logging.getLogger(__name__)
 _CHUNK = 1024 * 1024
 #: File names longer than this (in UTF-8) are refused: no file system takes them.
 MAX_NAME_BYTES = 255
 #: What a file name may be: no folder separator, no NUL, not hidden (leading dot).
 NAME_PATTERN = r"^[^./\\\x00][^/\\\x00]*$"
-
-
-# -- tokens -------------------------------------------------------------------------------
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def issue_token(store: Store, partner: str) -> str:
-    """A new bearer token for ``partner``; the store keeps only its hash, so show it once."""
-    token = secrets.token_urlsafe(32)
-    with store.connect() as conn:
-        conn.execute(
-            insert(t.partner_tokens).values(
-                partner=partner, token_hash=_token_hash(token), created_at=now()
-            )
-        )
-    return token
-
-
-def partner_of_token(store: Store, token: str) -> str | None:
-    """The partner a token belongs to, or None (unknown or revoked)."""
-    if not token:
-        return None
-    with store.connect() as conn:
-        return conn.execute(
-            select(t.partner_tokens.c.partner)
-            .where(t.partner_tokens.c.token_hash == _token_hash(token))
-            .where(t.partner_tokens.c.revoked_at.is_(None))
-        ).scalar()
 
 
 # -- what the API answers -------------------------------------------------------------------
@@ -228,14 +204,19 @@ def create_app(store: Store, config: NodeConfig, max_upload: int = DEFAULT_MAX_U
     bearer = HTTPBearer(auto_error=False, description="The token `exchange partners token` gave")
 
     def caller(
+        request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> str:
         unauthorised = {"WWW-Authenticate": "Bearer"}
         if credentials is None:
             raise HTTPException(401, "a bearer token is required", headers=unauthorised)
-        partner = partner_of_token(store, credentials.credentials)
-        if partner is None:
-            raise HTTPException(401, "unknown or revoked token", headers=unauthorised)
+        checked = check_token(store, credentials.credentials)
+        if checked.refused is not None:
+            client = request.client.host if request.client else "unknown address"
+            whose = f"of partner {checked.partner}" if checked.partner else "(no partner)"
+            log.warning("refused %s token %s from %s", checked.refused, whose, client)
+            raise HTTPException(401, REFUSALS[checked.refused], headers=unauthorised)
+        partner = str(checked.partner)
         if partner not in config.partners:
             raise HTTPException(403, f"partner {partner} is not configured on this node")
         return partner

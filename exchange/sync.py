@@ -334,8 +334,7 @@ class Sync:
 
     def _acknowledge(self, local: Path, entry: FileEntry) -> str:
         """Write the ACK of a received CWR file into the outbox; its name."""
-        society, code = self.config.own_society or "", self.partner.code
-        result = AckWriter(self.store, society, self.config.name, code).write(local, self.staging)
+        result = AckWriter(self.store, self.config, self.partner.code).write(local, self.staging)
         ack = self._publish(result.path)
         self.store.update_file(entry.id, summary={**entry.summary, "ack": ack})
         return ack

@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from exchange.store import Store
 from tests.services import PG_ADMIN_DSN, missing_service
+
+# Property tests must not fail because the machine is busy (CI shares two cores with
+# other jobs): no deadline per example, and none of the health checks that measure
+# time or the size of what was generated. "ci" is the default; HYPOTHESIS_PROFILE=dev
+# brings Hypothesis's own defaults back (deadlines and every health check) on a quiet
+# machine.
+settings.register_profile(
+    "ci",
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.large_base_example,
+        HealthCheck.data_too_large,
+    ],
+    print_blob=True,
+)
+settings.register_profile("dev", settings.get_profile("default"))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 class PostgresServer:

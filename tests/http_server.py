@@ -26,7 +26,7 @@ def serving(app: Any) -> Iterator[str]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # a busy machine starts a server slowly
     while not server.started:
         if not thread.is_alive() or time.monotonic() > deadline:
             pytest.fail("the HTTP server did not start")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -395,3 +396,19 @@ def test_file_numbers_never_repeat_across_processes(db_url: str) -> None:
         w.join(timeout=60)
     assert sorted(numbers) == list(range(1, 121))
     assert Store(db_url).next_file_sequence("052", "035") == 1  # per sender/receiver pair
+
+
+def test_ack_imports_with_the_nodes_configuration(society: Node, tmp_path: Path) -> None:
+    """A file that `exchange ack` imports first gets the configured conflict deadline."""
+    society.config.write_text(
+        society.config.read_text() + "\n[conflicts]\ndeadline_days = 7\n", encoding="utf-8"
+    )
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    society("ack", str(first_file().write(inbox, "CW260001PUB_052.V21")), "-o", str(tmp_path))
+    second = second_file().write(inbox, "CW260002PUB_052.V21")
+    society("ack", str(second), "-o", str(tmp_path / "out"))  # imports it first
+    _, listed = society("conflicts", "list")
+    [conflict] = listed["conflicts"]
+    opened, deadline = (date.fromisoformat(conflict[k][:10]) for k in ("opened", "deadline"))
+    assert (deadline - opened).days == 7

@@ -65,6 +65,41 @@ def test_demo_then_list_show_search(demo_db: str, capsys: pytest.CaptureFixture[
     assert [w["id"] for w in json.loads(out)["works"]] == [3]
 
 
+def test_works_show_tells_the_history(demo_db: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--db", demo_db, "works", "show", "T-010.171.314-7", "--json")
+    history = json.loads(out)["history"]
+    assert [(h["entity"], h["action"], h["source"]["partner"]) for h in history] == [
+        ("work", "create", "DMO"),
+        ("claim", "add", "058"),
+        ("claim", "add", "058"),
+    ]
+    code, out, _ = run(capsys, "--db", demo_db, "works", "show", "T-010.171.314-7")
+    lines = out.splitlines()
+    at = lines.index("history:")
+    assert "work created by DMO (CW260001DMO_052.V21 #1)" in lines[at + 1]
+    assert "2 claims added by 058 (CW260001058_052.V22 #0)" in lines[at + 2]
+    assert all(len(line) <= 80 for line in lines)
+    assert any(line.startswith("      by 058 (CW260001058_052.V22 #0), ") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("partners", "show", "058"), "transport:\n  kind: folder\n"),
+        (("partners", "check", "058"), "outbox:\n  path: "),
+        (("ledger", "show", "1"), "summary:\n  transactions: 3\n"),
+    ],
+)
+def test_one_object_reads_as_text(
+    demo_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], args: tuple, says: str
+) -> None:
+    config = str(tmp_path / "demo" / "our-node" / "exchange.toml")
+    code, out, _ = run(capsys, "--config", config, *args)
+    assert code == 0 and says in out
+    assert not any(mark in out for mark in ("{", "}", "'", "None", "True"))
+    assert all(len(line) <= 80 for line in out.splitlines() if str(tmp_path) not in line)
+
+
 def test_show_unknown_work_is_one_line(demo_db: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "--db", demo_db, "works", "show", "NOPE")
     assert code != 0 and out == ""
@@ -93,6 +128,9 @@ def test_bad_configuration_names_the_key(
     assert code == 2 and "not valid TOML" in err
     code, _, err = run(capsys, "--config", str(tmp_path / "missing.toml"), "works", "count")
     assert code == 2 and "not found" in err
+    config.write_text('[[partners]]\ncode = "058"\n[partners.transport]\npassword = "x"\n')
+    code, _, err = run(capsys, "--config", str(config), "works", "count")
+    assert code == 2 and "password: secrets do not belong" in err
 
 
 @pytest.mark.parametrize(
@@ -113,6 +151,105 @@ def test_bad_partner_settings_name_the_key(
     assert code == 2 and f"partners[0]] {key}" in err and str(config) in err
 
 
+@pytest.mark.parametrize(
+    ("text", "where", "suggestion"),
+    [
+        ('[node]\nsociety_cod = "052"\n', "[node] society_cod", "society_code"),
+        ('[nodes]\nname = "X"\n', "nodes", "node"),
+        ("[matching]\ncertian = 90\n", "[matching] certian", "certain"),
+        ('[[partners]]\ncode = "058"\nsned = ["cwr22"]\n', "[partners[0]] sned", "send"),
+        (
+            '[[partners]]\ncode = "058"\n[partners.transport]\nkind = "sftp"\nkeyfile = "k"\n',
+            "[partners[0].transport] keyfile",
+            "key_file",
+        ),
+        (
+            '[[partners]]\ncode = "058"\n[partners.transport]\nkind = "http"\nurl = "x"\n'
+            'tokenenv = "T"\n',
+            "[partners[0].transport] tokenenv",
+            "token_env",
+        ),
+    ],
+)
+def test_unknown_configuration_keys_are_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, where: str, suggestion: str
+) -> None:
+    config = tmp_path / "node.toml"
+    config.write_text(text)
+    code, out, err = run(capsys, "--config", str(config), "template", "csv", "-o", "x.csv")
+    assert code == 2 and out == ""
+    assert f"{config}: {where}: unknown" in err and f"did you mean {suggestion!r}" in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_missing_config_is_an_error_even_with_db(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    assert run(capsys, "--db", url, "init")[0] == 0
+    missing = str(tmp_path / "mising.toml")
+    code, _, err = run(capsys, "--db", url, "--config", missing, "works", "count")
+    assert code == 2 and "mising.toml: configuration file not found" in err
+    monkeypatch.setenv("EXCHANGE_CONFIG", missing)
+    monkeypatch.setenv("EXCHANGE_DB", url)
+    code, _, err = run(capsys, "works", "count")
+    assert code == 2 and "configuration file not found" in err
+
+
+@pytest.mark.parametrize(
+    "url", ["mysql://user@localhost/repertoire", "oracle+oracledb://u@h/x", "nonsense"]
+)
+def test_an_unsupported_database_url_is_one_line(
+    capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    code, out, err = run(capsys, "--db", url, "works", "count")
+    assert code == 2 and out == ""
+    assert "internal error" not in err and len(err.strip().splitlines()) == 1
+    assert "sqlite:///" in err and "postgresql+psycopg://" in err
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("works", "list"),
+        ("works", "count"),
+        ("parties", "show", "00045620792"),
+        ("ledger", "list"),
+        ("conflicts", "list"),
+        ("registrations", "list"),
+    ],
+)
+def test_reading_a_mistyped_store_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: tuple[str, ...]
+) -> None:
+    typo = tmp_path / "repertoir.db"
+    code, out, err = run(capsys, "--db", f"sqlite:///{typo}", "--json", *command)
+    assert code == 2 and not typo.exists()
+    assert f"there is no store at {typo}" in err
+    assert json.loads(out)["error"]["code"] == 2
+    assert run(capsys, "--db", f"sqlite:///{typo}", "init")[0] == 0 and typo.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "says"),
+    [
+        (("works", "show", "NOPE", "--json"), 1, "NOPE"),
+        (("--json", "works", "list", "--limit", "0"), 2, "--limit"),
+        (("works", "nosuch", "--json"), 2, "nosuch"),
+        (("--json", "partners", "show", "999"), 2, "unknown partner '999'"),
+        (("--db", "mysql://u@h/x", "--json", "works", "count"), 2, "unsupported database URL"),
+    ],
+)
+def test_json_errors_are_one_document(
+    demo_db: str, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], code: int, says: str
+) -> None:
+    exit_code, out, err = run(capsys, "--db", demo_db, *args)
+    [line] = out.splitlines()
+    document = json.loads(line)
+    assert exit_code == code and document["error"]["code"] == code
+    assert says in document["error"]["message"] and says in err
+
+
 def test_example_configuration_loads() -> None:
     from exchange.config import load_config
 
@@ -120,11 +257,24 @@ def test_example_configuration_loads() -> None:
     assert config.society_code == "052"
     assert config.partner("058").timezone == "Europe/Paris"
     assert config.partner("058").transport["kind"] == "sftp"
+    assert config.partner("035").transport == {"kind": "served"}
+
+
+def test_the_docs_name_every_ack_status_and_transport() -> None:
+    from exchange.config import TRANSPORT_KINDS
+
+    docs = Path(__file__).parents[1] / "docs"
+    acks = (docs / "acks.md").read_text(encoding="utf-8")
+    for status in ("AS", "AC", "RJ", "DU", "CO", "NP", "RA"):  # what the node's ACKs say
+        assert f"| `{status}` |" in acks
+    exchange = (docs / "exchange.md").read_text(encoding="utf-8")
+    for kind in TRANSPORT_KINDS:
+        assert f"| `{kind}` |" in exchange
 
 
 def test_bad_database_url(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "--db", "nosuch://db", "works", "count")
-    assert code == 2 and "cannot use database URL" in err
+    assert code == 2 and "unsupported database URL 'nosuch://db'" in err
 
 
 def test_every_command_help_has_an_example(capsys: pytest.CaptureFixture[str]) -> None:

@@ -206,8 +206,12 @@ def test_usage_errors_are_one_line_with_exit_2(
     for args, needle in cases:
         code, out, err = export(capsys, filled, config, *args, "-o", str(tmp_path), "--json")
         assert code == 2, args
-        assert out == "" and needle in err and "Traceback" not in err
+        assert needle in err and "Traceback" not in err
         assert len(err.strip().splitlines()) == 1
+        assert json.loads(out)["error"] == {
+            "message": err.strip().removeprefix("error: "),
+            "code": 2,
+        }
     assert list(tmp_path.glob("CW*")) == []
 
 

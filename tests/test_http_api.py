@@ -12,11 +12,12 @@ import pytest
 from click.testing import CliRunner
 
 from exchange.cli.common import NodeContext
-from exchange.cli.serve import token as token_command
+from exchange.cli.partners import token as token_command
 from exchange.config import ConfigError, NodeConfig
 from exchange.demo import sample_works
-from exchange.http_api import create_app, issue_token, partner_of_token
+from exchange.http_api import create_app
 from exchange.model import Partner, Source
+from exchange.partner_tokens import TokenCheck, check_token, issue_token
 from exchange.store import Store
 from exchange.transports import COLLECTED, RemoteFile, TransportError
 from exchange.transports.http import HttpSettings, HttpTransport
@@ -58,7 +59,7 @@ def node(tmp_path: Path) -> Iterator[Node]:
         data_dir=tmp_path / "data",
         partners={code: Partner(code, f"SOCIETY {code}") for code in ("058", "035")},
     )
-    tokens = {code: issue_token(store, code) for code in config.partners}
+    tokens = {code: issue_token(store, code).token for code in config.partners}
     try:
         with serving(create_app(store, config, max_upload=MAX_UPLOAD)) as url:
             yield Node(url, store, config, tmp_path / "data", tokens)
@@ -98,8 +99,8 @@ def test_tokens_are_stored_as_hashes_and_can_be_revoked(node: Node) -> None:
     from exchange.store import tables as t
 
     token = node.tokens["058"]
-    assert partner_of_token(node.store, token) == "058"
-    assert partner_of_token(node.store, token + "x") is None
+    assert check_token(node.store, token).partner == "058"
+    assert check_token(node.store, token + "x").refused == "unknown"
     with node.store.connect() as conn:
         hashes = set(conn.execute(select(t.partner_tokens.c.token_hash)).scalars())
         assert token not in hashes
@@ -109,7 +110,7 @@ def test_tokens_are_stored_as_hashes_and_can_be_revoked(node: Node) -> None:
             .where(t.partner_tokens.c.partner == "058")
             .values(revoked_at=t.partner_tokens.c.created_at)
         )
-    assert partner_of_token(node.store, token) is None
+    assert check_token(node.store, token).refused == "revoked"
     assert httpx.get(f"{node.url}/v1/outbox", headers=bearer(token)).status_code == 401
 
 
@@ -334,7 +335,7 @@ def test_token_command(node: Node) -> None:
 
     answer = json.loads(result.stdout)
     assert answer["partner"] == "058"
-    assert partner_of_token(node.store, answer["token"]) == "058"
+    assert check_token(node.store, answer["token"]) == TokenCheck("058", None)
     unknown = runner.invoke(token_command, ["999"], obj=context)
     assert "035, 058" in str(unknown.exception)
 

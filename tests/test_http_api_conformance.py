@@ -19,8 +19,9 @@ from schemathesis import GenerationMode
 
 from exchange.config import NodeConfig
 from exchange.demo import sample_works
-from exchange.http_api import create_app, issue_token
+from exchange.http_api import create_app
 from exchange.model import Partner, Source
+from exchange.partner_tokens import issue_token
 from exchange.store import Store
 from tests.http_server import serving
 
@@ -49,7 +50,7 @@ def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     outbox.mkdir(parents=True)
     for name in ("0", "A", "CW260001052_058.V22"):  # names generated early
         (outbox / name).write_bytes(b"HDR for 058\r\n")
-    token = issue_token(store, "058")
+    token = issue_token(store, "058").token
     try:
         with serving(create_app(store, config, max_upload=64 * 1024)) as url:
             yield url, token

@@ -75,7 +75,7 @@ def scheduled_node(
     return node, load_config(node.config)
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 15.0) -> Any:
+def wait_for(condition: Callable[[], Any], timeout: float = 120.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
@@ -328,18 +328,42 @@ def test_a_run_missed_beyond_the_grace_time_is_recorded_missed(
 # -- no overlap, clean stops -----------------------------------------------------------------
 
 
-def slow_deliveries(monkeypatch: pytest.MonkeyPatch, seconds: float) -> threading.Event:
-    """Deliveries that take ``seconds``; the event is set when the first one starts."""
-    started = threading.Event()
-    original = FolderTransport.deliver
+#: How long a test waits for something that should happen at once (a busy machine).
+PATIENCE = 120.0
 
-    def slow(self: FolderTransport, path: Path) -> Any:
-        started.set()
-        time.sleep(seconds)
-        return original(self, path)
 
-    monkeypatch.setattr(FolderTransport, "deliver", slow)
-    return started
+class HeldDeliveries:
+    """Deliveries that, once started, wait until the test lets them go on.
+
+    The test decides when the exchange in the middle of its delivery may finish,
+    rather than betting on a pause being long enough on a busy machine.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.started = threading.Event()
+        self.go_on = threading.Event()
+        original = FolderTransport.deliver
+
+        def held(transport: FolderTransport, path: Path) -> Any:
+            self.started.set()
+            if not self.go_on.wait(PATIENCE):
+                raise AssertionError(f"a delivery was held for {PATIENCE} s")
+            return original(transport, path)
+
+        monkeypatch.setattr(FolderTransport, "deliver", held)
+
+
+def shutdowns_seen(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """An event set as soon as a scheduler starts shutting down."""
+    stopping = threading.Event()
+    original = NodeScheduler.shutdown
+
+    def shutdown(self: NodeScheduler, wait: bool = True) -> None:
+        stopping.set()
+        original(self, wait)
+
+    monkeypatch.setattr(NodeScheduler, "shutdown", shutdown)
+    return stopping
 
 
 @pytest.mark.postgres
@@ -351,13 +375,16 @@ def test_two_schedulers_never_exchange_with_a_partner_at_once(
     store_of: Callable[[str], Store],
 ) -> None:
     node, config = scheduled_node(capsys, tmp_path, pg_url, "0 2 * * *")
-    slow_deliveries(monkeypatch, 1.0)
+    held = HeldDeliveries(monkeypatch)  # the first run holds the partner until the other ends
     together = threading.Barrier(2)
 
     def scheduled_run(_: int) -> str:
         store = store_of(pg_url)  # each its own engine, as two processes would have
         together.wait()
-        return run_scheduled(store, config, "052").outcome
+        outcome = run_scheduled(store, config, "052").outcome
+        if outcome == "busy":
+            held.go_on.set()
+        return outcome
 
     with ThreadPoolExecutor(2) as pool:
         outcomes = sorted(pool.map(scheduled_run, range(2)))
@@ -376,14 +403,20 @@ def test_stopping_lets_the_running_exchange_finish(
     store_of: Callable[[str], Store],
 ) -> None:
     node, config = scheduled_node(capsys, tmp_path, db_url, "0 2 * * *")
-    delivering = slow_deliveries(monkeypatch, 1.0)
+    held = HeldDeliveries(monkeypatch)
+    stopping = shutdowns_seen(monkeypatch)
     store = store_of(db_url)
     node_scheduler = NodeScheduler(store, config)
     node_scheduler.start(paused=True)
     node_scheduler.scheduler.modify_job("052", next_run_time=datetime.now(UTC))
     node_scheduler.resume()
-    assert delivering.wait(10)
-    node_scheduler.shutdown(wait=True)  # in the middle of the delivery
+    assert held.started.wait(PATIENCE)
+    stopper = threading.Thread(target=node_scheduler.shutdown, kwargs={"wait": True})
+    stopper.start()  # in the middle of the delivery...
+    assert stopping.wait(PATIENCE)
+    held.go_on.set()  # ...which then finishes
+    stopper.join(PATIENCE)
+    assert not stopper.is_alive() and not node_scheduler.running
     assert [r["outcome"] for r in node_scheduler.runs] == ["ok"]
     assert [(e.direction, e.state) for e in store.ledger()] == [("out", "delivered")]
     assert current_holder(store, "052") is None
@@ -400,13 +433,17 @@ def test_the_run_command_stops_cleanly_on_sigterm(
     url = f"sqlite:///{tmp_path / 'a.db'}"
     node, config = scheduled_node(capsys, tmp_path, url, "0 2 * * *")
     stop_node_at(store_of(url), config, datetime.now(UTC))  # due as the command starts
-    delivering = slow_deliveries(monkeypatch, 0.5)
+    held = HeldDeliveries(monkeypatch)
+    stopping = shutdowns_seen(monkeypatch)
     original = signal.getsignal(signal.SIGTERM)
 
     def terminate() -> None:
-        delivering.wait(15)
+        if not held.started.wait(PATIENCE):
+            return  # the command fails the test by itself
         if signal.getsignal(signal.SIGTERM) is not original:  # never kill the test run itself
             os.kill(os.getpid(), signal.SIGTERM)
+            stopping.wait(PATIENCE)  # the command is stopping while the delivery is held
+        held.go_on.set()
 
     killer = threading.Thread(target=terminate, daemon=True)
     killer.start()

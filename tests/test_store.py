@@ -117,9 +117,12 @@ def test_update_and_removal_keep_history(store: Store) -> None:
     assert work.duration == 300 and work.claims == [] and work.recordings == []
     history = store.history(wid)
     assert [(h.entity, h.action) for h in history].count(("claim", "delete")) == 2
-    update = next(h for h in history if h.entity == "work")
+    update = next(h for h in history if h.entity == "work" and h.action == "update")
     assert update.before["duration"] == 214
     assert update.source.file == "CW260002DMO_052.V21"
+    # first its creation, with the source that first stated it (not the REV's)
+    assert (history[0].action, history[0].source.file) == ("create", "CW260001DMO_052.V21")
+    assert [h.changed_at for h in history] == sorted(h.changed_at for h in history)
 
 
 def test_file_sequences_never_repeat(store: Store) -> None:
@@ -129,7 +132,7 @@ def test_file_sequences_never_repeat(store: Store) -> None:
 
 
 def test_bad_url_is_a_clear_error() -> None:
-    with pytest.raises(StoreError, match="cannot use database URL"):
+    with pytest.raises(StoreError, match="unsupported database URL .nosuchdb://x."):
         Store("nosuchdb://x")
 
 

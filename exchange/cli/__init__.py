@@ -8,12 +8,13 @@ into one clear line on stderr with the exit codes of docs/CLI.md.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 import click
 
 from exchange.cli.acks import ack
-from exchange.cli.common import EXIT_INTERNAL, NodeContext, fail_message
+from exchange.cli.common import EXIT_INTERNAL, NodeContext, emit_error, fail_message
 from exchange.cli.conflicts import conflicts
 from exchange.cli.demo import demo
 from exchange.cli.export import export
@@ -73,10 +74,12 @@ def cli(
     logging.basicConfig(
         level=level, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s"
     )
-    ctx.obj = NodeContext(
-        db_url=db, config_path=config_path, json=as_json, verbose=verbose, quiet=quiet
-    )
-    ctx.call_on_close(ctx.obj.close)
+    node = ctx.ensure_object(NodeContext)
+    node.db_url, node.config_path, node.verbose, node.quiet = db, config_path, verbose, quiet
+    node.json = node.json or as_json
+    ctx.call_on_close(node.close)
+    if config_path or os.environ.get("EXCHANGE_CONFIG"):
+        node.config  # noqa: B018 - a configuration named is read (and checked) at once
 
 
 cli.add_command(init)
@@ -98,27 +101,44 @@ cli.add_command(scheduler)
 cli.add_command(template)
 
 
+def _wants_json(args: list[str]) -> bool:
+    """Whether ``--json`` is among the options (before a ``--``)."""
+    return "--json" in (args[: args.index("--")] if "--" in args else args)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``exchange`` console script."""
-    verbose = any(a in ("-v", "-vv", "--verbose") for a in (argv or sys.argv[1:]))
+    """Entry point of the ``exchange`` console script.
+
+    A failure is one line on stderr; with ``--json`` it is also the JSON document
+    ``{"error": {"message": "...", "code": N}}`` on stdout (unless the command had
+    written its document already).
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    verbose = any(a in ("-v", "-vv", "--verbose") for a in args)
+    node = NodeContext(json=_wants_json(args))
+    message: str | None = None
     try:
-        code = cli.main(args=argv, prog_name="exchange", standalone_mode=False)
+        code = cli.main(args=args, prog_name="exchange", standalone_mode=False, obj=node)
     except click.exceptions.Abort as exc:
         if isinstance(exc.__cause__, EOFError):  # click turns an EOFError into Abort
-            fail_message(f"internal error: EOFError: {exc.__cause__} (run with -v for details)")
+            message = f"internal error: EOFError: {exc.__cause__} (run with -v for details)"
             code = EXIT_INTERNAL
+            fail_message(message)
         else:  # Ctrl-C, or end of input at a prompt
-            click.echo("aborted", err=True)
-            code = 130
+            message, code = "aborted", 130
+            click.echo(message, err=True)
     except click.ClickException as exc:
         exc.show()
-        code = exc.exit_code
+        message, code = exc.format_message(), exc.exit_code
     except (ExchangeError, ConfigError, StoreError) as exc:
-        fail_message(str(exc))
-        code = getattr(exc, "exit_code", EXIT_USAGE)
+        message, code = str(exc), getattr(exc, "exit_code", EXIT_USAGE)
+        fail_message(message)
     except Exception as exc:  # a bug: say so in one line, details with -v
         if verbose:
             raise
-        fail_message(f"internal error: {exc.__class__.__name__}: {exc} (run with -v for details)")
+        message = f"internal error: {exc.__class__.__name__}: {exc} (run with -v for details)"
         code = EXIT_INTERNAL
+        fail_message(message)
+    if message is not None and node.json and not node.emitted:
+        emit_error(message, code)
     sys.exit(code or 0)

@@ -45,14 +45,7 @@ def ack(node: NodeContext, files: tuple[Path, ...], partner: str | None, output:
       exchange --config node.toml ack inbox/CW260001PUB_052.V21 -o outbox
       exchange ack --json inbox/*.V22 -o outbox | jq '.files[].statuses'
     """
-    config = node.config
-    if config.own_society is None:
-        raise ExchangeError(
-            "the node's society code is not configured: set [node] society_code in the "
-            "configuration (--config or $EXCHANGE_CONFIG)",
-            EXIT_USAGE,
-        )
-    writer = AckWriter(node.store(), config.own_society, config.name, partner)
+    writer = AckWriter(node.store(), node.config, partner)
     results: list[AckResult] = []
     errors: list[dict[str, str]] = []
     for path in files:

@@ -37,6 +37,8 @@ class NodeContext:
     json: bool = False
     verbose: int = 0
     quiet: bool = False
+    #: Whether the command's JSON document is written (an error after it adds none).
+    emitted: bool = False
     _config: NodeConfig | None = None
     _stores: list[Store] = field(default_factory=list)
 
@@ -47,10 +49,12 @@ class NodeContext:
         return self._config
 
     def store_url(self) -> str:
-        return self.db_url or os.environ.get("EXCHANGE_DB") or self.config.store_url or DEFAULT_URL
+        config = self.config  # a configuration named but missing is an error even with --db
+        return self.db_url or os.environ.get("EXCHANGE_DB") or config.store_url or DEFAULT_URL
 
     def store(self, *, require_schema: bool = True, url: str | None = None) -> Store:
-        store = Store(url or self.store_url())
+        """The store; one that is only read (``require_schema``) must exist already."""
+        store = Store(url or self.store_url(), create=not require_schema)
         self._stores.append(store)
         if require_schema:
             store.require_schema()
@@ -92,5 +96,66 @@ def emit(node: NodeContext, data: dict[str, Any], human: Callable[[Console], Non
     """One JSON document with ``--json``, else the human rendering."""
     if node.json:
         sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False) + "\n")
+        node.emitted = True
     else:
         human(stdout)
+
+
+def _scalar(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime | date | Enum | Path):
+        return str(_default(value))
+    return str(value)
+
+
+def field_lines(data: dict[str, Any], indent: int = 0) -> list[str]:
+    """A document as ``key: value`` lines, nested tables indented under their key.
+
+    For the human rendering of one object (a partner, a ledger entry...).
+
+    >>> for line in field_lines({"code": "058", "send": ["cwr22", "mwn"], "schedule": None,
+    ...                          "transport": {"kind": "folder", "inbox": "/in"}}):
+    ...     print(line)
+    code: 058
+    send: cwr22, mwn
+    schedule: -
+    transport:
+      kind: folder
+      inbox: /in
+    """
+    pad = "  " * indent
+    lines: list[str] = []
+    for key, value in data.items():
+        label = str(key).replace("_", " ")
+        if isinstance(value, dict):
+            lines.append(f"{pad}{label}:" + ("" if value else " -"))
+            lines.extend(field_lines(value, indent + 1))
+        elif isinstance(value, list | tuple) and any(isinstance(v, dict) for v in value):
+            lines.append(f"{pad}{label}:")
+            for item in value:
+                item_lines = (
+                    field_lines(item, indent + 2)
+                    if isinstance(item, dict)
+                    else [f"{pad}    {_scalar(item)}"]
+                )
+                lines.append(f"{pad}  - {item_lines[0].lstrip()}")
+                lines.extend(item_lines[1:])
+        elif isinstance(value, list | tuple):
+            lines.append(f"{pad}{label}: {', '.join(_scalar(v) for v in value) or '-'}")
+        else:
+            lines.append(f"{pad}{label}: {_scalar(value)}")
+    return lines
+
+
+def print_fields(out: Console, data: dict[str, Any]) -> None:
+    """Print :func:`field_lines` of ``data``."""
+    for line in field_lines(data):
+        out.print(line)
+
+
+def emit_error(message: str, code: int) -> None:
+    """The JSON document of a command that failed: the same shape for every command."""
+    sys.stdout.write(json.dumps({"error": {"message": message, "code": code}}) + "\n")

@@ -6,7 +6,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from exchange.cli.common import NodeContext, emit, json_option
+from exchange.cli.common import NodeContext, emit, json_option, print_fields
 from exchange.errors import NotFound
 
 pass_node = click.make_pass_decorator(NodeContext)
@@ -71,4 +71,4 @@ def ledger_show(node: NodeContext, entry_id: int) -> None:
     if entry is None:
         raise NotFound(f"no ledger entry {entry_id}")
     view = entry.as_dict()
-    emit(node, {"entry": view}, lambda out: out.print(view))
+    emit(node, {"entry": view}, lambda out: print_fields(out, view))

@@ -1,4 +1,4 @@
-"""``exchange serve``: run the node's HTTP API; ``exchange partners token``: let a partner in."""
+"""``exchange serve``: run the node's HTTP API."""
 
 from __future__ import annotations
 
@@ -6,11 +6,8 @@ import ipaddress
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from exchange.cli.common import NodeContext, emit, json_option
-from exchange.errors import ExchangeError
-from exchange.transports.http import default_token_env
+from exchange.cli.common import NodeContext
 
 pass_node = click.make_pass_decorator(NodeContext)
 
@@ -86,39 +83,3 @@ def serve(
         log_level=level,
         server_header=False,
     )
-
-
-@click.command()
-@click.argument("code")
-@json_option
-@pass_node
-def token(node: NodeContext, code: str) -> None:
-    """Issue a bearer token with which partner CODE reaches this node's HTTP API.
-
-    The token is printed once: the store keeps only its SHA-256, so a lost
-    token cannot be shown again (issue a new one). Hand it to the partner
-    over a safe channel; its node reads it from the environment variable of
-    its [partners.transport] token_env (by default EXCHANGE_TOKEN_<our code>).
-
-    \b
-    Example:
-      exchange --config node.toml partners token 058
-      exchange --config node.toml partners token 058 --json | jq -r .token
-    """
-    from exchange.http_api import issue_token
-
-    config = node.config
-    if code not in config.partners:
-        known = ", ".join(sorted(config.partners)) or "none configured"
-        raise ExchangeError(f"unknown partner {code!r} (known: {known})")
-    secret = issue_token(node.store(), code)
-    variable = default_token_env(config.society_code)
-
-    def human(out: Console) -> None:
-        out.print(secret)
-        node.info(
-            f"token for partner {code}, shown only this once; its node reads it from "
-            f"${variable} unless its configuration names another variable"
-        )
-
-    emit(node, {"partner": code, "token": secret}, human)

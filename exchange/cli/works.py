@@ -12,8 +12,8 @@ from exchange.cli.registrations import message_line, registration_line
 from exchange.errors import NotFound
 from exchange.identifiers import iswc as iswc_id
 from exchange.jsonview import source_view, work_view
-from exchange.model import Claim
-from exchange.store import WorkSummary
+from exchange.model import Claim, Source
+from exchange.store import HistoryEntry, WorkSummary
 
 pass_node = click.make_pass_decorator(NodeContext)
 
@@ -105,6 +105,53 @@ def _territories(claim: Claim) -> str:
     )
 
 
+_DONE = {"create": "created", "add": "added", "update": "changed", "delete": "removed"}
+
+
+def history_lines(history: list[HistoryEntry]) -> list[str]:
+    """A work's history, one line per event; claims added or removed together are one line.
+
+    >>> from datetime import UTC, datetime
+    >>> at = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
+    >>> source = Source("058", "CW260001058_052.V22", 3, at)
+    >>> for line in history_lines([HistoryEntry("work", 1, "create", {}, source, at),
+    ...                             HistoryEntry("claim", 7, "add", {}, source, at),
+    ...                             HistoryEntry("claim", 8, "add", {}, source, at)]):
+    ...     print(line)
+    2026-12-01 10:30  work created by 058 (CW260001058_052.V22 #3)
+    2026-12-01 10:30  2 claims added by 058 (CW260001058_052.V22 #3)
+    """
+    groups: list[tuple[tuple[object, ...], int]] = []
+    for h in history:
+        key = (f"{h.changed_at:%Y-%m-%d %H:%M}", h.entity, h.action, h.source)
+        if groups and h.entity == "claim" and groups[-1][0] == key:
+            groups[-1] = (key, groups[-1][1] + 1)
+        else:
+            groups.append((key, 1))
+    lines = []
+    for (when, entity, action, source), n in groups:
+        what = f"{n} {entity}s" if n > 1 else str(entity)
+        said = _said(source) if isinstance(source, Source) else "locally"
+        lines.append(f"{when}  {what} {_DONE.get(str(action), action)} {said}")
+    return lines
+
+
+def _on(source: Source) -> str:
+    return f", {source.received_at:%Y-%m-%d}" if source.received_at else ""
+
+
+def _said(source: Source) -> str:
+    where = " ".join(
+        part
+        for part in (
+            source.file,
+            f"#{source.transaction}" if source.transaction is not None else "",
+        )
+        if part
+    )
+    return f"by {source.partner}" + (f" ({where})" if where else "")
+
+
 @works.command()
 @click.argument("key")
 @json_option
@@ -130,37 +177,23 @@ def show(node: NodeContext, key: str) -> None:
     def human(out: Console) -> None:
         out.print(f"[bold]{escape(work.title)}[/]  (work {work.id})", markup=True)
         out.print(
-            f"ISWC: {iswc_id.format(work.iswc) if work.iswc else '-'}   "
-            f"version: {work.version_type}   category: {work.distribution_category}   "
-            f"duration: {work.duration or 0}s   language: {work.language or '-'}"
+            f"ISWC {iswc_id.format(work.iswc) if work.iswc else '-'}  "
+            f"version {work.version_type}  category {work.distribution_category}  "
+            f"duration {work.duration or 0}s  language {work.language or '-'}"
         )
         for t in work.titles:
             out.print(f"  title {t.type}: {t.title}")
         for n in work.numbers:
             out.print(f"  number ({n.kind} {n.issuer}): {n.number}")
-        table = Table(
-            "party",
-            "IPI",
-            "role",
-            "PR/MR/SR own %",
-            "territories (collection %)",
-            "source",
-            box=None,
-        )
+        out.print("claims:" if work.claims else "claims: none")
         for c in work.claims:
-            s = c.source
-            said = f"{s.partner} {s.file or ''}#{s.transaction}" if s else ""
-            if s and s.received_at:
-                said += f" {s.received_at:%Y-%m-%d}"
-            table.add_row(
-                c.party.name,
-                c.party.ipi_name_number or "",
-                c.role + ("" if c.controlled else " (other)"),
-                _shares(c),
-                _territories(c),
-                said,
-            )
-        out.print(table)
+            ipi = f"  IPI {c.party.ipi_name_number}" if c.party.ipi_name_number else ""
+            other = "" if c.controlled else " (not controlled)"
+            out.print(f"  {c.role:<2}  {c.party.name}{ipi}{other}")
+            collects = f"   collects {_territories(c)}" if c.territories else ""
+            out.print(f"      own PR/MR/SR {_shares(c)}{collects}")
+            if c.source:
+                out.print(f"      {_said(c.source)}{_on(c.source)}")
         for r in work.recordings:
             out.print(f"  recording {r.isrc or '-'} {r.title or ''} {r.label or ''}")
         for p in work.productions:
@@ -173,12 +206,9 @@ def show(node: NodeContext, key: str) -> None:
             out.print(registration_line(reg))
             for m in reg.messages:
                 out.print(f"    {message_line(m)}")
-        for h in history:
-            who = h.source.partner if h.source else "local"
-            out.print(
-                f"  history {h.changed_at:%Y-%m-%d %H:%M} {h.action} {h.entity} "
-                f"{h.entity_id} by {who}"
-            )
+        out.print("history:")
+        for line in history_lines(history):
+            out.print(f"  {line}")
 
     data = {
         "work": work_view(work),

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from importlib.resources import files as package_files
+from pathlib import Path
 from typing import Any
 
 from alembic import command
@@ -20,6 +21,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
 from exchange.identifiers import digits_value, is_digits
@@ -32,6 +34,8 @@ from exchange.store.rows import chunks, now, party_from_row
 from exchange.store.writer import PartyCache, WorkWriter
 
 DEFAULT_URL = "sqlite:///exchange.db"
+#: The database engines the store runs on.
+BACKENDS = ("sqlite", "postgresql")
 BATCH = 2000
 #: The largest id a row can have (a signed 64-bit integer, on both databases).
 MAX_ID = 2**63 - 1
@@ -214,11 +218,34 @@ class HistoryEntry:
 class Store:
     """A repertoire store at a SQLAlchemy URL."""
 
-    def __init__(self, url: str = DEFAULT_URL) -> None:
+    def __init__(self, url: str = DEFAULT_URL, *, create: bool = True) -> None:
+        """Open the store at ``url``; without ``create``, a missing SQLite file is an error
+        (rather than a new, empty file at a mistyped path)."""
         self.url = normalise_url(url)
         try:
-            self.engine: Engine = create_engine(self.url, future=True)
-        except (ArgumentError, NoSuchModuleError) as exc:
+            parsed = make_url(self.url)
+        except ArgumentError:
+            raise StoreError(
+                f"{url!r} is not a database URL (e.g. sqlite:///exchange.db or "
+                "postgresql+psycopg://user@host:5432/repertoire)"
+            ) from None
+        if parsed.get_backend_name() not in BACKENDS:
+            raise StoreError(
+                f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}: "
+                "the store runs on SQLite (sqlite:///PATH) or PostgreSQL "
+                "(postgresql+psycopg://user@host:5432/NAME)"
+            )
+        if not create and parsed.get_backend_name() == "sqlite":
+            path = parsed.database or ""
+            not_a_file = path in ("", ":memory:") or path.startswith("file:")
+            if not not_a_file and not Path(path).is_file():
+                raise StoreError(
+                    f"there is no store at {path}: run `exchange init` first "
+                    "(or check --db, $EXCHANGE_DB or [store] url for a typo)"
+                )
+        try:
+            self.engine: Engine = create_engine(parsed, future=True)
+        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
             raise StoreError(f"cannot use database URL {url!r}: {exc}") from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -240,7 +267,8 @@ class Store:
             with self.engine.begin() as conn:
                 yield conn
         except OperationalError as exc:
-            raise StoreError(f"database {self._safe_url()}: {exc.orig}") from None
+            reason = " ".join(str(exc.orig).split())  # one line (PostgreSQL adds hints)
+            raise StoreError(f"database {self._safe_url()}: {reason}") from None
 
     def _safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
@@ -494,12 +522,23 @@ class Store:
             return WorkReader(conn).load(work_id)
 
     def history(self, work_id: int) -> list[HistoryEntry]:
+        """What happened to a work, oldest first.
+
+        Its creation (``create``, with the source that first stated it), each claim a
+        later source added (``add``), and every change or removal the store kept
+        (``update``, ``delete``, with what was there before).
+        """
         with self.connect() as conn:
             reader = WorkReader(conn)
+            work = conn.execute(
+                select(t.works.c.source_id, t.works.c.created_at).where(t.works.c.id == work_id)
+            ).first()
+            if work is None:
+                return []
             rows = conn.execute(
                 select(t.history).where(t.history.c.work_id == work_id).order_by(t.history.c.id)
             ).all()
-            return [
+            changes = [
                 HistoryEntry(
                     r.entity,
                     r.entity_id,
@@ -510,6 +549,25 @@ class Store:
                 )
                 for r in rows
             ]
+            # The header names its latest source; the first one is in the oldest header kept.
+            headers = [r.before for r in rows if r.entity == "work" and r.action == "update"]
+            first_source = headers[0].get("source_id") if headers else work.source_id
+            created = HistoryEntry(
+                "work", work_id, "create", {}, reader.source(first_source), work.created_at
+            )
+            query = select(t.claims.c.id, t.claims.c.source_id).where(
+                t.claims.c.work_id == work_id, t.claims.c.source_id.is_not(None)
+            )
+            if first_source is not None:
+                query = query.where(t.claims.c.source_id != first_source)
+            claims = conn.execute(query.order_by(t.claims.c.id)).all()
+            added = []
+            for claim in claims:
+                source = reader.source(claim.source_id)
+                when = source.received_at if source and source.received_at else work.created_at
+                added.append(HistoryEntry("claim", claim.id, "add", {}, source, when))
+        later = sorted(added + changes, key=lambda h: h.changed_at)  # stable: kept in order
+        return [created, *later]
 
     # -- registrations (what partners' ACKs say of our works) -------------------------
 

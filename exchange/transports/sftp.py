@@ -48,7 +48,7 @@ from typing import Any, TypeVar
 import paramiko
 from paramiko import sftp as sftp_codes
 
-from exchange.config import ConfigError
+from exchange.config import TRANSPORT_KEYS, ConfigError
 from exchange.model import Partner
 from exchange.transports import (
     COLLECTED,
@@ -69,23 +69,7 @@ T = TypeVar("T")
 CHUNK = 32768
 #: First pause between two attempts; each later pause doubles.
 BACKOFF = 0.2
-KEYS = frozenset(
-    {
-        "kind",
-        "host",
-        "port",
-        "username",
-        "key_file",
-        "known_hosts",
-        "inbox",
-        "outbox",
-        "collect",
-        "delivery_marker",
-        "timeout",
-        "retries",
-        "manifest",  # read by the exchange (exchange.sync.sends_manifests)
-    }
-)
+KEYS = TRANSPORT_KEYS["sftp"]
 
 
 def passphrase_variable(code: str) -> str:
