@@ -44,9 +44,11 @@ MAX_ID = 2**63 - 1
 def row_id(text: str) -> int | None:
     """The row id a text names (ASCII digits within the 64-bit range), else None.
 
-    >>> row_id("42"), row_id("\u00b2"), row_id("9" * 20)
-    (42, None, None)
+    >>> row_id("42"), row_id("\u00b2"), row_id("9" * 20), row_id("9" * 5000)
+    (42, None, None, None)
     """
+    if len(text) > len(str(MAX_ID)):
+        return None  # and int() refuses strings of over 4,300 digits
     number = digits_value(text)
     return number if number is not None and number <= MAX_ID else None
 
