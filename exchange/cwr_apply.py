@@ -11,6 +11,12 @@ replaces the sender's claims on known ones, keeps uncertain matches for review,
 records ISWC notifications, and finds the conflicts the batch brings in. Each
 transaction an ACK answers gets an :class:`Outcome`: AS, AC, RJ, DU, CO, NP or
 RA.
+
+A sender's registrations under two work numbers are two works: one is never
+merged into a work the same sender registered under another number, however
+sure the match (same ISWC, title and writers). It is stored as a work of its
+own and waits in the review queue as a possible duplicate (status RA), which
+also looks among the works the batch created before it.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ from adapters.registrations import REGISTRATION
 from exchange.conflicts import record_work_conflicts, works_with_claims
 from exchange.identifiers import iswc as iswc_id
 from exchange.jsonview import claim_view
-from exchange.matching import Match, Matcher
+from exchange.matching import Match, Matcher, SeenTitles, registered_by
 from exchange.model import Finding, Source, Title, Work
 from exchange.normalise import normalise_name, normalise_title
 from exchange.store import FileEntry, Store, conflicts, tables
@@ -87,6 +93,19 @@ class Outcome:
 MAX_MESSAGES = 200
 
 
+@dataclass(frozen=True, slots=True)
+class _Duplicate:
+    """A work about to be created that may be another work of its sender."""
+
+    outcome: Outcome
+    work: Work
+    source: Source
+    match: Match | None  # None: a work of this batch, by its number
+    score: int = 0
+    reason: str = ""
+    number: str | None = None
+
+
 class Applier:
     """Applies the transactions of one batch to the store and says what became of each."""
 
@@ -115,6 +134,12 @@ class Applier:
         self.updated: dict[int, list[Outcome]] = {}
         self.matcher = matcher
         self.matched: dict[int, Match] = {}  # by id() of the mapped work
+        #: works this sender registered (under any of its work numbers)
+        self.own_works: set[int] = set()
+        #: works of this batch, for possible duplicates the store cannot show yet
+        self.seen = SeenTitles(matcher.review) if matcher is not None else None
+        #: possible duplicates to queue once their works are created
+        self.duplicates: list[_Duplicate] = []
 
     def _lookup(self, items: list[tuple[CheckedTransaction, Source]]) -> None:
         mapped = [tx.mapped for tx, _ in items if tx.mapped is not None]
@@ -145,6 +170,9 @@ class Applier:
                 .order_by(tables.works.c.id.desc())
             )
             self.by_iswc.update(dict(rows.all()))
+        self.own_works.update(self.by_number.values())
+        held = registered_by(self.conn, self.by_iswc.values())
+        self.own_works.update(work_id for work_id, issuer in held if issuer == self.sender)
         if self.matcher is None:
             return
         unknown = [
@@ -168,19 +196,31 @@ class Applier:
             if iswc:
                 self.by_iswc.setdefault(iswc, work_id)
             outcome.work_id = work_id
+        self.own_works.update(ids)
         self.report.works_created += len(ids)
         self.pending, self.pending_keys, self.pending_outcomes = [], [], []
+        self._queue_duplicates()
 
     def _existing(self, mapped: MappedWork) -> tuple[int | None, bool, Match | None]:
-        """(work id, registered by this sender before?, an uncertain match) for a mapped work."""
+        """(work id, registered by this sender before?, a match) for a mapped work.
+
+        The match is an uncertain one (the work waits for review), or one with a
+        work the sender registered under another number (``own``: a possible
+        duplicate, the work is created).
+        """
         number = mapped.submitter_number
         iswc = iswc_id.compact(mapped.work.iswc) if mapped.work.iswc else None
         if number in self.by_number:
             return self.by_number[number], True, None
         if iswc and iswc in self.by_iswc:
-            return self.by_iswc[iswc], False, None
+            work_id = self.by_iswc[iswc]
+            if work_id in self.own_works:
+                return None, False, Match(work_id, 100, "ISWC", own=True)
+            return work_id, False, None
         match = self.matched.get(id(mapped))
         if match is not None and self.matcher is not None:
+            if match.own or match.work_id in self.own_works:
+                return None, False, Match(match.work_id, match.score, match.reason, own=True)
             if match.score >= self.matcher.certain:
                 return match.work_id, False, None
             return None, False, match
@@ -257,7 +297,7 @@ class Applier:
                 continue
             self.digests[mapped.submitter_number] = tx.digest
             outcome.status = self._status(tx, work)
-            if uncertain is not None:
+            if uncertain is not None and not uncertain.own:
                 self._queue(work, tx, source, uncertain, outcome)
                 continue
             if work_id is None:
@@ -280,8 +320,10 @@ class Applier:
                 pending.add(mapped.submitter_number)
                 if work.iswc:
                     pending.add(work.iswc)
+                self._possible_duplicate(outcome, work, source, uncertain)
                 continue
             outcome.work_id = work_id
+            self.own_works.add(work_id)
             if self._update(work_id, work, tx, source, replace=own):
                 outcome.status, outcome.conflict_work_id = "CO", work_id
             self.updated.setdefault(work_id, []).append(outcome)
@@ -322,7 +364,7 @@ class Applier:
         self, work: Work, tx: CheckedTransaction, source: Source, match: Match, outcome: Outcome
     ) -> None:
         """An uncertain match: the work waits for a person rather than being duplicated."""
-        [match_id] = self.writer.queue_match(work, source, match)
+        [match_id] = self.writer.queue_matches([(work, source, match, None)])
         outcome.status = "RA"
         self.report.matches_queued += 1
         tx.findings.append(
@@ -336,6 +378,55 @@ class Applier:
                 work.title,
             )
         )
+
+    def _possible_duplicate(
+        self, outcome: Outcome, work: Work, source: Source, match: Match | None
+    ) -> None:
+        """A work to create: if it resembles another work of its sender (in the store, or
+        earlier in this batch), it waits for review once created."""
+        if match is not None:
+            self.duplicates.append(_Duplicate(outcome, work, source, match))
+        if self.seen is None:
+            return
+        similar = self.seen.find(work) if match is None else None
+        if similar is not None:
+            number, value, reason = similar
+            reason = f"{reason} of its work {number!r} earlier in the file"
+            self.duplicates.append(_Duplicate(outcome, work, source, None, value, reason, number))
+        self.seen.add(work, work.number(self.sender) or "")
+
+    def _queue_duplicates(self) -> None:
+        """Created works that may be other works of their sender: a person decides."""
+        matches = []
+        for duplicate in self.duplicates:
+            match = duplicate.match
+            if match is None:
+                work_id = self.by_number[duplicate.number or ""]
+                match = Match(work_id, duplicate.score, duplicate.reason, own=True)
+            matches.append(match)
+        ids = self.writer.queue_matches(
+            [
+                (d.work, d.source, match, d.outcome.work_id)
+                for d, match in zip(self.duplicates, matches, strict=True)
+            ]
+        )
+        for duplicate, match, match_id in zip(self.duplicates, matches, ids, strict=True):
+            outcome = duplicate.outcome
+            outcome.status = "RA"
+            outcome.tx.findings.append(
+                Finding(
+                    "WARN",
+                    f"may be work {match.work_id} that {self.sender} registered under another "
+                    f"work number ({match.reason}, score {match.score}): stored as work "
+                    f"{outcome.work_id}, waits for review as possible duplicate {match_id}",
+                    outcome.tx.line,
+                    outcome.tx.type,
+                    "submitter_work_number",
+                    duplicate.work.number(self.sender) or "",
+                )
+            )
+        self.report.matches_queued += len(ids)
+        self.duplicates = []
 
     def merge(self, work_id: int, work: Work, tx: CheckedTransaction, source: Source) -> Outcome:
         """Add a sender's registration to a work a person said it is (a confirmed match)."""

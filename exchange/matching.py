@@ -20,6 +20,13 @@ the same work; from ``review`` on it waits for a person (``exchange matches``).
 A similar title is never certain (it scores at most ``certain - 1``), and titles
 whose numbers differ ("SONG 1", "SONG 2") are not similar.
 
+A work the sender registered itself under another work number is never the
+same work, however sure the match: the match says ``own``, and the import keeps
+the incoming work as a work of its own and queues it as a possible duplicate
+(:mod:`exchange.cwr_apply`). Between two candidates that score alike, a work of
+another sender is preferred. :class:`SeenTitles` finds such duplicates among the
+works of one batch, which the store does not hold yet.
+
 Candidates for a similar title are the works whose normalised titles sort
 nearest to it (``CANDIDATES`` of them, from the title index): spelling variants
 mostly differ towards the end of a title. A batch costs two index reads per title.
@@ -28,7 +35,7 @@ mostly differ towards the end of a title. A batch costs two index reads per titl
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -52,6 +59,8 @@ class Match:
     work_id: int
     score: int
     reason: str
+    #: the work is one the sender registered under another work number of its own
+    own: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +111,62 @@ def score(title_similarity: float, writer_overlap: float) -> int:
     return int(title_similarity * factor)
 
 
+def registered_by(conn: Connection, work_ids: Iterable[int]) -> set[tuple[int, str]]:
+    """(work id, sender) for each of the works' work numbers that a sender gave it."""
+    n = t.work_numbers
+    held: set[tuple[int, str]] = set()
+    for part in chunks(sorted(set(work_ids)), 500):
+        rows = conn.execute(
+            select(n.c.work_id, n.c.issuer).where(n.c.kind == "submitter", n.c.work_id.in_(part))
+        )
+        held.update((work_id, issuer) for work_id, issuer in rows.all())
+    return held
+
+
+def _reason(similarity: float, overlap: float) -> str:
+    how = "title" if similarity == 100 else f"similar title ({similarity:.0f})"
+    return f"{how} and {'writers' if overlap >= 1 else 'some writers'}"
+
+
+class SeenTitles:
+    """Works met earlier in one batch, by normalised title: the store does not hold them
+    yet, so the matcher cannot find a later work of the batch that resembles one.
+
+    >>> from exchange.model import Claim, InterestedParty, Side
+    >>> def work(title):
+    ...     writer = InterestedParty(last_name="SMITH", ipi_name_number="00014107338")
+    ...     return Work(title=title, claims=[Claim(writer, "CA", Side.WRITER)])
+    >>> seen = SeenTitles(review=80)
+    >>> seen.add(work("Love"), "W1")
+    >>> seen.find(work("LOVE!"))
+    ('W1', 100, 'title and writers')
+    >>> seen.find(work("HOME")) is None
+    True
+    """
+
+    def __init__(self, review: int) -> None:
+        self.review = review
+        self._by_title: dict[str, list[tuple[str, _Writers]]] = {}
+
+    def add(self, work: Work, key: str) -> None:
+        """Remember a work of the batch under ``key`` (its sender's work number)."""
+        writers = _writers_of(work)
+        for title in _titles_of(work):
+            self._by_title.setdefault(title, []).append((key, writers))
+
+    def find(self, work: Work) -> tuple[str, int, str] | None:
+        """(key, score, reason) of the earlier work it most resembles, at or above ``review``."""
+        incoming = _writers_of(work)
+        best: tuple[str, int, str] | None = None
+        for title in _titles_of(work):
+            for key, writers in self._by_title.get(title, ()):
+                overlap = incoming.overlap(writers)
+                value = score(100, overlap)
+                if value >= self.review and (best is None or value > best[1]):
+                    best = (key, value, _reason(100, overlap))
+        return best
+
+
 class Matcher:
     """Matches incoming works against the store, a batch at a time."""
 
@@ -136,22 +201,28 @@ class Matcher:
                     if similarity >= self.review and similarity > seen.get(work_id, -1):
                         seen[work_id] = similarity
             similar[i] = list(seen.items())
-        writers = self._writers(sorted({w for pairs in similar.values() for w, _ in pairs}))
+        candidate_ids = {w for pairs in similar.values() for w, _ in pairs}
+        writers = self._writers(sorted(candidate_ids))
+        registered = registered_by(self.conn, candidate_ids | {m.work_id for m in found if m})
+        for i, match in enumerate(found):
+            if match is not None and (match.work_id, works[i][1]) in registered:
+                found[i] = Match(match.work_id, match.score, match.reason, own=True)
         nobody = _Writers(frozenset(), frozenset())
         for i in rest:
             best: Match | None = None
             if not similar[i]:
                 continue
             incoming = _writers_of(works[i][0])
+            sender = works[i][1]
             for work_id, similarity in similar[i]:
                 overlap = incoming.overlap(writers.get(work_id, nobody))
                 value = score(similarity, overlap)
+                own = (work_id, sender) in registered
                 if value >= self.review and (
-                    best is None or (value, -work_id) > (best.score, -best.work_id)
+                    best is None
+                    or (value, not own, -work_id) > (best.score, not best.own, -best.work_id)
                 ):
-                    how = "title" if similarity == 100 else f"similar title ({similarity:.0f})"
-                    with_writers = "writers" if overlap >= 1 else "some writers"
-                    best = Match(work_id, value, f"{how} and {with_writers}")
+                    best = Match(work_id, value, _reason(similarity, overlap), own)
             found[i] = best
         return found
 

@@ -392,6 +392,9 @@ matches = Table(
     "matches",
     metadata,
     Column("id", Integer, primary_key=True),
+    # match: the incoming work waits; duplicate: it is stored, and may be another
+    # work of the same sender
+    Column("kind", String(10), nullable=False, server_default="match"),
     Column("status", String(10), nullable=False),  # pending | confirmed | rejected
     Column("candidate_id", ForeignKey("works.id", ondelete="CASCADE"), nullable=False),
     Column("score", Integer, nullable=False),  # 0-100

@@ -550,12 +550,20 @@ class WorkWriter:
             )
         return len(gone)
 
-    def queue_match(self, work: Work, source: Source, match: Any) -> list[int]:
-        """Keep an incoming work that may be ``match.work_id`` until a person decides."""
+    def queue_matches(self, items: Sequence[tuple[Work, Source, Any, int | None]]) -> list[int]:
+        """Keep incoming works that may be ``match.work_id`` until a person decides.
+
+        Each item is (work, source, match, work id). With a work id, the work is
+        stored already and may be another work of the same sender: a possible
+        duplicate; without, it waits to be merged or created.
+        """
+        stamp = now()
         return self._insert_returning(
             t.matches,
             [
                 {
+                    "kind": "match" if work_id is None else "duplicate",
+                    "work_id": work_id,
                     "status": "pending",
                     "candidate_id": match.work_id,
                     "score": match.score,
@@ -565,7 +573,8 @@ class WorkWriter:
                     "file_id": self.file_id,
                     "transaction_seq": source.transaction,
                     "transaction_type": source.transaction_type,
-                    "created_at": now(),
+                    "created_at": stamp,
                 }
+                for work, source, match, work_id in items
             ],
         )
