@@ -15,6 +15,11 @@ the sources sit together:
   composer/author in one, an author in the other; a writer in one, a publisher
   in the other).
 
+Disputes are between partners, never between a partner and itself: where one
+partner's claims on a work come from several registrations (its duplicate
+registrations that a person found to be one work), its latest registration
+speaks for it and the earlier ones are left out of the comparison.
+
 The functions are pure: they read the :class:`~exchange.model.Work` and return
 :class:`Detected` values whose ``key`` is the same whenever the same dispute is
 found again, so callers can recognise a dispute they already know.
@@ -366,15 +371,37 @@ def _sources_of(claims: Sequence[Claim]) -> int:
     return 1
 
 
+def _registration_order(source: SourceKey) -> tuple[float, str, int, int]:
+    if source is None:
+        return (float("-inf"), "", -1, -1)
+    received = source.received_at.timestamp() if source.received_at else float("-inf")
+    return (received, source.file or "", source.transaction or -1, source.id or -1)
+
+
+def _latest_registrations(claims: Sequence[Claim]) -> list[Claim]:
+    """The claims of each partner's latest registration of the work (local ones apart)."""
+    latest: dict[str | None, SourceKey] = {}
+    for claim in claims:
+        partner = claim.source.partner if claim.source else None
+        held = latest.get(partner, claim.source)
+        if _registration_order(claim.source) >= _registration_order(held):
+            latest[partner] = claim.source
+    return [c for c in claims if latest[c.source.partner if c.source else None] == c.source]
+
+
 def work_conflicts(work: Work) -> list[Detected]:
-    """Every dispute between the sources of one work's claims.
+    """Every dispute between the partners whose claims one work holds.
 
     Ownership overclaims come first (PR, MR, SR), then collection overclaims
     (at most one per right: the territory where the total is highest), then
     counterclaims and role conflicts, each sorted by key. A work whose claims
-    all come from one source gives an empty list.
+    all come from one source gives an empty list; of a partner's several
+    registrations of the work, only the latest is compared with the others'.
     """
     claims = work.claims
+    if _sources_of(claims) < 2:
+        return []
+    claims = _latest_registrations(claims)
     if _sources_of(claims) < 2:
         return []
     index = _Index(claims)

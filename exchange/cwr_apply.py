@@ -437,6 +437,34 @@ class Applier:
         self._find_conflicts()
         return outcome
 
+    def fold(
+        self, work_id: int, into: int, work: Work, tx: CheckedTransaction, source: Source
+    ) -> Outcome:
+        """Make a possible duplicate part of the sender's other work (a confirmed duplicate).
+
+        The duplicate's open conflicts are settled (its claims are checked anew
+        on the work they join).
+        """
+        [source_id] = self.writer.source_ids([source])
+        c = tables.conflicts
+        open_ids = self.conn.execute(
+            select(c.c.id).where(c.c.work_id == work_id, c.c.status != "resolved")
+        ).scalars()
+        note = f"work {work_id} is one work with work {into}"
+        for conflict_id in list(open_ids):
+            conflicts.set_status(
+                self.conn, conflict_id, "resolved", outcome="amended", note=note, by="import"
+            )
+        self.writer.fold_work(work_id, into, source_id)
+        outcome = Outcome(tx, self._status(tx, work), work_id=into)
+        self.updated.setdefault(into, []).append(outcome)
+        self._find_conflicts()
+        return outcome
+
+    def keep(self, work_id: int, work: Work, tx: CheckedTransaction) -> Outcome:
+        """A possible duplicate that is a work of its own (a rejected duplicate): as stored."""
+        return Outcome(tx, self._status(tx, work), work_id=work_id)
+
     def create(self, work: Work, tx: CheckedTransaction, source: Source) -> Outcome:
         """Store a sender's registration as a new work (a rejected match)."""
         outcome = Outcome(tx, self._status(tx, work))

@@ -1,11 +1,21 @@
 """The review queue: incoming works that may be works we hold, waiting for a person.
 
-An import that finds a work resembling one of ours, but not surely enough to
-merge (see :mod:`exchange.matching`), keeps the incoming work here instead of
-creating a duplicate, and answers its transaction RA (further processing
-pending). Confirming adds the sender's registration to our work, as if the
-import had matched it; rejecting stores it as a new work. Either way the
-transaction's outcome is brought up to date, so a later ACK says AS, AC or CO.
+Two kinds of entries, both answered RA (further processing pending) until a
+person decides:
+
+* ``match``: an import found a work resembling one of ours, but not surely
+  enough to merge (see :mod:`exchange.matching`), and keeps the incoming work
+  here instead of creating a duplicate. Confirming adds the sender's
+  registration to our work, as if the import had matched it; rejecting stores
+  it as a new work.
+* ``duplicate``: the incoming work resembles (or has the ISWC of) a work the
+  same sender registered under another work number. A sender's two numbers are
+  two works, so it is stored as a work of its own and waits here as a possible
+  duplicate. Rejecting keeps the two works; confirming makes the new work part
+  of the earlier one (its numbers, titles, claims and recordings move there).
+
+Either way the transaction's outcome is brought up to date, so a later ACK
+says AS, AC, NP or CO.
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ class MatchEntry:
     """One incoming work in the queue and the work it may be."""
 
     id: int
+    kind: str  # match | duplicate
     status: str
     score: int
     reason: str
@@ -50,6 +61,7 @@ class MatchEntry:
     def as_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
+            "kind": self.kind,
             "status": self.status,
             "score": self.score,
             "reason": self.reason,
@@ -93,6 +105,7 @@ class Matches:
     def _entry(row: Any) -> MatchEntry:
         return MatchEntry(
             id=row.id,
+            kind=row.kind,
             status=row.status,
             score=row.score,
             reason=row.reason,
@@ -124,17 +137,24 @@ class Matches:
         return self._entry(row)
 
     def confirm(self, match_id: int, by: str) -> MatchEntry:
-        """The incoming work is the candidate: add the sender's registration to it."""
+        """The incoming work is the candidate: add the sender's registration to it (a
+        possible duplicate: make its work part of the candidate)."""
         return self._decide(match_id, by, confirmed=True)
 
     def reject(self, match_id: int, by: str) -> MatchEntry:
-        """The incoming work is another work: store it as a new one."""
+        """The incoming work is another work: store it as a new one (a possible
+        duplicate: keep it as it is stored)."""
         return self._decide(match_id, by, confirmed=False)
 
     def _decide(self, match_id: int, by: str, *, confirmed: bool) -> MatchEntry:
         entry = self.get(match_id)
         if entry.status != "pending":
             raise ExchangeError(f"match {match_id} was {entry.status} already")
+        duplicate = entry.work_id if entry.kind == "duplicate" else None
+        if duplicate is None and entry.kind == "duplicate":
+            raise ExchangeError(f"match {match_id}: its work is no longer in the store")
+        if confirmed and duplicate is not None:
+            self._check_foldable(entry, duplicate)
         m, o = tables.matches, tables.transaction_outcomes
         with self.store.connect() as conn:
             file_id = conn.execute(select(m.c.file_id).where(m.c.id == match_id)).scalar()
@@ -151,7 +171,11 @@ class Matches:
             tx = CheckedTransaction(kind, 0, entry.transaction or 0, None, False, [], None)
             source = Source(entry.partner, file_name, entry.transaction, entry.created_at, kind)
             outcome: Outcome
-            if confirmed:
+            if duplicate is not None and confirmed:
+                outcome = applier.fold(duplicate, entry.candidate_id, entry.work, tx, source)
+            elif duplicate is not None:
+                outcome = applier.keep(duplicate, entry.work, tx)
+            elif confirmed:
                 outcome = applier.merge(entry.candidate_id, entry.work, tx, source)
             else:
                 outcome = applier.create(entry.work, tx, source)
@@ -180,3 +204,16 @@ class Matches:
                     )
                 )
         return self.get(match_id)
+
+    def _check_foldable(self, entry: MatchEntry, work_id: int) -> None:
+        """Two works with different ISWCs are not one work: refuse to fold them."""
+        w = tables.works
+        with self.store.connect() as conn:
+            both = select(w.c.id, w.c.iswc).where(w.c.id.in_([work_id, entry.candidate_id]))
+            iswcs = dict(conn.execute(both).tuples().all())
+        mine, theirs = iswcs.get(work_id), iswcs.get(entry.candidate_id)
+        if mine and theirs and mine != theirs:
+            raise ExchangeError(
+                f"match {entry.id}: work {work_id} has ISWC {mine} and work "
+                f"{entry.candidate_id} has {theirs}: they are two works; reject the match"
+            )

@@ -578,3 +578,43 @@ class WorkWriter:
                 for work, source, match, work_id in items
             ],
         )
+
+    def fold_work(self, work_id: int, into: int, source_id: int | None) -> None:
+        """Make work ``work_id`` part of work ``into`` (a person found they are one work).
+
+        Its titles (its main title as an alternate title), numbers, claims,
+        recordings, performers, outcomes, registrations and review entries move
+        to ``into``, which takes its ISWC if it has none; the work itself is
+        removed, kept in the history.
+        """
+        w = t.works
+        moved, kept = (
+            self.conn.execute(select(w).where(w.c.id == wid)).one() for wid in (work_id, into)
+        )
+        stamp = now()
+        titles = select(t.titles.c.title_norm).where(t.titles.c.work_id == into)
+        known = set(self.conn.execute(titles).scalars())
+        if moved.title_norm != kept.title_norm and moved.title_norm not in known:
+            row = {"title": moved.title, "title_type": "AT", "language": moved.language}
+            self._insert(
+                t.titles,
+                [{**row, "work_id": into, "title_norm": moved.title_norm, "source_id": source_id}],
+            )
+        for table in (
+            *(t.titles, t.work_numbers, t.claims, t.recordings, t.performers),
+            *(t.transaction_outcomes, t.registrations, t.conflicts, t.history),
+        ):
+            self.conn.execute(update(table).where(table.c.work_id == work_id).values(work_id=into))
+        o, m = t.transaction_outcomes, t.matches
+        self.conn.execute(
+            update(o).where(o.c.conflict_work_id == work_id).values(conflict_work_id=into)
+        )
+        self.conn.execute(update(m).where(m.c.work_id == work_id).values(work_id=into))
+        self.conn.execute(update(m).where(m.c.candidate_id == work_id).values(candidate_id=into))
+        before = {"id": work_id, "title": moved.title, "iswc": moved.iswc, "into": into}
+        gone = history_row(into, "work", work_id, "delete", before, source_id, stamp)
+        self._insert(t.history, [gone])
+        if moved.iswc and not kept.iswc:
+            self.conn.execute(update(w).where(w.c.id == into).values(iswc=moved.iswc))
+        self.conn.execute(update(w).where(w.c.id == into).values(updated_at=stamp))
+        self.conn.execute(delete(w).where(w.c.id == work_id))
