@@ -210,7 +210,7 @@ class Matches:
         w = tables.works
         with self.store.connect() as conn:
             both = select(w.c.id, w.c.iswc).where(w.c.id.in_([work_id, entry.candidate_id]))
-            iswcs = dict(conn.execute(both).tuples().all())
+            iswcs = dict(conn.execute(both).all())
         mine, theirs = iswcs.get(work_id), iswcs.get(entry.candidate_id)
         if mine and theirs and mine != theirs:
             raise ExchangeError(

@@ -6,11 +6,14 @@ from pathlib import Path
 
 import pytest
 
+from exchange.cwr_import import CwrImporter
+from exchange.matches import Matches
 from exchange.matching import score
 from exchange.model import WorkNumber
 from exchange.store import Store
 from tests.adapters.cwr_builder import CwrFile, change, valid_work
-from tests.test_acks import Node, node_config
+from tests.catalogues import common_title_catalogue, write_catalogue
+from tests.test_acks import Node, acks_in, node_config
 
 
 @pytest.fixture
@@ -112,3 +115,131 @@ def test_no_match_on_a_title_alone_or_other_numbers(node: Node, tmp_path: Path) 
 
 def test_score() -> None:
     assert score(100, 1.0) == 100 and score(100, -1) == 70 and score(90, 0.5) == 81
+
+
+# -- one sender's registrations under two numbers are two works ---------------------------
+
+
+def _conflicts(node: Node) -> list[dict]:
+    _, found = node("conflicts", "list", "--json")
+    return found["conflicts"]
+
+
+@pytest.mark.parametrize("iswc", ["T0345246801", None], ids=["same-iswc", "no-iswc"])
+@pytest.mark.parametrize("files", [1, 2], ids=["one-file", "two-files"])
+def test_two_numbers_of_one_sender_are_two_works(
+    node: Node, tmp_path: Path, files: int, iswc: str | None
+) -> None:
+    """Same title and writers (and ISWC), two submitter numbers: two works, one entry in
+    the review queue as a possible duplicate, the second answered RA, no conflict."""
+    first = change(valid_work("W1", "LOVE"), "NWR", iswc=iswc)
+    second = change(valid_work("W2", "LOVE"), "NWR", iswc=iswc)
+    if files == 1:
+        path = CwrFile(sender="PUB").add("NWR", first).add("NWR", second).write(tmp_path)
+        _, imported = node("import", "--json", str(path))
+        reports = imported["files"]
+    else:
+        path = tmp_path / "second" / "CW260001PUB_052.V21"
+        reports = [send(node, tmp_path, "PUB", first)]
+        path.parent.mkdir()
+        reports.append(send(node, path.parent, "PUB", second))
+    assert sum(r["works_created"] for r in reports) == 2
+    assert sum(r["matches_queued"] for r in reports) == 1
+    store = Store(node.url)
+    one, two = store.find_work("PUB:W1"), store.find_work("PUB:W2")
+    assert store.count_works() == 2 and None not in (one, two) and one != two
+    _, waiting = node("matches", "list", "--json")
+    [entry] = waiting["matches"]
+    assert entry["kind"] == "duplicate" and entry["candidate"]["id"] == one
+    assert entry["work_id"] == two and entry["incoming"]["number"] == "W2"
+    assert _conflicts(node) == []
+    _, acked = node("ack", "--json", str(path), "-o", str(tmp_path / "acks"))
+    statuses = acked["files"][0]["statuses"]
+    assert statuses == ({"AS": 1, "RA": 1} if files == 1 else {"RA": 1})
+    [ack_file] = (tmp_path / "acks").iterdir()
+    acks, _ = acks_in(ack_file)
+    assert acks[-1].status == "RA" and acks[-1].recipient_number == str(two)
+
+
+def test_a_rejected_duplicate_stays_two_works(node: Node, tmp_path: Path) -> None:
+    send(node, tmp_path, "PUB", valid_work("W1", "HOME"))
+    (tmp_path / "b").mkdir()
+    send(node, tmp_path / "b", "PUB", valid_work("W2", "HOME"))
+    _, waiting = node("matches", "list", "--json")
+    _, rejected = node("matches", "reject", "--json", str(waiting["matches"][0]["id"]))
+    store = Store(node.url)
+    assert store.count_works() == 2
+    assert rejected["match"]["work_id"] == store.find_work("PUB:W2")
+    path = tmp_path / "b" / "CW260001PUB_052.V21"
+    _, acked = node("ack", "--json", str(path), "-o", str(tmp_path / "acks"))
+    assert acked["files"][0]["statuses"] == {"AS": 1}
+    assert _conflicts(node) == []
+
+
+def test_a_confirmed_duplicate_becomes_one_work(node: Node, tmp_path: Path) -> None:
+    send(node, tmp_path, "PUB", valid_work("W1", "INTRO"))
+    (tmp_path / "b").mkdir()
+    again = change(valid_work("W2", "Intro!"), "NWR", iswc=None)
+    again.append(("ALT", {"alternate_title": "INTRO REPRISE", "title_type": "AT"}))
+    send(node, tmp_path / "b", "PUB", again)
+    store = Store(node.url)
+    one, two = store.find_work("PUB:W1"), store.find_work("PUB:W2")
+    _, waiting = node("matches", "list", "--json")
+    [entry] = waiting["matches"]
+    assert entry["candidate"]["id"] == one and entry["work_id"] == two
+    _, confirmed = node("matches", "confirm", "--json", str(entry["id"]))
+    assert confirmed["match"]["status"] == "confirmed" and confirmed["match"]["work_id"] == one
+    assert store.count_works() == 1
+    assert store.find_work("PUB:W2") == one
+    work = store.load_work(one)
+    assert work is not None and "INTRO REPRISE" in [t.title for t in work.titles]
+    assert {c.source.transaction for c in work.claims if c.source} == {0}
+    assert _conflicts(node) == []
+    path = tmp_path / "b" / "CW260001PUB_052.V21"
+    _, acked = node("ack", "--json", str(path), "-o", str(tmp_path / "acks"))
+    assert acked["files"][0]["statuses"] == {"AS": 1}
+
+
+def test_the_same_number_again_revises_its_work(node: Node, tmp_path: Path) -> None:
+    send(node, tmp_path, "PUB", valid_work("W1", "LOVE"))
+    (tmp_path / "b").mkdir()
+    revised = change(valid_work("W1", "LOVE"), "NWR", duration=300)
+    report = send(node, tmp_path / "b", "PUB", revised, kind="REV")
+    assert report["works_created"] == 0 and report["works_updated"] == 1
+    assert report["matches_queued"] == 0 and Store(node.url).count_works() == 1
+
+
+def test_other_senders_still_conflict(node: Node, tmp_path: Path) -> None:
+    """The sender's duplicates raise nothing; another sender's counterclaim does."""
+    send(node, tmp_path, "PUB", valid_work("W1", "LOVE"))
+    (tmp_path / "b").mkdir()
+    send(node, tmp_path / "b", "PUB", valid_work("W2", "LOVE"))
+    assert _conflicts(node) == []
+    other = change(
+        change(valid_work("X1", "LOVE"), "SPU", publisher_name="OTHER MUSIC"),
+        "SPU",
+        ipi_name_number="00052210040",
+    )
+    other = change(other, "PWR", publisher_name="OTHER MUSIC")
+    report = send(node, tmp_path, "OTH", other)
+    assert report["conflicts_opened"] >= 1
+    found = _conflicts(node)
+    assert found and all(set(c["partners"]) == {"OTH", "PUB"} for c in found)
+
+
+def test_a_catalogue_with_common_titles_is_all_its_own_works(db_url: str, tmp_path: Path) -> None:
+    """5,000 works of one sender, many called LOVE, HOME or INTRO: 5,000 works, no
+    conflict; those resembling an earlier one wait for review as possible duplicates."""
+    works = common_title_catalogue(5000, "199")
+    path = write_catalogue(works, tmp_path, "199")
+    store = Store(db_url)
+    store.init()
+    report = CwrImporter(store).import_file(path)
+    assert (report.rejected, report.works_created, report.works_updated) == (0, 5000, 0)
+    assert report.conflicts_opened == 0 and store.count_works() == 5000
+    assert report.statuses.get("RA", 0) == report.matches_queued > 0
+    assert set(report.statuses) == {"AS", "RA"}
+    queued = Matches(store, None, lambda _partner: 60).list()
+    assert len(queued) == report.matches_queued
+    assert {m.kind for m in queued} == {"duplicate"}
+    assert all(m.work_id != m.candidate_id for m in queued)

@@ -24,7 +24,10 @@ def matches() -> None:
 
     An import merges a work with one it surely is (ISWC, work numbers, same
     title and writers) and keeps here those it only resembles, instead of
-    creating a duplicate. Scores and thresholds: [matching] in the configuration.
+    creating a duplicate. A work that resembles one the same sender registered
+    under another work number is stored as a work of its own and waits here as
+    a possible duplicate (kind "duplicate"). Scores and thresholds: [matching]
+    in the configuration.
 
     \b
     Example:
@@ -46,6 +49,8 @@ def matches() -> None:
 def list_(node: NodeContext, status: str) -> None:
     """List the queue: the incoming work, the work it may be, the score and why.
 
+    A possible duplicate shows the work it was stored as ("stored as").
+
     \b
     Example:
       exchange matches list --json | jq '.matches[] | {id, score}'
@@ -58,12 +63,13 @@ def list_(node: NodeContext, status: str) -> None:
             return
         table = Table("id", "score", "incoming (partner)", "may be work", "why", "status", box=None)
         for m in found:
+            stored = f", stored as {m.work_id}" if m.kind == "duplicate" else ""
             table.add_row(
                 str(m.id),
                 str(m.score),
-                f"{m.work.title} ({m.partner})",
+                f"{m.work.title} ({m.partner}{stored})",
                 f"{m.candidate_id} {m.candidate_title or ''}",
-                m.reason,
+                f"possible duplicate: {m.reason}" if stored else m.reason,
                 m.status,
             )
         out.print(table)
@@ -83,6 +89,9 @@ def _decided(node: NodeContext, entry: MatchEntry) -> None:
 def confirm(node: NodeContext, match_id: int) -> None:
     """The incoming work is the work it resembles: add the sender's registration to it.
 
+    For a possible duplicate: the work it was stored as becomes part of the
+    earlier work (numbers, titles, claims, recordings move there).
+
     \b
     Example:
       exchange matches confirm 3
@@ -96,6 +105,8 @@ def confirm(node: NodeContext, match_id: int) -> None:
 @pass_node
 def reject(node: NodeContext, match_id: int) -> None:
     """The incoming work is another work: store it as a new work.
+
+    For a possible duplicate: the two works stay as they are.
 
     \b
     Example:
