@@ -137,7 +137,7 @@ class Applier:
         #: works this sender registered (under any of its work numbers)
         self.own_works: set[int] = set()
         #: works of this batch, for possible duplicates the store cannot show yet
-        self.seen = SeenTitles(matcher.review) if matcher is not None else None
+        self.seen = SeenTitles() if matcher is not None else None
         #: possible duplicates to queue once their works are created
         self.duplicates: list[_Duplicate] = []
 

@@ -21,11 +21,15 @@ A similar title is never certain (it scores at most ``certain - 1``), and titles
 whose numbers differ ("SONG 1", "SONG 2") are not similar.
 
 A work the sender registered itself under another work number is never the
-same work, however sure the match: the match says ``own``, and the import keeps
-the incoming work as a work of its own and queues it as a possible duplicate
-(:mod:`exchange.cwr_apply`). Between two candidates that score alike, a work of
-another sender is preferred. :class:`SeenTitles` finds such duplicates among the
-works of one batch, which the store does not hold yet.
+same work, however sure the match: the sender's numbers say two works. Only
+when it has its ISWC or society number, or its title and the very same writers,
+does the match say ``own``, and the import keeps the incoming work as a work of
+its own and queues it as a possible duplicate (:mod:`exchange.cwr_apply`); a
+lesser resemblance to the sender's own works is no question at all (a
+catalogue holds many works called "LOVE", by writers who write together).
+Between two candidates that score alike, a work of another sender is preferred.
+:class:`SeenTitles` finds such duplicates among the works of one batch, which
+the store does not hold yet.
 
 Candidates for a similar title are the works whose normalised titles sort
 nearest to it (``CANDIDATES`` of them, from the title index): spelling variants
@@ -77,6 +81,12 @@ class _Writers:
         else:
             common, smaller = len(self.names & other.names), min(len(self.names), len(other.names))
         return common / smaller if smaller else 0.0
+
+    def same(self, other: _Writers) -> bool:
+        """The same writers (by IPI, else by name), none missing on either side."""
+        if self.ipis and other.ipis:
+            return self.ipis == other.ipis
+        return bool(self.names) and self.names == other.names
 
 
 def _writers_of(work: Work) -> _Writers:
@@ -130,13 +140,14 @@ def _reason(similarity: float, overlap: float) -> str:
 
 class SeenTitles:
     """Works met earlier in one batch, by normalised title: the store does not hold them
-    yet, so the matcher cannot find a later work of the batch that resembles one.
+    yet, so the matcher cannot find a later work of the batch with the same title and
+    the same writers (a possible duplicate of the sender's).
 
     >>> from exchange.model import Claim, InterestedParty, Side
     >>> def work(title):
     ...     writer = InterestedParty(last_name="SMITH", ipi_name_number="00014107338")
     ...     return Work(title=title, claims=[Claim(writer, "CA", Side.WRITER)])
-    >>> seen = SeenTitles(review=80)
+    >>> seen = SeenTitles()
     >>> seen.add(work("Love"), "W1")
     >>> seen.find(work("LOVE!"))
     ('W1', 100, 'title and writers')
@@ -144,8 +155,7 @@ class SeenTitles:
     True
     """
 
-    def __init__(self, review: int) -> None:
-        self.review = review
+    def __init__(self) -> None:
         self._by_title: dict[str, list[tuple[str, _Writers]]] = {}
 
     def add(self, work: Work, key: str) -> None:
@@ -155,16 +165,13 @@ class SeenTitles:
             self._by_title.setdefault(title, []).append((key, writers))
 
     def find(self, work: Work) -> tuple[str, int, str] | None:
-        """(key, score, reason) of the earlier work it most resembles, at or above ``review``."""
+        """(key, score, reason) of the first earlier work with its title and writers."""
         incoming = _writers_of(work)
-        best: tuple[str, int, str] | None = None
         for title in _titles_of(work):
             for key, writers in self._by_title.get(title, ()):
-                overlap = incoming.overlap(writers)
-                value = score(100, overlap)
-                if value >= self.review and (best is None or value > best[1]):
-                    best = (key, value, _reason(100, overlap))
-        return best
+                if incoming.same(writers):
+                    return key, 100, _reason(100, 1.0)
+        return None
 
 
 class Matcher:
@@ -215,9 +222,12 @@ class Matcher:
             incoming = _writers_of(works[i][0])
             sender = works[i][1]
             for work_id, similarity in similar[i]:
-                overlap = incoming.overlap(writers.get(work_id, nobody))
+                theirs = writers.get(work_id, nobody)
+                overlap = incoming.overlap(theirs)
                 value = score(similarity, overlap)
                 own = (work_id, sender) in registered
+                if own and not (similarity == 100 and incoming.same(theirs)):
+                    continue  # one sender's works alike in part: its numbers say two works
                 if value >= self.review and (
                     best is None
                     or (value, not own, -work_id) > (best.score, not best.own, -best.work_id)

@@ -16,6 +16,7 @@ import pytest
 from adapters.cwr import pipeline
 from exchange import cwr_apply, cwr_import
 from exchange.cwr_import import CwrImporter
+from exchange.matches import Matches
 from exchange.store import Store, tables
 from tests.adapters.cwr_builder import CwrFile, change, valid_work
 from tests.rows import row_counts
@@ -156,25 +157,41 @@ def test_killed_import_completes_on_rerun(tmp_path: Path) -> None:
     assert counts["works"] == 3000 and counts["claims"] == 6000 and counts["numbers"] == 3000
 
 
+#: SACEM's work number SACEM1, as a CWR 2.2 XRF record.
+SACEM1 = (
+    "XRF",
+    {"organisation_code": "058", "identifier": "SACEM1", "identifier_type": "W", "validity": "Y"},
+)
+
+
 def test_a_society_number_names_one_work(store: Store, tmp_path: Path) -> None:
-    xrf = (
-        "XRF",
-        {
-            "organisation_code": "058",
-            "identifier": "SACEM1",
-            "identifier_type": "W",
-            "validity": "Y",
-        },
-    )
-    first = [*change(valid_work("W1", "FIRST WORK"), "NWR", iswc=""), xrf]
-    second = [*change(valid_work("W2", "SECOND WORK"), "NWR", iswc=""), xrf]
+    first = [*change(valid_work("W1", "FIRST WORK"), "NWR", iswc=""), SACEM1]
+    second = [*change(valid_work("W2", "SECOND WORK"), "NWR", iswc=""), SACEM1]
     for name, records in (("a.V22", first), ("b.V22", second)):
         report = CwrImporter(store, "PUB").import_file(
             CwrFile("2.2").add("NWR", records).write(tmp_path, name)
         )
         assert report.rejected == 0
-    # the second registration carries the society number of the first work: it is that work
-    assert store.find_work("058:SACEM1") == store.find_work("PUB:W1") == store.find_work("PUB:W2")
+    # the second registration carries the society number of the first work, but the
+    # sender numbers them as two works: two works, the second a possible duplicate
+    assert store.find_work("058:SACEM1") == store.find_work("PUB:W1") != store.find_work("PUB:W2")
+    assert store.count_works() == 2
+    [entry] = Matches(store, None, lambda _partner: 60).list()
+    assert (entry.kind, entry.candidate_id, entry.reason) == (
+        "duplicate",
+        store.find_work("PUB:W1"),
+        "society work number",
+    )
+
+
+def test_another_sender_with_a_society_number_names_its_work(store: Store, tmp_path: Path) -> None:
+    first = [*change(valid_work("W1", "FIRST WORK"), "NWR", iswc=""), SACEM1]
+    other = [*change(valid_work("X1", "AUTRE TITRE"), "NWR", iswc=""), SACEM1]
+    for sender, name, records in (("PUB", "a.V22", first), ("OTH", "b.V22", other)):
+        CwrImporter(store, sender).import_file(
+            CwrFile("2.2", sender).add("NWR", records).write(tmp_path, name)
+        )
+    assert store.find_work("OTH:X1") == store.find_work("PUB:W1") == store.find_work("058:SACEM1")
     assert store.count_works() == 1
 
 
