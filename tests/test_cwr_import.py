@@ -164,7 +164,9 @@ SACEM1 = (
 )
 
 
-def test_a_society_number_names_one_work(store: Store, tmp_path: Path) -> None:
+def test_a_society_number_leaves_one_senders_numbers_two_works(
+    store: Store, tmp_path: Path
+) -> None:
     first = [*change(valid_work("W1", "FIRST WORK"), "NWR", iswc=""), SACEM1]
     second = [*change(valid_work("W2", "SECOND WORK"), "NWR", iswc=""), SACEM1]
     for name, records in (("a.V22", first), ("b.V22", second)):

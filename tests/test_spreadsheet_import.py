@@ -8,6 +8,7 @@ import pytest
 
 from adapters.registrations import ReadFile
 from adapters.spreadsheet.works import read_works, write_works
+from exchange.matches import Matches
 from exchange.model import Side, Work
 from exchange.registration_import import RegistrationImporter
 from exchange.store import Store, tables
@@ -151,3 +152,22 @@ def test_a_sheet_exported_by_one_node_gives_the_same_store_at_another(
     assert code == 2 and "give --partner" in said  # a sheet does not say who sent it
     third("import", "--partner", "058", again["files"][0]["path"])
     assert stored_works(third) == stored_works(first)
+
+
+def test_two_rows_of_one_title_and_writer_are_two_works(store: Store, tmp_path: Path) -> None:
+    """A sheet's two work numbers are two works, even with one title and one writer: the
+    second waits for review as a possible duplicate, and no conflict is opened."""
+    row = "{n},LOVE,,CA,ORCHARD,MAY,00045620792,,,052,100,,,100,\n"
+    first, second = tmp_path / "a" / "works.csv", tmp_path / "b" / "works.csv"
+    for path, number in ((first, "S1"), (second, "S2")):
+        path.parent.mkdir()
+        path.write_text(SHEET.splitlines(keepends=True)[0] + row.format(n=number), "utf-8")
+    reports = [importer(store).import_file(path) for path in (first, second)]
+    assert [r.works_created for r in reports] == [1, 1]
+    assert reports[1].statuses == {"RA": 1} and reports[1].matches_queued == 1
+    assert store.count_works() == 2 and store.find_work(f"{PARTNER}:S1") != store.find_work(
+        f"{PARTNER}:S2"
+    )
+    [entry] = Matches(store, None, lambda _partner: 60).list()
+    assert entry.kind == "duplicate" and entry.candidate_id == store.find_work(f"{PARTNER}:S1")
+    assert sum(r.conflicts_opened for r in reports) == 0
