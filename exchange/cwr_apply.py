@@ -215,7 +215,7 @@ class Applier:
         if iswc and iswc in self.by_iswc:
             work_id = self.by_iswc[iswc]
             if work_id in self.own_works:
-                return None, False, Match(work_id, 100, "ISWC", own=True)
+                return None, False, Match(work_id, 100, "the same ISWC", own=True)
             return work_id, False, None
         match = self.matched.get(id(mapped))
         if match is not None and self.matcher is not None:
@@ -320,7 +320,7 @@ class Applier:
                 pending.add(mapped.submitter_number)
                 if work.iswc:
                     pending.add(work.iswc)
-                self._possible_duplicate(outcome, work, source, uncertain)
+                self._possible_duplicate(outcome, work, source, uncertain, mapped.submitter_number)
                 continue
             outcome.work_id = work_id
             self.own_works.add(work_id)
@@ -380,20 +380,21 @@ class Applier:
         )
 
     def _possible_duplicate(
-        self, outcome: Outcome, work: Work, source: Source, match: Match | None
+        self, outcome: Outcome, work: Work, source: Source, match: Match | None, number: str
     ) -> None:
-        """A work to create: if it resembles another work of its sender (in the store, or
-        earlier in this batch), it waits for review once created."""
+        """A work to create under the sender's ``number``: if it is like another work of
+        its sender (``match``, or one earlier in this batch), it waits for review once
+        created."""
         if match is not None:
             self.duplicates.append(_Duplicate(outcome, work, source, match))
-        if self.seen is None:
+        if self.seen is None or not number:
             return
         similar = self.seen.find(work) if match is None else None
         if similar is not None:
-            number, value, reason = similar
-            reason = f"{reason} of its work {number!r} earlier in the file"
-            self.duplicates.append(_Duplicate(outcome, work, source, None, value, reason, number))
-        self.seen.add(work, work.number(self.sender) or "")
+            earlier, value, reason = similar
+            reason = f"{reason} of its work {earlier!r} earlier in the file"
+            self.duplicates.append(_Duplicate(outcome, work, source, None, value, reason, earlier))
+        self.seen.add(work, number)
 
     def _queue_duplicates(self) -> None:
         """Created works that may be other works of their sender: a person decides."""
@@ -438,9 +439,10 @@ class Applier:
         return outcome
 
     def fold(
-        self, work_id: int, into: int, work: Work, tx: CheckedTransaction, source: Source
+        self, work_id: int, into: int, work: Work, tx: CheckedTransaction, source: Source, by: str
     ) -> Outcome:
-        """Make a possible duplicate part of the sender's other work (a confirmed duplicate).
+        """Make a possible duplicate part of the sender's other work (a confirmed duplicate,
+        ``by`` whom).
 
         The duplicate's open conflicts are settled (its claims are checked anew
         on the work they join).
@@ -453,7 +455,7 @@ class Applier:
         note = f"work {work_id} is one work with work {into}"
         for conflict_id in list(open_ids):
             conflicts.set_status(
-                self.conn, conflict_id, "resolved", outcome="amended", note=note, by="import"
+                self.conn, conflict_id, "resolved", outcome="amended", note=note, by=by
             )
         self.writer.fold_work(work_id, into, source_id)
         outcome = Outcome(tx, self._status(tx, work), work_id=into)

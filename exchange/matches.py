@@ -172,7 +172,7 @@ class Matches:
             source = Source(entry.partner, file_name, entry.transaction, entry.created_at, kind)
             outcome: Outcome
             if duplicate is not None and confirmed:
-                outcome = applier.fold(duplicate, entry.candidate_id, entry.work, tx, source)
+                outcome = applier.fold(duplicate, entry.candidate_id, entry.work, tx, source, by)
             elif duplicate is not None:
                 outcome = applier.keep(duplicate, entry.work, tx)
             elif confirmed:
