@@ -2,7 +2,8 @@
 
 Conflicts are found on import (for every work a transaction added claims to)
 and on demand (``exchange conflicts detect``, over every work that more than
-one partner registered, and every ISWC held by more than one work). The rules
+one partner registered, and every ISWC held by more than one work, unless one
+sender registered them all: those are its possible duplicates, not a dispute). The rules
 themselves are in :mod:`exchange.conflict_rules`; the store keeps each
 conflict once per situation (:mod:`exchange.store.conflicts`).
 
@@ -39,7 +40,7 @@ from exchange.store import Store, tables
 from exchange.store import conflicts as stored
 from exchange.store.bulk import insert_returning_ids, insert_rows
 from exchange.store.conflicts import OUTCOMES, Conflict
-from exchange.store.reader import WorkReader
+from exchange.store.reader import WorkReader, registered_by
 from exchange.store.rows import chunks, now
 from exchange.store.writer import WorkWriter
 
@@ -270,6 +271,8 @@ class Conflicts:
                 ids = list(
                     conn.execute(select(w.c.id).where(w.c.iswc == iswc).order_by(w.c.id)).scalars()
                 )
+                if _one_senders(conn, ids):
+                    continue  # its possible duplicates, in the review queue: not a dispute
                 result.conflicts_found += 1
                 result.by_kind["iswc"] = result.by_kind.get("iswc", 0) + 1
                 _, new = stored.open_conflict(
@@ -370,6 +373,15 @@ class Conflicts:
             for claim in conflict.claims or [None]:
                 rows.append(_row(conflict, work, claim))
         return rows
+
+
+def _one_senders(conn: Connection, work_ids: Sequence[int]) -> bool:
+    """Whether one sender registered each of these works (under numbers of its own)."""
+    by_work: dict[int, set[str]] = {}
+    for work_id, sender in registered_by(conn, work_ids):
+        by_work.setdefault(work_id, set()).add(sender)
+    senders = [by_work.get(work_id, set()) for work_id in work_ids]
+    return bool(set.intersection(*senders))
 
 
 def _territory_name(tis: str | None) -> str | None:

@@ -34,11 +34,12 @@ from adapters.registrations import REGISTRATION
 from exchange.conflicts import record_work_conflicts, works_with_claims
 from exchange.identifiers import iswc as iswc_id
 from exchange.jsonview import claim_view
-from exchange.matching import Match, Matcher, SeenTitles, registered_by
+from exchange.matching import Match, Matcher, SeenTitles
 from exchange.model import Finding, Source, Title, Work
 from exchange.normalise import normalise_name, normalise_title
 from exchange.store import FileEntry, Store, conflicts, tables
 from exchange.store.bulk import insert_rows
+from exchange.store.reader import registered_by
 from exchange.store.rows import chunks, now
 from exchange.store.writer import PartyCache, WorkWriter
 

@@ -39,7 +39,7 @@ mostly differ towards the end of a title. A batch costs two index reads per titl
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz
@@ -49,6 +49,7 @@ from exchange.identifiers import known
 from exchange.model import Side, Work
 from exchange.normalise import normalise_name, normalise_title
 from exchange.store import tables as t
+from exchange.store.reader import registered_by
 from exchange.store.rows import chunks
 
 #: Candidate works read per title: the titles that sort nearest to it, half on each side.
@@ -119,18 +120,6 @@ def score(title_similarity: float, writer_overlap: float) -> int:
     else:
         factor = 0.7
     return int(title_similarity * factor)
-
-
-def registered_by(conn: Connection, work_ids: Iterable[int]) -> set[tuple[int, str]]:
-    """(work id, sender) for each of the works' work numbers that a sender gave it."""
-    n = t.work_numbers
-    held: set[tuple[int, str]] = set()
-    for part in chunks(sorted(set(work_ids)), 500):
-        rows = conn.execute(
-            select(n.c.work_id, n.c.issuer).where(n.c.kind == "submitter", n.c.work_id.in_(part))
-        )
-        held.update((work_id, issuer) for work_id, issuer in rows.all())
-    return held
 
 
 def _reason(similarity: float, overlap: float) -> str:

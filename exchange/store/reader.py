@@ -7,7 +7,7 @@ whatever the number of works, so an export of the whole repertoire streams.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, and_, select
@@ -33,6 +33,18 @@ CHUNK = 500
 AFFILIATION_CACHE = 100_000  # parties whose affiliations a reader keeps
 _RIGHTS = {r.value: r for r in Right}
 _SIDES = {s.value: s for s in Side}
+
+
+def registered_by(conn: Connection, work_ids: Iterable[int]) -> set[tuple[int, str]]:
+    """(work id, sender) for each of the works' work numbers that a sender gave it."""
+    n = t.work_numbers
+    held: set[tuple[int, str]] = set()
+    for part in chunks(sorted(set(work_ids)), 500):
+        rows = conn.execute(
+            select(n.c.work_id, n.c.issuer).where(n.c.kind == "submitter", n.c.work_id.in_(part))
+        )
+        held.update((work_id, issuer) for work_id, issuer in rows.all())
+    return held
 
 
 class WorkReader:
