@@ -1,7 +1,7 @@
 """Review queue entries of two kinds: a match waiting, or a possible duplicate stored.
 
 Revision ID: 0005_dup
-Revises: 0004
+Revises: 0005_ipi
 Create Date: 2026-12-01 23:00:00.000000
 """
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_dup"
-down_revision = "0004"
+down_revision = "0005_ipi"
 branch_labels = None
 depends_on = None
 
