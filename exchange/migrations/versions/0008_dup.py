@@ -1,15 +1,15 @@
 """Review queue entries of two kinds: a match waiting, or a possible duplicate stored.
 
-Revision ID: 0005_dup
-Revises: 0005_ipi
+Revision ID: 0008_dup
+Revises: 0007_lease
 Create Date: 2026-12-01 23:00:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_dup"
-down_revision = "0005_ipi"
+revision = "0008_dup"
+down_revision = "0007_lease"
 branch_labels = None
 depends_on = None
 
