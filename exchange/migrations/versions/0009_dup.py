@@ -1,15 +1,15 @@
 """Review queue entries of two kinds: a match waiting, or a possible duplicate stored.
 
-Revision ID: 0008_dup
-Revises: 0007_lease
+Revision ID: 0009_dup
+Revises: 0008_tokens
 Create Date: 2026-12-01 23:00:00.000000
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_dup"
-down_revision = "0007_lease"
+revision = "0009_dup"
+down_revision = "0008_tokens"
 branch_labels = None
 depends_on = None
 
