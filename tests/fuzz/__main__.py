@@ -14,6 +14,7 @@ from pathlib import Path
 
 from rich.progress import Progress
 
+from tests.fuzz.corpus import seeds
 from tests.fuzz.target import Campaign, run_campaign
 
 
@@ -41,7 +42,11 @@ def _atheris(argv: list[str], folder: Path) -> int:
             problem = campaign.problems.pop()
             raise AssertionError(f"{problem.what}\n{problem.detail}")
 
-    atheris.Setup([sys.argv[0], *argv], one_input)
+    corpus = folder / "corpus"  # atheris starts from the seeds, and adds what it finds
+    corpus.mkdir()
+    for n, (_, data) in enumerate(seeds()):
+        (corpus / str(n)).write_bytes(data)
+    atheris.Setup([sys.argv[0], *argv, str(corpus)], one_input)
     atheris.Fuzz()
     return 0
 
