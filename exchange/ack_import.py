@@ -11,8 +11,10 @@ a conflict and is never written over ours. An ACK for a work number we do not
 know is recorded without a work and reported.
 
 Real ACK files often break the structure rules (wrong control counts, a group
-per original type, no echo). They are read anyway: the findings are reported,
-and every ACK transaction whose ACK record can be read is taken.
+per original type, no echo). They are read anyway, even when a file-level (ER)
+error would reject a registration file as a whole: the findings are reported,
+a note (WARN) says the file was read despite them, and every ACK transaction
+whose ACK record can be read is taken.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import closing
 from datetime import UTC, date, datetime, timedelta
+from itertools import chain
 from pathlib import Path
 
 from sqlalchemy import insert, select
@@ -28,15 +31,17 @@ from adapters.cwr.ack import HELD, PartnerAck, read_ack
 from adapters.cwr.parser import CwrParser, Transaction
 from adapters.cwr.source import CwrSource, CwrSourceError
 from adapters.cwr.validator import CheckedTransaction, check_transaction
-from exchange.cwr_apply import DEADLINE_DAYS
+from exchange.cwr_apply import DEADLINE_DAYS, BatchImporter
 from exchange.cwr_import import (
     FileReport,
     Progress,
+    duplicate,
     judge_header,
     open_source,
     sender_of,
 )
 from exchange.errors import ExchangeError
+from exchange.file_claims import DONE, claim_file
 from exchange.identifiers import digits_value
 from exchange.identifiers import iswc as iswc_id
 from exchange.model import Finding, Source, WorkNumber
@@ -125,45 +130,49 @@ class AckImporter:
     def import_file(self, path: Path, progress: Progress | None = None) -> FileReport:
         source = open_source(path)
         sha = source.sha256()
-        report = FileReport(source.name, format="ack")
         previous = self.store.find_file(sha)
-        if previous is not None and previous.state in ("imported", "rejected"):
-            report.duplicate_of = previous.id
-            report.version = previous.version
-            report.unsupported = (previous.summary or {}).get("unsupported")
-            return report
+        if previous is not None and previous.state in DONE:
+            return duplicate(source.name, previous)
         parser = CwrParser(open_source(path))
-        batch: list[Transaction] = []
-        entry = None
-        received = datetime.now(UTC)
-        done = 0
-        for tx in parser.transactions():
-            if entry is None:
-                report.version = parser.version
-                partner = sender_of(parser, self.partner)
-                entry = previous or self.store.start_file(
-                    source.name, sha, partner=partner, format="ack", version=parser.version
-                )
-            done += 1
-            if done <= entry.transactions_done:
-                continue
-            batch.append(tx)
-            if len(batch) >= BATCH:
-                self._write(batch, entry.id, partner, done, report, received, parser.encoding)
-                batch = []
-                if progress is not None:
-                    progress(parser.source.bytes_read, 0)
-        judge_header(parser)
-        report.version = parser.version
-        if entry is None:  # not one transaction: nothing to record
+        transactions = parser.transactions()
+        first = next(transactions, None)
+        report = FileReport(source.name, format="ack", version=parser.version)
+        if first is None:  # not one transaction: nothing to record
+            judge_header(parser)
             report.add(parser.findings)
             report.file_rejected = parser.file_rejected
             report.unsupported = parser.unsupported
             return report
-        self._write(batch, entry.id, partner, done, report, received, parser.encoding)
-        report.add(parser.findings)
-        self.store.update_file(entry.id, state="imported", summary=report.summary())
-        return report
+        partner = sender_of(parser, self.partner)
+        claim = claim_file(
+            self.store, sha, name=source.name, partner=partner, format="ack", version=parser.version
+        )
+        with claim:
+            if claim.entry is None:
+                assert claim.done is not None
+                return duplicate(source.name, claim.done)
+            entry = claim.entry
+            skip = BatchImporter.resume(report, entry)
+            batch: list[Transaction] = []
+            received = datetime.now(UTC)
+            done = 0
+            for tx in chain([first], transactions):
+                done += 1
+                if done <= skip:
+                    continue
+                batch.append(tx)
+                if len(batch) >= BATCH:
+                    self._write(batch, entry.id, partner, done, report, received, parser.encoding)
+                    batch = []
+                    if progress is not None:
+                        progress(parser.source.bytes_read, 0)
+            judge_header(parser)
+            report.version = parser.version
+            self._write(batch, entry.id, partner, done, report, received, parser.encoding)
+            report.add(parser.findings)
+            report.add(_read_despite(parser.findings))
+            self.store.update_file(entry.id, state="imported", summary=report.summary())
+            return report
 
     def _write(
         self,
@@ -195,6 +204,19 @@ class AckImporter:
                     work = checked.mapped.work
                     applier.notification(checked.mapped.submitter_number, work.iswc, tx)
             self.store.update_file(file_id, conn, transactions_done=done, summary=report.summary())
+
+
+def _read_despite(findings: list[Finding]) -> list[Finding]:
+    """The note that says an ACK file was read although the standard rejects it as a whole."""
+    errors = [f for f in findings if f.level == "ER"]
+    if not errors:
+        return []
+    first = errors[0]
+    message = (
+        f"ACK read despite {len(errors)} file-level error(s) (first: {first.message}): "
+        "a partner's answers are recorded even from a file CWR rejects as a whole"
+    )
+    return [Finding("WARN", message, first.line, first.record)]
 
 
 def _date(value: str) -> date | None:

@@ -41,6 +41,7 @@ from exchange.cwr_export import registration
 from exchange.cwr_import import judge_header, open_source
 from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
+from exchange.file_claims import DONE
 from exchange.model import Finding
 from exchange.store import FileEntry, Store, tables
 
@@ -101,7 +102,7 @@ class AckWriter:
         """Import the file if it is not yet, then write its ACK into ``out_dir``."""
         source = open_source(path)
         entry = self.store.find_file(source.sha256())
-        if entry is None or entry.state == "importing":
+        if entry is None or entry.state not in DONE:  # new, cut short, or failed
             formats.importer(self.store, self.config, "cwr", self.partner).import_file(path)
             entry = self.store.find_file(source.sha256())
             assert entry is not None

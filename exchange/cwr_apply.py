@@ -629,6 +629,7 @@ class BatchImporter:
         ):
             setattr(report, key, totals.get(key, 0))
         report.statuses = dict(totals.get("statuses", {}))
+        report.findings_total = totals.get("findings", 0)
         return entry.transactions_done
 
     def _write(

@@ -36,6 +36,7 @@ from adapters.cwr.validator import CheckedTransaction, check_header
 from exchange.cwr_apply import BatchImporter, count
 from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
+from exchange.file_claims import DONE, claim_file
 from exchange.model import Finding
 from exchange.store import FileEntry, Store
 from exchange.store.writer import PartyCache
@@ -257,10 +258,16 @@ def earlier_import(store: Store, path: Path) -> tuple[str, FileEntry | None, Fil
     except OSError as exc:
         raise ExchangeError(f"cannot read {path}: {exc.strerror}") from None
     previous = store.find_file(sha)
-    if previous is not None and previous.state in ("imported", "rejected"):
-        done = FileReport(path.name, previous.format, previous.version, duplicate_of=previous.id)
-        return sha, previous, done
+    if previous is not None and previous.state in DONE:
+        return sha, previous, duplicate(path.name, previous)
     return sha, previous, None
+
+
+def duplicate(name: str, earlier: FileEntry) -> FileReport:
+    """The report on a file whose content an earlier ledger entry has imported (or rejected)."""
+    report = FileReport(name, earlier.format or "cwr", earlier.version, duplicate_of=earlier.id)
+    report.unsupported = (earlier.summary or {}).get("unsupported")
+    return report
 
 
 def validate_file(path: Path, progress: Progress | None = None) -> FileReport:
@@ -298,44 +305,50 @@ class CwrImporter(BatchImporter):
         source = open_source(path)
         sha = source.sha256()
         previous = self.store.find_file(sha)
-        if previous is not None and previous.state in ("imported", "rejected"):
-            report = FileReport(source.name, duplicate_of=previous.id, version=previous.version)
-            report.unsupported = (previous.summary or {}).get("unsupported")
-            return report
-        if source.size < PARALLEL_FROM_BYTES or worker_count() < 1:
-            return self._import(path, sha, previous, _structure(source), progress)
-        # A large file: the structure pass runs in a worker beside the content pass,
-        # whose first batches wait uncommitted until it says nothing is rejected.
-        ahead = process_pool(worker_count()).submit(_structure_of, str(source.path))
-        try:
-            return self._import(path, sha, previous, ahead, progress)
-        except _Rejects as rejects:
-            entry = self.store.find_file(sha)
-            return self._import(path, sha, entry, rejects.structure, progress)
-        except CwrSourceError as exc:  # found unreadable part way: nothing was committed
-            entry = self.store.find_file(sha)
-            if entry is not None:
-                self.store.update_file(entry.id, state="failed", error=str(exc))
-            raise
+        if previous is not None and previous.state in DONE:
+            return duplicate(source.name, previous)
+        head = head_of(source)
+        here = source.size < PARALLEL_FROM_BYTES or worker_count() < 1
+        # a small file is read through before it gets a ledger entry: one found unreadable
+        # leaves none (a large one, read beside the import, is marked failed)
+        known = _structure(source) if here else None
+        claim = claim_file(
+            self.store,
+            sha,
+            name=source.name,
+            partner=sender_of(head, self.partner),
+            format="cwr",
+            version=head.version,
+        )
+        with claim:
+            if claim.entry is None:
+                assert claim.done is not None
+                return duplicate(source.name, claim.done)
+            entry = claim.entry
+            if known is not None:
+                return self._import(path, entry, known, progress)
+            # A large file: the structure pass runs in a worker beside the content pass,
+            # whose first batches wait uncommitted until it says nothing is rejected.
+            ahead = process_pool(worker_count()).submit(_structure_of, str(source.path))
+            try:
+                return self._import(path, entry, ahead, progress)
+            except _Rejects as rejects:
+                again = self.store.get_file(entry.id)
+                assert again is not None
+                return self._import(path, again, rejects.structure, progress)
 
     def _import(
         self,
         path: Path,
-        sha: str,
-        previous: FileEntry | None,
+        entry: FileEntry,
         structure: Structure | Future[Structure],
         progress: Progress | None,
     ) -> FileReport:
         source = open_source(path)
-        report = FileReport(source.name)
+        report = FileReport(source.name, version=entry.version)
         self.parties = PartyCache()  # ids of parties this import's batches made
         known = structure if isinstance(structure, Structure) else None
-        head: Structure | CwrParser = known or head_of(source)
-        report.version = head.version
-        sender = sender_of(head, self.partner)
-        entry = previous or self.store.start_file(
-            source.name, sha, partner=sender, format="cwr", version=head.version
-        )
+        sender = entry.partner or sender_of(head_of(source), self.partner)
         if known is not None and known.file_rejected:
             report.file_rejected = True
             report.unsupported = known.unsupported

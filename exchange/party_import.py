@@ -40,12 +40,13 @@ from sqlalchemy import Connection, select, update
 from adapters.spreadsheet.parties import SheetParty, read_parties
 from adapters.spreadsheet.table import sniff_format
 from exchange.cwr_apply import DEADLINE_DAYS
-from exchange.cwr_import import FileReport, Progress, earlier_import
+from exchange.cwr_import import FileReport, Progress, duplicate, earlier_import
 from exchange.errors import ExchangeError
+from exchange.file_claims import claim_file
 from exchange.identifiers import ipi_base
 from exchange.model import Finding, InterestedParty, Source
 from exchange.normalise import normalise_name
-from exchange.store import Store, conflicts, tables
+from exchange.store import FileEntry, Store, conflicts, tables
 from exchange.store.bulk import insert_rows
 from exchange.store.rows import chunks, jsonable, now
 from exchange.store.writer import WorkWriter
@@ -73,15 +74,30 @@ class PartyImporter:
         self.deadline_days = deadline_days or (lambda _partner: DEADLINE_DAYS)
 
     def import_file(self, path: Path, progress: Progress | None = None) -> FileReport:
-        sha, previous, done = earlier_import(self.store, path)
+        sha, _previous, done = earlier_import(self.store, path)
         if done is not None:
             return done
         fmt = FORMATS[sniff_format(path)]
         parties, findings = read_parties(path)
-        report = FileReport(path.name, fmt)
-        entry = previous or self.store.start_file(
-            path.name, sha, partner=self.partner, format=fmt, version=None
+        claim = claim_file(
+            self.store, sha, name=path.name, partner=self.partner, format=fmt, version=None
         )
+        with claim:
+            if claim.entry is None:
+                assert claim.done is not None
+                return duplicate(path.name, claim.done)
+            return self._import(path, fmt, parties, findings, claim.entry, progress)
+
+    def _import(
+        self,
+        path: Path,
+        fmt: str,
+        parties: list[SheetParty],
+        findings: list[Finding],
+        entry: FileEntry,
+        progress: Progress | None,
+    ) -> FileReport:
+        report = FileReport(path.name, fmt)
         report.add(findings)
         if any(f.level == "ER" for f in findings):
             report.file_rejected = True

@@ -17,8 +17,9 @@ from pathlib import Path
 
 from adapters.registrations import ReadFile
 from exchange.cwr_apply import BatchImporter
-from exchange.cwr_import import BATCH, FileReport, Progress, earlier_import
-from exchange.store import Store
+from exchange.cwr_import import BATCH, FileReport, Progress, duplicate, earlier_import
+from exchange.file_claims import claim_file
+from exchange.store import FileEntry, Store
 
 #: Reads a file for a sender (None when the file must say who sent it).
 Reader = Callable[[Path, str | None], ReadFile]
@@ -43,15 +44,34 @@ class RegistrationImporter(BatchImporter):
         self.sender_of = sender_of
 
     def import_file(self, path: Path, progress: Progress | None = None) -> FileReport:
-        sha, previous, done = earlier_import(self.store, path)
+        sha, _previous, done = earlier_import(self.store, path)
         if done is not None:
             return done
         read = self.read(path, self.partner)
         sender = self.partner or self.sender_of(read, path)
-        report = FileReport(path.name, read.format, read.version)
-        entry = previous or self.store.start_file(
-            path.name, sha, partner=sender, format=read.format, version=read.version
+        claim = claim_file(
+            self.store,
+            sha,
+            name=path.name,
+            partner=sender,
+            format=read.format,
+            version=read.version,
         )
+        with claim:
+            if claim.entry is None:
+                assert claim.done is not None
+                return duplicate(path.name, claim.done)
+            return self._import(path, read, sender, claim.entry, progress)
+
+    def _import(
+        self,
+        path: Path,
+        read: ReadFile,
+        sender: str,
+        entry: FileEntry,
+        progress: Progress | None,
+    ) -> FileReport:
+        report = FileReport(path.name, read.format, read.version)
         report.add(read.findings)
         if read.file_rejected:
             report.file_rejected = True

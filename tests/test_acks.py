@@ -17,7 +17,7 @@ from exchange.cli import main
 from exchange.demo import sample_works
 from exchange.identifiers import iswc as iswc_id
 from exchange.store import Store, tables
-from tests.adapters.cwr_builder import CwrFile, change, valid_work
+from tests.adapters.cwr_builder import CwrFile, Rec, change, valid_work
 from tests.services import shared_dir
 
 OTHER_ISWC = "T" + "123456789" + str(iswc_id.calc_check_digit("T123456789"))
@@ -284,6 +284,25 @@ def test_two_nodes_register_and_acknowledge(
     assert len(store_a.registrations(history=True)) == 3
 
 
+def partner_ack(number: str, status: str, processed: str, theirs: str | None = None) -> Rec:
+    """A partner's ACK record for our NWR of work ``number`` (their number: ``theirs``)."""
+    return (
+        "ACK",
+        {
+            "creation_date": "20260301",
+            "creation_time": "101010",
+            "original_group_id": 1,
+            "original_transaction_sequence": 0,
+            "original_transaction_type": "NWR",
+            "creation_title": "LANTERNS OVER THE BAY",
+            "submitter_creation_number": number,
+            "recipient_creation_number": theirs,
+            "processing_date": processed,
+            "transaction_status": status,
+        },
+    )
+
+
 def test_status_history_and_differing_iswc(
     capsys: pytest.CaptureFixture[str], db_url: str, tmp_path: Path
 ) -> None:
@@ -293,21 +312,7 @@ def test_status_history_and_differing_iswc(
     echo = change(valid_work(str(work_id), "LANTERNS OVER THE BAY"), "NWR", iswc=OTHER_ISWC)
 
     def ack_file(name: str, status: str, number: str, created: str) -> Path:
-        ack = (
-            "ACK",
-            {
-                "creation_date": "20260301",
-                "creation_time": "101010",
-                "original_group_id": 1,
-                "original_transaction_sequence": 0,
-                "original_transaction_type": "NWR",
-                "creation_title": "LANTERNS OVER THE BAY",
-                "submitter_creation_number": number,
-                "recipient_creation_number": "SOC-1" if status != "RA" else None,
-                "processing_date": created,
-                "transaction_status": status,
-            },
-        )
+        ack = partner_ack(number, status, created, "SOC-1" if status != "RA" else None)
         message = (
             "MSG",
             {
@@ -346,6 +351,30 @@ def test_status_history_and_differing_iswc(
     assert [r["work"] for r in unknown["registrations"]][-1] is None
     _, only_ra = node("registrations", "list", "--json", "--status", "RA")
     assert only_ra["registrations"] == []  # RA is no longer the last status
+
+
+def test_an_ack_file_with_a_file_level_error_is_read_and_says_so(
+    capsys: pytest.CaptureFixture[str], db_url: str, tmp_path: Path
+) -> None:
+    """A partner's answers are taken even from a file CWR rejects as a whole (here: no
+    TRL); a note says so, and the ledger has the file imported."""
+    node = Node(capsys, db_url, node_config(tmp_path / "n", "058"))
+    store = Store(node.url)
+    [work_id] = store.add_works([(sample_works()[0], None)])
+    ack = partner_ack(str(work_id), "RA", "20260302")
+    path = CwrFile(sender="035").add("ACK", [ack]).write(tmp_path, "CW260001035_058.V21")
+    lines = path.read_bytes().split(b"\r\n")
+    path.write_bytes(b"\r\n".join(line for line in lines if not line.startswith(b"TRL")))
+    code, imported = node("import", "--json", str(path))
+    [report] = imported["files"]
+    levels = {f["level"] for f in report["findings"]}
+    assert code == 1 and "ER" in levels  # the error is reported...
+    notes = [f["message"] for f in report["findings"] if f["level"] == "WARN"]
+    assert any(n.startswith("ACK read despite 1 file-level error") for n in notes), notes
+    assert report["statuses"] == {"RA": 1}  # ...and the answer is taken all the same
+    assert [(r.work_id, r.status) for r in store.registrations()] == [(work_id, "RA")]
+    [entry] = store.ledger()
+    assert entry.state == "imported"
 
 
 @pytest.mark.parametrize(

@@ -12,7 +12,8 @@ back the records' values (with the defaults the field rules put in) and the main
 process maps the work from them.
 
 Workers are started from a clean server process (``forkserver``), never forked
-from a process that holds database connections.
+from a process that holds database connections. A worker ends by itself when
+the main process is gone, however it ended (``kill -9`` too): no orphans.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import atexit
 import gc
 import multiprocessing
 import os
+import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -63,6 +65,20 @@ def worker_count(spare: int = 0) -> int:
 
 def _worker_start() -> None:
     gc.set_threshold(*RELAXED_GC)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_end_with, args=(parent,), name="parent", daemon=True).start()
+
+
+def _end_with(parent: multiprocessing.process.BaseProcess) -> None:
+    """In a worker: end the process as soon as the process that started it is gone.
+
+    The pool's workers would otherwise wait forever for work from a main process
+    that was killed (``kill -9``), and keep the server process alive too. The
+    parent's sentinel becomes readable when it ends, however it ends.
+    """
+    parent.join()
+    os._exit(1)
 
 
 def process_pool(workers: int) -> ProcessPoolExecutor:

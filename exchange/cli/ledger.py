@@ -22,23 +22,38 @@ def ledger() -> None:
     """
 
 
+#: The states of ledger entries (docs/operations.md, docs/exchange.md).
+STATES = ("importing", "imported", "rejected", "failed", "refused", "written", "delivered")
+
+
 @ledger.command("list")
 @click.option("--partner", metavar="CODE", help="Only this partner's files.")
 @click.option("--direction", type=click.Choice(["in", "out"]), help="Received or sent.")
+@click.option("--state", type=click.Choice(STATES), help="Only entries in this state.")
 @json_option
 @pass_node
-def ledger_list(node: NodeContext, partner: str | None, direction: str | None) -> None:
+def ledger_list(
+    node: NodeContext, partner: str | None, direction: str | None, state: str | None
+) -> None:
     """List ledger entries, oldest first.
+
+    A received file is importing (or was left so by an import that died: the
+    next import of the file takes it over), imported, rejected as a whole,
+    failed (with its error: importing it again takes it up) or refused by an
+    exchange; a sent one is written, delivered or failed.
 
     \b
     Example:
       exchange ledger list --direction out --json
+      exchange ledger list --state failed
     """
-    entries = node.store().ledger(partner=partner, direction=direction)
+    entries = node.store().ledger(partner=partner, direction=direction, state=state)
 
     def human(out: Console) -> None:
         if not entries:
-            out.print("the ledger is empty")
+            out.print(
+                "no ledger entries" if state or partner or direction else "the ledger is empty"
+            )
             return
         table = Table("id", "partner", "dir", "name", "format", "state", "created", box=None)
         for e in entries:
@@ -52,6 +67,9 @@ def ledger_list(node: NodeContext, partner: str | None, direction: str | None) -
                 e.created_at.strftime("%Y-%m-%d %H:%M"),
             )
         out.print(table)
+        for e in entries:
+            if e.state == "failed" and e.error:
+                out.print(f"{e.id}: {e.error}", markup=False)
 
     emit(node, {"entries": [e.as_dict() for e in entries]}, human)
 

@@ -159,6 +159,8 @@ class FileEntry:
     size: int | None = None
     error: str | None = None
     remote_name: str | None = None
+    #: the process importing the file (host, pid, process start), see exchange.file_claims
+    holder: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> FileEntry:
@@ -178,6 +180,7 @@ class FileEntry:
             size=row.size,
             error=row.error,
             remote_name=row.remote_name,
+            holder=row.holder,
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -195,8 +198,32 @@ class FileEntry:
             "version": self.version,
             "size": self.size,
             "error": self.error,
+            "holder": self.holder,
             "summary": self.summary,
         }
+
+
+def ledger_row(
+    name: str,
+    sha256: str,
+    partner: str | None,
+    format: str | None,
+    version: str | None,
+    direction: str = "in",
+) -> dict[str, Any]:
+    """The columns of a new ledger entry (a file received, or one being written)."""
+    return {
+        "name": name,
+        "sha256": sha256,
+        "partner": partner,
+        "format": format,
+        "version": version,
+        "direction": direction,
+        "state": "importing" if direction == "in" else "writing",
+        "transactions_done": 0,
+        "summary": {},
+        "created_at": now(),
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,18 +381,7 @@ class Store:
         version: str | None,
         direction: str = "in",
     ) -> FileEntry:
-        values = {
-            "name": name,
-            "sha256": sha256,
-            "partner": partner,
-            "format": format,
-            "version": version,
-            "direction": direction,
-            "state": "importing" if direction == "in" else "writing",
-            "transactions_done": 0,
-            "summary": {},
-            "created_at": now(),
-        }
+        values = ledger_row(name, sha256, partner, format, version, direction)
         with self.connect() as conn:
             file_id = conn.execute(
                 insert(t.files).values(**values).returning(t.files.c.id)

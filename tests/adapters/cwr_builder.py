@@ -195,3 +195,11 @@ def write_lines(path: Path, lines: list[str], encoding: str = "latin-1") -> Path
     """Lines written as a CWR file (CR/LF)."""
     path.write_bytes(("\r\n".join(lines) + "\r\n").encode(encoding))
     return path
+
+
+def numbered_works(count: int) -> CwrFile:
+    """A file of ``count`` distinct new works (W000000, W000001...), without ISWCs."""
+    cwr = CwrFile()
+    for i in range(count):
+        cwr.add("NWR", change(valid_work(f"W{i:06d}", f"WORK NUMBER {i}"), "NWR", iswc=""))
+    return cwr

@@ -1,0 +1,77 @@
+"""Checking large CWR files in worker processes: the workers never outlive the import."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from adapters.cwr.pipeline import PARALLEL_FROM_BYTES
+from exchange.store import Store
+from tests.adapters.cwr_builder import numbered_works
+
+PROC = Path("/proc")
+
+
+def _stat(pid: int) -> tuple[str, int] | None:
+    """A process's state letter and parent pid, or None when it is gone."""
+    try:
+        fields = (PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return fields[0], int(fields[1])
+
+
+def _descendants(pid: int) -> dict[int, int]:
+    """The processes below ``pid``, with their parents."""
+    parents = {}
+    for entry in PROC.iterdir():
+        if entry.name.isdigit() and (stat := _stat(int(entry.name))) is not None:
+            parents[int(entry.name)] = stat[1]
+    found: dict[int, int] = {}
+    level = {pid}
+    while level:
+        level = {child for child, parent in parents.items() if parent in level}
+        found.update({child: parents[child] for child in level})
+    return found
+
+
+def _running(pid: int) -> bool:
+    stat = _stat(pid)
+    return stat is not None and stat[0] != "Z"  # a zombie does nothing more
+
+
+@pytest.mark.skipif(not PROC.is_dir(), reason="needs /proc to find the worker processes")
+def test_workers_end_when_the_import_is_killed(tmp_path: Path) -> None:
+    path = numbered_works(5000).write(tmp_path)
+    assert path.stat().st_size > PARALLEL_FROM_BYTES
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    Store(url).init()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2]), "EXCHANGE_WORKERS": "2"}
+    main = subprocess.Popen(
+        [sys.executable, "-m", "exchange", "--db", url, "import", str(path), "--json"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers: dict[int, int] = {}
+    deadline = time.monotonic() + 300
+    while main.poll() is None and time.monotonic() < deadline:
+        below = _descendants(main.pid)
+        # workers are the server process's children, one level further down
+        workers = {pid: parent for pid, parent in below.items() if parent != main.pid}
+        if workers:
+            break
+        time.sleep(0.01)  # a bounded poll of the process table
+    assert workers, "the import started no worker process"
+    everyone = set(_descendants(main.pid))
+    main.kill()
+    main.wait()
+    deadline = time.monotonic() + 60
+    while any(_running(pid) for pid in everyone) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [pid for pid in everyone if _running(pid)], "processes outlived the import"
