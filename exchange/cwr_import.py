@@ -288,11 +288,13 @@ def validate_file(path: Path, progress: Progress | None = None) -> FileReport:
     report.add(parser.findings)
     report.file_rejected = parser.file_rejected
     report.unsupported = parser.unsupported
-    # as an import counts: nothing of a rejected file or group is accepted
+    # as an import counts: nothing of a rejected file or group is accepted, and a
+    # rejected file counts every transaction begun, read to its end or not
     if parser.file_rejected:
-        refused = report.accepted
-    else:
-        refused = sum(accepted_in.get(g, 0) for g in {g.id for g in parser.groups if g.rejected})
+        report.transactions = report.rejected = parser.transaction_count
+        report.accepted = 0
+        return report
+    refused = sum(accepted_in.get(g, 0) for g in {g.id for g in parser.groups if g.rejected})
     report.accepted -= refused
     report.rejected += refused
     return report

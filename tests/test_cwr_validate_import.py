@@ -13,11 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from adapters.cwr.layout import layouts
+from adapters.cwr.parser import MAX_FILE_ERRORS
 from exchange.cli import main
 from exchange.store import Store
 from tests.adapters.cwr_builder import CwrFile, change, put, valid_work, write_lines
+from tests.services import shared_dir
 
-SAMPLES = Path("/work/shared/data/samples")
+SAMPLES = shared_dir() / "data" / "samples"
 #: Characters that ``str.isdigit`` takes for digits and ``int()`` refuses or reads:
 #: superscripts (Latin-1 B2, B3, B9), Arabic-Indic three, fullwidth five.
 LATIN1_DIGITS = "\u00b2\u00b3\u00b9"
@@ -221,6 +223,8 @@ def _bad_files(folder: Path) -> list[Path]:
     bad_share = CwrFile().add("NWR", change(valid_work(), "SPU", pr_ownership_share=9000))
     keep("a transaction rejected", bad_share.add("NWR", valid_work("W0002")).lines())
     keep("a record cut short", [*lines[:3], lines[3][:60], *lines[4:]])
+    flood = [f"XXX{n:016d}" for n in range(MAX_FILE_ERRORS + 100)]
+    keep("reading stopped inside a transaction", [*lines[:3], *flood, *lines[3:]])
     return made
 
 
