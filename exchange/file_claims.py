@@ -40,6 +40,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import OperationalError
 
 from exchange.errors import ExchangeError
+from exchange.identifiers import is_digits
 from exchange.leases import Holder
 from exchange.store import FileEntry, Store, StoreError, ledger_row
 from exchange.store import tables as t
@@ -66,7 +67,7 @@ def holder_text(holder: Holder) -> str:
 def parse_holder(text: str | None) -> Holder | None:
     """The holder an entry names (None when it names none)."""
     parts = (text or "").split(" ", 2)
-    if len(parts) != 3 or not parts[1].isdigit():
+    if len(parts) != 3 or not is_digits(parts[1]):
         return None
     return Holder("import", parts[0], int(parts[1]), parts[2] or None)
 
@@ -86,13 +87,8 @@ def holder_alive(holder: str | None, updated_at: Any) -> bool:
     if found is None or found.is_gone():
         return False
     me = Holder.this_process("import")
-    here = found.host == me.host and _system(found) == _system(me)
+    here = found.host == me.host and found.system == me.system
     return here or (updated_at is not None and now() - updated_at < STALE)
-
-
-def _system(holder: Holder) -> str | None:
-    """The boot and PID namespace part of a holder's process start (see exchange.leases)."""
-    return holder.process.rsplit("/", 1)[0] if holder.process else None
 
 
 class FileClaim:

@@ -75,23 +75,26 @@ def _this_system() -> str:
     return f"{boot} {namespace}"
 
 
-def process_start(pid: int) -> str | None:
-    """When process ``pid`` started: ``<boot and PID namespace>/<clock ticks since boot>``
-    (Linux). None where it cannot be told (no such process, no ``/proc``)."""
+def _stat(pid: int) -> list[str] | None:
+    """The fields of ``/proc/PID/stat`` after the name (field 3 of proc(5) first); None
+    where there is no such process or no ``/proc``."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = stat[stat.rindex(")") + 2 :].split()  # the name, in brackets, may hold spaces
-    return f"{_this_system()}/{fields[19]}"  # field 22 of proc(5): starttime
+    return stat[stat.rindex(")") + 2 :].split()  # the name, in brackets, may hold spaces
+
+
+def process_start(pid: int) -> str | None:
+    """When process ``pid`` started: ``<boot and PID namespace>/<clock ticks since boot>``
+    (Linux). None where it cannot be told (no such process, no ``/proc``)."""
+    fields = _stat(pid)
+    return None if fields is None else f"{_this_system()}/{fields[19]}"  # 22: starttime
 
 
 def _is_zombie(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2 :].split()[0] in ("Z", "X")
+    fields = _stat(pid)
+    return fields is not None and fields[0] in ("Z", "X")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +113,11 @@ class Holder:
         pid = os.getpid()
         return cls(purpose[:200], socket.gethostname()[:255], pid, process_start(pid))
 
+    @property
+    def system(self) -> str | None:
+        """The boot and PID namespace part of :attr:`process` (None when not known)."""
+        return self.process.rsplit("/", 1)[0] if self.process else None
+
     def describe(self) -> str:
         """``sync on host-a, process 4242, since 2026-12-01 22:50:05 UTC``."""
         where = f" on {self.host}, process {self.pid}" if self.host else ""
@@ -124,8 +132,7 @@ class Holder:
         """
         if self.pid is None or self.host != socket.gethostname():
             return False
-        system = self.process.rsplit("/", 1)[0] if self.process else None
-        if system is not None and system != _this_system():
+        if self.system is not None and self.system != _this_system():
             return False  # another machine of the same name, a container, a reboot: not known
         try:
             os.kill(self.pid, 0)
