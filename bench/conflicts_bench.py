@@ -13,7 +13,7 @@ prepare  a second society (035) registers ``--shared`` works of the store as wel
 match    ``--incoming`` works arrive from a third society (077) without ISWC and
          under its own numbers: 60 % with a title and writers we hold (spelt with
          another case or article), 20 % with a misspelt title, 20 % new works;
-         times :class:`exchange.matching.Matcher` alone, and checks the answers
+         times :class:`exchange.matching.matcher.Matcher` alone, and checks the answers
 detect   times ``exchange conflicts detect`` over the whole store
 
 See bench/README.md for figures.
@@ -34,8 +34,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
 
-from exchange.conflicts import Conflicts  # noqa: E402
-from exchange.matching import Matcher  # noqa: E402
+from exchange.conflicts.lifecycle import Conflicts  # noqa: E402
+from exchange.matching.matcher import Matcher  # noqa: E402
 from exchange.model import Claim, Source, Work, WorkNumber  # noqa: E402
 from exchange.store import Store, tables  # noqa: E402
 from exchange.store.rows import now  # noqa: E402

@@ -31,10 +31,10 @@ from sqlalchemy import Connection, select
 from adapters.cwr.reader import MappedWork
 from adapters.cwr.validator import CheckedTransaction
 from adapters.registrations import REGISTRATION
-from exchange.conflicts import record_work_conflicts, works_with_claims
+from exchange.conflicts.lifecycle import record_work_conflicts, works_with_claims
 from exchange.identifiers import iswc as iswc_id
 from exchange.jsonview import claim_view
-from exchange.matching import Match, Matcher, SeenTitles
+from exchange.matching.matcher import Match, Matcher, SeenTitles
 from exchange.model import Finding, Source, Title, Work
 from exchange.normalise import normalise_name, normalise_title
 from exchange.store import FileEntry, Store, conflicts, tables

@@ -12,7 +12,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from exchange.conflict_report import (
+from exchange.conflicts.reports import (
     COLUMNS,
     ReportRow,
     write_csv,

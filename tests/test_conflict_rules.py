@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from exchange.conflict_rules import Detected, party_identity, work_conflicts
+from exchange.conflicts.rules import Detected, party_identity, work_conflicts
 from exchange.model import Claim, InterestedParty, Shares, Side, Source, TerritoryShare, Work
 from tests.strategies import cwr_works
 

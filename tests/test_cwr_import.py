@@ -11,7 +11,7 @@ import pytest
 from adapters.cwr import pipeline
 from exchange import cwr_apply, cwr_import
 from exchange.cwr_import import CwrImporter
-from exchange.matches import Matches
+from exchange.matching.queue import Matches
 from exchange.store import Store, tables
 from tests.adapters.cwr_builder import CwrFile, change, numbered_works, valid_work
 from tests.rows import row_counts

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from exchange.cwr_import import CwrImporter
-from exchange.matches import Matches
-from exchange.matching import score
+from exchange.matching.matcher import score
+from exchange.matching.queue import Matches
 from exchange.model import WorkNumber
 from exchange.store import Store
 from tests.adapters.cwr_builder import CwrFile, change, valid_work

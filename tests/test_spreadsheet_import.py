@@ -8,7 +8,7 @@ import pytest
 
 from adapters.registrations import ReadFile
 from adapters.spreadsheet.works import read_works, write_works
-from exchange.matches import Matches
+from exchange.matching.queue import Matches
 from exchange.model import Side, Work
 from exchange.registration_import import RegistrationImporter
 from exchange.store import Store, tables

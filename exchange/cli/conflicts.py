@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from exchange.cli.common import NodeContext, emit, json_option, stderr
-from exchange.conflict_report import FORMATS, write_report
-from exchange.conflicts import Conflicts, operator
+from exchange.conflicts.lifecycle import Conflicts, operator
+from exchange.conflicts.reports import FORMATS, write_report
 from exchange.errors import EXIT_USAGE, ExchangeError
 from exchange.mwn_files import MwnWriter
 from exchange.store.conflicts import OUTCOMES, STATUSES, Conflict

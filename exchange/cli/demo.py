@@ -11,8 +11,8 @@ from rich.console import Console
 
 from exchange.cli.common import NodeContext, emit, json_option
 from exchange.config import NodeConfig, load_config
-from exchange.conflict_report import write_report
-from exchange.conflicts import Conflicts
+from exchange.conflicts.lifecycle import Conflicts
+from exchange.conflicts.reports import write_report
 from exchange.cwr_import import CwrImporter
 from exchange.demo import OURS, SISTERS, demo_nodes, northbound_from_035, sister_work, write_inbox
 from exchange.store import Store

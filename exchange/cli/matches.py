@@ -7,8 +7,8 @@ from rich.console import Console
 from rich.table import Table
 
 from exchange.cli.common import NodeContext, emit, json_option
-from exchange.conflicts import operator
-from exchange.matches import MatchEntry, Matches
+from exchange.conflicts.lifecycle import operator
+from exchange.matching.queue import MatchEntry, Matches
 
 pass_node = click.make_pass_decorator(NodeContext)
 

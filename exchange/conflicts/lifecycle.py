@@ -31,8 +31,8 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, select, update
 
 from exchange import codes
-from exchange.conflict_report import ReportRow
-from exchange.conflict_rules import work_conflicts
+from exchange.conflicts.reports import ReportRow
+from exchange.conflicts.rules import work_conflicts
 from exchange.errors import ExchangeError, NotFound
 from exchange.jsonview import claim_view
 from exchange.model import Source, Work

@@ -1,0 +1,1 @@
+"""Disputed claims: the rules that detect them, their lifecycle, and the reports."""
