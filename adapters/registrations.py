@@ -2,7 +2,7 @@
 
 Each work read becomes a :class:`~adapters.cwr.validator.CheckedTransaction`
 of type ``REG``, as a CWR transaction does, so that one importer applies them
-all the same way (:mod:`exchange.registration_import`): matched to the store,
+all the same way (:mod:`exchange.imports.registrations`): matched to the store,
 stored with their source, answered with a status, checked for conflicts. A
 ``REG`` states the sender's whole claim on a work: a work the sender
 registered before is revised, another is created or matched.

@@ -184,14 +184,14 @@ def stage_floor(path: Path) -> None:
 
 
 def stage_validate(path: Path) -> None:
-    from exchange.cwr_import import validate_file
+    from exchange.imports.cwr import validate_file
 
     report = validate_file(path)
     assert report.rejected == 0, report.findings[:5]
 
 
 def _import(path: Path, url: str) -> None:
-    from exchange.cwr_import import CwrImporter
+    from exchange.imports.cwr import CwrImporter
     from exchange.store import Store
 
     store = Store(url)

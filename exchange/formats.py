@@ -14,13 +14,13 @@ from typing import Protocol
 
 from adapters.registrations import ReadFile
 from adapters.spreadsheet.works import read_works
-from exchange.ack_import import AckImporter, is_ack_file, validate_ack_file
 from exchange.config import NodeConfig
-from exchange.cwr_apply import count
-from exchange.cwr_import import CwrImporter, FileReport, Progress, open_source, validate_file
 from exchange.errors import ExchangeError
+from exchange.imports.acks import AckImporter, is_ack_file, validate_ack_file
+from exchange.imports.cwr import CwrImporter, open_source, validate_file
+from exchange.imports.registrations import RegistrationImporter
+from exchange.imports.report import FileReport, Progress, count
 from exchange.mwn_files import MwnReader
-from exchange.registration_import import RegistrationImporter
 from exchange.store import Store
 
 FORMATS = ("cwr", "ack", "mwn", "csv", "xlsx")

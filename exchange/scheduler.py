@@ -13,7 +13,7 @@ A missed run is made up once if the node comes back within the grace time
 run never starts while the previous one of the same partner is still going
 (``max_instances=1``). Beyond the grace time the run is recorded as ``missed``.
 
-Every run holds the partner's lease (:mod:`exchange.leases`) like ``exchange
+Every run holds the partner's lease (:mod:`exchange.store.leases`) like ``exchange
 sync`` does: another exchange of the same partner, in this process or another
 one on the same store, makes the run ``busy`` instead of overlapping with it.
 
@@ -58,10 +58,10 @@ from sqlalchemy import func, select
 from exchange.config import ConfigError, NodeConfig, load_config
 from exchange.errors import ExchangeError
 from exchange.identifiers import digits_value
-from exchange.leases import PartnerBusy, partner_lease
 from exchange.model import Partner
 from exchange.store import DEFAULT_URL, FileEntry, Store
 from exchange.store import tables as t
+from exchange.store.leases import PartnerBusy, partner_lease
 from exchange.store.rows import now
 from exchange.sync import Sync, SyncReport
 from exchange.transports.kinds import open_transport

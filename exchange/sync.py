@@ -62,10 +62,10 @@ from exchange import formats
 from exchange.config import ConfigError, NodeConfig
 from exchange.cwr_ack import AckWriter
 from exchange.cwr_export import works_to_export
-from exchange.cwr_import import FileReport, head_of, open_source
 from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
-from exchange.leases import Lease, PartnerBusy
+from exchange.imports.cwr import head_of, open_source
+from exchange.imports.report import FileReport
 from exchange.manifest import FORMATS as MANIFEST_FORMATS
 from exchange.manifest import Manifest, ManifestError, ManifestFile, is_manifest_name
 from exchange.manifest import read as read_manifest
@@ -74,6 +74,7 @@ from exchange.model import Partner
 from exchange.mwn_files import MwnWriter
 from exchange.sheet_export import export_sheet
 from exchange.store import FileEntry, Store, StoreError
+from exchange.store.leases import Lease, PartnerBusy
 from exchange.store.rows import now
 from exchange.transports import FileChanged, RemoteFile, Transport, TransportError
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from adapters.cwr import pipeline
-from exchange import cwr_apply, cwr_import
-from exchange.cwr_import import CwrImporter
+from exchange.imports import apply, cwr
+from exchange.imports.cwr import CwrImporter
 from exchange.matching.queue import Matches
 from exchange.store import Store, tables
 from tests.adapters.cwr_builder import CwrFile, change, numbered_works, valid_work
@@ -105,9 +105,9 @@ def _big_file(folder: Path, works: int) -> Path:
 
 def test_crash_mid_import_resumes(store: Store, tmp_path: Path, monkeypatch) -> None:
     path = _big_file(tmp_path, 60)
-    monkeypatch.setattr(cwr_import, "BATCH", 10)
+    monkeypatch.setattr(cwr, "BATCH", 10)
     calls = {"n": 0}
-    original = cwr_apply.Applier.apply
+    original = apply.Applier.apply
 
     def crashing(self, items):
         calls["n"] += 1
@@ -115,7 +115,7 @@ def test_crash_mid_import_resumes(store: Store, tmp_path: Path, monkeypatch) -> 
             raise RuntimeError("power cut")
         return original(self, items)
 
-    monkeypatch.setattr(cwr_apply.Applier, "apply", crashing)
+    monkeypatch.setattr(apply.Applier, "apply", crashing)
     with pytest.raises(RuntimeError):
         CwrImporter(store).import_file(path)
     assert _counts(store)["works"] == 30  # three whole batches, not half of the fourth
@@ -175,9 +175,9 @@ def test_another_sender_with_a_society_number_names_its_work(store: Store, tmp_p
 def structure_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
     """Treat every file as large: the structure pass runs in a worker process, and
     the content pass has its transactions checked in worker processes."""
-    monkeypatch.setattr(cwr_import, "PARALLEL_FROM_BYTES", 0)
-    monkeypatch.setattr(cwr_import, "worker_count", lambda: 1)
-    monkeypatch.setattr(cwr_import, "BATCH", 10)
+    monkeypatch.setattr(cwr, "PARALLEL_FROM_BYTES", 0)
+    monkeypatch.setattr(cwr, "worker_count", lambda: 1)
+    monkeypatch.setattr(cwr, "BATCH", 10)
     monkeypatch.setenv("EXCHANGE_WORKERS", "2")
     monkeypatch.setattr(pipeline, "PARALLEL_FROM_BYTES", 0)
     monkeypatch.setattr(pipeline, "CHUNK_TRANSACTIONS", 4)
@@ -247,9 +247,9 @@ def test_batches_wait_uncommitted_for_the_structure(
     """Until the structure pass has spoken, nothing is committed: a crash loses it all."""
     path = _big_file(tmp_path, 40)
     pool = _LatePool()
-    monkeypatch.setattr(cwr_import, "process_pool", lambda workers: pool)
+    monkeypatch.setattr(cwr, "process_pool", lambda workers: pool)
     calls = {"n": 0}
-    original = cwr_apply.Applier.apply
+    original = apply.Applier.apply
 
     def crashing(self, items):
         calls["n"] += 1
@@ -257,12 +257,12 @@ def test_batches_wait_uncommitted_for_the_structure(
             raise RuntimeError("power cut")
         return original(self, items)
 
-    monkeypatch.setattr(cwr_apply.Applier, "apply", crashing)
+    monkeypatch.setattr(apply.Applier, "apply", crashing)
     with pytest.raises(RuntimeError):
         CwrImporter(store).import_file(path)
     assert _counts(store)["works"] == 0  # two batches written, none committed
 
-    monkeypatch.setattr(cwr_apply.Applier, "apply", original)
+    monkeypatch.setattr(apply.Applier, "apply", original)
     pool.future = Future()
     deliveries = {"n": 0}
 
@@ -272,7 +272,7 @@ def test_batches_wait_uncommitted_for_the_structure(
             pool.deliver()  # the structure arrives while the content pass is under way
         return original(self, items)
 
-    monkeypatch.setattr(cwr_apply.Applier, "apply", counting)
+    monkeypatch.setattr(apply.Applier, "apply", counting)
     report = CwrImporter(store).import_file(path)
     assert (report.transactions, report.works_created) == (40, 40)
     assert _counts(store)["works"] == 40
@@ -284,6 +284,6 @@ def test_a_dead_structure_worker_is_replaced_by_the_pass_here(
     path = _big_file(tmp_path, 25)
     pool = _LatePool()
     pool.future.set_exception(BrokenProcessPool("killed"))
-    monkeypatch.setattr(cwr_import, "process_pool", lambda workers: pool)
+    monkeypatch.setattr(cwr, "process_pool", lambda workers: pool)
     report = CwrImporter(store).import_file(path)
     assert (report.transactions, report.works_created) == (25, 25)

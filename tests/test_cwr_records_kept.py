@@ -20,7 +20,8 @@ from adapters.cwr.export import export_works
 from adapters.cwr.records import codec_for
 from adapters.cwr.work_details import DETAILS
 from exchange import cwr_export
-from exchange.cwr_import import CwrImporter, FileReport
+from exchange.imports.cwr import CwrImporter
+from exchange.imports.report import FileReport
 from exchange.model import Production
 from exchange.store import Store
 from tests.adapters.cwr_builder import CwrFile, Rec, valid_work

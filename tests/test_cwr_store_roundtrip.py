@@ -27,8 +27,8 @@ from adapters.cwr import pipeline
 from adapters.cwr.export import export_works
 from adapters.cwr.writer import CHARACTER_SETS
 from exchange import cwr_export
-from exchange.cwr_import import CwrImporter
 from exchange.identifiers import iswc
+from exchange.imports.cwr import CwrImporter
 from exchange.model import Source, Work
 from exchange.store import Store
 from tests.strategies import SENDER, cwr_view, cwr_work_lists, normalise

@@ -289,7 +289,7 @@ def test_damage_found_part_way_through_a_large_import_leaves_a_failed_entry(
 ) -> None:
     """The structure pass runs in a worker beside the content pass: the damage near the
     end is found after the ledger entry is made; nothing is committed, the entry says why."""
-    monkeypatch.setattr("exchange.cwr_import.PARALLEL_FROM_BYTES", 10_000)
+    monkeypatch.setattr("exchange.imports.cwr.PARALLEL_FROM_BYTES", 10_000)
     monkeypatch.setenv("EXCHANGE_WORKERS", "1")
     package = _zip(_cwr(300), zipfile.ZIP_STORED)
     path = tmp_path / "CW260001PUB_052.zip"

@@ -24,9 +24,9 @@ from sqlalchemy import func, select
 
 from adapters.cwr.pipeline import PARALLEL_FROM_BYTES
 from exchange.digest import sha256_file
-from exchange.file_claims import holder_alive, holder_text, parse_holder, this_process
-from exchange.leases import Holder
+from exchange.imports.ledger import holder_alive, holder_text, parse_holder, this_process
 from exchange.store import Store, tables
+from exchange.store.leases import Holder
 from exchange.store.rows import now
 from tests.adapters.cwr_builder import numbered_works
 from tests.rows import store_contents
@@ -43,10 +43,10 @@ MANY_WORKS = 5000
 #: the process ends on the spot, as on a power cut; ``raise``: an error no one expected).
 CRASHING_IMPORT = """
 import os, sys
-from exchange import cwr_apply, cwr_import
+from exchange.imports import apply, cwr
 from exchange.cli import main
-cwr_import.BATCH = 500
-original, calls = cwr_apply.Applier.apply, []
+cwr.BATCH = 500
+original, calls = apply.Applier.apply, []
 def apply(self, items):
     calls.append(1)
     if len(calls) == 3:
@@ -54,7 +54,7 @@ def apply(self, items):
             os._exit(9)
         raise RuntimeError("the disk went away")
     return original(self, items)
-cwr_apply.Applier.apply = apply
+apply.Applier.apply = apply
 main(sys.argv[2:])
 """
 
@@ -62,7 +62,7 @@ main(sys.argv[2:])
 HOLDER = """
 import sys
 from exchange.store import Store
-from exchange.file_claims import claim_file
+from exchange.imports.ledger import claim_file
 claim = claim_file(Store(sys.argv[1]), sys.argv[2], name=sys.argv[3], partner="PUB",
                    format="cwr", version="2.1")
 print(claim.entry.id, flush=True)

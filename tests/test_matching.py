@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from exchange.cwr_import import CwrImporter
+from exchange.imports.cwr import CwrImporter
 from exchange.matching.matcher import score
 from exchange.matching.queue import Matches
 from exchange.model import WorkNumber

@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from exchange.cli import main
+from exchange.imports.parties import PartyImporter
 from exchange.model import InterestedParty
-from exchange.party_import import PartyImporter
 from exchange.store import Store, tables
 from exchange.store.reader import WorkReader
 from tests.rows import row_counts

@@ -22,11 +22,11 @@ from adapters.cwr.writer import encode_work
 from adapters.ddex import mwn
 from adapters.spreadsheet.parties import read_parties
 from exchange.conflicts.rules import party_identity, work_conflicts
-from exchange.cwr_import import CwrImporter
 from exchange.identifiers import ipi_name, is_placeholder, known
+from exchange.imports.cwr import CwrImporter
+from exchange.imports.parties import PartyImporter
 from exchange.matching.matcher import Matcher
 from exchange.model import WORLD, Claim, InterestedParty, Shares, Side, Source, TerritoryShare, Work
-from exchange.party_import import PartyImporter
 from exchange.store import Store, tables
 from tests.adapters.cwr_builder import CwrFile, Rec
 from tests.rows import row_counts

@@ -23,7 +23,6 @@ from exchange.cli.scheduler import scheduler
 from exchange.config import NodeConfig, load_config
 from exchange.demo import sample_works
 from exchange.errors import ExchangeError
-from exchange.leases import current_holder
 from exchange.model import Partner
 from exchange.scheduler import (
     JOBS_TABLE,
@@ -34,6 +33,7 @@ from exchange.scheduler import (
     run_scheduled,
 )
 from exchange.store import Store
+from exchange.store.leases import current_holder
 from exchange.transports.folder import FolderTransport
 from tests.test_acks import Node
 from tests.test_sync import folder_node

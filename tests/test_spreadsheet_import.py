@@ -8,9 +8,9 @@ import pytest
 
 from adapters.registrations import ReadFile
 from adapters.spreadsheet.works import read_works, write_works
+from exchange.imports.registrations import RegistrationImporter
 from exchange.matching.queue import Matches
 from exchange.model import Side, Work
-from exchange.registration_import import RegistrationImporter
 from exchange.store import Store, tables
 from tests.adapters.cwr_builder import CwrFile, change, valid_work
 from tests.adapters.test_spreadsheet import sample_works, sheet_view

@@ -16,13 +16,13 @@ from sqlalchemy import insert, update
 
 from exchange import manifest
 from exchange.config import load_config
-from exchange.cwr_import import CwrImporter
 from exchange.demo import sample_works
 from exchange.digest import sha256_file
 from exchange.http_api import create_app
-from exchange.leases import PartnerBusy, current_holder, process_start, try_acquire
+from exchange.imports.cwr import CwrImporter
 from exchange.manifest import Manifest, ManifestFile
 from exchange.store import Store
+from exchange.store.leases import PartnerBusy, current_holder, process_start, try_acquire
 from exchange.store.tables import partner_leases
 from exchange.sync import Sync
 from exchange.transports import TransportError

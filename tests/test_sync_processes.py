@@ -27,9 +27,9 @@ import pytest
 from adapters.cwr.export import file_name
 from exchange.config import NodeConfig, load_config
 from exchange.demo import sample_works
-from exchange.leases import current_holder
 from exchange.scheduler import NodeScheduler, read_records
 from exchange.store import Store
+from exchange.store.leases import current_holder
 from tests.adapters.cwr_builder import CwrFile, change, valid_work
 from tests.test_scheduler import wait_for
 
@@ -43,7 +43,7 @@ PATIENCE = 300
 RUN_THE_COMMAND_LINE = "from exchange.cli import main\nmain()"
 #: A bug in the CWR importer, put in a real ``exchange`` process for one file.
 IMPORTER_BUG = """
-from exchange.cwr_import import CwrImporter
+from exchange.imports.cwr import CwrImporter
 original = CwrImporter.import_file
 def buggy(self, path, progress=None):
     if path.name == "CW260002058_052.V21":

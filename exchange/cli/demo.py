@@ -13,8 +13,8 @@ from exchange.cli.common import NodeContext, emit, json_option
 from exchange.config import NodeConfig, load_config
 from exchange.conflicts.lifecycle import Conflicts
 from exchange.conflicts.reports import write_report
-from exchange.cwr_import import CwrImporter
 from exchange.demo import OURS, SISTERS, demo_nodes, northbound_from_035, sister_work, write_inbox
+from exchange.imports.cwr import CwrImporter
 from exchange.store import Store
 from exchange.sync import Sync, SyncReport
 from exchange.transports.kinds import open_transport

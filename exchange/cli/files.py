@@ -15,8 +15,8 @@ from rich.table import Table
 
 from exchange import formats
 from exchange.cli.common import NodeContext, emit, json_option, stderr
-from exchange.cwr_import import FileReport
 from exchange.errors import EXIT_FINDINGS, EXIT_USAGE, ExchangeError
+from exchange.imports.report import FileReport
 
 pass_node = click.make_pass_decorator(NodeContext)
 SHOWN_FINDINGS = 20

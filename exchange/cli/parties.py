@@ -13,10 +13,10 @@ from adapters.spreadsheet.parties import write_parties
 from adapters.spreadsheet.table import format_of
 from exchange.cli.common import NodeContext, emit, json_option
 from exchange.cli.files import _finish, progress_for
-from exchange.cwr_import import FileReport
 from exchange.errors import ExchangeError, NotFound
+from exchange.imports.parties import PartyImporter
+from exchange.imports.report import FileReport
 from exchange.jsonview import party_view
-from exchange.party_import import PartyImporter
 from exchange.store.reader import WorkReader
 
 pass_node = click.make_pass_decorator(NodeContext)

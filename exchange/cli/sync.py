@@ -10,7 +10,7 @@ from rich.console import Console
 
 from exchange.cli.common import NodeContext, emit, json_option, stderr
 from exchange.errors import EXIT_FINDINGS, EXIT_USAGE, ExchangeError
-from exchange.leases import Holder, partner_lease
+from exchange.store.leases import Holder, partner_lease
 from exchange.sync import Sync, SyncReport
 from exchange.transports.kinds import open_transport
 

@@ -24,7 +24,7 @@ A work the sender registered itself under another work number is never the
 same work, however sure the match: the sender's numbers say two works. Only
 when it has its ISWC or society number, or its title and the very same writers,
 does the match say ``own``, and the import keeps the incoming work as a work of
-its own and queues it as a possible duplicate (:mod:`exchange.cwr_apply`); a
+its own and queues it as a possible duplicate (:mod:`exchange.imports.apply`); a
 lesser resemblance to the sender's own works is no question at all (a
 catalogue holds many works called "LOVE", by writers who write together).
 Between two candidates that score alike, a work of another sender is preferred.

@@ -28,9 +28,9 @@ from typing import Any
 from sqlalchemy import select, update
 
 from adapters.cwr.validator import CheckedTransaction
-from exchange.cwr_apply import Applier, Outcome
-from exchange.cwr_import import FileReport
 from exchange.errors import ExchangeError, NotFound
+from exchange.imports.apply import Applier, Outcome
+from exchange.imports.report import FileReport
 from exchange.model import Source, Work
 from exchange.model_json import work_from_json
 from exchange.store import Store, tables

@@ -159,7 +159,7 @@ class FileEntry:
     size: int | None = None
     error: str | None = None
     remote_name: str | None = None
-    #: the process importing the file (host, pid, process start), see exchange.file_claims
+    #: the process importing the file (host, pid, process start), see exchange.imports.ledger
     holder: str | None = None
 
     @classmethod

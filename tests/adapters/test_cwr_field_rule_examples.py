@@ -26,7 +26,7 @@ from adapters.cwr.parser import Record
 from adapters.cwr.records import codec_for
 from adapters.cwr.validator import CHECKS, RecordValidator, _Compiled, record_validator
 from exchange import codes
-from exchange.cwr_import import validate_file
+from exchange.imports.cwr import validate_file
 from exchange.model import Finding
 from tests.adapters.cwr_builder import CwrFile, valid_work
 

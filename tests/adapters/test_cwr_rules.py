@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from exchange.cwr_import import FileReport, validate_file
+from exchange.imports.cwr import validate_file
+from exchange.imports.report import FileReport
 from tests.adapters.cwr_builder import CwrFile, Rec, change, valid_work
 
 

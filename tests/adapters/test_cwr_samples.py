@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from exchange.cwr_import import CwrImporter, validate_file
+from exchange.imports.cwr import CwrImporter, validate_file
 from exchange.store import Store
 from tests.services import shared_dir
 from tests.strategies import normalise

@@ -16,8 +16,9 @@ import pytest
 
 from adapters.cwr.parser import CwrParser
 from adapters.cwr.source import BOM, CwrSource, encoding_of_header
-from exchange.cwr_import import FileReport, validate_file
 from exchange.errors import ExchangeError
+from exchange.imports.cwr import validate_file
+from exchange.imports.report import FileReport
 from tests.adapters.cwr_builder import CwrFile, change, valid_work
 
 NAME = {"2.1": "CW260001PUB_052.V21", "2.2": "CW260001PUB_052.V22"}

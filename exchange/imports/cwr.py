@@ -19,13 +19,11 @@ imported again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Connection, RootTransaction
 
@@ -33,91 +31,13 @@ from adapters.cwr.parser import CwrParser, FileName, Group
 from adapters.cwr.pipeline import PARALLEL_FROM_BYTES, CheckedFile, process_pool, worker_count
 from adapters.cwr.source import CwrSource, CwrSourceError
 from adapters.cwr.validator import CheckedTransaction, check_header
-from exchange.cwr_apply import BatchImporter, count
-from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
-from exchange.file_claims import DONE, claim_file
+from exchange.imports.batch import BATCH, BatchImporter
+from exchange.imports.ledger import DONE, claim_file
+from exchange.imports.report import FileReport, Progress, count, duplicate
 from exchange.model import Finding
 from exchange.store import FileEntry, Store
 from exchange.store.writer import PartyCache
-
-BATCH = 2000
-#: How many findings one file report keeps (the counts stay exact).
-MAX_FINDINGS = 10000
-
-Progress = Callable[[int, int], None]
-
-
-@dataclass(slots=True)
-class FileReport:
-    """What validating or importing one file found and did (the JSON of CLI.md)."""
-
-    file: str
-    format: str = "cwr"
-    version: str | None = None
-    duplicate_of: int | None = None
-    transactions: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    works_created: int = 0
-    works_updated: int = 0
-    conflicts_opened: int = 0
-    matches_queued: int = 0
-    statuses: dict[str, int] = field(default_factory=dict)
-    findings: list[Finding] = field(default_factory=list)
-    findings_total: int = 0
-    file_rejected: bool = False
-    #: Why nothing of the file could be read (empty, not CWR, an unsupported version).
-    unsupported: str | None = None
-
-    def add(self, findings: list[Finding]) -> None:
-        self.findings_total += len(findings)
-        room = MAX_FINDINGS - len(self.findings)
-        if room > 0:
-            self.findings.extend(findings[:room])
-
-    @property
-    def has_rejections(self) -> bool:
-        return (
-            self.file_rejected
-            or self.rejected > 0
-            or any(f.level in ("ER", "GR", "TR", "RR") for f in self.findings)
-        )
-
-    def summary(self) -> dict[str, Any]:
-        """The counts kept in the file's ledger entry (a resumed import starts from them)."""
-        return {
-            "transactions": self.transactions,
-            "accepted": self.accepted,
-            "rejected": self.rejected,
-            "works_created": self.works_created,
-            "works_updated": self.works_updated,
-            "conflicts_opened": self.conflicts_opened,
-            "matches_queued": self.matches_queued,
-            "statuses": self.statuses,
-            "findings": self.findings_total,
-            **({"unsupported": self.unsupported} if self.unsupported else {}),
-        }
-
-    def as_dict(self, imported: bool) -> dict[str, Any]:
-        data: dict[str, Any] = {"file": self.file, "format": self.format, "version": self.version}
-        if imported:
-            data["duplicate_of"] = self.duplicate_of
-        data.update(transactions=self.transactions, accepted=self.accepted, rejected=self.rejected)
-        if imported:
-            data.update(
-                works_created=self.works_created,
-                works_updated=self.works_updated,
-                conflicts_opened=self.conflicts_opened,
-                matches_queued=self.matches_queued,
-                statuses=dict(sorted(self.statuses.items())),
-            )
-        data["findings"] = [f.as_dict() for f in self.findings]
-        if self.findings_total > len(self.findings):
-            data["findings_omitted"] = self.findings_total - len(self.findings)
-        if self.unsupported:
-            data["error"] = self.unsupported
-        return data
 
 
 def open_source(path: Path) -> CwrSource:
@@ -248,26 +168,6 @@ class _Rejects(Exception):
 
     def __init__(self, structure: Structure) -> None:
         self.structure = structure
-
-
-def earlier_import(store: Store, path: Path) -> tuple[str, FileEntry | None, FileReport | None]:
-    """A file's sha256, its ledger entry if it has one, and, when that content was
-    imported (or rejected) before, the report saying so (nothing is to be done)."""
-    try:
-        sha = sha256_file(path)
-    except OSError as exc:
-        raise ExchangeError(f"cannot read {path}: {exc.strerror}") from None
-    previous = store.find_file(sha)
-    if previous is not None and previous.state in DONE:
-        return sha, previous, duplicate(path.name, previous)
-    return sha, previous, None
-
-
-def duplicate(name: str, earlier: FileEntry) -> FileReport:
-    """The report on a file whose content an earlier ledger entry has imported (or rejected)."""
-    report = FileReport(name, earlier.format or "cwr", earlier.version, duplicate_of=earlier.id)
-    report.unsupported = (earlier.summary or {}).get("unsupported")
-    return report
 
 
 def validate_file(path: Path, progress: Progress | None = None) -> FileReport:

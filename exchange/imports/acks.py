@@ -31,19 +31,14 @@ from adapters.cwr.ack import HELD, PartnerAck, read_ack
 from adapters.cwr.parser import CwrParser, Transaction
 from adapters.cwr.source import CwrSource, CwrSourceError
 from adapters.cwr.validator import CheckedTransaction, check_transaction
-from exchange.cwr_apply import DEADLINE_DAYS, BatchImporter
-from exchange.cwr_import import (
-    FileReport,
-    Progress,
-    duplicate,
-    judge_header,
-    open_source,
-    sender_of,
-)
 from exchange.errors import ExchangeError
-from exchange.file_claims import DONE, claim_file
 from exchange.identifiers import digits_value
 from exchange.identifiers import iswc as iswc_id
+from exchange.imports.apply import DEADLINE_DAYS
+from exchange.imports.batch import BatchImporter
+from exchange.imports.cwr import judge_header, open_source, sender_of
+from exchange.imports.ledger import DONE, claim_file
+from exchange.imports.report import FileReport, Progress, duplicate
 from exchange.model import Finding, Source, WorkNumber
 from exchange.store import Store, conflicts, row_id, tables
 from exchange.store.writer import WorkWriter

@@ -10,14 +10,14 @@ process imports it is one step, which one process at a time takes:
   is killed leaves the file free at once, on any machine.
 - on SQLite in one ``BEGIN IMMEDIATE`` transaction (SQLite has one writer at a
   time). The entry names its holder: host, process id and the process's start
-  time (as partner leases do, :mod:`exchange.leases`). An entry left
+  time (as partner leases do, :mod:`exchange.store.leases`). An entry left
   ``importing`` by a process that is gone is taken over at once; one held by a
   live process is waited for. A holder this machine cannot look up (another
   machine, another boot or container) is taken as gone when its entry has not
   moved for :data:`STALE`.
 
 A taken-over entry resumes after the last batch its holder committed (each
-batch commits with the entry's progress, see :class:`exchange.cwr_apply.BatchImporter`).
+batch commits with the entry's progress, see :class:`exchange.imports.batch.BatchImporter`).
 An import that stops on an error marks its entry ``failed`` with the error; the
 next import of the file takes it up again.
 
@@ -41,9 +41,9 @@ from sqlalchemy.exc import OperationalError
 
 from exchange.errors import ExchangeError
 from exchange.identifiers import is_digits
-from exchange.leases import Holder
 from exchange.store import FileEntry, Store, StoreError, ledger_row
 from exchange.store import tables as t
+from exchange.store.leases import Holder
 from exchange.store.rows import now
 
 log = logging.getLogger(__name__)

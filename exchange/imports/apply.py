@@ -21,30 +21,29 @@ also looks among the works the batch created before it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import select
 
 from adapters.cwr.reader import MappedWork
 from adapters.cwr.validator import CheckedTransaction
 from adapters.registrations import REGISTRATION
 from exchange.conflicts.lifecycle import record_work_conflicts, works_with_claims
 from exchange.identifiers import iswc as iswc_id
+from exchange.imports.report import FileReport
 from exchange.jsonview import claim_view
 from exchange.matching.matcher import Match, Matcher, SeenTitles
 from exchange.model import Finding, Source, Title, Work
 from exchange.normalise import normalise_name, normalise_title
-from exchange.store import FileEntry, Store, conflicts, tables
-from exchange.store.bulk import insert_rows
+from exchange.store import conflicts, tables
 from exchange.store.reader import registered_by
-from exchange.store.rows import chunks, now
-from exchange.store.writer import PartyCache, WorkWriter
+from exchange.store.rows import chunks
+from exchange.store.writer import WorkWriter
 
 if TYPE_CHECKING:
-    from exchange.cwr_import import FileReport
+    from exchange.imports.report import FileReport
 
 #: Days a conflict may stay unresolved unless the configuration says otherwise.
 DEADLINE_DAYS = 60
@@ -574,86 +573,3 @@ class Applier:
             return
         self.writer.set_iswc(work_id, work.iswc, self.writer.source_ids([source])[0])
         self.report.works_updated += 1
-
-
-def count(report: FileReport, tx: CheckedTransaction) -> None:
-    """Count a transaction (accepted or rejected) and keep its findings in the report."""
-    report.transactions += 1
-    if tx.rejected:
-        report.rejected += 1
-    else:
-        report.accepted += 1
-    report.add(tx.findings)
-
-
-class BatchImporter:
-    """What importers of every registration format share: applying batches of transactions.
-
-    Each batch is one database transaction that also advances the file's ledger
-    entry (``transactions_done`` and the counts so far), so that an import
-    interrupted by a crash resumes after the last committed batch.
-    """
-
-    def __init__(
-        self,
-        store: Store,
-        partner: str | None = None,
-        society: str | None = None,
-        deadline_days: Callable[[str], int] | None = None,
-        thresholds: tuple[int, int] | None = (95, 80),
-    ) -> None:
-        self.store = store
-        self.partner = partner
-        #: our own society code: a work without any of its members is answered NP
-        self.society = society
-        #: days a conflict a partner brings in may stay unresolved
-        self.deadline_days = deadline_days or (lambda _partner: DEADLINE_DAYS)
-        #: match scores: (certain, review), see exchange.matching; None: ISWCs and the
-        #: sender's own numbers only
-        self.thresholds = thresholds
-        self.group_findings: dict[int, list[Finding]] = {}
-        self.parties = PartyCache()
-
-    @staticmethod
-    def resume(report: FileReport, entry: FileEntry) -> int:
-        """Take the counts of an interrupted import over; how many transactions it did."""
-        totals = entry.summary or {}
-        for key in (
-            "works_created",
-            "works_updated",
-            "transactions",
-            "accepted",
-            "rejected",
-            "conflicts_opened",
-            "matches_queued",
-        ):
-            setattr(report, key, totals.get(key, 0))
-        report.statuses = dict(totals.get("statuses", {}))
-        report.findings_total = totals.get("findings", 0)
-        return entry.transactions_done
-
-    def _write(
-        self,
-        conn: Connection,
-        batch: list[CheckedTransaction],
-        file_id: int,
-        sender: str,
-        done: int,
-        report: FileReport,
-        received: datetime,
-    ) -> None:
-        file_name = report.file
-        writer = self.store.writer(conn, file_id, self.parties)
-        sources = [Source(sender, file_name, tx.sequence, received, tx.type) for tx in batch]
-        deadline = now() + timedelta(days=self.deadline_days(sender))
-        matcher = Matcher(conn, *self.thresholds) if self.thresholds else None
-        applier = Applier(writer, sender, report, self.society, deadline, matcher)
-        outcomes = applier.apply(list(zip(batch, sources, strict=True)))
-        for outcome in outcomes:
-            outcome.group_findings = self.group_findings.get(outcome.tx.group_id, [])
-        insert_rows(conn, tables.transaction_outcomes, [o.row(file_id) for o in outcomes])
-        for tx in batch:
-            count(report, tx)
-        for outcome in outcomes:
-            report.statuses[outcome.status] = report.statuses.get(outcome.status, 0) + 1
-        self.store.update_file(file_id, conn, transactions_done=done, summary=report.summary())

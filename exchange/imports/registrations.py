@@ -2,7 +2,7 @@
 
 A reader (:mod:`adapters.ddex.mwn`, :mod:`adapters.spreadsheet.works`) turns the
 file into ``REG`` transactions (:mod:`adapters.registrations`); from there the
-import is the one CWR files get (:class:`~exchange.cwr_apply.BatchImporter`):
+import is the one CWR files get (:class:`~exchange.imports.batch.BatchImporter`):
 matched, stored with their source in batches that each commit with the ledger
 entry, answered with a status, checked for conflicts. A file imported before
 (same sha256) changes nothing; a file rejected as a whole changes nothing but
@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.registrations import ReadFile
-from exchange.cwr_apply import BatchImporter
-from exchange.cwr_import import BATCH, FileReport, Progress, duplicate, earlier_import
-from exchange.file_claims import claim_file
+from exchange.imports.batch import BATCH, BatchImporter
+from exchange.imports.ledger import claim_file
+from exchange.imports.report import FileReport, Progress, duplicate, earlier_import
 from exchange.store import FileEntry, Store
 
 #: Reads a file for a sender (None when the file must say who sent it).

@@ -21,7 +21,7 @@ For each party the sheet accepts:
   ones are recorded as new statements with their source (the partner, the file,
   the row); a membership the sheet does not list is not removed.
 
-The report is the :class:`~exchange.cwr_import.FileReport` of other imports:
+The report is the :class:`~exchange.imports.report.FileReport` of other imports:
 one "transaction" per party, ``statuses`` counting the parties ``created``,
 ``updated``, ``unchanged``, in ``conflict`` (an identity conflict opened) and
 ``rejected``.
@@ -39,11 +39,11 @@ from sqlalchemy import Connection, select, update
 
 from adapters.spreadsheet.parties import SheetParty, read_parties
 from adapters.spreadsheet.table import sniff_format
-from exchange.cwr_apply import DEADLINE_DAYS
-from exchange.cwr_import import FileReport, Progress, duplicate, earlier_import
 from exchange.errors import ExchangeError
-from exchange.file_claims import claim_file
 from exchange.identifiers import ipi_base
+from exchange.imports.apply import DEADLINE_DAYS
+from exchange.imports.ledger import claim_file
+from exchange.imports.report import FileReport, Progress, duplicate, earlier_import
 from exchange.model import Finding, InterestedParty, Source
 from exchange.normalise import normalise_name
 from exchange.store import FileEntry, Store, conflicts, tables
