@@ -202,7 +202,7 @@ def _import(path: Path, url: str) -> None:
 
 def stage_export(path: Path, url: str, out: Path) -> None:
     from adapters.cwr.export import export_works
-    from exchange.cwr_export import works_to_export
+    from exchange.exports.cwr import works_to_export
     from exchange.store import Store
 
     store = Store(url)

@@ -18,9 +18,9 @@ from exchange.config import NodeConfig
 from exchange.errors import ExchangeError
 from exchange.imports.acks import AckImporter, is_ack_file, validate_ack_file
 from exchange.imports.cwr import CwrImporter, open_source, validate_file
+from exchange.imports.mwn import MwnReader
 from exchange.imports.registrations import RegistrationImporter
 from exchange.imports.report import FileReport, Progress, count
-from exchange.mwn_files import MwnReader
 from exchange.store import Store
 
 FORMATS = ("cwr", "ack", "mwn", "csv", "xlsx")

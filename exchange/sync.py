@@ -60,10 +60,12 @@ from adapters.cwr.writer import FORMATS
 from adapters.safe_xml import XmlRefused
 from exchange import formats
 from exchange.config import ConfigError, NodeConfig
-from exchange.cwr_ack import AckWriter
-from exchange.cwr_export import works_to_export
 from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
+from exchange.exports.acks import AckWriter
+from exchange.exports.cwr import works_to_export
+from exchange.exports.mwn import MwnWriter
+from exchange.exports.sheets import export_sheet
 from exchange.imports.cwr import head_of, open_source
 from exchange.imports.report import FileReport
 from exchange.manifest import FORMATS as MANIFEST_FORMATS
@@ -71,8 +73,6 @@ from exchange.manifest import Manifest, ManifestError, ManifestFile, is_manifest
 from exchange.manifest import read as read_manifest
 from exchange.manifest import write as write_manifest
 from exchange.model import Partner
-from exchange.mwn_files import MwnWriter
-from exchange.sheet_export import export_sheet
 from exchange.store import FileEntry, Store, StoreError
 from exchange.store.leases import Lease, PartnerBusy
 from exchange.store.rows import now

@@ -260,16 +260,16 @@ def test_encoding_in_worker_processes_gives_the_same_file(
 
     created = datetime(2026, 3, 14, 9, 26, 53)
     from adapters.cwr.export import export_works
-    from exchange import cwr_export
+    from exchange.exports import cwr as cwr_exports
 
     store.add_works((w, w.claims[0].source) for w in sample_works())
     ids = store.work_ids()
-    monkeypatch.setattr(cwr_export, "PARALLEL_FROM_WORKS", 1)
-    monkeypatch.setattr(cwr_export, "CHUNK_WORKS", 1)
+    monkeypatch.setattr(cwr_exports, "PARALLEL_FROM_WORKS", 1)
+    monkeypatch.setattr(cwr_exports, "CHUNK_WORKS", 1)
     contents = []
     for workers in (0, 1):
         out = tmp_path / f"w{workers}"
-        works = cwr_export.works_to_export(
+        works = cwr_exports.works_to_export(
             store,
             ids,
             version="2.2",

@@ -19,7 +19,7 @@ from adapters.cwr import pipeline
 from adapters.cwr.export import export_works
 from adapters.cwr.records import codec_for
 from adapters.cwr.work_details import DETAILS
-from exchange import cwr_export
+from exchange.exports import cwr as cwr_exports
 from exchange.imports.cwr import CwrImporter
 from exchange.imports.report import FileReport
 from exchange.model import Production
@@ -49,7 +49,7 @@ def _import_and_export(
     """Import a file into the store, then export every work the store holds."""
     report = CwrImporter(store, "PUB", thresholds=None).import_file(path)
     result = export_works(
-        cwr_export.works_to_export(
+        cwr_exports.works_to_export(
             store,
             store.work_ids(),
             version=version,

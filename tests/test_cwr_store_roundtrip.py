@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from adapters.cwr import pipeline
 from adapters.cwr.export import export_works
 from adapters.cwr.writer import CHARACTER_SETS
-from exchange import cwr_export
+from exchange.exports import cwr as cwr_exports
 from exchange.identifiers import iswc
 from exchange.imports.cwr import CwrImporter
 from exchange.model import Source, Work
@@ -99,10 +99,10 @@ def test_import_of_the_export_is_the_store(
 
         outbox = tmp_path / f"out-{first.url.rsplit('/', 1)[-1]}"
         # As `exchange export` does; a large export (here: any) is encoded in workers.
-        threshold = 0 if in_workers else cwr_export.PARALLEL_FROM_WORKS
-        with mock.patch.object(cwr_export, "PARALLEL_FROM_WORKS", threshold):
+        threshold = 0 if in_workers else cwr_exports.PARALLEL_FROM_WORKS
+        with mock.patch.object(cwr_exports, "PARALLEL_FROM_WORKS", threshold):
             result = export_works(
-                cwr_export.works_to_export(
+                cwr_exports.works_to_export(
                     first,
                     first.work_ids(),
                     version=version,

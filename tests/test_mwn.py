@@ -14,10 +14,10 @@ from lxml import etree
 
 from adapters import safe_xml
 from adapters.ddex import mwn
+from exchange.ddex import load_schema
 from exchange.identifiers import ipi_base
 from exchange.identifiers import iswc as iswc_id
 from exchange.model import Claim, Shares, Side, TerritoryShare, Work
-from exchange.mwn_files import load_schema
 from exchange.store import Store
 from tests.adapters.cwr_builder import CwrFile, change, valid_work
 from tests.services import mwn_schema_dir

@@ -8,8 +8,8 @@ import click
 from rich.console import Console
 
 from exchange.cli.common import NodeContext, emit, json_option
-from exchange.cwr_ack import AckResult, AckWriter
 from exchange.errors import EXIT_USAGE, ExchangeError
+from exchange.exports.acks import AckResult, AckWriter
 
 pass_node = click.make_pass_decorator(NodeContext)
 

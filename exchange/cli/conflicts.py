@@ -12,7 +12,7 @@ from exchange.cli.common import NodeContext, emit, json_option, stderr
 from exchange.conflicts.lifecycle import Conflicts, operator
 from exchange.conflicts.reports import FORMATS, write_report
 from exchange.errors import EXIT_USAGE, ExchangeError
-from exchange.mwn_files import MwnWriter
+from exchange.exports.mwn import MwnWriter
 from exchange.store.conflicts import OUTCOMES, STATUSES, Conflict
 
 pass_node = click.make_pass_decorator(NodeContext)

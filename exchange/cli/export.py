@@ -14,10 +14,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from adapters.cwr.export import ExportResult, export_works
 from adapters.cwr.writer import CHARACTER_SETS, FORMATS, CwrWriteError
 from exchange.cli.common import NodeContext, emit, json_option, stderr
-from exchange.cwr_export import works_to_export
 from exchange.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ExchangeError
-from exchange.mwn_files import MwnWriter
-from exchange.sheet_export import export_sheet
+from exchange.exports.cwr import works_to_export
+from exchange.exports.mwn import MwnWriter
+from exchange.exports.sheets import export_sheet
 from exchange.store import Store
 
 pass_node = click.make_pass_decorator(NodeContext)

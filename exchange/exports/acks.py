@@ -36,9 +36,9 @@ from adapters.cwr.validator import check_transaction
 from adapters.cwr.writer import CwrWriteError, CwrWriter, WorkWriteError, encode_work
 from exchange import formats
 from exchange.config import NodeConfig
-from exchange.cwr_export import registration
 from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
+from exchange.exports.claims import registration
 from exchange.imports.apply import ACKNOWLEDGED
 from exchange.imports.cwr import judge_header, open_source
 from exchange.imports.ledger import DONE

@@ -1,7 +1,7 @@
 """Works from the store as one registration spreadsheet (docs/spreadsheets.md).
 
 Each work carries one consistent set of claims, as in CWR exports
-(:func:`exchange.cwr_export.registration`). Files are named
+(:func:`exchange.exports.claims.registration`). Files are named
 ``WORKS_<sender>_<receiver>_<nnnnnn>.<csv|xlsx>``, numbered per sender and
 receiver apart from the CWR files.
 """
@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from adapters.spreadsheet.works import write_works
-from exchange.cwr_export import registration
+from exchange.exports.claims import registration
 from exchange.model import Work
 from exchange.store import Store
 

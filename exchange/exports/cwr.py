@@ -1,9 +1,6 @@
 """Exporting works from the store as CWR, encoding in worker processes for large exports.
 
-A registration must add up: when several partners made claims on a work, the
-file carries one consistent set of them, those of the node's own society if it
-made any, else those of the partner that spoke last (see :func:`registration`).
-Settling disputed claims between partners is the conflicts' business.
+Each work carries the claims the claim policy chooses (:mod:`exchange.exports.claims`).
 
 Loading works from the store and encoding them costs far more than writing the
 lines. For a large export, worker processes each read a slice of the works from
@@ -17,11 +14,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import replace
 
 from adapters.cwr.export import EncodedWork, SkippedWork
 from adapters.cwr.pipeline import process_pool, worker_count
 from adapters.cwr.writer import WorkWriteError, encode_work
+from exchange.exports.claims import registration
 from exchange.model import Work
 from exchange.store import Store
 
@@ -30,23 +27,6 @@ PARALLEL_FROM_WORKS = 5000
 CHUNK_WORKS = 1000
 
 _stores: dict[str, Store] = {}
-
-
-def registration(work: Work, own: str) -> Work:
-    """The work with the claims of one source only: ``own``'s if any, else the latest."""
-    by_partner: dict[str | None, int] = {}
-    for claim in work.claims:
-        source = claim.source
-        partner = source.partner if source else None
-        stamp = (source.id or 0) if source else 0
-        by_partner[partner] = max(by_partner.get(partner, -1), stamp)
-    if len(by_partner) <= 1:
-        return work
-    chosen = own if own in by_partner else max(by_partner, key=lambda p: by_partner[p])
-    return replace(
-        work,
-        claims=[c for c in work.claims if (c.source.partner if c.source else None) == chosen],
-    )
 
 
 def _encode_chunk(
