@@ -12,8 +12,8 @@ import pytest
 import xmlschema
 
 from adapters.safe_xml import XmlRefused
-from exchange import manifest
-from exchange.manifest import Manifest, ManifestError, ManifestFile
+from exchange.sync import manifests
+from exchange.sync.manifests import Manifest, ManifestError, ManifestFile
 
 SHA_A = "0" * 63 + "a"
 SHA_B = "b" * 64
@@ -72,20 +72,20 @@ def listener() -> Iterator[tuple[str, list[str]]]:
 
 
 def test_written_manifest_reads_back_the_same(tmp_path: Path) -> None:
-    written = manifest.write(sample(), tmp_path)
+    written = manifests.write(sample(), tmp_path)
     assert written.name == "MANIFEST_052_058_000007.xml"
     assert [p.name for p in tmp_path.iterdir()] == [written.name]  # no temporary left
-    assert manifest.read(written) == sample()
-    assert manifest.read_bytes(written.read_bytes(), "in memory") == sample()
+    assert manifests.read(written) == sample()
+    assert manifests.read_bytes(written.read_bytes(), "in memory") == sample()
     text = written.read_text("utf-8")
     assert "<Created>2026-03-01T02:30:00Z</Created>" in text
     assert '<Counts works="3"/>' in text and '<Counts transactions="2"/>' in text
 
 
 def test_written_manifest_follows_the_schema(tmp_path: Path) -> None:
-    written = manifest.write(sample(), tmp_path)
-    schema = xmlschema.XMLSchema(str(manifest.SCHEMA_FILE))
-    assert schema.target_namespace == manifest.NAMESPACE == "urn:cmo-exchange:manifest:1"
+    written = manifests.write(sample(), tmp_path)
+    schema = xmlschema.XMLSchema(str(manifests.SCHEMA_FILE))
+    assert schema.target_namespace == manifests.NAMESPACE == "urn:cmo-exchange:manifest:1"
     schema.validate(str(written))  # raises if not valid
     assert schema.is_valid(document().decode())
 
@@ -93,28 +93,28 @@ def test_written_manifest_follows_the_schema(tmp_path: Path) -> None:
 def test_times_keep_their_zone(tmp_path: Path) -> None:
     paris = timezone(timedelta(hours=1))
     stamped = Manifest("052", "058", 1, datetime(2026, 3, 1, 3, 30, tzinfo=paris), sample().files)
-    read = manifest.read(manifest.write(stamped, tmp_path))
+    read = manifests.read(manifests.write(stamped, tmp_path))
     assert read.created == datetime(2026, 3, 1, 2, 30, tzinfo=UTC)
     with pytest.raises(ManifestError, match="time zone"):
-        manifest.to_bytes(Manifest("052", "058", 1, datetime(2026, 3, 1), sample().files))
+        manifests.to_bytes(Manifest("052", "058", 1, datetime(2026, 3, 1), sample().files))
     path = tmp_path / "local.xml"
     path.write_bytes(document().replace(b"+01:00</Created>", b"</Created>"))
     with pytest.raises(ManifestError, match="Created"):
-        manifest.read(path)
+        manifests.read(path)
 
 
 def test_only_our_own_names_are_manifests() -> None:
-    assert manifest.is_manifest_name("MANIFEST_052_058_000007.xml")
-    assert manifest.is_manifest_name("MANIFEST_PUB_052_1234567.xml")
+    assert manifests.is_manifest_name("MANIFEST_052_058_000007.xml")
+    assert manifests.is_manifest_name("MANIFEST_PUB_052_1234567.xml")
     for other in (
         "CW260001052_058.V22",
-        "manifest.xml",
+        "manifests.xml",
         "MANIFEST_052_058_7.xml",
         "MANIFEST_052_058_000007.xml.pickup.complete",
         ".MANIFEST_052_058_000007.xml.part",
         "MANIFEST_05-2_058_000007.xml",
     ):
-        assert not manifest.is_manifest_name(other), other
+        assert not manifests.is_manifest_name(other), other
 
 
 def test_writing_a_manifest_the_schema_refuses_is_a_bug(tmp_path: Path) -> None:
@@ -126,7 +126,7 @@ def test_writing_a_manifest_the_schema_refuses_is_a_bug(tmp_path: Path) -> None:
     ):
         bad = Manifest("052", "058", 1, datetime.now(UTC), (wrong,))
         with pytest.raises(ManifestError, match="a bug"):
-            manifest.write(bad, tmp_path)
+            manifests.write(bad, tmp_path)
     assert list(tmp_path.iterdir()) == []  # nothing was written
 
 
@@ -134,7 +134,7 @@ def test_the_file_name_must_agree_with_the_content(tmp_path: Path) -> None:
     path = tmp_path / "MANIFEST_058_052_000002.xml"  # the content says sequence 1
     path.write_bytes(document())
     with pytest.raises(ManifestError, match="sequence 2"):
-        manifest.read(path)
+        manifests.read(path)
 
 
 # -- hostile or broken manifests ------------------------------------------------------------
@@ -144,7 +144,7 @@ def read_refused(tmp_path: Path, data: bytes, **limits: int) -> str:
     path = tmp_path / "MANIFEST_058_052_000001.xml"
     path.write_bytes(data)
     with pytest.raises((XmlRefused, ManifestError)) as refused:
-        manifest.read(path, **limits)
+        manifests.read(path, **limits)
     return str(refused.value)
 
 
@@ -196,18 +196,18 @@ def test_a_schema_location_is_not_fetched(tmp_path: Path, listener: tuple[str, l
     url, requests = listener
     hint = (
         ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-        f'xsi:schemaLocation="urn:cmo-exchange:manifest:1 {url}/manifest.xsd"'
+        f'xsi:schemaLocation="urn:cmo-exchange:manifest:1 {url}/manifests.xsd"'
     )
     path = tmp_path / "MANIFEST_058_052_000001.xml"
     path.write_bytes(document(root_attributes=hint))
-    read = manifest.read(path)  # valid against our own schema; the hint is ignored
+    read = manifests.read(path)  # valid against our own schema; the hint is ignored
     assert read.sender == "058" and len(read.files) == 1
     no_namespace = (
         ' xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
         f'xsi:noNamespaceSchemaLocation="{url}/x.xsd"'
     )
     path.write_bytes(document(root_attributes=no_namespace))
-    assert manifest.read(path).sequence == 1
+    assert manifests.read(path).sequence == 1
     assert requests == []
 
 

@@ -24,14 +24,9 @@ from exchange.config import NodeConfig, load_config
 from exchange.demo import sample_works
 from exchange.errors import ExchangeError
 from exchange.model import Partner
-from exchange.scheduler import (
-    JOBS_TABLE,
-    NodeScheduler,
-    crontab_trigger,
-    next_runs,
-    read_records,
-    run_scheduled,
-)
+from exchange.scheduler.cron import crontab_trigger, next_runs
+from exchange.scheduler.jobs import JOBS_TABLE, NodeScheduler, run_scheduled
+from exchange.scheduler.runs import read_records
 from exchange.store import Store
 from exchange.store.leases import current_holder
 from exchange.transports.folder import FolderTransport

@@ -14,17 +14,18 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert, update
 
-from exchange import manifest
 from exchange.config import load_config
 from exchange.demo import sample_works
 from exchange.digest import sha256_file
 from exchange.http_api import create_app
 from exchange.imports.cwr import CwrImporter
-from exchange.manifest import Manifest, ManifestFile
 from exchange.store import Store
 from exchange.store.leases import PartnerBusy, current_holder, process_start, try_acquire
 from exchange.store.tables import partner_leases
-from exchange.sync import Sync
+from exchange.sync.manifests import Manifest, ManifestFile, is_manifest_name
+from exchange.sync.manifests import read as read_manifest
+from exchange.sync.manifests import write as write_manifest
+from exchange.sync.session import Sync
 from exchange.transports import TransportError
 from exchange.transports.folder import FolderTransport
 from exchange.transports.kinds import open_transport
@@ -236,7 +237,7 @@ def test_a_node_exchanges_with_an_sftp_server(
         "CW260002052_058.V22",  # our repertoire
     ]
     assert (outgoing / "CW260001058_052.V21.pickup.complete").exists()
-    sent = manifest.read(incoming / "MANIFEST_052_058_000001.xml")  # over SFTP: by default
+    sent = read_manifest(incoming / "MANIFEST_052_058_000001.xml")  # over SFTP: by default
     assert [(f.name, f.format) for f in sent.files] == [
         ("CW260001052_058.V21", "ack"),
         ("CW260002052_058.V22", "cwr22"),
@@ -395,7 +396,7 @@ def test_a_batch_ends_with_a_manifest_the_receiver_checks(
         "files": 1,
     }
     inbox = tmp_path / "shared" / "to052"
-    listed = manifest.read(inbox / out["name"])
+    listed = read_manifest(inbox / out["name"])
     assert (listed.sender, listed.receiver, listed.sequence) == ("058", "052", 1)
     cwr = inbox / name
     assert listed.files == (
@@ -411,7 +412,7 @@ def test_a_batch_ends_with_a_manifest_the_receiver_checks(
     assert partner["manifests"][0]["missing"] == [] and partner["manifests"][0]["files"] == 1
     assert [(r["name"], r["state"]) for r in partner["received"]] == [(name, "imported")]
     assert Store(b.url).count_works() == 3
-    [ack] = manifest.read(tmp_path / "shared" / "to058" / "MANIFEST_052_058_000001.xml").files
+    [ack] = read_manifest(tmp_path / "shared" / "to058" / "MANIFEST_052_058_000001.xml").files
     assert ack.name == "CW260001052_058.V22"  # CWR numbering is not taken by manifests
     assert (ack.format, ack.transactions) == ("ack", 3)
 
@@ -490,7 +491,7 @@ def test_a_run_killed_before_delivering_its_manifest(
     original = FolderTransport.deliver
 
     def dying(self, local, name=None):
-        if manifest.is_manifest_name(local.name):
+        if is_manifest_name(local.name):
             raise KeyboardInterrupt  # stopped after the files, before the manifest
         return original(self, local, name)
 
@@ -531,7 +532,7 @@ def test_a_run_killed_before_writing_its_manifest(
     _, rerun = a("sync", "052")
     assert counts(rerun) == (0, 0, 0)
     assert manifests(rerun) == [("out", "MANIFEST_058_052_000001.xml", "delivered")]
-    listed = manifest.read(inbox / "MANIFEST_058_052_000001.xml")
+    listed = read_manifest(inbox / "MANIFEST_058_052_000001.xml")
     assert [f.name for f in listed.files] == ["CW260001058_052.V22"]  # the earlier run's file
     _, got = b("sync", "058")
     assert manifests(got)[0] == ("in", "MANIFEST_058_052_000001.xml", "imported")
@@ -555,9 +556,9 @@ def test_unsafe_invalid_or_misaddressed_manifests_are_refused(
     (inbox / "MANIFEST_058_052_000003.xml").write_text("<DeliveryManifest/>")
     created = datetime.now(UTC)
     unknown = (ManifestFile("CW269999058_052.V22", "cwr22", 10, "a" * 64),)
-    manifest.write(Manifest("058", "035", 4, created, unknown), inbox)  # not for us
-    manifest.write(Manifest("035", "052", 5, created, unknown), inbox)  # not from 058
-    manifest.write(Manifest("058", "052", 6, created, unknown), inbox)  # lists a file not here
+    write_manifest(Manifest("058", "035", 4, created, unknown), inbox)  # not for us
+    write_manifest(Manifest("035", "052", 5, created, unknown), inbox)  # not from 058
+    write_manifest(Manifest("058", "052", 6, created, unknown), inbox)  # lists a file not here
 
     _, got = b("sync", "058")
     [partner] = got["partners"]
@@ -582,7 +583,7 @@ def test_unsafe_invalid_or_misaddressed_manifests_are_refused(
 
     again = (ManifestFile("CW260001058_052.V22", "cwr22", 10, "b" * 64),)
     (inbox / "MANIFEST_058_052_000006.xml.pickup.complete").unlink()  # delivered anew
-    manifest.write(Manifest("058", "052", 6, created, again), inbox)  # a sequence seen before
+    write_manifest(Manifest("058", "052", 6, created, again), inbox)  # a sequence seen before
     _, replayed = b("sync", "058")
     assert manifests(replayed) == [("in", "MANIFEST_058_052_000006.xml", "refused")]
     assert "sequence 6 was received before" in replayed["partners"][0]["manifests"][0]["error"]

@@ -27,7 +27,8 @@ import pytest
 from adapters.cwr.export import file_name
 from exchange.config import NodeConfig, load_config
 from exchange.demo import sample_works
-from exchange.scheduler import NodeScheduler, read_records
+from exchange.scheduler.jobs import NodeScheduler
+from exchange.scheduler.runs import read_records
 from exchange.store import Store
 from exchange.store.leases import current_holder
 from tests.adapters.cwr_builder import CwrFile, change, valid_work

@@ -16,7 +16,7 @@ from exchange.conflicts.reports import write_report
 from exchange.demo import OURS, SISTERS, demo_nodes, northbound_from_035, sister_work, write_inbox
 from exchange.imports.cwr import CwrImporter
 from exchange.store import Store
-from exchange.sync import Sync, SyncReport
+from exchange.sync.session import Sync, SyncReport
 from exchange.transports.kinds import open_transport
 
 pass_node = click.make_pass_decorator(NodeContext)

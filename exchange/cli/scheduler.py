@@ -16,13 +16,9 @@ from rich.table import Table
 
 from exchange.cli.common import NodeContext, emit, json_option
 from exchange.errors import EXIT_USAGE, ExchangeError
-from exchange.scheduler import (
-    NodeScheduler,
-    SchedulerSettings,
-    last_runs,
-    next_runs,
-    scheduled_partners,
-)
+from exchange.scheduler.cron import next_runs, scheduled_partners
+from exchange.scheduler.jobs import NodeScheduler, SchedulerSettings
+from exchange.scheduler.runs import last_runs
 
 pass_node = click.make_pass_decorator(NodeContext)
 logger = logging.getLogger("exchange.scheduler")

@@ -11,7 +11,7 @@ from rich.console import Console
 from exchange.cli.common import NodeContext, emit, json_option, stderr
 from exchange.errors import EXIT_FINDINGS, EXIT_USAGE, ExchangeError
 from exchange.store.leases import Holder, partner_lease
-from exchange.sync import Sync, SyncReport
+from exchange.sync.session import Sync, SyncReport
 from exchange.transports.kinds import open_transport
 
 pass_node = click.make_pass_decorator(NodeContext)

@@ -24,7 +24,7 @@ next import of the file takes it up again.
 The states of a received file's entry: ``importing`` (held, or left by a holder
 that died), ``imported``, ``rejected`` (as a whole, by the standard's rules),
 ``failed`` (stopped on an error, see ``error``), and ``refused`` (by an exchange,
-see :mod:`exchange.sync`).
+see :mod:`exchange.sync.session`).
 """
 
 from __future__ import annotations

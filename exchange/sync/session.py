@@ -21,7 +21,7 @@ it on, so that a run killed at any point is completed by the next one:
 
 * **manifest**: when the partner takes manifests (``[partners.transport]
   manifest``, on by default over SFTP and HTTP), the files delivered in a run
-  form a batch, closed by a delivery manifest (:mod:`exchange.manifest`) listing
+  form a batch, closed by a delivery manifest (:mod:`exchange.sync.manifests`) listing
   each with its size and sha256. The manifest is recorded before it is
   delivered, after the files; files delivered by a run that died before its
   manifest are listed by the next run's.
@@ -68,14 +68,14 @@ from exchange.exports.mwn import MwnWriter
 from exchange.exports.sheets import export_sheet
 from exchange.imports.cwr import head_of, open_source
 from exchange.imports.report import FileReport
-from exchange.manifest import FORMATS as MANIFEST_FORMATS
-from exchange.manifest import Manifest, ManifestError, ManifestFile, is_manifest_name
-from exchange.manifest import read as read_manifest
-from exchange.manifest import write as write_manifest
 from exchange.model import Partner
 from exchange.store import FileEntry, Store, StoreError
 from exchange.store.leases import Lease, PartnerBusy
 from exchange.store.rows import now
+from exchange.sync.manifests import FORMATS as MANIFEST_FORMATS
+from exchange.sync.manifests import Manifest, ManifestError, ManifestFile, is_manifest_name
+from exchange.sync.manifests import read as read_manifest
+from exchange.sync.manifests import write as write_manifest
 from exchange.transports import FileChanged, RemoteFile, Transport, TransportError
 
 logger = logging.getLogger(__name__)

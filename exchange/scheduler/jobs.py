@@ -1,0 +1,326 @@
+"""Exchanges on the partners' schedules: one APScheduler 3 job per partner.
+
+Each partner with a ``schedule`` (:mod:`exchange.scheduler.cron`) is one job of
+a scheduler whose job store is the table ``scheduler_jobs`` of the node's own
+store: a restart finds the jobs and their next run times where it left them. At
+start the jobs are brought in line with the configuration (added, rescheduled,
+removed); a job whose schedule did not change keeps its next run time, so that a
+run missed while the node was down is still due.
+
+A missed run is made up once if the node comes back within the grace time
+(``misfire_grace_time``), several missed runs only once (``coalesce``), and a
+run never starts while the previous one of the same partner is still going
+(``max_instances=1``). Beyond the grace time the run is recorded as ``missed``.
+
+Every run holds the partner's lease (:mod:`exchange.store.leases`) like ``exchange
+sync`` does: another exchange of the same partner, in this process or another
+one on the same store, makes the run ``busy`` instead of overlapping with it.
+Each run is recorded (:mod:`exchange.scheduler.runs`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobEvent,
+)
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
+
+from exchange.config import ConfigError, NodeConfig, load_config
+from exchange.errors import ExchangeError
+from exchange.scheduler.cron import CrontabTrigger, partner_trigger, scheduled_partners
+from exchange.scheduler.runs import (
+    RunRecord,
+    _conflicts_since,
+    _fill_from_ledger,
+    _fill_from_report,
+    _one_line,
+    write_record,
+)
+from exchange.store import DEFAULT_URL, Store
+from exchange.store.leases import PartnerBusy, partner_lease
+from exchange.store.rows import now
+from exchange.sync.session import Sync, SyncReport
+from exchange.transports.kinds import open_transport
+
+logger = logging.getLogger(__name__)
+
+#: Seconds after its time within which a run missed while the node was down is still made.
+MISFIRE_GRACE_TIME = 3600
+#: The table of the store that holds the scheduler's jobs.
+JOBS_TABLE = "scheduler_jobs"
+#: The purpose named in the partner's lease while a scheduled run holds it.
+LEASE_PURPOSE = "scheduler"
+#: What the jobs run, by reference (the job store keeps references, not functions).
+JOB_FUNC = "exchange.scheduler:run_job"
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerSettings:
+    """How the scheduler treats runs it could not make on time."""
+
+    misfire_grace_time: int = MISFIRE_GRACE_TIME
+
+
+def run_scheduled(store: Store, config: NodeConfig, code: str, *, wait: float = 0.0) -> RunRecord:
+    """One scheduled exchange with a partner under its lease, recorded in the report files.
+
+    Never raises for a failed exchange: the outcome says ``failed`` with the error,
+    or ``busy`` when another exchange holds the partner (waited for ``wait`` seconds).
+    """
+    partner = config.partners.get(code)
+    started = now()
+    record = RunRecord(code, "ok", timezone=partner.timezone if partner else "UTC", started=started)
+    report: SyncReport | None = None
+    logger.info("%s: scheduled exchange starting", code)
+    try:
+        if partner is None:
+            raise ConfigError(f"partner {code} is no longer in the configuration")
+        with partner_lease(store, code, LEASE_PURPOSE, wait=wait) as lease:
+            transport = open_transport(partner, config)
+            try:
+                report = Sync(store, config, partner, transport, lease=lease).run()
+            finally:
+                transport.close()
+    except PartnerBusy as exc:
+        record.outcome, record.error = "busy", _one_line(exc)
+    except Exception as exc:
+        record.outcome, record.error = "failed", _one_line(exc)
+        logger.debug("%s: the scheduled exchange failed", code, exc_info=True)
+    record.finished = now()
+    if record.outcome != "busy":
+        try:
+            if report is not None:
+                _fill_from_report(store, record, report)
+            else:
+                _fill_from_ledger(store, record, started)
+            record.conflicts_opened = _conflicts_since(store, code, started)
+        except Exception as exc:  # the store went away: the record says what is known
+            logger.warning("%s: cannot count what the run did: %s", code, _one_line(exc))
+    write_record(config, record)
+    log = logger.info if record.outcome == "ok" else logger.warning
+    log("%s", record.text().replace("\n    ", "; "))
+    return record
+
+
+# -- the scheduler ------------------------------------------------------------------------
+
+#: The nodes whose scheduler runs in this process, by configuration file: what their jobs use.
+_running: dict[str, tuple[Store, NodeConfig]] = {}
+_running_lock = threading.Lock()
+
+
+def run_job(config_path: str, partner: str) -> dict[str, Any]:
+    """What a scheduled job runs: one exchange with ``partner``; the record as a dict.
+
+    Uses the store and configuration of the scheduler running in this process for
+    ``config_path``; without one, loads the configuration and opens the store as
+    the command line does ($EXCHANGE_DB, else ``[store] url``).
+    """
+    with _running_lock:
+        node = _running.get(config_path)
+    if node is not None:
+        store, config = node
+        return run_scheduled(store, config, partner).as_dict()
+    config = load_config(config_path)
+    with Store(os.environ.get("EXCHANGE_DB") or config.store_url or DEFAULT_URL) as store:
+        return run_scheduled(store, config, partner).as_dict()
+
+
+@dataclass(slots=True)
+class JobChanges:
+    """What starting the scheduler changed in its job store to match the configuration."""
+
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {
+            "added": self.added,
+            "changed": self.changed,
+            "removed": self.removed,
+            "kept": self.kept,
+        }
+
+
+class _BackgroundScheduler(BackgroundScheduler):
+    """APScheduler's background scheduler, without a last round of jobs after ``shutdown()``.
+
+    Its loop, woken by the shutdown, looks for due jobs once more: their submission
+    fails (the executor is closed) and yet their next run time is moved on, so that
+    a run due at that moment (or any due run of a paused scheduler) would be lost
+    without being run or recorded. Checking the state under the job store lock,
+    which the shutdown takes too, leaves such jobs due for the next start.
+    """
+
+    def _process_jobs(self) -> float | None:
+        with self._jobstores_lock:
+            if self.state == STATE_STOPPED:
+                return None
+            return super()._process_jobs()
+
+
+class NodeScheduler:
+    """The node's scheduler: a background APScheduler with its jobs in the store.
+
+    ``start()`` brings the jobs in line with the configuration and starts running
+    them; ``shutdown()`` stops, letting running exchanges finish. ``runs`` collects
+    the records of the runs made or missed since the start.
+    """
+
+    def __init__(
+        self, store: Store, config: NodeConfig, settings: SchedulerSettings | None = None
+    ) -> None:
+        if config.path is None:
+            raise ExchangeError("the scheduler needs a configuration file (--config)")
+        self.store = store
+        self.config = config
+        self.settings = settings or SchedulerSettings()
+        self.config_key = str(Path(config.path).resolve())
+        self.runs: list[dict[str, Any]] = []
+        self._runs_lock = threading.Lock()
+        self.scheduler = _BackgroundScheduler(
+            jobstores={"default": SQLAlchemyJobStore(engine=store.engine, tablename=JOBS_TABLE)},
+            job_defaults=self._options(),
+            timezone=UTC,
+        )
+        self.scheduler.add_listener(
+            self._on_event,
+            EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES,
+        )
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "misfire_grace_time": self.settings.misfire_grace_time,
+            "coalesce": True,
+            "max_instances": 1,
+        }
+
+    @property
+    def running(self) -> bool:
+        return self.scheduler.running
+
+    def start(self, *, paused: bool = False) -> JobChanges:
+        """Synchronise the jobs with the configuration and start (``paused``: run nothing yet)."""
+        triggers = {
+            p.code: partner_trigger(self.config, p) for p in scheduled_partners(self.config)
+        }
+        with _running_lock:
+            _running[self.config_key] = (self.store, self.config)
+        try:
+            self.scheduler.start(paused=True)
+            changes = self._synchronise(triggers)
+        except BaseException:
+            self.shutdown(wait=False)
+            raise
+        if not paused:
+            self.scheduler.resume()
+        return changes
+
+    def resume(self) -> None:
+        self.scheduler.resume()
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop; with ``wait``, after the running exchanges finish."""
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=wait)
+        with _running_lock:
+            if _running.get(self.config_key, (None,))[0] is self.store:
+                del _running[self.config_key]
+
+    def jobs(self) -> list[Any]:
+        """The jobs of the store (APScheduler ``Job`` objects), in partner order."""
+        return sorted(self.scheduler.get_jobs(), key=lambda job: job.id)
+
+    def _synchronise(self, triggers: dict[str, CrontabTrigger]) -> JobChanges:
+        changes = JobChanges()
+        existing = {job.id: job for job in self.scheduler.get_jobs()}
+        for code, trigger in sorted(triggers.items()):
+            args = (self.config_key, code)
+            options = {**self._options(), "name": f"exchange with {code}"}
+            job = existing.pop(code, None)
+            if job is None or repr(job.trigger) != repr(trigger):
+                # a new schedule: the next run time is computed from it
+                self.scheduler.add_job(
+                    JOB_FUNC, trigger, id=code, args=args, replace_existing=True, **options
+                )
+                (changes.added if job is None else changes.changed).append(code)
+            elif (
+                job.func_ref != JOB_FUNC
+                or tuple(job.args) != args
+                or job.kwargs
+                or any(getattr(job, key) != value for key, value in options.items())
+            ):
+                # the same schedule: the job keeps its next run time
+                self.scheduler.modify_job(code, func=JOB_FUNC, args=args, kwargs={}, **options)
+                changes.changed.append(code)
+            else:
+                changes.kept.append(code)
+        for code in sorted(existing):
+            self.scheduler.remove_job(code)
+            changes.removed.append(code)
+        return changes
+
+    def _on_event(self, event: JobEvent) -> None:
+        code = event.job_id
+        partner = self.config.partners.get(code)
+        zone = partner.timezone if partner else "UTC"
+        if event.code == EVENT_JOB_EXECUTED:
+            if isinstance(event.retval, dict):
+                self._keep(event.retval)
+            return
+        if event.code == EVENT_JOB_MISSED:
+            due = event.scheduled_run_time
+            local = due.astimezone(ZoneInfo(zone)).isoformat(sep=" ", timespec="seconds")
+            record = RunRecord(
+                code,
+                "missed",
+                timezone=zone,
+                scheduled=due,
+                error=(
+                    f"the run due at {local} was missed: the node was not running and the "
+                    f"grace time of {self.settings.misfire_grace_time} s had passed"
+                ),
+            )
+        elif event.code == EVENT_JOB_MAX_INSTANCES:
+            record = RunRecord(
+                code,
+                "busy",
+                timezone=zone,
+                scheduled=event.scheduled_run_times[-1],
+                error="the previous scheduled run of this partner was still going",
+            )
+        else:  # EVENT_JOB_ERROR: run_job itself failed (it records exchange failures)
+            record = RunRecord(
+                code,
+                "failed",
+                timezone=zone,
+                scheduled=event.scheduled_run_time,
+                error=_one_line(event.exception),
+            )
+        logger.warning("%s", record.text())
+        try:
+            write_record(self.config, record)
+        except OSError as exc:
+            logger.error("cannot write the report of %s: %s", code, exc)
+        self._keep(record.as_dict())
+
+    def _keep(self, record: dict[str, Any]) -> None:
+        with self._runs_lock:
+            self.runs.append(record)
