@@ -16,19 +16,14 @@ from exchange.conflicts.reports import write_report
 from exchange.demo import OURS, SISTERS, demo_nodes, northbound_from_035, sister_work, write_inbox
 from exchange.imports.cwr import CwrImporter
 from exchange.store import Store
-from exchange.sync.session import Sync, SyncReport
-from exchange.transports.kinds import open_transport
+from exchange.sync.run import SyncReport
+from exchange.sync.session import exchange_with
 
 pass_node = click.make_pass_decorator(NodeContext)
 
 
 def _sync(store: Store, config: NodeConfig, code: str) -> SyncReport:
-    partner = config.partner(code)
-    transport = open_transport(partner, config)
-    try:
-        return Sync(store, config, partner, transport).run()
-    finally:
-        transport.close()
+    return exchange_with(store, config, config.partner(code), purpose="demo")
 
 
 @click.command()

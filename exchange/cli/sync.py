@@ -10,9 +10,9 @@ from rich.console import Console
 
 from exchange.cli.common import NodeContext, emit, json_option, stderr
 from exchange.errors import EXIT_FINDINGS, EXIT_USAGE, ExchangeError
-from exchange.store.leases import Holder, partner_lease
-from exchange.sync.session import Sync, SyncReport
-from exchange.transports.kinds import open_transport
+from exchange.store.leases import Holder
+from exchange.sync.run import SyncReport
+from exchange.sync.session import exchange_with
 
 pass_node = click.make_pass_decorator(NodeContext)
 
@@ -55,19 +55,15 @@ def sync(node: NodeContext, code: str | None, every: bool, dry_run: bool, wait: 
     reports: list[SyncReport] = []
     for partner_code in chosen:
         partner = config.partner(partner_code)
-        with partner_lease(
+        report = exchange_with(
             store,
-            partner.code,
-            "sync",
+            config,
+            partner,
             wait=wait,
             on_wait=None if node.quiet else waiting_for(partner.code, wait),
-        ) as lease:
-            transport = open_transport(partner, config)
-            try:
-                run = Sync(store, config, partner, transport, dry_run=dry_run, lease=lease)
-                reports.append(run.run())
-            finally:
-                transport.close()
+            dry_run=dry_run,
+        )
+        reports.append(report)
 
     def human(out: Console) -> None:
         for r in reports:

@@ -52,10 +52,10 @@ from exchange.scheduler.runs import (
     write_record,
 )
 from exchange.store import DEFAULT_URL, Store
-from exchange.store.leases import PartnerBusy, partner_lease
+from exchange.store.leases import PartnerBusy
 from exchange.store.rows import now
-from exchange.sync.session import Sync, SyncReport
-from exchange.transports.kinds import open_transport
+from exchange.sync.run import SyncReport
+from exchange.sync.session import exchange_with
 
 logger = logging.getLogger(__name__)
 
@@ -90,12 +90,7 @@ def run_scheduled(store: Store, config: NodeConfig, code: str, *, wait: float = 
     try:
         if partner is None:
             raise ConfigError(f"partner {code} is no longer in the configuration")
-        with partner_lease(store, code, LEASE_PURPOSE, wait=wait) as lease:
-            transport = open_transport(partner, config)
-            try:
-                report = Sync(store, config, partner, transport, lease=lease).run()
-            finally:
-                transport.close()
+        report = exchange_with(store, config, partner, purpose=LEASE_PURPOSE, wait=wait)
     except PartnerBusy as exc:
         record.outcome, record.error = "busy", _one_line(exc)
     except Exception as exc:

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from exchange.config import NodeConfig
 from exchange.store import FileEntry, Store
 from exchange.store import tables as t
-from exchange.sync.session import SyncReport
+from exchange.sync.run import SyncReport
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,282 @@
+"""The way out of an exchange: export, deliver, close the batch with a manifest.
+
+* **export**: the works changed since the last export to this partner (the time
+  the previous export started, so that nothing changed during it is lost) and
+  holding claims from someone else than the partner (it is not sent its own) are
+  written, in each format the partner accepts, into a staging folder, recorded
+  (state ``written``) and only then moved to ``<data_dir>/outbox/<partner>/``:
+  files that were never recorded are never delivered.
+* **deliver**: each ``written`` entry is delivered (atomically, by the
+  transport) and becomes ``delivered``. Killed between the two, it is delivered
+  again: the same name, the same content, which the partner's ledger recognises.
+* **manifest**: when the partner takes manifests (``[partners.transport]
+  manifest``, on by default over SFTP and HTTP), the files delivered in a run
+  form a batch, closed by a delivery manifest (:mod:`exchange.sync.manifests`)
+  listing each with its size and sha256. The manifest is recorded before it is
+  delivered, after the files; files delivered by a run that died before its
+  manifest are listed by the next run's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from adapters.cwr.export import export_works
+from adapters.cwr.writer import FORMATS
+from exchange.digest import sha256_file
+from exchange.errors import ExchangeError
+from exchange.exports.cwr import works_to_export
+from exchange.exports.mwn import MwnWriter
+from exchange.exports.sheets import export_sheet
+from exchange.store import FileEntry
+from exchange.store.rows import now
+from exchange.sync.manifests import FORMATS as MANIFEST_FORMATS
+from exchange.sync.manifests import Manifest, ManifestFile
+from exchange.sync.manifests import write as write_manifest
+from exchange.sync.run import SyncRun, ledger_format
+
+#: ``summary["manifest"]`` of a delivered file that no manifest lists yet.
+AWAITING_MANIFEST = "pending"
+#: Names of the files each format writes into staging (left there by a run that died).
+STAGED = {"mwn": "MWN_*", "csv": "WORKS_*.csv", "xlsx": "WORKS_*.xlsx"}
+
+
+class Outbound(SyncRun):
+    """Writing, recording and delivering what goes to the partner."""
+
+    def export(self) -> None:
+        code = self.partner.code
+        society = self.config.own_society or ""
+
+        def next_sequence() -> int:
+            return self.store.next_file_sequence(society, code)
+
+        for fmt in self.partner.send:
+            self._still_held()
+            since = self._exported_until(fmt)
+            until = now()
+            ids = self.store.work_ids(changed_since=since, news_for=code)
+            if not ids:
+                continue
+            if self.dry_run:
+                self.report.exported.append({"format": fmt, "works": len(ids), "action": "export"})
+                continue
+            for stale in self.staging.glob(STAGED.get(fmt, "CW*")):
+                stale.unlink()  # written by a run that died before recording it
+            for path, works, version in self._write(fmt, ids, next_sequence):
+                sha = sha256_file(path)
+                entry = self.store.start_file(
+                    path.name,
+                    sha,
+                    partner=code,
+                    format=ledger_format(fmt),
+                    version=version,
+                    direction="out",
+                )
+                summary = {"send": fmt, "works": works, "until": until.isoformat()}
+                self.store.update_file(
+                    entry.id, state="written", summary=summary, size=path.stat().st_size
+                )
+                self._publish(path)
+                self.report.exported.append({"name": path.name, "format": fmt, "works": works})
+
+    def _write(
+        self, fmt: str, ids: list[int], next_sequence: Callable[[], int]
+    ) -> list[tuple[Path, int, str | None]]:
+        """Write works for the partner into staging: (path, works, version) per file."""
+        code = self.partner.code
+        society = self.config.own_society or ""
+        if fmt == "mwn":
+            written = MwnWriter(self.store, self.config, code).works(
+                ids, self.staging, self.partner.max_works_per_file
+            )
+            return [(f.path, f.works, "1.3") for f in written.files]
+        if fmt in ("csv", "xlsx"):
+            path, works = export_sheet(self.store, ids, self.staging, fmt, society, code)
+            return [(path, works, None)]
+        version = FORMATS[fmt]
+        result = export_works(
+            works_to_export(
+                self.store,
+                ids,
+                version=version,
+                transaction="NWR",
+                sender=society,
+                encoding="ascii",
+            ),
+            self.staging,
+            version=version,
+            sender=society,
+            sender_name=self.config.name,
+            next_sequence=next_sequence,
+            receiver=code,
+            max_works_per_file=self.partner.max_works_per_file,
+        )
+        return [(f.path, f.works, version) for f in result.files]
+
+    def _exported_until(self, fmt: str) -> datetime | None:
+        """When the last export in this format to this partner started (None: never)."""
+        entries = self.store.ledger(
+            partner=self.partner.code, direction="out", format=ledger_format(fmt)
+        )
+        stamps = [
+            datetime.fromisoformat(e.summary["until"])
+            for e in entries
+            if e.summary.get("send") == fmt and e.summary.get("until")
+        ]
+        return max(stamps) if stamps else None
+
+    def deliver(self) -> None:
+        """Deliver every recorded file not delivered yet; manifests after the files."""
+        pending = self.store.ledger(partner=self.partner.code, direction="out", state="written")
+        files = [e for e in pending if e.format != "manifest"]
+        manifests = [e for e in pending if e.format == "manifest"]
+        for entry in files + manifests:
+            is_manifest = entry.format == "manifest"
+            path = self.outbox / entry.name
+            if self.dry_run:
+                if is_manifest:
+                    self.report.manifests.append(
+                        {"name": entry.name, "direction": "out", "action": "deliver"}
+                    )
+                else:
+                    self.report.delivered.append(entry.name)
+                continue
+            if not path.exists() and (self.staging / entry.name).exists():
+                self._publish(self.staging / entry.name)  # recorded by a run that died then
+            if not path.exists():
+                self.store.update_file(
+                    entry.id, state="failed", error=f"{path} is gone: nothing to deliver"
+                )
+                continue
+            if is_manifest and not self._batch_delivered(entry):
+                continue
+            self._still_held()
+            self.transport.deliver(path)
+            values: dict[str, Any] = {"state": "delivered", "error": None}
+            values["size"] = path.stat().st_size
+            if self.manifests and not is_manifest:
+                values["summary"] = {**entry.summary, "manifest": AWAITING_MANIFEST}
+            self.store.update_file(entry.id, **values)
+            if is_manifest:
+                self.report.manifests.append(
+                    {
+                        "name": entry.name,
+                        "direction": "out",
+                        "state": "delivered",
+                        "sequence": entry.summary.get("sequence"),
+                        "files": len(entry.summary.get("file_ids") or ()),
+                    }
+                )
+            else:
+                self.report.delivered.append(entry.name)
+
+    def _batch_delivered(self, manifest: FileEntry) -> bool:
+        """Whether every file a manifest lists was delivered (else it is not sent)."""
+        for file_id in manifest.summary.get("file_ids") or ():
+            listed = self.store.get_file(file_id)
+            if listed is None or listed.state != "delivered":
+                why = "gone from the ledger" if listed is None else listed.state
+                self.store.update_file(
+                    manifest.id,
+                    state="failed",
+                    error=f"{listed.name if listed else file_id} of the batch is {why}: "
+                    "the manifest is not delivered",
+                )
+                return False
+        return True
+
+    def close_batch(self) -> None:
+        """End the files delivered (by this run, or one that died before) with a manifest."""
+        if not self.manifests:
+            return
+        if self.dry_run:
+            if self.report.delivered or any("works" in e for e in self.report.exported):
+                self.report.manifests.append({"direction": "out", "action": "write"})
+            return
+        code, society = self.partner.code, self.config.own_society or ""
+        entries = self.store.ledger(partner=code, direction="out")
+        for entry in entries:
+            if entry.format == "manifest" and entry.state == "writing":
+                error = "the run writing it stopped before it was recorded; not delivered"
+                self.store.update_file(entry.id, state="failed", error=error)
+        recorded = {e.name for e in entries if e.format == "manifest" and e.state != "writing"}
+        listed = {
+            i
+            for e in entries
+            if e.format == "manifest" and e.state != "writing"
+            for i in e.summary.get("file_ids") or ()
+        }
+        batch = [
+            e
+            for e in entries
+            if e.format != "manifest"
+            and e.state == "delivered"
+            and e.summary.get("manifest") == AWAITING_MANIFEST
+            and e.id not in listed
+        ]
+        for stale in self.staging.glob("MANIFEST_*"):
+            if stale.name not in recorded:
+                stale.unlink()  # written by a run that died before recording it
+        if not batch:
+            return
+        # a sequence of its own, so that the numbering of CWR and ACK files is unaffected
+        sequence = self.store.next_file_sequence(f"{society}/manifest", code)
+        manifest = Manifest(
+            sender=society,
+            receiver=code,
+            sequence=sequence,
+            created=now(),
+            files=tuple(self._listed(e) for e in batch),
+        )
+        path = write_manifest(manifest, self.staging)
+        entry = self.store.start_file(
+            path.name,
+            sha256_file(path),
+            partner=code,
+            format="manifest",
+            version=None,
+            direction="out",
+        )
+        summary = {
+            "sequence": sequence,
+            "file_ids": [e.id for e in batch],
+            "files": [e.name for e in batch],
+        }
+        size = path.stat().st_size
+        self.store.update_file(
+            entry.id, state="written", version=manifest.version, summary=summary, size=size
+        )
+        self._publish(path)
+        for listed_entry in batch:
+            self.store.update_file(
+                listed_entry.id, summary={**listed_entry.summary, "manifest": path.name}
+            )
+        self.deliver()
+
+    def _listed(self, entry: FileEntry) -> ManifestFile:
+        """How a manifest describes one delivered file."""
+        fmt = entry.summary.get("send") or entry.format or ""
+        if fmt == "cwr":
+            fmt = "cwr" + (entry.version or "2.1").replace(".", "")
+        if fmt not in MANIFEST_FORMATS:
+            raise ExchangeError(f"{entry.name}: format {fmt!r} cannot be named in a manifest")
+        size = entry.size
+        if size is None:
+            size = (self.outbox / entry.name).stat().st_size
+
+        def count(key: str) -> int | None:
+            value = entry.summary.get(key)
+            return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+        return ManifestFile(
+            name=entry.name,
+            format=fmt,
+            size=size,
+            sha256=entry.sha256,
+            works=count("works"),
+            transactions=count("transactions"),
+        )
