@@ -4,9 +4,9 @@ This module knows nothing of databases, files or the network. Adapters turn byte
 into these objects and back; the store maps them to tables.
 
 Shares are integers in hundredths of a percent (``10000`` is 100 %, ``3333`` is
-33.33 %), as CWR carries them. Territories are CISAC TIS numeric codes written
-with four digits (``"2136"`` is the world, ``"0826"`` the United Kingdom).
-Durations are whole seconds.
+33.33 %), as CWR carries them; :mod:`exchange.shares` does the arithmetic on them.
+Territories are CISAC TIS numeric codes written with four digits (``"2136"`` is
+the world, ``"0826"`` the United Kingdom). Durations are whole seconds.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ PUBLISHER_ROLES = frozenset({"E", "AM", "SE", "ES", "AQ", "PA"})
 #: ET extra search, OL original in another language, AL alternative in another language).
 TITLE_TYPES = frozenset({"OT", "AT", "TE", "FT", "IT", "TT", "PT", "RT", "ET", "OL", "AL"})
 
-FULL_SHARE = 10000  # 100.00 %
 WORLD = "2136"  # the TIS code of the whole world
 
 
