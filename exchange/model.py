@@ -4,9 +4,9 @@ This module knows nothing of databases, files or the network. Adapters turn byte
 into these objects and back; the store maps them to tables.
 
 Shares are integers in hundredths of a percent (``10000`` is 100 %, ``3333`` is
-33.33 %), as CWR carries them. Territories are CISAC TIS numeric codes written
-with four digits (``"2136"`` is the world, ``"0826"`` the United Kingdom).
-Durations are whole seconds.
+33.33 %), as CWR carries them; :mod:`exchange.shares` does the arithmetic on them.
+Territories are CISAC TIS numeric codes written with four digits (``"2136"`` is
+the world, ``"0826"`` the United Kingdom). Durations are whole seconds.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ PUBLISHER_ROLES = frozenset({"E", "AM", "SE", "ES", "AQ", "PA"})
 #: ET extra search, OL original in another language, AL alternative in another language).
 TITLE_TYPES = frozenset({"OT", "AT", "TE", "FT", "IT", "TT", "PT", "RT", "ET", "OL", "AL"})
 
-FULL_SHARE = 10000  # 100.00 %
 WORLD = "2136"  # the TIS code of the whole world
 
 
@@ -107,17 +106,27 @@ class Affiliation:
 
 
 @dataclass(slots=True)
-class InterestedParty:
-    """A writer or publisher.
+class NamedParty:
+    """A person or a company as CWR names one, writer, publisher or performer.
 
-    ``key`` is the identifier the sender uses for the party in its own files
-    (the CWR interested party number), used when no IPI name number is known.
+    ``last_name`` is a company's whole name; the IPI name and base numbers are
+    there when they are known.
     """
 
     last_name: str
     first_name: str = ""
     ipi_name_number: str | None = None
     ipi_base_number: str | None = None
+
+
+@dataclass(slots=True)
+class InterestedParty(NamedParty):
+    """A writer or publisher.
+
+    ``key`` is the identifier the sender uses for the party in its own files
+    (the CWR interested party number), used when no IPI name number is known.
+    """
+
     is_legal_entity: bool = False
     key: str | None = None
     affiliations: list[Affiliation] = field(default_factory=list)
@@ -181,11 +190,7 @@ class Claim:
 
 
 @dataclass(slots=True)
-class Performer:
-    last_name: str
-    first_name: str = ""
-    ipi_name_number: str | None = None
-    ipi_base_number: str | None = None
+class Performer(NamedParty):
     isni: str | None = None
 
 
@@ -214,8 +219,41 @@ class Recording:
     source: Source | None = None
 
 
+@dataclass
+class NamedWriters:
+    """Up to two writers of another work, as a record of this one names them.
+
+    CWR's VER, EWT and COM records give each writer a last and first name and
+    IPI numbers; they are only named there, they hold no claims. A mixin: it
+    has no slots of its own (the class that takes it in has them all) and comes
+    first among the bases, so that the other base's fields, the title first,
+    come before the writers (``OriginalWork(title, iswc, language,
+    writer_last_name, ...)``).
+    """
+
+    __slots__ = ()
+
+    writer_last_name: str | None = None
+    writer_first_name: str | None = None
+    writer_ipi_name_number: str | None = None
+    writer_ipi_base_number: str | None = None
+    second_writer_last_name: str | None = None
+    second_writer_first_name: str | None = None
+    second_writer_ipi_name_number: str | None = None
+    second_writer_ipi_base_number: str | None = None
+
+
 @dataclass(slots=True)
-class OriginalWork:
+class _OriginalWorkTitle:
+    """The fields of an :class:`OriginalWork` that come before its writers."""
+
+    title: str
+    iswc: str | None = None
+    language: str | None = None
+
+
+@dataclass(slots=True)
+class OriginalWork(NamedWriters, _OriginalWorkTitle):
     """The work a version (MOD) is made from (CWR VER), or an excerpt taken from (EWT).
 
     CWR names up to two of its writers; ``origin`` is where the work comes from
@@ -223,37 +261,23 @@ class OriginalWork:
     for it.
     """
 
-    title: str
-    iswc: str | None = None
-    language: str | None = None
-    writer_last_name: str | None = None
-    writer_first_name: str | None = None
-    writer_ipi_name_number: str | None = None
-    writer_ipi_base_number: str | None = None
-    second_writer_last_name: str | None = None
-    second_writer_first_name: str | None = None
-    second_writer_ipi_name_number: str | None = None
-    second_writer_ipi_base_number: str | None = None
     origin: str | None = None
     submitter_work_number: str | None = None
 
 
 @dataclass(slots=True)
-class Component:
-    """A work that is part of this one, a composite (CWR COM), with up to two writers."""
+class _ComponentTitle:
+    """The fields of a :class:`Component` that come before its writers."""
 
     title: str
     iswc: str | None = None
     submitter_work_number: str | None = None
     duration: int | None = None
-    writer_last_name: str | None = None
-    writer_first_name: str | None = None
-    writer_ipi_name_number: str | None = None
-    writer_ipi_base_number: str | None = None
-    second_writer_last_name: str | None = None
-    second_writer_first_name: str | None = None
-    second_writer_ipi_name_number: str | None = None
-    second_writer_ipi_base_number: str | None = None
+
+
+@dataclass(slots=True)
+class Component(NamedWriters, _ComponentTitle):
+    """A work that is part of this one, a composite (CWR COM), with up to two writers."""
 
 
 @dataclass(slots=True)

@@ -45,6 +45,7 @@ from exchange.identifiers import (
     iswc,
 )
 from exchange.model import Finding, Source
+from exchange.shares import FULL, HALF, exceeds
 
 #: CIS character subsets: titles (printable ASCII without lower case and |),
 #: names (letters, digits and a few signs).
@@ -272,10 +273,10 @@ def _value_check(rule: FieldRule, f: Field) -> Callable[[str], str | None] | Non
         allowed = TITLE_CHARS if kind == "title_chars" else NAME_CHARS
         return lambda v: None if set(v) <= allowed else f"has characters outside the CIS set: {v!r}"
     if kind in ("share_max_5000", "share_max_10000"):
-        limit = 5000 if kind == "share_max_5000" else 10000
+        limit = HALF if kind == "share_max_5000" else FULL
         return lambda v: (
             None
-            if not v or (is_digits(v) and int(v) <= limit + 6)
+            if not v or (is_digits(v) and not exceeds(int(v), limit))
             else f"share must be between 0 and {limit / 100:.0f}%"
         )
     if kind == "positive":

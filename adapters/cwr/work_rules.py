@@ -10,15 +10,19 @@ the CWR specification (``NWR-T-nnn``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from functools import lru_cache
+from collections.abc import Callable
 
-from exchange import codes
-from exchange.model import Claim, Finding, Right, Shares, TerritoryShare, Work
+from exchange.model import Claim, Finding, Right, Work
+from exchange.shares import (
+    HALF,
+    PUBLISHER_OWNERSHIP_LIMITS,
+    below,
+    collection_totals,
+    exceeds,
+    percent,
+    total,
+)
 
-TOLERANCE = 6  # 0.06 % in hundredths of a percent
-FULL = 10000
-HALF = 5000
 CREATORS = frozenset({"C", "CA", "A"})
 MODIFIERS = frozenset({"AR", "AD", "SR", "SA", "TR"})
 LYRIC_ROLES = frozenset({"CA", "A", "SA", "TR"})
@@ -28,140 +32,64 @@ CHAIN_STARTS = frozenset({"E", "PA"})
 LineOf = Callable[[Claim], int | None]
 
 
-def _pct(value: int) -> str:
-    return f"{value / 100:.2f}%"
-
-
 def _finding(edit: str, message: str, line: int | None, record: str | None = None) -> Finding:
     return Finding("TR", message, line, record or "NWR", edit=f"NWR-T-{edit}")
-
-
-@lru_cache(maxsize=1024)
-def _countries(tis: str) -> frozenset[str]:
-    return codes.countries_in(tis) if codes.is_territory(tis) else frozenset({tis})
-
-
-@lru_cache(maxsize=4096)
-def _representatives(tis_codes: frozenset[str]) -> tuple[str, ...]:
-    """One country per region of the Venn diagram the given territories draw.
-
-    Every country of a region belongs to exactly the same of these territories,
-    so collection totals computed at the representative hold for its whole region.
-    """
-    sets = [_countries(code) for code in sorted(tis_codes)]
-    regions: dict[tuple[bool, ...], str] = {}
-    for country in sorted(frozenset().union(*sets)):
-        regions.setdefault(tuple(country in s for s in sets), country)
-    return tuple(regions.values())
-
-
-def _share_at(territories: list[TerritoryShare], country: str) -> Shares | None:
-    """A claim's collection shares in one country: the last line that names it decides."""
-    found = None
-    for ter in territories:
-        if country in _countries(ter.tis):
-            found = ter.collection if ter.include else None
-    return found
-
-
-def collection_totals(claims: Iterable[Claim]) -> dict[Right, tuple[int, str]]:
-    """Per right, the highest total collection share in any territory, and that territory.
-
-    Claims that all name the same single territory are summed directly; otherwise
-    each claim's include/exclude lines are resolved through the TIS hierarchy and
-    summed in one country of each region the territories draw.
-    """
-    with_lines = [c for c in claims if c.territories]
-    if not with_lines:
-        return {}
-    first = with_lines[0].territories[0]
-    if all(
-        len(c.territories) == 1 and c.territories[0].tis == first.tis and c.territories[0].include
-        for c in with_lines
-    ):
-        pr = mr = sr = 0
-        for c in with_lines:
-            shares = c.territories[0].collection
-            pr += shares.pr
-            mr += shares.mr
-            sr += shares.sr
-        return {Right.PR: (pr, first.tis), Right.MR: (mr, first.tis), Right.SR: (sr, first.tis)}
-    best: dict[Right, tuple[int, str]] = {r: (-1, "") for r in Right}
-    for country in _representatives(frozenset(t.tis for c in with_lines for t in c.territories)):
-        pr = mr = sr = 0
-        for claim in with_lines:
-            shares = _share_at(claim.territories, country)
-            if shares is not None:
-                pr += shares.pr
-                mr += shares.mr
-                sr += shares.sr
-        for right, total in ((Right.PR, pr), (Right.MR, mr), (Right.SR, sr)):
-            if total > best[right][0]:
-                best[right] = (total, country)
-    return best
 
 
 def check_shares(work: Work, line_of: LineOf, header_line: int | None) -> list[Finding]:
     findings = []
     publishers = work.publishers
     writers = work.writers
-    pub = [
-        sum(c.ownership.pr for c in publishers),
-        sum(c.ownership.mr for c in publishers),
-        sum(c.ownership.sr for c in publishers),
-    ]
-    wri = [
-        sum(c.ownership.pr for c in writers),
-        sum(c.ownership.mr for c in writers),
-        sum(c.ownership.sr for c in writers),
-    ]
-    for right, p_total, w_total in zip(Right, pub, wri, strict=True):
-        limit = HALF if right is Right.PR else FULL
-        if p_total > limit + TOLERANCE:
+    owned_by_publishers = total(c.ownership for c in publishers)
+    owned_by_writers = total(c.ownership for c in writers)
+    for right in Right:
+        p_total = owned_by_publishers.get(right)
+        w_total = owned_by_writers.get(right)
+        limit = PUBLISHER_OWNERSHIP_LIMITS[right]
+        if exceeds(p_total, limit):
             findings.append(
                 _finding(
                     "004",
-                    f"publishers own {_pct(p_total)} of {right}; at most {_pct(limit)} allowed",
+                    f"publishers own {percent(p_total)} of {right}; "
+                    f"at most {percent(limit)} allowed",
                     header_line,
                 )
             )
-        if w_total > FULL + TOLERANCE or (
-            right is Right.PR and TOLERANCE < w_total < HALF - TOLERANCE
-        ):
+        if exceeds(w_total) or (right is Right.PR and exceeds(w_total, 0) and below(w_total, HALF)):
             findings.append(
                 _finding(
                     "009",
-                    f"writers own {_pct(w_total)} of {right}; it must be 0 or "
+                    f"writers own {percent(w_total)} of {right}; it must be 0 or "
                     f"{'between 50% and ' if right is Right.PR else 'at most '}100%",
                     header_line,
                 )
             )
-        total = p_total + w_total
-        if total > TOLERANCE and abs(total - FULL) > TOLERANCE:
+        both = p_total + w_total
+        if exceeds(both, 0) and (exceeds(both) or below(both)):
             findings.append(
                 _finding(
                     "011",
-                    f"{right} ownership of writers and publishers adds up to {_pct(total)}, "
+                    f"{right} ownership of writers and publishers adds up to {percent(both)}, "
                     "not 100% (or 0%)",
                     header_line,
                 )
             )
-    for right, (total, territory) in collection_totals(work.claims).items():
-        if total > FULL + TOLERANCE:
+    for right, (collected, territory) in collection_totals(work.claims).items():
+        if exceeds(collected):
             findings.append(
                 _finding(
                     "014",
-                    f"{right} collection shares add up to {_pct(total)} in territory "
+                    f"{right} collection shares add up to {percent(collected)} in territory "
                     f"{territory}; at most 100% allowed",
                     header_line,
                 )
             )
     for claim in publishers:
-        if claim.controlled and claim.ownership.pr > HALF + TOLERANCE:
+        if claim.controlled and exceeds(claim.ownership.pr, HALF):
             findings.append(
                 Finding(
                     "TR",
-                    f"publisher PR ownership share {_pct(claim.ownership.pr)} is over 50%",
+                    f"publisher PR ownership share {percent(claim.ownership.pr)} is over 50%",
                     line_of(claim),
                     "SPU",
                     "pr_ownership_share",

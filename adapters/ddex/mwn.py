@@ -49,7 +49,6 @@ from exchange import codes
 from exchange.identifiers import digits_value, ipi_base, ipi_name, is_digits, is_placeholder, known
 from exchange.identifiers import iswc as iswc_id
 from exchange.model import (
-    FULL_SHARE,
     PUBLISHER_ROLES,
     WORLD,
     WRITER_ROLES,
@@ -65,6 +64,7 @@ from exchange.model import (
     Work,
     WorkNumber,
 )
+from exchange.shares import FULL, percentage
 
 NAMESPACE = "http://ddex.net/xml/mc-notif/13"
 ROOT = "MusicalWorkClaimNotificationMessage"
@@ -152,15 +152,6 @@ def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str
     if text is not None:
         element.text = text
     return element
-
-
-def percentage(hundredths: int) -> str:
-    """A share in hundredths of a percent as an MWN percentage.
-
-    >>> percentage(3333), percentage(10000), percentage(0)
-    ('33.33', '100.00', '0.00')
-    """
-    return f"{Decimal(hundredths) / 100:.2f}"
 
 
 def territory_code(tis: str) -> tuple[str, dict[str, str]]:
@@ -722,7 +713,7 @@ class _Reader:
         if value_element.get("HasMaxValueOfOne") == "true":
             value *= 100
         hundredths = value * 100
-        if not 0 <= hundredths <= FULL_SHARE:
+        if not 0 <= hundredths <= FULL:
             reading.note(
                 "TR",
                 "a share must be between 0 and 100 percent",

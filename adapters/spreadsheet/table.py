@@ -309,15 +309,6 @@ def format_of(path: Path, fmt: str | None = None) -> str:
     return found
 
 
-def share_text(value: int) -> str:
-    """Hundredths of a percent as a percentage: 3333 is ``33.33``, 5000 is ``50.00``.
-
-    >>> share_text(3333), share_text(5000), share_text(5)
-    ('33.33', '50.00', '0.05')
-    """
-    return f"{value // 100}.{value % 100:02d}"
-
-
 @dataclass(slots=True)
 class _Writing:
     """A file being written under a temporary name, renamed into place when complete."""

@@ -43,7 +43,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from adapters.cwr.layout import lookup
-from adapters.cwr.work_rules import collection_totals
 from adapters.registrations import ReadFile, registration
 from adapters.spreadsheet.table import Row, read_table, write_header, write_records
 from exchange import codes
@@ -58,7 +57,6 @@ from exchange.identifiers import (
     known,
 )
 from exchange.model import (
-    FULL_SHARE,
     PUBLISHER_ROLES,
     WORLD,
     WRITER_ROLES,
@@ -75,10 +73,17 @@ from exchange.model import (
     WorkNumber,
 )
 from exchange.normalise import normalise_name
+from exchange.shares import (
+    FULL,
+    TOLERANCE,
+    collection_totals,
+    exceeds,
+    percent,
+    percentage,
+    total,
+)
 
 KIND = "works"
-#: CISAC's tolerance on share totals: 0.06 % in hundredths of a percent.
-TOLERANCE = 6
 #: Longest values the store keeps.
 LIMITS = {
     "work_number": 20,
@@ -136,7 +141,7 @@ def parse_share(text: str) -> int:
     hundredths = number * 100
     if hundredths != hundredths.to_integral_value():
         raise CellError(f"a percentage has at most two decimals: {text}")
-    if not 0 <= hundredths <= FULL_SHARE:
+    if not 0 <= hundredths <= FULL:
         raise CellError(f"a percentage is between 0 and 100, not {text}")
     return int(hundredths)
 
@@ -555,31 +560,27 @@ def _work(group: _Group, sender: str) -> tuple[Work, list[Finding]]:
     return work, findings
 
 
-def _pct(value: int) -> str:
-    return f"{value // 100}.{value % 100:02d}%"
-
-
 def _check_totals(cells: _Cells, work: Work, head: Row) -> None:
+    owned = total(c.ownership for c in work.claims)
     for right in _RIGHTS:
-        total = sum(c.ownership.get(right) for c in work.claims)
-        if total > FULL_SHARE + TOLERANCE:
+        if exceeds(owned.get(right)):
             cells.add(
                 "TR",
-                f"the {right} ownership shares of the work add up to {_pct(total)}; "
-                "at most 100% (0.06 tolerated)",
+                f"the {right} ownership shares of the work add up to {percent(owned.get(right))}; "
+                f"at most 100% ({percentage(TOLERANCE)} tolerated)",
                 head,
                 f"{right.lower()}_ownership",
-                _pct(total),
+                percent(owned.get(right)),
             )
-    for right, (total, tis) in collection_totals(work.claims).items():
-        if total > FULL_SHARE + TOLERANCE:
+    for right, (collected, tis) in collection_totals(work.claims).items():
+        if exceeds(collected):
             cells.add(
                 "TR",
-                f"the {right} collection shares add up to {_pct(total)} in territory {tis}; "
-                "at most 100% (0.06 tolerated)",
+                f"the {right} collection shares add up to {percent(collected)} in territory {tis}; "
+                f"at most 100% ({percentage(TOLERANCE)} tolerated)",
                 head,
                 f"{right.lower()}_collection",
-                _pct(total),
+                percent(collected),
             )
 
 

@@ -13,6 +13,7 @@ from exchange.conflicts.lifecycle import Conflicts, operator
 from exchange.conflicts.reports import FORMATS, write_report
 from exchange.errors import EXIT_USAGE, ExchangeError
 from exchange.exports.mwn import MwnWriter
+from exchange.shares import percent
 from exchange.store.conflicts import OUTCOMES, STATUSES, Conflict
 
 pass_node = click.make_pass_decorator(NodeContext)
@@ -23,7 +24,7 @@ def _service(node: NodeContext) -> Conflicts:
 
 
 def _pct(value: int | None) -> str:
-    return "" if value is None else f"{value / 100:.2f}%"
+    return "" if value is None else percent(value)
 
 
 def _table(found: list[Conflict]) -> Table:

@@ -12,7 +12,8 @@ from exchange.cli.registrations import message_line, registration_line
 from exchange.errors import NotFound
 from exchange.identifiers import iswc as iswc_id
 from exchange.jsonview import source_view, work_view
-from exchange.model import Claim, Source
+from exchange.model import Claim, Right, Source
+from exchange.shares import percentage
 from exchange.store import HistoryEntry, WorkSummary
 
 pass_node = click.make_pass_decorator(NodeContext)
@@ -93,8 +94,7 @@ def search(node: NodeContext, text: str, limit: int) -> None:
 
 
 def _shares(claim: Claim) -> str:
-    o = claim.ownership
-    return f"{o.pr / 100:.2f}/{o.mr / 100:.2f}/{o.sr / 100:.2f}"
+    return "/".join(percentage(claim.ownership.get(right)) for right in Right)
 
 
 def _territories(claim: Claim) -> str:

@@ -26,11 +26,11 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import IO, Any
 
 from exchange.identifiers import InvalidIdentifier, iswc
+from exchange.shares import FULL, percentage
 
 __all__ = [
     "COLUMNS",
@@ -132,7 +132,7 @@ def share_text(value: int | None) -> str:
     """A share in hundredths of a percent as a percentage with two decimals."""
     if value is None:
         return ""
-    return f"{Decimal(value) / 100:.2f}"
+    return percentage(value)
 
 
 def _iswc_display(value: str | None) -> str:
@@ -238,7 +238,7 @@ def _xlsx_value(row: ReportRow, field: str) -> Any:
     if value is None:
         return None
     if field in _SHARES:
-        return value / 10000  # 15000 hundredths of a percent is 1.5, shown as 150.00%
+        return value / FULL  # 15000 hundredths of a percent is 1.5, shown as 150.00%
     if field in _INTEGERS or field in _DATES:
         return value
     if field == "received":

@@ -31,14 +31,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from adapters.cwr.work_rules import FULL, TOLERANCE, _countries, _representatives, _share_at
 from exchange.identifiers import known
 from exchange.model import Claim, InterestedParty, Right, Side, Source, Work
 from exchange.normalise import normalise_name
+from exchange.shares import FULL, countries, exceeds, percent, representatives, share_at
 
 __all__ = ["Detected", "party_identity", "work_conflicts"]
 
-LIMIT = FULL + TOLERANCE
 RIGHTS = (Right.PR, Right.MR, Right.SR)
 
 #: How a party is recognised across sources: ("id", n), ("ipi", number) or ("name", text).
@@ -91,10 +90,6 @@ def _identity_text(identity: Identity) -> str:
 
 def _source_label(source: SourceKey) -> str:
     return "local" if source is None else source.partner
-
-
-def _pct(value: int) -> str:
-    return f"{value / 100:.2f}%"
 
 
 def _names(claims: Iterable[Claim]) -> str:
@@ -160,7 +155,7 @@ def _ownership_overclaims(index: _Index) -> list[Detected]:
     found = []
     for r, right in enumerate(RIGHTS):
         total = totals[r]
-        if total <= LIMIT:
+        if not exceeds(total):
             continue
         involved = tuple(c for c in index.claims if c.ownership.get(right))
         found.append(
@@ -173,8 +168,8 @@ def _ownership_overclaims(index: _Index) -> list[Detected]:
                 claims=involved,
                 key=f"overclaim:ownership:{right.value}",
                 message=(
-                    f"The sources together give {_pct(total)} of the {right.value} ownership "
-                    f"of this work, {_pct(total - FULL)} more than 100%."
+                    f"The sources together give {percent(total)} of the {right.value} ownership "
+                    f"of this work, {percent(total - FULL)} more than 100%."
                 ),
             )
         )
@@ -187,10 +182,10 @@ def _ownership_overclaims(index: _Index) -> list[Detected]:
 @lru_cache(maxsize=4096)
 def _shown_territory(tis_codes: frozenset[str], country: str) -> str:
     """The narrowest of the given territories that contains the country (ties: lowest code)."""
-    containing = [code for code in tis_codes if country in _countries(code)]
+    containing = [code for code in tis_codes if country in countries(code)]
     if not containing:
         return country
-    return min(containing, key=lambda code: (len(_countries(code)), code))
+    return min(containing, key=lambda code: (len(countries(code)), code))
 
 
 def _collection_overclaims(index: _Index) -> list[Detected]:
@@ -200,10 +195,10 @@ def _collection_overclaims(index: _Index) -> list[Detected]:
     tis_codes = frozenset(t.tis for i in with_lines for t in index.claims[i].territories)
     # Per right: (total, territory shown, representative country) of the worst region.
     worst: dict[int, tuple[int, str, str]] = {}
-    for country in _representatives(tis_codes):
+    for country in representatives(tis_codes):
         at_country = []
         for i in with_lines:
-            shares = _share_at(index.claims[i].territories, country)
+            shares = share_at(index.claims[i].territories, country)
             if shares is not None and shares:
                 at_country.append((i, (shares.pr, shares.mr, shares.sr)))
         if not at_country:
@@ -211,7 +206,7 @@ def _collection_overclaims(index: _Index) -> list[Detected]:
         totals = _combined(index, at_country)
         for r in range(3):
             total = totals[r]
-            if total <= LIMIT:
+            if not exceeds(total):
                 continue
             shown = _shown_territory(tis_codes, country)
             current = worst.get(r)
@@ -228,7 +223,7 @@ def _collection_overclaims(index: _Index) -> list[Detected]:
         total, shown, country = worst[r]
         involved = []
         for i in with_lines:
-            shares = _share_at(index.claims[i].territories, country)
+            shares = share_at(index.claims[i].territories, country)
             if shares is not None and shares.get(right):
                 involved.append(index.claims[i])
         found.append(
@@ -241,8 +236,8 @@ def _collection_overclaims(index: _Index) -> list[Detected]:
                 claims=tuple(involved),
                 key=f"overclaim:collection:{right.value}:{shown}",
                 message=(
-                    f"The sources together collect {_pct(total)} of the {right.value} share "
-                    f"in territory {shown}, {_pct(total - FULL)} more than 100%."
+                    f"The sources together collect {percent(total)} of the {right.value} share "
+                    f"in territory {shown}, {percent(total - FULL)} more than 100%."
                 ),
             )
         )
