@@ -14,7 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import command
 
-from exchange.store import Store, _alembic_config
+from exchange.store import Store
+from exchange.store.database import alembic_config
 
 ZEROS = "00000000000"
 STAMP = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -106,7 +107,7 @@ def old_store(url: str) -> Store:
     """A store at revision 0004 holding what the old import made of placeholder IPIs."""
     store = Store(url)
     with store.connect() as conn:
-        command.upgrade(_alembic_config(conn), "0004")
+        command.upgrade(alembic_config(conn), "0004")
         conn.execute(
             sa.insert(SOURCES),
             [

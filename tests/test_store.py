@@ -10,7 +10,8 @@ from sqlalchemy import inspect
 
 from exchange.demo import sample_works
 from exchange.model import Source, Work
-from exchange.store import Store, StoreError
+from exchange.store import Store
+from exchange.store.database import StoreError
 
 
 def test_migrations_from_empty_and_idempotent(db_url: str) -> None:

@@ -32,7 +32,7 @@ from exchange.cli.template import template
 from exchange.cli.works import works
 from exchange.config import ConfigError
 from exchange.errors import EXIT_USAGE, ExchangeError
-from exchange.store import StoreError
+from exchange.store.database import StoreError
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})

@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from exchange.config import NodeConfig, load_config
-from exchange.store import DEFAULT_URL, Store
+from exchange.store import Store
+from exchange.store.database import DEFAULT_URL
 
 EXIT_INTERNAL = 70
 

@@ -7,7 +7,7 @@ from rich.console import Console
 from rich.table import Table
 
 from exchange.cli.common import NodeContext, emit, json_option
-from exchange.store import Registration
+from exchange.store.repertoire import Registration
 
 pass_node = click.make_pass_decorator(NodeContext)
 

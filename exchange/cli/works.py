@@ -14,7 +14,7 @@ from exchange.identifiers import iswc as iswc_id
 from exchange.jsonview import source_view, work_view
 from exchange.model import Claim, Right, Source
 from exchange.shares import percentage
-from exchange.store import HistoryEntry, WorkSummary
+from exchange.store.repertoire import HistoryEntry, WorkSummary
 
 pass_node = click.make_pass_decorator(NodeContext)
 

@@ -43,7 +43,8 @@ from exchange.imports.apply import ACKNOWLEDGED
 from exchange.imports.cwr import judge_header, open_source
 from exchange.imports.ledger import DONE
 from exchange.model import Finding
-from exchange.store import FileEntry, Store, tables
+from exchange.store import Store, tables
+from exchange.store.ledger import FileEntry
 
 #: Outcomes read from the store at a time.
 PAGE = 2000

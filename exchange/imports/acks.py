@@ -40,7 +40,8 @@ from exchange.imports.cwr import judge_header, open_source, sender_of
 from exchange.imports.ledger import DONE, claim_file
 from exchange.imports.report import FileReport, Progress, duplicate
 from exchange.model import Finding, Source, WorkNumber
-from exchange.store import Store, conflicts, row_id, tables
+from exchange.store import Store, conflicts, tables
+from exchange.store.database import row_id
 from exchange.store.writer import WorkWriter
 
 BATCH = 500

@@ -29,8 +29,9 @@ from exchange.imports.apply import DEADLINE_DAYS, Applier
 from exchange.imports.report import FileReport, count
 from exchange.matching.matcher import Matcher
 from exchange.model import Finding, Source
-from exchange.store import FileEntry, Store, tables
+from exchange.store import Store, tables
 from exchange.store.bulk import insert_rows
+from exchange.store.ledger import FileEntry
 from exchange.store.rows import now
 from exchange.store.writer import PartyCache
 

@@ -36,7 +36,8 @@ from exchange.imports.batch import BATCH, BatchImporter
 from exchange.imports.ledger import DONE, claim_file
 from exchange.imports.report import FileReport, Progress, count, duplicate
 from exchange.model import Finding
-from exchange.store import FileEntry, Store
+from exchange.store import Store
+from exchange.store.ledger import FileEntry
 from exchange.store.writer import PartyCache
 
 

@@ -41,9 +41,11 @@ from sqlalchemy.exc import OperationalError
 
 from exchange.errors import ExchangeError
 from exchange.identifiers import is_digits
-from exchange.store import FileEntry, Store, StoreError, ledger_row
+from exchange.store import Store
 from exchange.store import tables as t
+from exchange.store.database import StoreError
 from exchange.store.leases import Holder
+from exchange.store.ledger import FileEntry, ledger_row
 from exchange.store.rows import now
 
 log = logging.getLogger(__name__)

@@ -46,8 +46,9 @@ from exchange.imports.ledger import claim_file
 from exchange.imports.report import FileReport, Progress, duplicate, earlier_import
 from exchange.model import Finding, InterestedParty, Source
 from exchange.normalise import normalise_name
-from exchange.store import FileEntry, Store, conflicts, tables
+from exchange.store import Store, conflicts, tables
 from exchange.store.bulk import insert_rows
+from exchange.store.ledger import FileEntry
 from exchange.store.rows import chunks, jsonable, now
 from exchange.store.writer import WorkWriter
 

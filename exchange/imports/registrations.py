@@ -19,7 +19,8 @@ from adapters.registrations import ReadFile
 from exchange.imports.batch import BATCH, BatchImporter
 from exchange.imports.ledger import claim_file
 from exchange.imports.report import FileReport, Progress, duplicate, earlier_import
-from exchange.store import FileEntry, Store
+from exchange.store import Store
+from exchange.store.ledger import FileEntry
 
 #: Reads a file for a sender (None when the file must say who sent it).
 Reader = Callable[[Path, str | None], ReadFile]

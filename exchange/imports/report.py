@@ -14,7 +14,8 @@ from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
 from exchange.imports.ledger import DONE
 from exchange.model import Finding
-from exchange.store import FileEntry, Store
+from exchange.store import Store
+from exchange.store.ledger import FileEntry
 
 #: How many findings one file report keeps (the counts stay exact).
 MAX_FINDINGS = 10000

@@ -51,7 +51,8 @@ from exchange.scheduler.runs import (
     _one_line,
     write_record,
 )
-from exchange.store import DEFAULT_URL, Store
+from exchange.store import Store
+from exchange.store.database import DEFAULT_URL
 from exchange.store.leases import PartnerBusy
 from exchange.store.rows import now
 from exchange.sync.run import SyncReport

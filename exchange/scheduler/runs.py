@@ -21,8 +21,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from exchange.config import NodeConfig
-from exchange.store import FileEntry, Store
+from exchange.store import Store
 from exchange.store import tables as t
+from exchange.store.ledger import FileEntry
 from exchange.sync.run import SyncReport
 
 logger = logging.getLogger(__name__)

@@ -40,8 +40,9 @@ from sqlalchemy import Connection, delete, insert, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from exchange.errors import EXIT_PARTNER, ExchangeError
-from exchange.store import Store, StoreError
+from exchange.store import Store
 from exchange.store import tables as t
+from exchange.store.database import StoreError
 from exchange.store.rows import now
 
 logger = logging.getLogger(__name__)

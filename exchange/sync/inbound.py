@@ -36,8 +36,9 @@ from exchange.errors import ExchangeError
 from exchange.exports.acks import AckWriter
 from exchange.imports.cwr import head_of, open_source
 from exchange.imports.report import FileReport
-from exchange.store import FileEntry, StoreError
+from exchange.store.database import StoreError
 from exchange.store.leases import PartnerBusy
+from exchange.store.ledger import FileEntry
 from exchange.sync.manifests import ManifestError, ManifestFile, is_manifest_name
 from exchange.sync.manifests import read as read_manifest
 from exchange.sync.run import SyncRun, ledger_format

@@ -31,7 +31,7 @@ from exchange.errors import ExchangeError
 from exchange.exports.cwr import works_to_export
 from exchange.exports.mwn import MwnWriter
 from exchange.exports.sheets import export_sheet
-from exchange.store import FileEntry
+from exchange.store.ledger import FileEntry
 from exchange.store.rows import now
 from exchange.sync.manifests import FORMATS as MANIFEST_FORMATS
 from exchange.sync.manifests import Manifest, ManifestFile

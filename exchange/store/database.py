@@ -1,0 +1,156 @@
+"""The database under the store: its URL (SQLite or PostgreSQL), connections, and
+the schema's migrations (Alembic).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.resources import files as package_files
+from pathlib import Path
+from typing import Any, Self
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+
+from exchange.identifiers import digits_value
+
+DEFAULT_URL = "sqlite:///exchange.db"
+#: The database engines the store runs on.
+BACKENDS = ("sqlite", "postgresql")
+#: The largest id a row can have (a signed 64-bit integer, on both databases).
+MAX_ID = 2**63 - 1
+
+
+def row_id(text: str) -> int | None:
+    """The row id a text names (ASCII digits within the 64-bit range), else None.
+
+    >>> row_id("42"), row_id("\u00b2"), row_id("9" * 20), row_id("9" * 5000)
+    (42, None, None, None)
+    """
+    if len(text) > len(str(MAX_ID)):
+        return None  # and int() refuses strings of over 4,300 digits
+    number = digits_value(text)
+    return number if number is not None and number <= MAX_ID else None
+
+
+class StoreError(Exception):
+    """A problem with the store that the operator can act on (one clear line)."""
+
+
+def normalise_url(url: str) -> str:
+    """Pick the psycopg 3 driver for plain ``postgresql://`` URLs."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA cache_size=-32000")  # 32 MB of pages: indexes of a large store
+    # Checkpoint the write-ahead log every 16 MB rather than every 4 MB: an import commits
+    # a few MB per batch, and each checkpoint waits for the disk.
+    cursor.execute("PRAGMA wal_autocheckpoint=4000")
+    cursor.close()
+
+
+def alembic_config(connection: Connection) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(package_files("exchange") / "migrations"))
+    config.attributes["connection"] = connection
+    return config
+
+
+class Database:
+    """A database at a SQLAlchemy URL, its schema kept by the migrations."""
+
+    def __init__(self, url: str = DEFAULT_URL, *, create: bool = True) -> None:
+        """Open the store at ``url``; without ``create``, a missing SQLite file is an error
+        (rather than a new, empty file at a mistyped path)."""
+        self.url = normalise_url(url)
+        try:
+            parsed = make_url(self.url)
+        except ArgumentError:
+            raise StoreError(
+                f"{url!r} is not a database URL (e.g. sqlite:///exchange.db or "
+                "postgresql+psycopg://user@host:5432/repertoire)"
+            ) from None
+        if parsed.get_backend_name() not in BACKENDS:
+            raise StoreError(
+                f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}: "
+                "the store runs on SQLite (sqlite:///PATH) or PostgreSQL "
+                "(postgresql+psycopg://user@host:5432/NAME)"
+            )
+        if not create and parsed.get_backend_name() == "sqlite":
+            path = parsed.database or ""
+            not_a_file = path in ("", ":memory:") or path.startswith("file:")
+            if not not_a_file and not Path(path).is_file():
+                raise StoreError(
+                    f"there is no store at {path}: run `exchange init` first "
+                    "(or check --db, $EXCHANGE_DB or [store] url for a typo)"
+                )
+        try:
+            self.engine: Engine = create_engine(parsed, future=True)
+        except (ArgumentError, NoSuchModuleError, ImportError) as exc:
+            raise StoreError(f"cannot use database URL {url!r}: {exc}") from None
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self.dialect = self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection inside one database transaction (commit on success)."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            reason = " ".join(str(exc.orig).split())  # one line (PostgreSQL adds hints)
+            raise StoreError(f"database {self._safe_url()}: {reason}") from None
+
+    def _safe_url(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    def head_revision(self) -> str:
+        with self.connect() as conn:
+            script = ScriptDirectory.from_config(alembic_config(conn))
+            return script.get_current_head() or ""
+
+    def current_revision(self) -> str | None:
+        with self.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def init(self) -> tuple[str | None, str]:
+        """Create or upgrade the schema to the newest revision; returns (before, after)."""
+        before = self.current_revision()
+        with self.connect() as conn:
+            command.upgrade(alembic_config(conn), "head")
+        return before, self.head_revision()
+
+    def require_schema(self) -> None:
+        current = self.current_revision()
+        if current is None:
+            raise StoreError(f"the store at {self._safe_url()} is empty: run `exchange init` first")
+        if current != self.head_revision():
+            raise StoreError(
+                f"the store at {self._safe_url()} is at revision {current}: "
+                "run `exchange init` to upgrade it"
+            )
