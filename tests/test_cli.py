@@ -330,7 +330,7 @@ def test_show_a_work_with_its_production(
     db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """What an ORN said (a film's title, its ISAN) is shown with the work."""
-    from tests.adapters.cwr_builder import CwrFile, valid_work
+    from tests.adapters.cwr.cwr_builder import CwrFile, valid_work
 
     orn = ("ORN", {"intended_purpose": "FIL", "production_title": "A FILM", "isan": "000000018947"})
     path = CwrFile().add("NWR", [*valid_work(), orn]).write(tmp_path)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.adapters.cwr_builder import CwrFile, change, valid_work
+from tests.adapters.cwr.cwr_builder import CwrFile, change, valid_work
 from tests.services import shared_dir
 
 SAMPLE_SUFFIXES = (".v21", ".v22", ".txt", ".sub", ".isr")

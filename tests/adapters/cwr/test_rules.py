@@ -8,7 +8,7 @@ import pytest
 
 from exchange.imports.cwr import validate_file
 from exchange.imports.report import FileReport
-from tests.adapters.cwr_builder import CwrFile, Rec, change, valid_work
+from tests.adapters.cwr.cwr_builder import CwrFile, Rec, change, valid_work
 
 
 def check(tmp_path: Path, records: list[Rec], version: str = "2.1") -> FileReport:

@@ -17,7 +17,7 @@ from exchange.cli import main
 from exchange.demo import sample_works
 from exchange.identifiers import iswc as iswc_id
 from exchange.store import Store, tables
-from tests.adapters.cwr_builder import CwrFile, Rec, change, valid_work
+from tests.adapters.cwr.cwr_builder import CwrFile, Rec, change, valid_work
 from tests.services import shared_dir
 
 OTHER_ISWC = "T" + "123456789" + str(iswc_id.calc_check_digit("T123456789"))

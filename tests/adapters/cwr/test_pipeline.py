@@ -12,7 +12,7 @@ import pytest
 
 from adapters.cwr.pipeline import PARALLEL_FROM_BYTES
 from exchange.store import Store
-from tests.adapters.cwr_builder import numbered_works
+from tests.adapters.cwr.cwr_builder import numbered_works
 
 PROC = Path("/proc")
 
@@ -51,7 +51,7 @@ def test_workers_end_when_the_import_is_killed(tmp_path: Path) -> None:
     assert path.stat().st_size > PARALLEL_FROM_BYTES
     url = f"sqlite:///{tmp_path / 'store.db'}"
     Store(url).init()
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2]), "EXCHANGE_WORKERS": "2"}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[3]), "EXCHANGE_WORKERS": "2"}
     main = subprocess.Popen(
         [sys.executable, "-m", "exchange", "--db", url, "import", str(path), "--json"],
         env=env,

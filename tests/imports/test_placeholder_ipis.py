@@ -28,11 +28,11 @@ from exchange.imports.parties import PartyImporter
 from exchange.matching.matcher import Matcher
 from exchange.model import WORLD, Claim, InterestedParty, Shares, Side, Source, TerritoryShare, Work
 from exchange.store import Store, tables
-from tests.adapters.cwr_builder import CwrFile, Rec
+from tests.adapters.cwr.cwr_builder import CwrFile, Rec
+from tests.imports.test_acks import Node, acks_in, node_config
+from tests.imports.test_mwn import header as mwn_header
+from tests.imports.test_sheets import importer as sheet_importer
 from tests.rows import row_counts
-from tests.test_acks import Node, acks_in, node_config
-from tests.test_mwn import header as mwn_header
-from tests.test_spreadsheet_import import importer as sheet_importer
 
 ZEROS = "00000000000"
 SENDER = "PUB"

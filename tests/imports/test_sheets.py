@@ -12,12 +12,12 @@ from exchange.imports.registrations import RegistrationImporter
 from exchange.matching.queue import Matches
 from exchange.model import Side, Work
 from exchange.store import Store, tables
-from tests.adapters.cwr_builder import CwrFile, change, valid_work
-from tests.adapters.test_spreadsheet import sample_works, sheet_view
+from tests.adapters.cwr.cwr_builder import CwrFile, change, valid_work
+from tests.adapters.spreadsheet.test_sheets import sample_works, sheet_view
+from tests.imports.test_acks import Node, node_config
+from tests.imports.test_mwn import said_by, stored_works
 from tests.rows import row_counts
 from tests.strategies import SENDER, normalise
-from tests.test_acks import Node, node_config
-from tests.test_mwn import said_by, stored_works
 
 PARTNER = "058"
 

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import update
 
 from exchange.store import Store, tables
-from tests.adapters.cwr_builder import CwrFile, change, valid_work
-from tests.test_acks import Node, node_config
+from tests.adapters.cwr.cwr_builder import CwrFile, change, valid_work
+from tests.imports.test_acks import Node, node_config
 
 
 def other_publisher(number: str = "X1") -> list:

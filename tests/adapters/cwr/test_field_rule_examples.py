@@ -28,7 +28,7 @@ from adapters.cwr.validator import CHECKS, RecordValidator, _Compiled, record_va
 from exchange import codes
 from exchange.imports.cwr import validate_file
 from exchange.model import Finding
-from tests.adapters.cwr_builder import CwrFile, valid_work
+from tests.adapters.cwr.cwr_builder import CwrFile, valid_work
 
 VERSIONS = ("2.1", "2.2")
 

@@ -13,7 +13,7 @@ from exchange.imports import apply, cwr
 from exchange.imports.cwr import CwrImporter
 from exchange.matching.queue import Matches
 from exchange.store import Store, tables
-from tests.adapters.cwr_builder import CwrFile, change, numbered_works, valid_work
+from tests.adapters.cwr.cwr_builder import CwrFile, change, numbered_works, valid_work
 from tests.rows import row_counts
 
 

@@ -28,11 +28,11 @@ from exchange.imports.ledger import holder_alive, holder_text, parse_holder, thi
 from exchange.store import Store, tables
 from exchange.store.leases import Holder
 from exchange.store.rows import now
-from tests.adapters.cwr_builder import numbered_works
+from tests.adapters.cwr.cwr_builder import numbered_works
 from tests.rows import store_contents
 from tests.services import missing_service
 
-ROOT = Path(__file__).parents[1]
+ROOT = Path(__file__).parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 #: Works in the file the races and crashes use (two batches; checked in the main process).
 WORKS = 3000

@@ -29,10 +29,10 @@ from exchange.sync.session import Sync
 from exchange.transports import TransportError
 from exchange.transports.folder import FolderTransport
 from exchange.transports.kinds import open_transport
-from tests.adapters.cwr_builder import CwrFile, change, valid_work
+from tests.adapters.cwr.cwr_builder import CwrFile, change, valid_work
 from tests.http_server import serving
+from tests.imports.test_acks import Node, run
 from tests.sshd import SshServer, running_sshd
-from tests.test_acks import Node, run
 
 
 def folder_node(

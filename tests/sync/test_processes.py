@@ -31,10 +31,10 @@ from exchange.scheduler.jobs import NodeScheduler
 from exchange.scheduler.runs import read_records
 from exchange.store import Store
 from exchange.store.leases import current_holder
-from tests.adapters.cwr_builder import CwrFile, change, valid_work
-from tests.test_scheduler import wait_for
+from tests.adapters.cwr.cwr_builder import CwrFile, change, valid_work
+from tests.scheduler.test_jobs import wait_for
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 #: Registrations in the partner's file: enough for an ACK many times the pipe's size.
 WORKS = 200
 #: Seconds a test waits for a process to reach a point or to end (the machine is busy).

@@ -21,7 +21,7 @@ import pytest
 from adapters.cwr import parser as cwr_parser
 from adapters.cwr import source as cwr_source
 from exchange.store import Store
-from tests.adapters.cwr_builder import CwrFile, valid_work
+from tests.adapters.cwr.cwr_builder import CwrFile, valid_work
 from tests.test_cli import run
 
 MEMBER = "CW260001PUB_052.V21"

@@ -24,7 +24,7 @@ from exchange.imports.cwr import CwrImporter
 from exchange.imports.report import FileReport
 from exchange.model import Production
 from exchange.store import Store
-from tests.adapters.cwr_builder import CwrFile, Rec, valid_work
+from tests.adapters.cwr.cwr_builder import CwrFile, Rec, valid_work
 from tests.services import shared_dir
 
 SAMPLES = shared_dir() / "data" / "samples"

@@ -16,7 +16,7 @@ from adapters.cwr.layout import layouts
 from adapters.cwr.parser import MAX_FILE_ERRORS
 from exchange.cli import main
 from exchange.store import Store
-from tests.adapters.cwr_builder import CwrFile, change, put, valid_work, write_lines
+from tests.adapters.cwr.cwr_builder import CwrFile, change, put, valid_work, write_lines
 from tests.services import shared_dir
 
 SAMPLES = shared_dir() / "data" / "samples"

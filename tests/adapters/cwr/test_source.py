@@ -19,7 +19,7 @@ from adapters.cwr.source import BOM, CwrSource, encoding_of_header
 from exchange.errors import ExchangeError
 from exchange.imports.cwr import validate_file
 from exchange.imports.report import FileReport
-from tests.adapters.cwr_builder import CwrFile, change, valid_work
+from tests.adapters.cwr.cwr_builder import CwrFile, change, valid_work
 
 NAME = {"2.1": "CW260001PUB_052.V21", "2.2": "CW260001PUB_052.V22"}
 CHARSET = slice(86, 101)  # HDR character set, positions 87-101

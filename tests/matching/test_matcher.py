@@ -11,9 +11,9 @@ from exchange.matching.matcher import score
 from exchange.matching.queue import Matches
 from exchange.model import WorkNumber
 from exchange.store import Store
-from tests.adapters.cwr_builder import CwrFile, change, valid_work
+from tests.adapters.cwr.cwr_builder import CwrFile, change, valid_work
 from tests.catalogues import common_title_catalogue, write_catalogue
-from tests.test_acks import Node, acks_in, node_config
+from tests.imports.test_acks import Node, acks_in, node_config
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from exchange.model import Partner
 from exchange.transports import RemoteFile, TransportError
 from exchange.transports.sftp import SftpSettings, SftpTransport, passphrase_variable
 from tests.sshd import SshServer, free_port, running_sshd
-from tests.test_transports import (
+from tests.transports.test_transports import (
     FINISHED,
     check_a_growing_file_is_not_fetched,
     check_listing,

@@ -82,7 +82,7 @@ def test_sequence_errors_in_the_validator_test_file() -> None:
 
 def _odd_file(folder: Path) -> Path:
     """A valid file made awkward: byte-order mark, blank lines, LF, an unknown record."""
-    from tests.adapters.cwr_builder import CwrFile, change, valid_work
+    from tests.adapters.cwr.cwr_builder import CwrFile, change, valid_work
 
     cwr = CwrFile()
     for i in range(7):

@@ -1,7 +1,7 @@
 """What every transport collects: finished files only; odd names refused one by one.
 
 The same partner's outbox is read through a folder, through the node's own HTTP
-server (``exchange serve``) and, in tests/test_transport_sftp.py, through a real
+server (``exchange serve``) and, in tests/transports/test_sftp.py, through a real
 OpenSSH server.
 """
 
@@ -18,12 +18,12 @@ from exchange.model import Partner
 from exchange.transports import FileChanged, RemoteFile, Transport
 from exchange.transports.folder import FolderSettings, FolderTransport
 from exchange.transports.http import HttpSettings, HttpTransport
-from tests.adapters.cwr_builder import CwrFile, valid_work
+from tests.adapters.cwr.cwr_builder import CwrFile, valid_work
 from tests.http_server import serving
-from tests.test_acks import run
+from tests.imports.test_acks import run
+from tests.sync.test_session import Node as SyncNode
+from tests.sync.test_session import nodes  # noqa: F401 - two nodes through folders
 from tests.test_http_api import Node, node  # noqa: F401 - the served node fixture
-from tests.test_sync import Node as SyncNode
-from tests.test_sync import nodes  # noqa: F401 - two nodes through folders
 
 FINISHED = ("CW260001058_052.V21", "WORKS_058_1.csv")
 #: Names of files still being written, as senders and their tools give them.

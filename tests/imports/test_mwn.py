@@ -19,11 +19,11 @@ from exchange.identifiers import ipi_base
 from exchange.identifiers import iswc as iswc_id
 from exchange.model import Claim, Shares, Side, TerritoryShare, Work
 from exchange.store import Store
-from tests.adapters.cwr_builder import CwrFile, change, valid_work
+from tests.adapters.cwr.cwr_builder import CwrFile, change, valid_work
+from tests.conflicts.test_lifecycle import disputed
+from tests.imports.test_acks import Node, node_config, run
 from tests.services import mwn_schema_dir
 from tests.strategies import SENDER, cwr_works
-from tests.test_acks import Node, node_config, run
-from tests.test_conflicts import disputed
 
 NS = {"m": mwn.NAMESPACE}
 

@@ -34,7 +34,7 @@ from exchange.model import (
 )
 from tests.strategies import SENDER, cwr_work_lists, normalise
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 HEADER = (
     "work_number,title,alternate_titles,iswc,role,party_name,party_first_name,"
     "ipi_name_number,ipi_base_number,party_key,controlled,publisher_chain,"

@@ -30,8 +30,8 @@ from exchange.scheduler.runs import read_records
 from exchange.store import Store
 from exchange.store.leases import current_holder
 from exchange.transports.folder import FolderTransport
-from tests.test_acks import Node
-from tests.test_sync import folder_node
+from tests.imports.test_acks import Node
+from tests.sync.test_session import folder_node
 
 pytestmark = pytest.mark.scheduler
 
