@@ -96,11 +96,8 @@ def check(node: NodeContext, code: str) -> None:
       exchange partners check 058
     """
     partner = node.config.partner(code)
-    transport = open_transport(partner, node.config)
-    try:
+    with open_transport(partner, node.config) as transport:
         described = transport.describe()
-    finally:
-        transport.close()
     emit(
         node,
         {"partner": code, "check": described},

@@ -54,9 +54,8 @@ def exchange_with(
 ) -> SyncReport:
     """One exchange session with ``partner``: its lease held (waiting up to ``wait``
     seconds for another exchange, else PartnerBusy), its transport open, one run."""
-    with partner_lease(store, partner.code, purpose, wait=wait, on_wait=on_wait) as lease:
-        transport = open_transport(partner, config)
-        try:
-            return Sync(store, config, partner, transport, dry_run=dry_run, lease=lease).run()
-        finally:
-            transport.close()
+    with (
+        partner_lease(store, partner.code, purpose, wait=wait, on_wait=on_wait) as lease,
+        open_transport(partner, config) as transport,
+    ):
+        return Sync(store, config, partner, transport, dry_run=dry_run, lease=lease).run()

@@ -20,7 +20,13 @@ promises:
   only.
 
 Kinds: ``folder`` (a local or mounted directory), ``sftp`` (paramiko) and
-``http`` (the HTTP API of another node, see ``exchange serve``).
+``http`` (the HTTP API of another node, see ``exchange serve``). A transport is
+opened with :func:`exchange.transports.kinds.open_transport` and used in a
+``with`` block, which closes its connection however the block ends; a closed
+transport refuses to be used (:class:`TransportClosed`)::
+
+    with open_transport(partner, config) as transport:
+        waiting = transport.list_inbound()
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Self
 
 from exchange.errors import EXIT_PARTNER, ExchangeError
 
@@ -44,6 +50,11 @@ class TransportError(ExchangeError):
     """A partner or transport failure (connection, authentication, host key): exit code 3."""
 
     exit_code = EXIT_PARTNER
+
+
+class TransportClosed(RuntimeError):
+    """A transport was used after it was closed (its ``with`` block ended): a bug in the
+    caller, not a partner failure."""
 
 
 class FileChanged(TransportError):
@@ -163,7 +174,11 @@ def safe_name(name: str) -> str:
 
 
 class Transport(Protocol):
-    """What the exchange engine needs of a way to reach a partner."""
+    """What the exchange engine needs of a way to reach a partner.
+
+    The kinds subclass it for its context manager: ``with`` closes the transport on
+    the way out, also when the block raises.
+    """
 
     def list_inbound(self) -> list[RemoteFile]:
         """Files the partner left for us and we have not marked collected, by name."""
@@ -185,4 +200,12 @@ class Transport(Protocol):
         """What ``exchange partners check`` shows: where, who, host key, folder listings."""
         ...
 
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Let go of the connection, if any; afterwards the transport refuses to be used."""
+        ...
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

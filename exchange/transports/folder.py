@@ -18,6 +18,8 @@ from exchange.transports import (
     DELIVERED,
     FileChanged,
     RemoteFile,
+    Transport,
+    TransportClosed,
     TransportError,
     safe_name,
     screen,
@@ -57,13 +59,19 @@ class FolderSettings:
         return cls(folders[0], folders[1], collect, bool(settings.get("delivery_marker", False)))
 
 
-class FolderTransport:
-    """A partner reached through two folders."""
+class FolderTransport(Transport):
+    """A partner reached through two folders (nothing to connect: closing only ends its use)."""
 
     def __init__(self, settings: FolderSettings) -> None:
         self.settings = settings
+        self.closed = False
+
+    def _in_use(self) -> None:
+        if self.closed:
+            raise TransportClosed(f"folder {self.settings.outbox}: its transport is closed")
 
     def _check(self, folder: Path) -> Path:
+        self._in_use()
         if not folder.is_dir():
             raise TransportError(f"folder {folder} does not exist or is not a folder")
         return folder
@@ -141,6 +149,7 @@ class FolderTransport:
             raise TransportError(f"cannot mark {path} collected: {exc.strerror}") from None
 
     def describe(self) -> dict[str, Any]:
+        self._in_use()
         return {
             "kind": "folder",
             "inbox": {"path": str(self.settings.inbox), "exists": self.settings.inbox.is_dir()},
@@ -153,4 +162,4 @@ class FolderTransport:
         }
 
     def close(self) -> None:
-        return None
+        self.closed = True

@@ -34,7 +34,15 @@ import httpx
 from exchange.config import ConfigError
 from exchange.digest import sha256_file
 from exchange.model import Partner
-from exchange.transports import FileChanged, RemoteFile, TransportError, safe_name, screen
+from exchange.transports import (
+    FileChanged,
+    RemoteFile,
+    Transport,
+    TransportClosed,
+    TransportError,
+    safe_name,
+    screen,
+)
 
 T = TypeVar("T")
 
@@ -144,7 +152,7 @@ def _read_chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
-class HttpTransport:
+class HttpTransport(Transport):
     """The :class:`~exchange.transports.Transport` over a partner node's HTTP API."""
 
     def __init__(self, settings: HttpSettings) -> None:
@@ -168,6 +176,8 @@ class HttpTransport:
 
     def _call(self, what: str, attempt: Callable[[], T]) -> T:
         """Run ``attempt``, again after network failures and 5xx answers, with backoff."""
+        if self.client.is_closed:
+            raise TransportClosed(f"{what} at {self.settings.url}: its transport is closed")
         delay = _FIRST_BACKOFF
         for number in range(self.settings.retries + 1):
             try:
@@ -299,9 +309,3 @@ class HttpTransport:
 
     def close(self) -> None:
         self.client.close()
-
-    def __enter__(self) -> HttpTransport:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -10,7 +10,11 @@ from exchange.transports import Transport
 
 
 def open_transport(partner: Partner, config: NodeConfig) -> Transport:
-    """The transport of a configured partner (relative paths from the configuration's folder).
+    """The transport of a configured partner (relative paths from the configuration's folder),
+    to use in a ``with`` block, which closes it::
+
+        with open_transport(partner, config) as transport:
+            transport.deliver(path)
 
     ``served``: the partner reaches us through our HTTP API (``exchange serve``): it
     uploads into ``<data_dir>/inbox/<code>`` and downloads from
@@ -31,7 +35,8 @@ def open_transport(partner: Partner, config: NodeConfig) -> Transport:
 
         return FolderTransport(FolderSettings.from_partner(partner, base))
     if kind == "sftp":  # paramiko is imported only by those who need it
-        from exchange.transports.sftp import SftpSettings, SftpTransport
+        from exchange.transports.sftp.settings import SftpSettings
+        from exchange.transports.sftp.transport import SftpTransport
 
         settings = SftpSettings.from_partner(partner, base, config_file=config.path)
         return SftpTransport(settings)

@@ -705,8 +705,7 @@ def test_an_exchange_that_lost_its_lease_stops(nodes: tuple[Node, Node]) -> None
         lease.renew()
     config = load_config(a.config)
     partner = config.partner("052")
-    transport = open_transport(partner, config)
-    with pytest.raises(PartnerBusy, match="was lost"):
+    with open_transport(partner, config) as transport, pytest.raises(PartnerBusy, match="was lost"):
         Sync(store, config, partner, transport, lease=lease).run()
     assert store.ledger() == []  # stopped before exporting anything
     lease.release()

@@ -6,11 +6,13 @@ test is plain files in folders under ``tmp_path``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import socket
 import subprocess
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,14 +20,16 @@ from typing import Any
 import paramiko
 import pytest
 
-from exchange.config import ConfigError
+from exchange.config import ConfigError, NodeConfig
 from exchange.model import Partner
-from exchange.transports import RemoteFile, TransportError
-from exchange.transports.sftp import SftpSettings, SftpTransport, passphrase_variable
+from exchange.transports import RemoteFile, Transport, TransportClosed, TransportError
+from exchange.transports.sftp.settings import SftpSettings, passphrase_variable
+from exchange.transports.sftp.transport import SftpTransport
 from tests.sshd import SshServer, free_port, running_sshd
 from tests.transports.test_transports import (
     FINISHED,
     check_a_growing_file_is_not_fetched,
+    check_closed_when_the_body_raises,
     check_listing,
     leave_files,
 )
@@ -55,42 +59,43 @@ def outbox(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def make_transport(
-    sshd: SshServer, inbox: Path, outbox: Path, tmp_path: Path
-) -> Iterator[MakeTransport]:
-    """Transports to the test server, built from a partner's transport table."""
-    made: list[SftpTransport] = []
+def partner(sshd: SshServer, inbox: Path, outbox: Path) -> Partner:
+    """A partner whose transport is the test server."""
+    table: dict[str, object] = {
+        "kind": "sftp",
+        "host": sshd.host,
+        "port": sshd.port,
+        "username": sshd.username,
+        "key_file": str(sshd.user_key),
+        "known_hosts": str(sshd.known_hosts),
+        "inbox": str(inbox),
+        "outbox": str(outbox),
+        "timeout": 5,
+        "retries": 0,
+    }
+    return Partner(code="TEST", name="Test", transport=table)
+
+
+@pytest.fixture
+def make_transport(partner: Partner, tmp_path: Path) -> Iterator[MakeTransport]:
+    """Transports to the test server, from the partner's transport table with changes,
+    closed after the test."""
+    made = contextlib.ExitStack()
 
     def make(**overrides: Any) -> SftpTransport:
-        table: dict[str, object] = {
-            "kind": "sftp",
-            "host": sshd.host,
-            "port": sshd.port,
-            "username": sshd.username,
-            "key_file": str(sshd.user_key),
-            "known_hosts": str(sshd.known_hosts),
-            "inbox": str(inbox),
-            "outbox": str(outbox),
-            "timeout": 5,
-            "retries": 0,
-        }
-        table.update(overrides)
-        settings = SftpSettings.from_partner(
-            Partner(code="TEST", name="Test", transport=table), tmp_path
-        )
-        transport = SftpTransport(settings)
-        transport._sleep = lambda seconds: None  # no real pauses between attempts
-        made.append(transport)
+        table = {**partner.transport, **overrides}
+        settings = SftpSettings.from_partner(replace(partner, transport=table), tmp_path)
+        transport = made.enter_context(SftpTransport(settings))
+        transport.session.sleep = lambda seconds: None  # no real pauses between attempts
         return transport
 
-    yield make
-    for transport in made:
-        transport.close()
+    with made:
+        yield make
 
 
 def _sleeps(transport: SftpTransport) -> list[float]:
     pauses: list[float] = []
-    transport._sleep = pauses.append
+    transport.session.sleep = pauses.append
     return pauses
 
 
@@ -388,13 +393,32 @@ def test_silent_server_times_out(make_transport: MakeTransport) -> None:
 def test_connection_is_reused_until_closed(make_transport: MakeTransport, outbox: Path) -> None:
     transport = make_transport()
     transport.list_inbound()
-    first = transport._client
+    first = transport.session._client
     transport.list_inbound()
-    assert transport._client is first
+    assert transport.session._client is first
     transport.close()
-    assert transport._client is None
-    transport.list_inbound()
-    assert transport._client is not None and transport._client is not first
+    assert transport.session._client is None
+    with pytest.raises(TransportClosed, match="listing .* on a closed transport"):
+        transport.list_inbound()
+
+
+def test_a_with_block_that_raises_closes_the_connection(
+    partner: Partner, outbox: Path, tmp_path: Path
+) -> None:
+    (outbox / FINISHED[0]).write_bytes(b"HDR\n")
+    config = NodeConfig(partners={partner.code: partner}, path=tmp_path / "exchange.toml")
+    connections: list[paramiko.Transport] = []
+
+    def connected(transport: Transport) -> None:
+        assert isinstance(transport, SftpTransport) and transport.session._client is not None
+        ssh = transport.session._client.get_transport()
+        assert ssh is not None and ssh.is_active()
+        connections.append(ssh)
+
+    check_closed_when_the_body_raises(partner, config, connected)
+    [ssh] = connections
+    assert not ssh.is_active()  # the SSH connection to the server is closed
+    assert sorted(p.name for p in outbox.iterdir()) == [FINISHED[0]]
 
 
 def test_describe(

@@ -14,10 +14,12 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 
+from exchange.config import NodeConfig
 from exchange.model import Partner
-from exchange.transports import FileChanged, RemoteFile, Transport
+from exchange.transports import FileChanged, RemoteFile, Transport, TransportClosed
 from exchange.transports.folder import FolderSettings, FolderTransport
 from exchange.transports.http import HttpSettings, HttpTransport
+from exchange.transports.kinds import open_transport
 from tests.adapters.cwr.cwr_builder import CwrFile, valid_work
 from tests.http_server import serving
 from tests.imports.test_acks import run
@@ -79,10 +81,10 @@ def check_a_growing_file_is_not_fetched(
 def test_a_folder_lists_finished_files_only(tmp_path: Path) -> None:
     outbox = tmp_path / "outbox"
     leave_files(outbox)
-    transport = FolderTransport(FolderSettings(inbox=tmp_path, outbox=outbox))
-    check_listing(transport.list_inbound())
-    assert transport.describe()["outbox"]["files"] == len(FINISHED)
-    check_a_growing_file_is_not_fetched(transport, outbox, tmp_path / "got" / FINISHED[0])
+    with FolderTransport(FolderSettings(inbox=tmp_path, outbox=outbox)) as transport:
+        check_listing(transport.list_inbound())
+        assert transport.describe()["outbox"]["files"] == len(FINISHED)
+        check_a_growing_file_is_not_fetched(transport, outbox, tmp_path / "got" / FINISHED[0])
 
 
 @pytest.mark.http
@@ -93,9 +95,53 @@ def test_http_lists_finished_files_only(
 ) -> None:
     outbox = node.outbox("058")
     leave_files(outbox)
-    transport = node.transport("058", monkeypatch)
-    check_listing(transport.list_inbound())
-    check_a_growing_file_is_not_fetched(transport, outbox, tmp_path / "got" / FINISHED[0])
+    with node.transport("058", monkeypatch) as transport:
+        check_listing(transport.list_inbound())
+        check_a_growing_file_is_not_fetched(transport, outbox, tmp_path / "got" / FINISHED[0])
+
+
+def check_closed_when_the_body_raises(
+    partner: Partner, config: NodeConfig, inside: Callable[[Transport], None] = lambda t: None
+) -> Transport:
+    """``with open_transport(...)`` closes the transport when its block raises, and lets the
+    error through; the closed transport refuses to be used. ``inside`` looks at the open
+    transport before the block raises."""
+    with (
+        pytest.raises(ValueError, match="the body failed"),
+        open_transport(partner, config) as transport,
+    ):
+        assert [f.name for f in transport.list_inbound()] == [FINISHED[0]]
+        inside(transport)
+        raise ValueError("the body failed")
+    for use in (transport.list_inbound, transport.describe):
+        with pytest.raises(TransportClosed, match="closed"):
+            use()
+    with pytest.raises(TransportClosed, match="closed"):
+        transport.mark_collected(RemoteFile(FINISHED[0]))
+    return transport
+
+
+def test_a_folder_transport_is_closed_when_its_block_raises(tmp_path: Path) -> None:
+    (tmp_path / "outbox").mkdir()
+    (tmp_path / "outbox" / FINISHED[0]).write_bytes(b"HDR\n")
+    partner = Partner("058", "058", transport={"kind": "folder", "inbox": ".", "outbox": "outbox"})
+    config = NodeConfig(partners={"058": partner}, path=tmp_path / "exchange.toml")
+    check_closed_when_the_body_raises(partner, config)
+    assert sorted(p.name for p in (tmp_path / "outbox").iterdir()) == [FINISHED[0]]
+
+
+@pytest.mark.http
+def test_an_http_transport_is_closed_when_its_block_raises(
+    node: Node,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    (node.outbox("058") / FINISHED[0]).write_bytes(b"HDR\n")
+    monkeypatch.setenv("EXCHANGE_TOKEN_058", node.tokens["058"])
+    partner = Partner("058", "058", transport={"kind": "http", "url": node.url})
+    config = NodeConfig(partners={"058": partner}, path=tmp_path / "exchange.toml")
+    transport = check_closed_when_the_body_raises(partner, config)
+    assert isinstance(transport, HttpTransport) and transport.client.is_closed
 
 
 @pytest.mark.http
