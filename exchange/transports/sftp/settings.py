@@ -1,7 +1,24 @@
 """How to reach one partner's SFTP server: its ``[partners.transport]`` table, read and checked.
 
-Paths of keys are taken relative to the configuration's folder; the key's passphrase
-never sits in the configuration, it comes from the environment
+The partner gives us an account on its server, a folder where we deliver
+(``inbox``) and a folder where it leaves files for us (``outbox``)::
+
+    [partners.transport]
+    kind = "sftp"
+    host = "sftp.partner.example"
+    port = 22
+    username = "exchange"
+    key_file = "keys/partner_ed25519"      # relative to the configuration's folder
+    known_hosts = "keys/known_hosts"       # the partner's host key, checked, never learnt
+    inbox = "/incoming"
+    outbox = "/outgoing"
+    collect = "marker"                     # or "delete", or "move:<folder>"
+    delivery_marker = false                # also write <name>.delivery.complete
+    timeout = 30
+    retries = 3
+
+The key's passphrase, if it has one, never sits in the configuration: it comes
+from the environment variable ``EXCHANGE_KEY_PASSPHRASE_<CODE>``
 (:func:`passphrase_variable`).
 """
 

@@ -1,27 +1,9 @@
-"""SFTP: the files of a partner's server, reached with paramiko (see :mod:`.session`).
+"""SFTP: the file operations on a partner's server (its ``inbox`` and ``outbox`` folders).
 
-The partner gives us an account on its server, a folder where we deliver
-(``inbox``) and a folder where it leaves files for us (``outbox``). The
-configuration names them in the partner's ``[partners.transport]`` table
-(read by :mod:`.settings`)::
-
-    [partners.transport]
-    kind = "sftp"
-    host = "sftp.partner.example"
-    port = 22
-    username = "exchange"
-    key_file = "keys/partner_ed25519"      # relative to the configuration's folder
-    known_hosts = "keys/known_hosts"       # the partner's host key, checked, never learnt
-    inbox = "/incoming"
-    outbox = "/outgoing"
-    collect = "marker"                     # or "delete", or "move:<folder>"
-    delivery_marker = false                # also write <name>.delivery.complete
-    timeout = 30
-    retries = 3
-
-The key's passphrase, if it has one, comes from the environment variable
-``EXCHANGE_KEY_PASSPHRASE_<CODE>`` (see
-:func:`~exchange.transports.sftp.settings.passphrase_variable`).
+We deliver into ``inbox`` under a temporary name renamed when complete, and collect
+from ``outbox`` what the partner left, marking it collected as ``collect`` says
+(a marker, a delete or a move). The connection is :mod:`.session`'s, the
+configuration :mod:`.settings`'.
 """
 
 from __future__ import annotations
