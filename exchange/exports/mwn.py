@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters import safe_xml
-from adapters.ddex import mwn
+from adapters.ddex.mwn.writer import ConflictGroup, Header, MwnError, build_message, to_bytes
 from exchange.config import NodeConfig
 from exchange.ddex import dpid_of, load_schema, schema_dir
 from exchange.errors import ExchangeError
@@ -60,7 +60,7 @@ def _write(tree: Any, path: Path, schema: Any | None) -> bool:
                 + "\n".join(errors)
             )
     temporary = path.with_name(f".{path.name}.part")
-    temporary.write_bytes(mwn.to_bytes(tree))
+    temporary.write_bytes(to_bytes(tree))
     os.replace(temporary, path)
     return schema is not None
 
@@ -76,10 +76,10 @@ class MwnWriter:
         folder = schema_dir(config)
         self.schema = load_schema(folder) if folder is not None else None
 
-    def _header(self, sequence: int, name: str) -> mwn.Header:
+    def _header(self, sequence: int, name: str) -> Header:
         partner = self.config.partners.get(self.receiver)
         created = datetime.now(UTC)
-        return mwn.Header(
+        return Header(
             message_id=f"{self.sender}-{self.receiver}-{sequence}-{created:%Y%m%d%H%M%S}",
             sender_dpid=dpid_of(self.config),
             sender_name=self.config.name,
@@ -109,7 +109,7 @@ class MwnWriter:
             if not batch:
                 return
             sequence, name = self._name("")
-            tree = mwn.build_message(batch, self._header(sequence, name), self.sender)
+            tree = build_message(batch, self._header(sequence, name), self.sender)
             validated = _write(tree, output / name, self.schema)
             result.files.append(MwnFile(output / name, len(batch), validated))
             batch.clear()
@@ -133,9 +133,7 @@ class MwnWriter:
         """A ConflictNotification for the unresolved ones of these conflicts, written to
         ``path`` (None, and nothing written, when none of them concerns right shares)."""
         groups = [
-            mwn.ConflictGroup(
-                c.work_id, frozenset(x["id"] for x in c.claims if x.get("id")), c.right
-            )
+            ConflictGroup(c.work_id, frozenset(x["id"] for x in c.claims if x.get("id")), c.right)
             for c in found
             if c.work_id is not None and c.claims and c.status != "resolved"
         ]
@@ -146,8 +144,8 @@ class MwnWriter:
         sequence, _ = self._name("C")
         header = self._header(sequence, path.name)
         try:
-            tree = mwn.build_message(works, header, self.sender, conflicts=groups)
-        except mwn.MwnError:
+            tree = build_message(works, header, self.sender, conflicts=groups)
+        except MwnError:
             return None
         validated = _write(tree, path, self.schema)
         return MwnFile(path, len(works), validated)

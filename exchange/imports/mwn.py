@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from adapters import safe_xml
-from adapters.ddex import mwn
+from adapters.ddex.mwn.reader import is_claim_notification, message_sender, read_message
 from adapters.registrations import ReadFile
 from exchange.config import NodeConfig
 from exchange.ddex import SCHEMA_ENV, load_schema, schema_dir, sender_code
@@ -39,20 +39,20 @@ class MwnReader:
         schema = load_schema(folder)
         tree = safe_xml.parse(path, max_bytes=MAX_MESSAGE_BYTES)
         root = tree.getroot()
-        if not mwn.is_claim_notification(root):
+        if not is_claim_notification(root):
             raise ExchangeError(
                 f"{path.name}: not a DDEX MWN 1.3 claim notification (root element {root.tag!r})"
             )
         errors = safe_xml.schema_errors(schema, tree)
         if errors:
-            read = ReadFile("mwn", "1.3", mwn.message_sender(root), file_rejected=True)
+            read = ReadFile("mwn", "1.3", message_sender(root), file_rejected=True)
             read.findings = [
                 Finding("ER", f"not valid against the DDEX MWN 1.3 schema: {message}", line)
                 for line, message in errors
             ]
             return read
-        sender = partner or sender_code(self.config, mwn.message_sender(root)) or "?"
-        return mwn.read_message(root, sender)
+        sender = partner or sender_code(self.config, message_sender(root)) or "?"
+        return read_message(root, sender)
 
     def sender(self, read: ReadFile, path: Path) -> str:
         """Who sent a message (without --partner): the partner its DPID names."""

@@ -1,6 +1,6 @@
 """Importing registration files of the formats beside CWR (DDEX MWN, CSV, XLSX).
 
-A reader (:mod:`adapters.ddex.mwn`, :mod:`adapters.spreadsheet.works`) turns the
+A reader (:mod:`adapters.ddex.mwn.reader`, :mod:`adapters.spreadsheet.works`) turns the
 file into ``REG`` transactions (:mod:`adapters.registrations`); from there the
 import is the one CWR files get (:class:`~exchange.imports.batch.BatchImporter`):
 matched, stored with their source in batches that each commit with the ledger

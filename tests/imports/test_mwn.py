@@ -13,7 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from lxml import etree
 
 from adapters import safe_xml
-from adapters.ddex import mwn
+from adapters.ddex.mwn.reader import read_message
+from adapters.ddex.mwn.vocabulary import COLLECTION, NAMESPACE, OWNERSHIP
+from adapters.ddex.mwn.writer import Header, build_message, to_bytes
 from exchange.ddex import load_schema
 from exchange.identifiers import ipi_base
 from exchange.identifiers import iswc as iswc_id
@@ -25,7 +27,7 @@ from tests.imports.test_acks import Node, node_config, run
 from tests.services import mwn_schema_dir
 from tests.strategies import SENDER, cwr_works
 
-NS = {"m": mwn.NAMESPACE}
+NS = {"m": NAMESPACE}
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +41,8 @@ def with_schema(schema_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return schema_dir
 
 
-def header() -> mwn.Header:
-    return mwn.Header(
+def header() -> Header:
+    return Header(
         "MSG-1", "PADPIDACISAC052", "SOCIETY 052", "PADPIDACISAC058", "SOCIETY 058",
         datetime(2026, 11, 25, 10, 0, tzinfo=UTC),
     )  # fmt: skip
@@ -93,10 +95,10 @@ def mwn_view(work: Work) -> Work:
 def test_a_work_survives_an_mwn_message(work: Work) -> None:
     work.id = 7
     schema = load_schema(mwn_schema_dir())
-    tree = mwn.build_message([work], header(), SENDER)
+    tree = build_message([work], header(), SENDER)
     assert safe_xml.validate(schema, tree, "message") == []
-    data = mwn.to_bytes(tree)
-    read = mwn.read_message(safe_xml.parse_bytes(data, "message").getroot(), SENDER)
+    data = to_bytes(tree)
+    read = read_message(safe_xml.parse_bytes(data, "message").getroot(), SENDER)
     [tx] = read.transactions
     assert not tx.rejected, tx.findings
     expected = mwn_view(work)
@@ -115,15 +117,15 @@ def test_shares_are_percentages_and_rights_with_one_share_are_grouped() -> None:
         [TerritoryShare("2136", True, Shares(3333, 10000, 10000)), TerritoryShare("0826", False)],
         chain=1,
     )  # fmt: skip
-    tree = mwn.build_message([Work("A SONG", claims=[publisher])], header(), SENDER)
+    tree = build_message([Work("A SONG", claims=[publisher])], header(), SENDER)
     shares = tree.getroot().findall("RightShareList/RightShare")
-    ownership = [s for s in shares if s.findtext("RightShareType") == mwn.OWNERSHIP]
+    ownership = [s for s in shares if s.findtext("RightShareType") == OWNERSHIP]
     assert [(s.findtext("RightSharePercentage"), [r.text for r in s.findall("RightsType")])
             for s in ownership] == [
         ("33.33", ["PerformingRight"]),
         ("100.00", ["MechanicalRight", "SynchronizationRight"]),
     ]  # fmt: skip
-    collection = [s for s in shares if s.findtext("RightShareType") == mwn.COLLECTION]
+    collection = [s for s in shares if s.findtext("RightShareType") == COLLECTION]
     assert {s.findtext("TerritoryCode") for s in collection} == {"Worldwide"}
     assert {s.findtext("ExcludedTerritoryCode") for s in collection} == {"826"}
     assert {s.findtext("RightShareId") for s in shares} == {"SPU E 1"}
@@ -290,11 +292,11 @@ def test_an_invalid_message_is_rejected_with_the_line(
 ) -> None:
     node = Node(capsys, db_url, node_config(tmp_path / "n", "052"))
     work = Work("A SONG", claims=[Claim(mwn_party(), "CA", Side.WRITER, Shares(10000))])
-    tree = mwn.build_message([work], header(), SENDER)
+    tree = build_message([work], header(), SENDER)
     bad = tree.getroot().find("WorkList/MusicalWork/Title")
     etree.SubElement(bad, "Unexpected").text = "x"
     path = tmp_path / "bad.xml"
-    path.write_bytes(mwn.to_bytes(tree))
+    path.write_bytes(to_bytes(tree))
     code, report = node("import", "--partner", "058", str(path))
     [found] = report["files"]
     assert code == 1 and found["works_created"] == 0
@@ -319,7 +321,7 @@ def test_oversized_files_and_trees_are_refused(tmp_path: Path) -> None:
 def _with_extra_declarations(extra: bytes) -> bytes:
     """A valid message whose root element carries ``extra`` (attributes, namespaces)."""
     work = Work("A SONG", claims=[Claim(mwn_party(), "CA", Side.WRITER, Shares(10000))])
-    data = mwn.to_bytes(mwn.build_message([work], header(), SENDER))
+    data = to_bytes(build_message([work], header(), SENDER))
     root = data.index(b"<mwn:MusicalWorkClaimNotificationMessage ") + len(b"<mwn:Musical")
     end = data.index(b" ", root)
     return data[:end] + b" " + extra + data[end:]

@@ -19,7 +19,8 @@ from adapters import safe_xml
 from adapters.cwr import pipeline
 from adapters.cwr.layout import layouts
 from adapters.cwr.writer import encode_work
-from adapters.ddex import mwn
+from adapters.ddex.mwn.reader import read_message
+from adapters.ddex.mwn.writer import build_message, to_bytes
 from adapters.spreadsheet.parties import read_parties
 from exchange.conflicts.rules import party_identity, work_conflicts
 from exchange.identifiers import ipi_name, is_placeholder, known
@@ -347,16 +348,16 @@ def test_the_cwr_writer_writes_no_zeros() -> None:
 
 
 def test_an_mwn_message_keeps_two_other_writers_apart() -> None:
-    tree = mwn.build_message([_two_others()], mwn_header(), "052")
-    data = mwn.to_bytes(tree)
+    tree = build_message([_two_others()], mwn_header(), "052")
+    data = to_bytes(tree)
     assert ZEROS.encode() not in data
-    [tx] = mwn.read_message(safe_xml.parse_bytes(data, "message").getroot(), "052").transactions
+    [tx] = read_message(safe_xml.parse_bytes(data, "message").getroot(), "052").transactions
     others = [c.party for c in tx.mapped.work.claims if not c.controlled]
     assert sorted(p.name for p in others) == ["JONES", "SMITH"]
     assert [p.ipi_name_number for p in others] == [None, None]
     # a message that carries zeros: the number is dropped, and the finding says why
     zeros = data.replace(b"00045620792", ZEROS.encode())
-    [tx] = mwn.read_message(safe_xml.parse_bytes(zeros, "message").getroot(), "052").transactions
+    [tx] = read_message(safe_xml.parse_bytes(zeros, "message").getroot(), "052").transactions
     assert all(c.party.ipi_name_number is None for c in tx.mapped.work.claims)
     assert [f.message for f in tx.findings] == [
         "zeros or blanks stand for no IPI name number: number dropped"

@@ -1,0 +1,398 @@
+"""Reading DDEX MWN 1.3 claim notification messages: their works as registrations.
+
+Reading accepts what other senders write too: parties without our ids, shares
+as fractions (``HasMaxValueOfOne``), ``All`` rights, ISO territory codes, and
+falls back on ``IsOwner``/``IsAgent`` and the Writer role when the CWR id is
+absent.
+
+See :mod:`adapters.ddex.mwn` for how MWN maps to the node's model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from lxml import etree
+
+from adapters.ddex.mwn.vocabulary import (
+    CWR_NAMESPACE,
+    IPI_BASE_NAMESPACE,
+    NAMESPACE,
+    OWNERSHIP,
+    RIGHTS_BACK,
+    ROOT,
+    TITLE_TYPES_BACK,
+    WRITER_ROLES_BACK,
+)
+from adapters.registrations import ReadFile, registration
+from exchange import codes
+from exchange.identifiers import digits_value, ipi_base, ipi_name, is_digits, is_placeholder
+from exchange.identifiers import iswc as iswc_id
+from exchange.model import (
+    PUBLISHER_ROLES,
+    WORLD,
+    WRITER_ROLES,
+    Affiliation,
+    Claim,
+    Finding,
+    InterestedParty,
+    Right,
+    Shares,
+    Side,
+    TerritoryShare,
+    Title,
+    Work,
+    WorkNumber,
+)
+from exchange.shares import FULL
+
+
+def _local(element: etree._Element) -> str:
+    return etree.QName(element).localname
+
+
+def _text(element: etree._Element | None) -> str:
+    return (element.text or "").strip() if element is not None else ""
+
+
+def _bool(element: etree._Element | None) -> bool:
+    return _text(element) in ("true", "1")
+
+
+_DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
+
+
+@dataclass(slots=True)
+class _Reading:
+    """Findings gathered while reading one work."""
+
+    findings: list[Finding] = field(default_factory=list)
+    #: the parties read for this work, by reference (each is read, and judged, once)
+    parties: dict[str, InterestedParty] = field(default_factory=dict)
+
+    def note(self, level: str, message: str, element: Any, name: str, value: str) -> None:
+        line = getattr(element, "sourceline", None)
+        record = _local(element.getparent()) if element.getparent() is not None else None
+        self.findings.append(Finding(level, message, line, record, name, value))
+
+
+def _tis(text: str) -> str | None:
+    """A TIS code (four digits) for a TerritoryCode, None if unknown."""
+    if text == "Worldwide":
+        return WORLD
+    territory = codes.territory(text.zfill(4) if is_digits(text) else text)
+    return territory.tis_n if territory is not None else None
+
+
+def _set(shares: Shares, rights: list[Right], amount: int) -> Shares:
+    """``shares`` with ``amount`` for each of ``rights``."""
+    return dataclasses.replace(shares, **{r.value.lower(): amount for r in rights})
+
+
+def _rights(elements: Iterable[etree._Element]) -> list[Right]:
+    found: list[Right] = []
+    for element in elements:
+        value = _text(element)
+        if value == "All":
+            found.extend(r for r in Right if r not in found)
+        elif value in RIGHTS_BACK and RIGHTS_BACK[value] not in found:
+            found.append(RIGHTS_BACK[value])
+    return found
+
+
+class _Reader:
+    def __init__(self, root: etree._Element, sender: str) -> None:
+        self.root = root
+        self.sender = sender
+        sender_dpid = _text(root.find("MessageHeader/MessageSender/PartyId"))
+        self.namespace = f"DPID:{sender_dpid}"
+        self.parties: dict[str, etree._Element] = {
+            _text(p.find("PartyReference")): p for p in root.iterfind("PartyList/Party")
+        }
+        self.societies = {
+            ref: _text(p.find("PartyId/CisacSocietyId"))
+            for ref, p in self.parties.items()
+            if p.find("PartyId/CisacSocietyId") is not None
+        }
+        self.shares: dict[str, list[etree._Element]] = {}
+        for share in root.iterfind("RightShareList/RightShare"):
+            for ref in share.iterfind("RightShareWorkReference"):
+                self.shares.setdefault(_text(ref), []).append(share)
+
+    def party(self, ref: str, reading: _Reading) -> InterestedParty:
+        if ref not in reading.parties:
+            reading.parties[ref] = self._party(ref, reading)
+        return reading.parties[ref]
+
+    def _party(self, ref: str, reading: _Reading) -> InterestedParty:
+        element = self.parties[ref]
+        ids = element.find("PartyId")
+        name = element.find("PartyName")
+        last = _text(name.find("KeyName")) or _text(name.find("FullName"))
+        first = _text(name.find("NamesBeforeKeyName"))
+        party = InterestedParty(
+            last_name=last, first_name=first, is_legal_entity=_bool(element.find("IsOrganization"))
+        )
+        ipi = ids.find("IpiNameNumber")
+        if ipi is not None:
+            if ipi_name.is_valid(_text(ipi)):
+                party.ipi_name_number = ipi_name.compact(_text(ipi))
+            else:
+                reading.note(
+                    "FR",
+                    "zeros or blanks stand for no IPI name number: number dropped"
+                    if is_placeholder(_text(ipi))
+                    else "IPI name number check digits do not match: number dropped",
+                    ipi,
+                    "IpiNameNumber",
+                    _text(ipi),
+                )
+        for pid in ids.iterfind("ProprietaryId"):
+            namespace = pid.get("Namespace")
+            if namespace == IPI_BASE_NAMESPACE:
+                if ipi_base.is_valid(_text(pid)):
+                    party.ipi_base_number = ipi_base.compact(_text(pid))
+                else:
+                    reading.note(
+                        "FR",
+                        "zeros or blanks stand for no IPI base number: dropped"
+                        if is_placeholder(_text(pid))
+                        else "not a valid IPI base number: dropped",
+                        pid,
+                        "ProprietaryId",
+                        _text(pid),
+                    )
+            elif namespace == self.namespace and party.key is None:
+                party.key = _text(pid)[:20]
+        if party.key == f"IPI{party.ipi_name_number}":
+            party.key = None  # the IPI name number standing in for a key
+        for aff in element.iterfind("SocietyAffiliation"):
+            society = self.societies.get(_text(aff.find("MusicRightsSociety")))
+            if not society or not codes.is_society(society):
+                reading.note(
+                    "FR",
+                    "society affiliation to a party without a known CISAC society code: dropped",
+                    aff,
+                    "MusicRightsSociety",
+                    _text(aff.find("MusicRightsSociety")),
+                )
+                continue
+            codes_found = [_tis(_text(t)) for t in aff.iterfind("TerritoryCode")]
+            for right in _rights(aff.iterfind("RightsType")):
+                for tis in codes_found or [WORLD]:
+                    if tis is not None:
+                        party.affiliations.append(Affiliation(society.zfill(3), right, tis))
+        return party
+
+    def work(self, element: etree._Element, sequence: int) -> Any:
+        reading = _Reading()
+        ref = _text(element.find("MusicalWorkReference"))
+        ids = element.find("MusicalWorkId")
+        numbers = list(ids.iterfind("ProprietaryId"))
+        own = [p for p in numbers if p.get("Namespace") == self.namespace] or numbers
+        number = _text(own[0])[:20]
+        titles = list(element.iterfind("Title"))
+        main = next((t for t in titles if t.get("TitleType") == "OriginalTitle"), titles[0])
+        work = Work(
+            title=_text(main.find("TitleText")),
+            language=(main.get("LanguageAndScriptCode") or "").upper()[:2] or None,
+            numbers=[WorkNumber(self.sender, number)],
+        )
+        iswc = ids.find("ISWC")
+        if iswc is not None:
+            if iswc_id.is_valid(_text(iswc)):
+                work.iswc = iswc_id.compact(_text(iswc))
+            else:
+                reading.note(
+                    "FR", "ISWC check digit does not match: ISWC dropped", iswc, "ISWC", _text(iswc)
+                )
+        for title in titles:
+            if title is main:
+                continue
+            kind = title.get("TitleType") or "AlternativeTitle"
+            code = TITLE_TYPES_BACK.get(kind, "AT")
+            if kind == "UserDefined" and title.get("Namespace") == CWR_NAMESPACE:
+                code = title.get("UserDefinedValue") or "AT"
+            language = (title.get("LanguageAndScriptCode") or "").upper()[:2] or None
+            work.titles.append(Title(_text(title.find("TitleText")), code, language))
+        duration = element.find("Duration")
+        if duration is not None:
+            match = _DURATION.match(_text(duration))
+            if match:
+                days, hours, minutes, secs = (float(g or 0) for g in match.groups())
+                work.duration = int(days * 86400 + hours * 3600 + minutes * 60 + secs)
+        writer_roles: dict[str, str] = {}
+        for writer in element.iterfind("Writer"):
+            party_ref = _text(writer.find("WriterPartyReference"))
+            role = _text(writer.find("Role"))
+            writer_roles[party_ref] = WRITER_ROLES_BACK.get(role, "PA" if not role else "CA")
+        work.claims = self._claims(ref, writer_roles, reading)
+        if not work.claims:
+            reading.note(
+                "TR",
+                "the work has no writer and no right share: nothing to register",
+                element.find("MusicalWorkReference"),
+                "MusicalWorkReference",
+                ref,
+            )
+        line = element.sourceline or 0
+        return registration(work, number, sequence, line, reading.findings)
+
+    def _claims(self, work_ref: str, writer_roles: dict[str, str], reading: _Reading) -> list:
+        claims: dict[tuple[str, str], Claim] = {}
+        for party_ref, role in writer_roles.items():
+            if party_ref in self.parties:
+                tag = f"SWR {role}"
+                claims[(party_ref, tag)] = self._claim(party_ref, tag, reading)
+        for share in self.shares.get(work_ref, []):
+            controller = share.find("RightsController/RightsControllerPartyReference")
+            if controller is None or _text(controller) not in self.parties:
+                reading.note(
+                    "WARN",
+                    "right share without a known rights controller: ignored",
+                    share.find("RightShareReference"),
+                    "RightShareReference",
+                    _text(share.find("RightShareReference")),
+                )
+                continue
+            party_ref = _text(controller)
+            tag = self._tag(share, party_ref, writer_roles)
+            key = (party_ref, tag)
+            if key not in claims:
+                same_writer = (party_ref, f"SWR {writer_roles.get(party_ref)}")
+                if tag.startswith(("SWR", "OWR")) and same_writer in claims:
+                    claims[key] = claims.pop(same_writer)  # the writer, with its CWR tag
+                    self._retag(claims[key], tag)
+                else:
+                    claims[key] = self._claim(party_ref, tag, reading)
+            self._add_share(claims[key], share, reading)
+        return list(claims.values())
+
+    def _tag(self, share: etree._Element, party_ref: str, writer_roles: dict[str, str]) -> str:
+        for pid in share.iterfind("RightShareId"):
+            if pid.get("Namespace") == CWR_NAMESPACE:
+                return _text(pid)
+        if party_ref in writer_roles:
+            return f"SWR {writer_roles[party_ref]}"
+        controller = share.find("RightsController")
+        role = "AM" if controller.get("IsAgent") == "true" else "E"
+        return f"SPU {role}"
+
+    def _claim(self, party_ref: str, tag: str, reading: _Reading) -> Claim:
+        claim = Claim(self.party(party_ref, reading), "", Side.WRITER)
+        self._retag(claim, tag)
+        return claim
+
+    @staticmethod
+    def _retag(claim: Claim, tag: str) -> None:
+        parts = tag.split()
+        record = parts[0] if parts else "SWR"
+        claim.controlled = not record.startswith("O")
+        claim.side = Side.PUBLISHER if record.endswith("PU") else Side.WRITER
+        roles = PUBLISHER_ROLES if claim.side is Side.PUBLISHER else WRITER_ROLES
+        role = parts[1] if len(parts) > 1 else ""
+        claim.role = role if role in roles else ("E" if claim.side is Side.PUBLISHER else "CA")
+        claim.chain = digits_value(parts[2]) if len(parts) > 2 else None
+
+    def _add_share(self, claim: Claim, share: etree._Element, reading: _Reading) -> None:
+        value_element = share.find("RightSharePercentage")
+        if value_element is None:
+            return  # unknown or not claimed: nothing to store
+        try:
+            value = Decimal(_text(value_element))
+        except InvalidOperation:
+            value = Decimal(-1)
+        if value_element.get("HasMaxValueOfOne") == "true":
+            value *= 100
+        hundredths = value * 100
+        if not 0 <= hundredths <= FULL:
+            reading.note(
+                "TR",
+                "a share must be between 0 and 100 percent",
+                value_element,
+                "RightSharePercentage",
+                _text(value_element),
+            )
+            return
+        if hundredths != hundredths.to_integral_value():
+            reading.note(
+                "FR",
+                "share rounded to hundredths of a percent",
+                value_element,
+                "RightSharePercentage",
+                _text(value_element),
+            )
+        amount = int(hundredths.to_integral_value())
+        rights = _rights(share.iterfind("RightsType"))
+        kind = _text(share.find("RightShareType"))
+        if kind in (OWNERSHIP, "OriginalPublisherShare"):
+            claim.ownership = _set(claim.ownership, rights, amount)
+            return
+        included = []
+        for element in share.iterfind("TerritoryCode"):
+            tis = _tis(_text(element))
+            if tis is None:
+                reading.note(
+                    "FR",
+                    "unknown territory: share dropped",
+                    element,
+                    "TerritoryCode",
+                    _text(element),
+                )
+                continue
+            included.append(tis)
+        excluded = [
+            tis
+            for element in share.iterfind("ExcludedTerritoryCode")
+            if (tis := _tis(_text(element))) is not None
+        ]
+        for tis in included:
+            self._collect(claim, tis, rights, amount, excluded)
+
+    @staticmethod
+    def _collect(claim: Claim, tis: str, rights: list[Right], amount: int, excluded: list[str]):
+        entries = claim.territories
+        for index, entry in enumerate(entries):
+            if entry.include and entry.tis == tis:
+                entries[index] = TerritoryShare(tis, True, _set(entry.collection, rights, amount))
+                return
+        entries.append(TerritoryShare(tis, True, _set(Shares(), rights, amount)))
+        entries.extend(TerritoryShare(x, False) for x in excluded)
+
+
+def read_message(root: etree._Element, sender: str) -> ReadFile:
+    """The works of a claim notification message (already validated) as registrations."""
+    read = ReadFile("mwn", "1.3", _text(root.find("MessageHeader/MessageSender/PartyId")))
+    profile = _text(root.find("ProfileId"))
+    if profile in ("LinkNotification", "Revocation"):
+        read.file_rejected = True
+        element = root.find("ProfileId")
+        read.findings.append(
+            Finding(
+                "ER",
+                f"{profile} messages carry no right shares: not imported",
+                element.sourceline,
+                ROOT,
+                "ProfileId",
+                profile,
+            )
+        )
+        return read
+    reader = _Reader(root, sender)
+    for sequence, element in enumerate(root.iterfind("WorkList/MusicalWork"), 1):
+        read.transactions.append(reader.work(element, sequence))
+    return read
+
+
+def message_sender(root: etree._Element) -> str:
+    """The DPID of the message's sender."""
+    return _text(root.find("MessageHeader/MessageSender/PartyId"))
+
+
+def is_claim_notification(root: etree._Element) -> bool:
+    return root.tag == f"{{{NAMESPACE}}}{ROOT}"
