@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from adapters.registrations import ReadFile
-from adapters.spreadsheet.works import read_works
+from adapters.spreadsheet.works.reader import read_works
 from exchange.config import NodeConfig
 from exchange.errors import ExchangeError
 from exchange.imports.acks import AckImporter, is_ack_file, validate_ack_file

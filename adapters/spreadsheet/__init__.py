@@ -6,6 +6,10 @@ Two kinds of sheet, each a header row of column names and one row per fact:
 * ``parties``: one row per party and society membership
   (:mod:`adapters.spreadsheet.parties`).
 
+Both read and write their files through :mod:`adapters.spreadsheet.table`, and
+their cells' values (shares, territories, flags) through
+:mod:`adapters.spreadsheet.values`.
+
 The columns of both are data, in ``adapters/spreadsheet/columns.csv``: name,
 whether the header must have it, the kind of value, a one-line description and
 an example. The readers, the writers, the templates (``exchange template``) and

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters.spreadsheet.table import Row, read_table, write_records
-from adapters.spreadsheet.works import CellError, parse_flag, parse_territory
+from adapters.spreadsheet.values import CellError, parse_flag, parse_territory
 from exchange import codes
 from exchange.identifiers import InvalidIdentifier, ipi_base, ipi_name, is_placeholder, known
 from exchange.model import WORLD, Affiliation, Finding, InterestedParty, Right

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from adapters.spreadsheet.works import write_works
+from adapters.spreadsheet.works.writer import write_works
 from exchange.exports.claims import registration
 from exchange.model import Work
 from exchange.store import Store

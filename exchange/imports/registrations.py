@@ -1,7 +1,7 @@
 """Importing registration files of the formats beside CWR (DDEX MWN, CSV, XLSX).
 
-A reader (:mod:`adapters.ddex.mwn.reader`, :mod:`adapters.spreadsheet.works`) turns the
-file into ``REG`` transactions (:mod:`adapters.registrations`); from there the
+A reader (:mod:`adapters.ddex.mwn.reader`, :mod:`adapters.spreadsheet.works.reader`)
+turns the file into ``REG`` transactions (:mod:`adapters.registrations`); from there the
 import is the one CWR files get (:class:`~exchange.imports.batch.BatchImporter`):
 matched, stored with their source in batches that each commit with the ledger
 entry, answered with a status, checked for conflicts. A file imported before

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from adapters.registrations import ReadFile
-from adapters.spreadsheet.works import read_works, write_works
+from adapters.spreadsheet.works.reader import read_works
+from adapters.spreadsheet.works.writer import write_works
 from exchange.imports.registrations import RegistrationImporter
 from exchange.matching.queue import Matches
 from exchange.model import Side, Work

@@ -16,7 +16,8 @@ from adapters.registrations import ReadFile
 from adapters.spreadsheet import KINDS, columns, columns_markdown
 from adapters.spreadsheet.parties import read_parties, write_parties
 from adapters.spreadsheet.table import read_table
-from adapters.spreadsheet.works import read_works, write_template, write_works
+from adapters.spreadsheet.works.reader import read_works
+from adapters.spreadsheet.works.writer import write_template, write_works
 from exchange.errors import ExchangeError
 from exchange.identifiers import ipi_base
 from exchange.model import (
