@@ -21,8 +21,7 @@ from dataclasses import dataclass, field
 from adapters.cwr.layout import layouts
 from adapters.cwr.parser import Record, Transaction
 from adapters.cwr.reader import work_from_records
-from adapters.cwr.records import EncodeError, codecs_for
-from exchange.identifiers import digits_value
+from adapters.cwr.records import EncodeError, codecs_for, number_or_none
 from exchange.model import Finding, Work
 
 #: MSG message type and level letters of the finding levels (CWR 2.2 section 5.26).
@@ -165,7 +164,7 @@ class AckBuilder:
 
 
 def _record_sequence(record: Record) -> int:
-    return digits_value(record.values.get("record_sequence", "")) or 0
+    return number_or_none(record.values.get("record_sequence", "")) or 0
 
 
 # -- reading -----------------------------------------------------------------------

@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from adapters.cwr.layout import layouts
-from adapters.cwr.records import RecordCodec, codec_for
+from adapters.cwr.records import FieldError, RecordCodec, codec_for, number_or_none, to_int
 from adapters.cwr.source import CwrSource, encoding_of_header
-from exchange.identifiers import digits_value, is_digits
 from exchange.model import Finding
 
 #: Record types that open a transaction.
@@ -229,7 +228,7 @@ class CwrParser:
         values = codec.decode_dict(raw)
         for name in _UNUSED_NUMBERS.get(record_type, ()):
             value = values.get(name, "")
-            if value and not is_digits(value):
+            if number_or_none(value) is None and value:
                 message = f"{name.replace('_', ' ')} must be numeric (digits 0-9); ignored"
                 self.findings.append(Finding("WARN", message, line, record_type, name, value))
         return values
@@ -423,13 +422,15 @@ class CwrParser:
             starts = record_type in HEADER_TYPES and not (
                 group.type == "ACK" and record_type in ACK_CONTINUATION and tx is not None
             )
-            if is_digits(tx_seq_text) and is_digits(rec_seq_text):
-                tx_seq = int(tx_seq_text)
-                rec_seq = int(rec_seq_text)
-            else:
+            try:
+                tx_seq = to_int(tx_seq_text)
+                rec_seq = to_int(rec_seq_text)
+            except FieldError:
+                tx_seq = rec_seq = None
+            if tx_seq is None or rec_seq is None:
                 bad, text = (
                     ("record_sequence", rec_seq_text)
-                    if is_digits(tx_seq_text)
+                    if number_or_none(tx_seq_text) is not None
                     else ("transaction_sequence", tx_seq_text)
                 )
                 self._file(
@@ -577,7 +578,7 @@ class CwrParser:
             )
         group_type = values.get("transaction_type", "")
         group_id_text = values.get("group_id", "")
-        group_id = digits_value(group_id_text)
+        group_id = number_or_none(group_id_text)
         group = Group(group_type, -1 if group_id is None else group_id, number)
         self.groups.append(group)
         if group_type not in HEADER_TYPES:
@@ -627,7 +628,7 @@ class CwrParser:
         )
         for name, actual, edit, label in checks:
             text = values.get(name, "")
-            if digits_value(text) != actual:
+            if number_or_none(text) != actual:
                 self.findings.append(
                     Finding(
                         "GR",
@@ -650,7 +651,7 @@ class CwrParser:
         )
         for name, actual, edit, label in checks:
             text = self.trailer.get(name, "")
-            if digits_value(text) != actual:
+            if number_or_none(text) != actual:
                 self._file(
                     f"TRL {label} is {text!r}, the file has {actual}",
                     number,

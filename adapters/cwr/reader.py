@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from functools import lru_cache
 
 from adapters.cwr.parser import Record, Transaction
+from adapters.cwr.records import date_or_none, number_or_none
 from adapters.cwr.work_details import DETAILS, duration_seconds
-from exchange.identifiers import digits_value, is_digits
+from exchange.identifiers import is_digits
 from exchange.model import (
     Affiliation,
     Claim,
@@ -39,16 +39,7 @@ WRITER_TERRITORIES = frozenset({"SWT", "OWT"})
 
 
 def _int(value: str) -> int:
-    return digits_value(value) or 0
-
-
-def _date(value: str) -> date | None:
-    if len(value) != 8 or not is_digits(value) or value == "00000000":
-        return None
-    try:
-        return date(int(value[:4]), int(value[4:6]), int(value[6:]))
-    except ValueError:
-        return None
+    return number_or_none(value) or 0
 
 
 def _opt(value: str) -> str | None:
@@ -165,7 +156,7 @@ def _recording(record: Record, source: Source | None) -> Recording:
         duration=duration_seconds(record.values.get("first_release_duration", "")),
         label=_opt(record.values.get("record_label", ""))
         or _opt(record.values.get("first_album_label", "")),
-        release_date=_date(record.values.get("first_release_date", "")),
+        release_date=date_or_none(record.values.get("first_release_date", "")),
         album_title=_opt(record.values.get("first_album_title", "")),
         catalogue_number=_opt(record.values.get("first_release_catalog_number", "")),
         ean=_opt(record.values.get("ean", "")),
@@ -320,7 +311,7 @@ def work_from_records(
         lyric_adaptation=_opt(header.values.get("lyric_adaptation", "")),
         distribution_category=header.values.get("musical_work_distribution_category", "") or "UNC",
         text_music_relationship=_opt(header.values.get("text_music_relationship", "")),
-        copyright_date=_date(header.values.get("copyright_date", "")),
+        copyright_date=date_or_none(header.values.get("copyright_date", "")),
         excerpt_type=_opt(header.values.get("excerpt_type", "")),
         composite_type=_opt(header.values.get("composite_type", "")),
         composite_count=_int(header.values.get("composite_component_count", "")) or None,

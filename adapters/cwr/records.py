@@ -6,8 +6,13 @@ removed on both sides.  A line shorter than the layout is treated as if it
 were right-padded with blanks (real files cut trailing blanks); characters
 beyond the layout length are ignored, and callers that care compare
 ``len(line)`` with :attr:`RecordCodec.length`.  Typed values come from the
-separate converters (:func:`to_int`, :func:`to_date`, ...), which raise
-:class:`FieldError` so a validator can report the field and the bad value.
+separate converters, one per field type (:func:`to_int` for N, :func:`to_date`
+for D, :func:`to_time` and :func:`to_duration` for T, :func:`to_bool` for B,
+:func:`to_flag` for F; A and L stay text), which raise :class:`FieldError` so
+a validator can report the field and the bad value.  They are the only
+decoders of typed CWR values: the parser, the validator, the work reader and
+the ACK import all use them, strictly or through :func:`lenient` (a value
+the validator has judged already is read as None when it cannot be read).
 
 Encoding is strict: the result always has exactly the layout length, text is
 upper-cased, and a value that does not fit or contains characters the field
@@ -32,6 +37,7 @@ from decimal import Decimal
 from functools import cache
 from operator import itemgetter
 from types import MappingProxyType
+from typing import TypeVar
 
 from adapters.cwr.layout import Field, RecordLayout, layouts
 from exchange.identifiers import is_digits
@@ -43,6 +49,11 @@ __all__ = [
     "codec_for",
     "codecs_for",
     "convert",
+    "date_or_none",
+    "duration_or_none",
+    "lenient",
+    "number_or_none",
+    "time_or_none",
     "to_bool",
     "to_date",
     "to_decimal",
@@ -79,13 +90,14 @@ class EncodeError(ValueError):
 # Typed converters for decoded (stripped) values
 
 
-def to_int(value: str, field: str = "") -> int | None:
-    """Numeric field -> int; ``None`` when blank."""
+def to_int(value: str | bytes, field: str = "") -> int | None:
+    """Numeric field -> int; ``None`` when blank (also the raw bytes of a record prefix)."""
+    # is_digits (ASCII 0-9 only), spelled out: this runs for every number of every line
+    if value.isascii() and value.isdigit():
+        return int(value)
     if not value:
         return None
-    if not is_digits(value):
-        raise FieldError(field, value, "not a number")
-    return int(value)
+    raise FieldError(field, str(value), "not a number")
 
 
 def to_share(value: str, field: str = "") -> int | None:
@@ -160,6 +172,36 @@ def to_flag(value: str, field: str = "") -> bool | None:
     if not value or value == "U":
         return None
     raise FieldError(field, value, "not Y, N or U")
+
+
+_T = TypeVar("_T")
+
+
+def lenient(convert: Callable[[str], _T | None]) -> Callable[[str], _T | None]:
+    """``convert`` giving None where it raises :class:`FieldError`.
+
+    For readers of values that the validator has judged (and reported) already.
+    """
+
+    def read(value: str) -> _T | None:
+        try:
+            return convert(value)
+        except FieldError:
+            return None
+
+    read.__name__ = read.__qualname__ = f"lenient_{convert.__name__}"
+    read.__doc__ = f"{convert.__name__}, None for a value it refuses."
+    return read
+
+
+#: N field -> int, None when blank or not ASCII digits.
+number_or_none = lenient(to_int)
+#: D field -> date, None when blank, zeros or not a date.
+date_or_none = lenient(to_date)
+#: T field (a duration) -> seconds, None when blank or not HHMMSS.
+duration_or_none = lenient(to_duration)
+#: T field (a time of day) -> time, None when blank or not a time HHMMSS.
+time_or_none = lenient(to_time)
 
 
 def convert(field: Field, value: str) -> object:

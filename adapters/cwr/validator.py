@@ -24,7 +24,6 @@ import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date
 from functools import cache, lru_cache
 from importlib import resources
 
@@ -32,11 +31,17 @@ from adapters.cwr.edits import CATALOGUE_RECORD
 from adapters.cwr.layout import Field, RecordLayout, layouts, lookup, lookup_names
 from adapters.cwr.parser import CONTROL_TYPES, Record, Transaction
 from adapters.cwr.reader import WORK_HEADERS, MappedWork, work_from_transaction
-from adapters.cwr.records import codec_for
+from adapters.cwr.records import (
+    FieldError,
+    codec_for,
+    number_or_none,
+    to_date,
+    to_duration,
+    to_int,
+)
 from adapters.cwr.work_rules import check_work
 from exchange import codes
 from exchange.identifiers import (
-    digits_value,
     ipi_base,
     ipi_name,
     is_digits,
@@ -134,14 +139,22 @@ def _codes_of(f: Field) -> frozenset[str] | None:
     return None
 
 
-def _valid_date(value: str) -> bool:
-    if len(value) != 8 or not is_digits(value):
-        return False
-    try:
-        date(int(value[:4]), int(value[4:6]), int(value[6:]))
-    except ValueError:
-        return False
-    return True
+def _reads(convert: Callable[[str], object]) -> Callable[[str], bool]:
+    """Whether the converter of a field type takes a value (:mod:`adapters.cwr.records`)."""
+
+    def reads(value: str) -> bool:
+        try:
+            convert(value)
+        except FieldError:
+            return False
+        return True
+
+    return reads
+
+
+_is_date = _reads(to_date)
+_is_hhmmss = _reads(to_duration)
+_is_number = _reads(to_int)
 
 
 def _valid_ean(value: str) -> bool:
@@ -235,15 +248,11 @@ def _value_check(rule: FieldRule, f: Field) -> Callable[[str], str | None] | Non
             "must be entered" if not v else (None if in_table(v) else "is not a valid code")
         )
     if kind == "date":
-        return lambda v: None if _blank(v) or _valid_date(v) else "is not a valid date"
+        return lambda v: None if _blank(v) or _is_date(v) else "is not a valid date"
     if kind == "time":
-        return lambda v: (
-            None
-            if _blank(v) or (len(v) == 6 and is_digits(v) and v[2:4] < "60" and v[4:] < "60")
-            else "is not a valid HHMMSS time"
-        )
+        return lambda v: None if _blank(v) or _is_hhmmss(v) else "is not a valid HHMMSS time"
     if kind == "numeric":
-        return lambda v: None if not v or is_digits(v) else "must be numeric (digits 0-9)"
+        return lambda v: None if _is_number(v) else "must be numeric (digits 0-9)"
     if kind == "flag":
         return lambda v: None if v in ("", "Y", "N", "U") else "must be Y, N or U"
     if kind == "boolean":
@@ -276,11 +285,11 @@ def _value_check(rule: FieldRule, f: Field) -> Callable[[str], str | None] | Non
         limit = HALF if kind == "share_max_5000" else FULL
         return lambda v: (
             None
-            if not v or (is_digits(v) and not exceeds(int(v), limit))
+            if not v or ((share := number_or_none(v)) is not None and not exceeds(share, limit))
             else f"share must be between 0 and {limit / 100:.0f}%"
         )
     if kind == "positive":
-        return lambda v: None if (digits_value(v) or 0) > 0 else "must be greater than zero"
+        return lambda v: None if (number_or_none(v) or 0) > 0 else "must be greater than zero"
     return None
 
 

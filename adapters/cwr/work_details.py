@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
 
-from exchange.identifiers import digits_value, is_digits
+from adapters.cwr.records import duration_or_none, number_or_none
 from exchange.model import (
     Component,
     CrossReference,
@@ -89,7 +89,7 @@ class DetailRecord:
             name = slot.field_in(values)
             value = values.get(name, "") if name else ""
             if slot.kind == "number":
-                kwargs[slot.attribute] = digits_value(value) or None
+                kwargs[slot.attribute] = number_or_none(value) or None
             elif slot.kind == "digits":
                 kwargs[slot.attribute] = value if value.strip("0") else None
             elif slot.kind == "duration":
@@ -115,10 +115,8 @@ def _required(cls: type) -> tuple[str, ...]:
 
 
 def duration_seconds(value: str) -> int | None:
-    """An HHMMSS duration in seconds; None for zeros, blanks or anything but 6 digits."""
-    if len(value) != 6 or not is_digits(value) or not value.strip("0"):
-        return None
-    return int(value[:2]) * 3600 + int(value[2:4]) * 60 + int(value[4:6])
+    """An HHMMSS duration in seconds; None for zeros, blanks or anything but HHMMSS."""
+    return duration_or_none(value) or None
 
 
 def _writers(first: str = "writer_1_", second: str = "writer_2_") -> tuple[Slot, ...]:

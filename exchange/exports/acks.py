@@ -32,6 +32,7 @@ from sqlalchemy import select
 from adapters.cwr.ack import HELD, AckBuilder, Acknowledged
 from adapters.cwr.export import file_name
 from adapters.cwr.parser import CwrParser
+from adapters.cwr.records import date_or_none, time_or_none
 from adapters.cwr.validator import check_transaction
 from adapters.cwr.writer import CwrWriteError, CwrWriter, WorkWriteError, encode_work
 from exchange import formats
@@ -289,8 +290,8 @@ class AckWriter:
 def _created(parser: CwrParser) -> datetime:
     """The received file's HDR creation date and time (zeros if unreadable)."""
     header = parser.header
-    day, time = header.get("creation_date", ""), header.get("creation_time", "")
-    try:
-        return datetime.strptime(day + time, "%Y%m%d%H%M%S")
-    except ValueError:
+    day = date_or_none(header.get("creation_date", ""))
+    time = time_or_none(header.get("creation_time", ""))
+    if day is None or time is None:
         return datetime(1900, 1, 1)
+    return datetime.combine(day, time)

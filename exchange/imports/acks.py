@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import closing
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import chain
 from pathlib import Path
 
@@ -29,10 +29,10 @@ from sqlalchemy import insert, select
 
 from adapters.cwr.ack import HELD, PartnerAck, read_ack
 from adapters.cwr.parser import CwrParser, Transaction
+from adapters.cwr.records import date_or_none, number_or_none
 from adapters.cwr.source import CwrSource, CwrSourceError
 from adapters.cwr.validator import CheckedTransaction, check_transaction
 from exchange.errors import ExchangeError
-from exchange.identifiers import digits_value
 from exchange.identifiers import iswc as iswc_id
 from exchange.imports.apply import DEADLINE_DAYS
 from exchange.imports.batch import BatchImporter
@@ -215,13 +215,6 @@ def _read_despite(findings: list[Finding]) -> list[Finding]:
     return [Finding("WARN", message, first.line, first.record)]
 
 
-def _date(value: str) -> date | None:
-    try:
-        return datetime.strptime(value, "%Y%m%d").date()
-    except ValueError:
-        return None
-
-
 class _AckApplier:
     """Records the ACK transactions of one batch."""
 
@@ -294,14 +287,14 @@ class _AckApplier:
                 society_number=ack.recipient_number[:20] or None,
                 title=values.get("creation_title", "").strip()[:60] or None,
                 status=status[:2],
-                processed_on=_date(values.get("processing_date", "")),
+                processed_on=date_or_none(values.get("processing_date", "")),
                 original_type=values.get("original_transaction_type", "").strip() or None,
                 original_created=(
                     values.get("creation_date", "") + values.get("creation_time", "")
                 ).strip()
                 or None,
-                original_group=digits_value(values.get("original_group_id", "")),
-                original_seq=digits_value(values.get("original_transaction_sequence", "")),
+                original_group=number_or_none(values.get("original_group_id", "")),
+                original_seq=number_or_none(values.get("original_transaction_sequence", "")),
                 iswc=iswc,
                 messages=ack.messages or None,
                 file_id=self.writer.file_id,
