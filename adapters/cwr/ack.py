@@ -18,7 +18,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from adapters.cwr.layout import layouts
+from adapters.cwr.layout import field_slice, layouts, record_prefix
 from adapters.cwr.parser import Record, Transaction
 from adapters.cwr.reader import work_from_records
 from adapters.cwr.records import EncodeError, codecs_for, number_or_none
@@ -35,6 +35,11 @@ def _plain(text: str) -> str:
     folded = unicodedata.normalize("NFKD", text)
     ascii_text = "".join(c for c in folded if not unicodedata.combining(c))
     return ascii_text.encode("ascii", "replace").decode("ascii").upper()
+
+
+def _width(record_type: str, name: str) -> int:
+    at = field_slice(record_type, name)
+    return at.stop - at.start
 
 
 def message_values(finding: Finding, record_sequence: int) -> dict[str, object]:
@@ -61,10 +66,10 @@ def message_values(finding: Finding, record_sequence: int) -> dict[str, object]:
         "record_type": "MSG",
         "message_type": letter,
         "original_record_sequence": record_sequence,
-        "original_record_type": record[:3],
+        "original_record_type": record[: _width("MSG", "original_record_type")],
         "message_level": level,
         "validation_number": number,
-        "message_text": _plain(text)[:150],
+        "message_text": _plain(text)[: _width("MSG", "message_text")],
     }
 
 
@@ -90,6 +95,7 @@ class AckBuilder:
         self.version = version
         self.codecs = codecs_for(version, encoding)
         self.lengths = {name: layout.length for name, layout in layouts(version).items()}
+        self.prefix = record_prefix()
 
     def transaction(
         self,
@@ -105,7 +111,6 @@ class AckBuilder:
         with field defaults applied; dropped records are left out); ``existing``
         the lines of an EXC transaction (any numbering: it is renumbered).
         """
-        prefix = f"{sequence:08d}"
         lines = [self.codecs["ACK"].encode(self._ack_values(ack, sequence))]
         by_line: dict[int, list[Finding]] = {}
         echoed_lines = {r.line for r in echo}
@@ -119,13 +124,15 @@ class AckBuilder:
                 loose.append(finding)
         original_seq = {r.line: _record_sequence(r) for r in echo}
         for finding in loose:
-            lines.append(self._message(finding, 0, prefix, len(lines)))
+            lines.append(self._message(finding, 0, sequence, len(lines)))
         for record in echo:
             for finding in by_line.get(record.line, ()):
-                lines.append(self._message(finding, original_seq[record.line], prefix, len(lines)))
-            lines.append(self._echo(record, prefix, len(lines)))
+                lines.append(
+                    self._message(finding, original_seq[record.line], sequence, len(lines))
+                )
+            lines.append(self._echo(record, sequence, len(lines)))
         for line in existing:
-            lines.append(f"{line[:3]}{prefix}{len(lines):08d}{line[19:]}")
+            lines.append(self.prefix.numbered(line, sequence, len(lines)))
         return lines
 
     def _ack_values(self, ack: Acknowledged, sequence: int) -> dict[str, object]:
@@ -138,19 +145,22 @@ class AckBuilder:
             "original_group_id": ack.group_id,
             "original_transaction_sequence": ack.sequence,
             "original_transaction_type": ack.type,
-            "creation_title": _plain(ack.title or "")[:60] or None,
-            "submitter_creation_number": _plain(ack.submitter_number or "")[:20] or None,
+            "creation_title": _plain(ack.title or "")[: _width("ACK", "creation_title")] or None,
+            "submitter_creation_number": (
+                _plain(ack.submitter_number or "")[: _width("ACK", "submitter_creation_number")]
+                or None
+            ),
             "recipient_creation_number": ack.recipient_number,
             "processing_date": ack.processed,
             "transaction_status": ack.status,
         }
 
-    def _message(self, finding: Finding, record_seq: int, prefix: str, position: int) -> str:
+    def _message(self, finding: Finding, record_seq: int, sequence: int, position: int) -> str:
         values = message_values(finding, record_seq)
         line = self.codecs["MSG"].encode(values)
-        return f"MSG{prefix}{position:08d}{line[19:]}"
+        return self.prefix.numbered(line, sequence, position)
 
-    def _echo(self, record: Record, prefix: str, position: int) -> str:
+    def _echo(self, record: Record, sequence: int, position: int) -> str:
         """A processed record with the ACK's numbering; as received if it cannot be encoded."""
         codec = self.codecs.get(record.type)
         try:
@@ -160,7 +170,7 @@ class AckBuilder:
         except EncodeError:
             raw = record.raw.decode("latin-1")
             line = _plain(raw).ljust(self.lengths.get(record.type, len(raw)))
-        return f"{record.type}{prefix}{position:08d}{line[19:]}"
+        return self.prefix.numbered(line, sequence, position)
 
 
 def _record_sequence(record: Record) -> int:

@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from adapters.cwr.layout import record_prefix
 from adapters.cwr.writer import (
     TRANSACTION_TYPES,
     CwrWriteError,
@@ -79,8 +80,8 @@ def renumbered(lines: list[str], sequence: int) -> list[str]:
     """The lines of a transaction with another transaction sequence number."""
     if sequence == 0:
         return lines
-    number = f"{sequence:08d}"
-    return [line[:3] + number + line[11:] for line in lines]
+    prefix = record_prefix()
+    return [prefix.numbered(line, sequence) for line in lines]
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,11 @@ algorithms for IPI/ISRC/EAN numbers).
 Everything is loaded once, validated (a table that is not contiguous from
 position 1, repeats a field name or uses an unknown type fails loudly) and
 handed out as immutable objects.
+
+Code that cuts lines itself (the parser's first pass, renumbering, the
+writer's checks) takes its positions from here too: :func:`field_slice` for
+one field, :func:`record_prefix` for the prefix every transaction and detail
+record starts with.
 """
 
 from __future__ import annotations
@@ -31,14 +36,18 @@ from types import MappingProxyType
 __all__ = [
     "EXTERNAL_LOOKUPS",
     "FIELD_TYPES",
+    "HDR_VERSION_3X",
     "VERSIONS",
     "Field",
     "LayoutError",
     "RecordLayout",
+    "RecordPrefix",
+    "field_slice",
     "layouts",
     "lookup",
     "lookup_descriptions",
     "lookup_names",
+    "record_prefix",
 ]
 
 #: CWR versions with a layout table.
@@ -105,6 +114,16 @@ class Field:
     @property
     def end(self) -> int:
         return self.start - 1 + self.length
+
+    @property
+    def slice(self) -> slice:
+        """The field's characters (or bytes) in a record line: ``line[f.slice]``."""
+        return slice(self.start - 1, self.start - 1 + self.length)
+
+
+#: Where a CWR 3.x HDR carries its version: not a layout read here, only where a
+#: 3.x file is recognised (to be refused) before its version is known.
+HDR_VERSION_3X = Field("version", 103, 3, "A", description="CWR 3.x version, e.g. 3.1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +225,81 @@ def layouts(version: str) -> Mapping[str, RecordLayout]:
         raise ValueError(f"unsupported CWR version {version!r}; expected one of {VERSIONS}")
     text = _read_text("adapters.cwr.layouts", _VERSION_FILES[version])
     return MappingProxyType(_parse_layouts(version, text))
+
+
+@cache
+def field_slice(record_type: str, name: str) -> slice:
+    """Where field ``name`` of a ``record_type`` record is, in every version that has it.
+
+    ``KeyError`` if no version has it; ``LayoutError`` if the versions disagree.
+
+    >>> field_slice("GRH", "transaction_type"), field_slice("HDR", "version")
+    (slice(3, 6, None), slice(101, 104, None))
+    """
+    found = {
+        (f.offset, f.end)
+        for table in map(layouts, VERSIONS)
+        if record_type in table and name in table[record_type]
+        for f in (table[record_type].field(name),)
+    }
+    if not found:
+        raise KeyError(f"no CWR version has a field {record_type}.{name}")
+    if len(found) > 1:
+        raise LayoutError(f"{record_type}.{name} is not at the same place in every version")
+    return slice(*found.pop())
+
+
+_PREFIX_FIELDS = ("record_type", "transaction_sequence", "record_sequence")
+
+
+@dataclass(frozen=True, slots=True)
+class RecordPrefix:
+    """The fields every transaction and detail record starts with, as slices of a line.
+
+    The same in every version (checked), so a line can be cut before its version
+    or record type is known.
+    """
+
+    record_type: slice
+    transaction_sequence: slice
+    record_sequence: slice
+
+    @property
+    def end(self) -> int:
+        """Where the prefix ends: the record's own fields start here."""
+        return self.record_sequence.stop
+
+    def numbered(self, line: str, transaction: int, record: int | None = None) -> str:
+        """``line`` with other sequence numbers (its record sequence kept when None)."""
+        tx = self.transaction_sequence
+        numbered = line[: tx.start] + str(transaction).zfill(tx.stop - tx.start)
+        if record is None:
+            return numbered + line[tx.stop :]
+        rec = self.record_sequence
+        return (
+            numbered
+            + line[tx.stop : rec.start]
+            + str(record).zfill(rec.stop - rec.start)
+            + line[rec.stop :]
+        )
+
+
+@cache
+def record_prefix() -> RecordPrefix:
+    """The record prefix of the layouts (``LayoutError`` if a record type differs).
+
+    >>> record_prefix().transaction_sequence, record_prefix().end
+    (slice(3, 11, None), 19)
+    """
+    found = {
+        tuple((f.name, f.offset, f.end) for f in layout.fields[:3])
+        for table in map(layouts, VERSIONS)
+        for layout in table.values()
+        if _PREFIX_FIELDS[1] in layout
+    }
+    if len(found) != 1 or tuple(name for name, _, _ in next(iter(found))) != _PREFIX_FIELDS:
+        raise LayoutError(f"records do not all start with {', '.join(_PREFIX_FIELDS)} alike")
+    return RecordPrefix(*(slice(start, end) for _, start, end in found.pop()))
 
 
 @cache

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapters.cwr.layout import layouts
+from adapters.cwr.layout import HDR_VERSION_3X, field_slice, layouts, record_prefix
 from adapters.cwr.records import FieldError, RecordCodec, codec_for, number_or_none, to_int
 from adapters.cwr.source import CwrSource, encoding_of_header
 from exchange.model import Finding
@@ -86,6 +86,10 @@ def version_of_name(name: str) -> str | None:
         if m is not None:
             return f"{m[1]}.{m[2]}"
     return "3.x" if _3X_TYPES.search(base) else None
+
+
+#: Bytes of the first line that a "not a CWR file" finding shows.
+_EXCERPT = 20
 
 
 def _printable(raw: bytes) -> str:
@@ -243,13 +247,14 @@ class CwrParser:
         self.header_line = (number, raw)
         self.encoding = encoding_of_header(raw)
         named = version_of_name(self.source.name)
-        declared = raw[101:104].decode("latin-1").strip()
+        declared = raw[field_slice("HDR", "version")].decode("latin-1").strip()
+        version_3x = raw[HDR_VERSION_3X.slice]
         if declared in READ_VERSIONS:
             self.version = declared
-        elif _VERSION_3X.fullmatch(raw[102:105]) or (named or "").startswith("3"):
-            # a 3.x HDR carries its version one place further (positions 103-105)
-            found = raw[102:105].decode("latin-1")
-            self.version = found if _VERSION_3X.fullmatch(raw[102:105]) else named or "3.x"
+        elif _VERSION_3X.fullmatch(version_3x) or (named or "").startswith("3"):
+            # a 3.x HDR carries its version one place further
+            found = version_3x.decode("latin-1")
+            self.version = found if _VERSION_3X.fullmatch(version_3x) else named or "3.x"
             how = "its HDR" if found == self.version else "its file name"
             self._unsupported(
                 f"a CWR {self.version} file (so says {how}): this node reads CWR 2.1 and 2.2 "
@@ -322,15 +327,21 @@ class CwrParser:
         seen_group_types: set[str] = set()
         first = True
         codecs: dict[str, RecordCodec] | None = None
+        prefix = record_prefix()
+        type_at, tx_seq_at, rec_seq_at = (
+            prefix.record_type,
+            prefix.transaction_sequence,
+            prefix.record_sequence,
+        )
 
         for number, raw in self.source.lines():
-            record_type = raw[:3].decode("latin-1")
+            record_type = raw[type_at].decode("latin-1")
             self.record_count += 1
             if first or record_type in CONTROL_TYPES or self.trailer is not None:
                 if first:
                     first = False
                     if record_type != "HDR":
-                        start = _printable(raw[:20])
+                        start = _printable(raw[:_EXCERPT])
                         self._unsupported(
                             "not a CWR file: the first record should be HDR, the file starts "
                             f"with '{start}'; nothing more is read",
@@ -417,8 +428,8 @@ class CwrParser:
                     field="record_type",
                 )
                 continue
-            tx_seq_text = raw[3:11]
-            rec_seq_text = raw[11:19]
+            tx_seq_text = raw[tx_seq_at]
+            rec_seq_text = raw[rec_seq_at]
             starts = record_type in HEADER_TYPES and not (
                 group.type == "ACK" and record_type in ACK_CONTINUATION and tx is not None
             )
@@ -448,7 +459,8 @@ class CwrParser:
                 else:
                     tx_seq = tx.sequence if tx is not None else 0
                     rec_seq = prev_record_seq + 1
-                tx_seq_text, rec_seq_text = b"%08d" % tx_seq, b"%08d" % rec_seq
+                tx_seq_text = b"%0*d" % (tx_seq_at.stop - tx_seq_at.start, tx_seq)
+                rec_seq_text = b"%0*d" % (rec_seq_at.stop - rec_seq_at.start, rec_seq)
             if previous_type == "GRH" and not starts:
                 self._file(
                     f"the GRH is followed by {record_type}, not by a transaction header",

@@ -29,6 +29,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime
 
+from adapters.cwr.layout import record_prefix
 from adapters.cwr.parser import CONTROL_TYPES, CwrParser, Record, Transaction
 from adapters.cwr.reader import WORK_HEADERS, work_from_records
 from adapters.cwr.records import codecs_for
@@ -127,6 +128,7 @@ def _check_chunk(
     """In a worker: read the chunk's lines from the file itself, decode and validate them
     (with their records' values, for the main process to map, if ``with_works``)."""
     codecs = codecs_for(version, encoding)
+    type_at = record_prefix().record_type
     results = []
     with open(path, "rb") as fh:
         fh.seek(offset)
@@ -137,7 +139,7 @@ def _check_chunk(
             for number, raw in lines:
                 if number >= first:
                     line = strip_line(raw)
-                    record_type = line[:3].decode("latin-1")
+                    record_type = line[type_at].decode("latin-1")
                     codec = codecs.get(record_type)
                     # as the parser: blank lines, unknown and control records are not the
                     # transaction's (the parser reported them)

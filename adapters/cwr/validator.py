@@ -28,7 +28,14 @@ from functools import cache, lru_cache
 from importlib import resources
 
 from adapters.cwr.edits import CATALOGUE_RECORD
-from adapters.cwr.layout import Field, RecordLayout, layouts, lookup, lookup_names
+from adapters.cwr.layout import (
+    Field,
+    RecordLayout,
+    layouts,
+    lookup,
+    lookup_names,
+    record_prefix,
+)
 from adapters.cwr.parser import CONTROL_TYPES, Record, Transaction
 from adapters.cwr.reader import WORK_HEADERS, MappedWork, work_from_transaction
 from adapters.cwr.records import (
@@ -497,7 +504,6 @@ _DIGIT_CHECKS = frozenset(
 )
 #: The edit for a record whose length does not match its layout (prefix edit 9).
 LENGTH_EDIT = "FIL-F-009"
-_PREFIX_END = 19  # prefix fields are checked by the parser
 
 
 def _form_rules(layout: RecordLayout, version: str, rules: list[FieldRule]) -> list[FieldRule]:
@@ -518,8 +524,8 @@ def _form_rules(layout: RecordLayout, version: str, rules: list[FieldRule]) -> l
     for f in layout.fields:
         if f.type not in _NUMERIC_TYPES or f.name in checked:
             continue
-        if not control and f.offset < _PREFIX_END:
-            continue
+        if not control and f.offset < record_prefix().end:
+            continue  # prefix fields are checked by the parser
         level = "ER" if control else "TR" if f.required == "M" else "FR"
         found.append(
             FieldRule(
@@ -733,5 +739,7 @@ def digest(tx: Transaction) -> str:
 
     Prefixes (sequence numbers) and trailing blanks do not count.
     """
-    content = b"\n".join([r.raw[:3] + r.raw[19:].rstrip() for r in tx.records])
+    prefix = record_prefix()
+    kind, rest = prefix.record_type, slice(prefix.end, None)
+    content = b"\n".join([r.raw[kind] + r.raw[rest].rstrip() for r in tx.records])
     return hashlib.blake2b(content, digest_size=16).hexdigest()

@@ -108,7 +108,7 @@ from functools import cache
 from importlib import metadata
 from typing import BinaryIO
 
-from adapters.cwr.layout import EXTERNAL_LOOKUPS, layouts, lookup
+from adapters.cwr.layout import EXTERNAL_LOOKUPS, layouts, lookup, record_prefix
 from adapters.cwr.records import EncodeError, RecordCodec, codecs_for
 from adapters.cwr.work_details import DETAILS
 from exchange.identifiers import is_digits, known
@@ -774,8 +774,11 @@ class CwrWriter:
             raise CwrWriteError(
                 f"unsupported encoding {encoding!r}; expected one of {', '.join(CHARACTER_SETS)}"
             )
-        if not is_digits(sender) or len(sender) > 9:
-            raise CwrWriteError(f"sender id must be a number of up to 9 digits, not {sender!r}")
+        width = layouts(version)["HDR"].field("sender_id").length
+        if not is_digits(sender) or len(sender) > width:
+            raise CwrWriteError(
+                f"sender id must be a number of up to {width} digits, not {sender!r}"
+            )
         self.stream = stream
         self.sender = sender
         #: whose work numbers go into the submitter work number field (default: the sender)
@@ -784,6 +787,7 @@ class CwrWriter:
         self.transaction = transaction
         self.created = created or datetime.now()
         self._codecs = codecs_for(version, encoding)
+        self._prefix = record_prefix()
         self._buffer: list[str] = []
         self._buffer_lines = buffer_lines
         self._groups_done: set[str] = set()
@@ -901,14 +905,15 @@ class CwrWriter:
             raise CwrWriteError("the file is closed")
         if not lines:
             raise CwrWriteError("a transaction has at least its header record")
-        transaction = lines[0][:3]
+        prefix = self._prefix
+        transaction = lines[0][prefix.record_type]
         if transaction != self._group:
             self._open_group(transaction)
-        expected = f"{self._group_transactions:08d}"
-        if lines[0][3:11] != expected:
-            raise CwrWriteError(
-                f"transaction sequence {lines[0][3:11]} given where {expected} is due"
-            )
+        sequence = prefix.transaction_sequence
+        given = lines[0][sequence]
+        expected = str(self._group_transactions).zfill(sequence.stop - sequence.start)
+        if given != expected:
+            raise CwrWriteError(f"transaction sequence {given} given where {expected} is due")
         self._buffer.extend(lines)
         self.records += len(lines)
         if len(self._buffer) >= self._buffer_lines:

@@ -28,6 +28,7 @@ from pathlib import Path
 from sqlalchemy import insert, select
 
 from adapters.cwr.ack import HELD, PartnerAck, read_ack
+from adapters.cwr.layout import field_slice, record_prefix
 from adapters.cwr.parser import CwrParser, Transaction
 from adapters.cwr.records import date_or_none, number_or_none
 from adapters.cwr.source import CwrSource, CwrSourceError
@@ -53,11 +54,12 @@ KNOWN_STATUSES = frozenset(
 
 def is_ack_file(source: CwrSource) -> bool:
     """Whether a CWR file is an acknowledgement file (its first group is ACK)."""
+    record_type, group_type = record_prefix().record_type, field_slice("GRH", "transaction_type")
     try:
         with closing(source.lines()) as lines:
             for number, line in lines:
-                if line.startswith(b"GRH"):
-                    return line[3:6] == b"ACK"
+                if line[record_type] == b"GRH":
+                    return line[group_type] == b"ACK"
                 if number >= 5:
                     break
     except CwrSourceError as exc:
