@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters.cwr.writer import CwrWriter  # noqa: E402
+from adapters.cwr.file_writer import CwrWriter  # noqa: E402
 from exchange.identifiers import ipi_name, iswc  # noqa: E402
 from exchange.model import (  # noqa: E402
     Affiliation,

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.cwr.export import file_name
-from adapters.cwr.writer import CwrWriter
+from adapters.cwr.file_writer import CwrWriter
 from exchange.model import (
     WORLD,
     Affiliation,

@@ -13,7 +13,7 @@ import random
 from datetime import UTC, datetime
 from pathlib import Path
 
-from adapters.cwr.writer import CwrWriter
+from adapters.cwr.file_writer import CwrWriter
 from exchange.identifiers import ipi_name, iswc
 from exchange.model import (
     Affiliation,

@@ -642,7 +642,7 @@ def cwr_work_lists(
 def cwr_view(work: Work, version: str, sender: str = SENDER) -> Work:
     """What a CWR ``version`` file sent by ``sender`` says of ``work`` (a copy).
 
-    Left out, as :mod:`adapters.cwr.writer` documents:
+    Left out, as :mod:`adapters.cwr.work_records` documents:
 
     * titles of type OT: the header carries the work's title;
     * work numbers other than the sender's: the header carries one submitter

@@ -19,9 +19,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from adapters.cwr.layout import field_slice, layouts, record_prefix
-from adapters.cwr.parser import Record, Transaction
 from adapters.cwr.reader import work_from_records
 from adapters.cwr.records import EncodeError, codecs_for, number_or_none
+from adapters.cwr.transactions import Record, Transaction
 from exchange.model import Finding, Work
 
 #: MSG message type and level letters of the finding levels (CWR 2.2 section 5.26).

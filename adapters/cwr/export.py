@@ -18,14 +18,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
+from adapters.cwr.file_writer import CwrWriter, FileCounts
 from adapters.cwr.layout import record_prefix
-from adapters.cwr.writer import (
+from adapters.cwr.work_records import encode_work
+from adapters.cwr.work_values import (
     TRANSACTION_TYPES,
     CwrWriteError,
-    CwrWriter,
-    FileCounts,
     WorkWriteError,
-    encode_work,
     version_profile,
 )
 from exchange.model import Work

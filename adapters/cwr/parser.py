@@ -7,26 +7,28 @@ what CISAC calls the file- and group-level edits and the record prefix rules
 those checks are collected in :attr:`CwrParser.findings` (ER and GR) or on the
 transaction they concern (TR).
 
-Field contents are not judged here: see :mod:`adapters.cwr.validator`.
+Field contents are not judged here: see :mod:`adapters.cwr.record_rules`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 
+from adapters.cwr.file_names import parse_file_name, version_of_name
 from adapters.cwr.layout import HDR_VERSION_3X, field_slice, layouts, record_prefix
 from adapters.cwr.records import FieldError, RecordCodec, codec_for, number_or_none, to_int
 from adapters.cwr.source import CwrSource, encoding_of_header
+from adapters.cwr.transactions import (
+    ACK_CONTINUATION,
+    CONTROL_TYPES,
+    HEADER_TYPES,
+    Group,
+    Record,
+    Transaction,
+)
 from exchange.model import Finding
 
-#: Record types that open a transaction.
-HEADER_TYPES = frozenset({"NWR", "REV", "ISW", "EXC", "ACK", "AGR"})
-#: Inside an ACK transaction, these follow the ACK record as part of it.
-ACK_CONTINUATION = frozenset({"NWR", "REV", "EXC", "AGR"})
-CONTROL_TYPES = frozenset({"HDR", "GRH", "GRT", "TRL"})
 GROUP_VERSIONS = {"2.1": "02.10", "2.2": "02.20"}
 #: A file may hold one group per transaction type; past this many, nothing more is read.
 MAX_GROUPS = 100
@@ -37,55 +39,9 @@ MAX_TRANSACTION_RECORDS = 50_000
 #: Numbers of the control records that CWR does not use: only noted when not numeric.
 _UNUSED_NUMBERS = {"GRH": ("batch_request",), "GRT": ("total_monetary_value",)}
 
-_NAME = re.compile(
-    r"^CW(?P<yy>[0-9]{2})(?P<seq>[0-9]{2,4})(?P<sender>[A-Z0-9]{2,3})_(?P<receiver>[A-Z0-9]{2,3})"
-    r"\.(?P<ext>V[0-9][0-9]|ZIP)$",
-    re.IGNORECASE,
-)
-#: What a file name says of its CWR version: ``.V21`` (2.x, also ``.V30``), the
-#: ``_V3-1-0`` part of a 3.x name, or a 3.x file type (SUB, ACK1, ACK2, ISR, ISA, LIC).
-_NAME_VERSION = re.compile(r"\.V([0-9])([0-9])$", re.IGNORECASE)
-_NAME_VERSION_3X = re.compile(r"_V([0-9])-([0-9])-[0-9]+(?:[._]|$)", re.IGNORECASE)
-_3X_TYPES = re.compile(r"[._](SUB|ACK1|ACK2|ISR|ISA|LIC)(?:\.ZIP)?$", re.IGNORECASE)
 #: The versions this parser reads; a 3.x file is recognised and refused in one finding.
 READ_VERSIONS = ("2.1", "2.2")
 _VERSION_3X = re.compile(rb"3\.[0-9]")
-
-
-@dataclass(frozen=True, slots=True)
-class FileName:
-    """The parts of a CWR 2.x file name ``CWyynnnnsss_rrr.Vxx``."""
-
-    year: int
-    sequence: int
-    sender: str
-    receiver: str
-    extension: str
-
-
-def parse_file_name(name: str) -> FileName | None:
-    m = _NAME.match(Path(name).name)
-    if m is None:
-        return None
-    return FileName(
-        2000 + int(m["yy"]), int(m["seq"]), m["sender"].upper(), m["receiver"].upper(), m["ext"]
-    )
-
-
-def version_of_name(name: str) -> str | None:
-    """The CWR version a file name says: ``2.1``, ``2.2``, ``3.0``, ``3.1``, ``3.x`` or None.
-
-    >>> version_of_name("CW260001PUB_052.V22"), version_of_name("CW170037SA_058_V3-1-0.SUB")
-    ('2.2', '3.1')
-    >>> version_of_name("CW170058058_SA_ACK1.zip"), version_of_name("works.txt")
-    ('3.x', None)
-    """
-    base = Path(name).name
-    for pattern in (_NAME_VERSION_3X, _NAME_VERSION):
-        m = pattern.search(base)
-        if m is not None:
-            return f"{m[1]}.{m[2]}"
-    return "3.x" if _3X_TYPES.search(base) else None
 
 
 #: Bytes of the first line that a "not a CWR file" finding shows.
@@ -95,63 +51,6 @@ _EXCERPT = 20
 def _printable(raw: bytes) -> str:
     """Raw bytes as text a report can show (control and non-ASCII bytes escaped)."""
     return ascii(raw)[2:-1]
-
-
-@dataclass(slots=True)
-class Record:
-    """One decoded record line."""
-
-    line: int
-    type: str
-    values: dict[str, str]
-    raw: bytes
-    dropped: bool = False
-
-    def __getitem__(self, name: str) -> str:
-        return self.values.get(name, "")
-
-
-@dataclass(slots=True)
-class Transaction:
-    """One transaction: its header record and its detail records, in file order."""
-
-    group_type: str
-    group_id: int
-    sequence: int
-    records: list[Record] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    rejected: bool = False
-    #: Without decoding (a structure pass): (line, record type, raw bytes) of every record.
-    lines: list[tuple[int, str, bytes]] = field(default_factory=list)
-    #: Where the transaction is in the file: its first and last line, its byte offset.
-    first_line: int = 0
-    last_line: int = 0
-    offset: int = 0
-    #: Records read, kept or not (past MAX_TRANSACTION_RECORDS they are not).
-    record_count: int = 0
-
-    @property
-    def header(self) -> Record:
-        return self.records[0]
-
-    @property
-    def type(self) -> str:
-        return self.records[0].type
-
-    def add(self, finding: Finding) -> None:
-        self.findings.append(finding)
-        if finding.rejects_transaction:
-            self.rejected = True
-
-
-@dataclass(slots=True)
-class Group:
-    type: str
-    id: int
-    line: int
-    transactions: int = 0
-    records: int = 1  # the GRH itself
-    rejected: bool = False
 
 
 class _Enough(Exception):

@@ -30,10 +30,11 @@ from contextlib import contextmanager
 from datetime import datetime
 
 from adapters.cwr.layout import record_prefix
-from adapters.cwr.parser import CONTROL_TYPES, CwrParser, Record, Transaction
+from adapters.cwr.parser import CwrParser
 from adapters.cwr.reader import WORK_HEADERS, work_from_records
 from adapters.cwr.records import codecs_for
 from adapters.cwr.source import CwrSource, strip_line
+from adapters.cwr.transactions import CONTROL_TYPES, Record, Transaction
 from adapters.cwr.validator import CheckedTransaction, check_transaction
 from exchange.identifiers import digits_value
 from exchange.model import Finding, Source

@@ -1,6 +1,6 @@
 """From CWR work transactions to model objects.
 
-The mapping mirrors :mod:`adapters.cwr.writer`: what the writer puts in a
+The mapping mirrors :mod:`adapters.cwr.work_records`: what the writer puts in a
 field, :func:`work_from_transaction` takes back out, so that a work written
 and read again is the same work.
 """
@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from adapters.cwr.parser import Record, Transaction
 from adapters.cwr.records import date_or_none, number_or_none
+from adapters.cwr.transactions import Record, Transaction
 from adapters.cwr.work_details import DETAILS, duration_seconds
 from exchange.identifiers import is_digits
 from exchange.model import (

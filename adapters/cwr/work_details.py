@@ -5,7 +5,7 @@ COM (components), ORN (productions), INS and IND (instrumentation), ARI
 (notes for societies) and XRF (cross references): each record is one object
 of :mod:`exchange.model`, each of its fields one attribute.  This module is
 the one table of which attribute goes into which field; the reader
-(:mod:`adapters.cwr.reader`) and the writer (:mod:`adapters.cwr.writer`) both
+(:mod:`adapters.cwr.reader`) and the writer (:mod:`adapters.cwr.work_records`) both
 work from it, so that what is written is read back as it was.
 
 Where the two versions put the same thing in fields of different names, the

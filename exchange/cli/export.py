@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from adapters.cwr.export import ExportResult, export_works
-from adapters.cwr.writer import CHARACTER_SETS, FORMATS, CwrWriteError
+from adapters.cwr.file_writer import CHARACTER_SETS, FORMATS
+from adapters.cwr.work_values import CwrWriteError
 from exchange.cli.common import NodeContext, emit, json_option, stderr
 from exchange.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ExchangeError
 from exchange.exports.cwr import works_to_export

@@ -31,10 +31,12 @@ from sqlalchemy import select
 
 from adapters.cwr.ack import HELD, AckBuilder, Acknowledged
 from adapters.cwr.export import file_name
+from adapters.cwr.file_writer import CwrWriter
 from adapters.cwr.parser import CwrParser
 from adapters.cwr.records import date_or_none, time_or_none
 from adapters.cwr.validator import check_transaction
-from adapters.cwr.writer import CwrWriteError, CwrWriter, WorkWriteError, encode_work
+from adapters.cwr.work_records import encode_work
+from adapters.cwr.work_values import CwrWriteError, WorkWriteError
 from exchange import formats
 from exchange.config import NodeConfig
 from exchange.digest import sha256_file

@@ -6,7 +6,7 @@ Loading works from the store and encoding them costs far more than writing the
 lines. For a large export, worker processes each read a slice of the works from
 the store (with their own connections) and encode them; the main process takes
 the encoded transactions in order and writes them into files, numbering them
-(:func:`adapters.cwr.writer.export_works`).
+(:func:`adapters.cwr.export.export_works`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from concurrent.futures import Future
 
 from adapters.cwr.export import EncodedWork, SkippedWork
 from adapters.cwr.pipeline import process_pool, worker_count
-from adapters.cwr.writer import WorkWriteError, encode_work
+from adapters.cwr.work_records import encode_work
+from adapters.cwr.work_values import WorkWriteError
 from exchange.exports.claims import registration
 from exchange.model import Work
 from exchange.store import Store

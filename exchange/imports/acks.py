@@ -29,9 +29,10 @@ from sqlalchemy import insert, select
 
 from adapters.cwr.ack import HELD, PartnerAck, read_ack
 from adapters.cwr.layout import field_slice, record_prefix
-from adapters.cwr.parser import CwrParser, Transaction
+from adapters.cwr.parser import CwrParser
 from adapters.cwr.records import date_or_none, number_or_none
 from adapters.cwr.source import CwrSource, CwrSourceError
+from adapters.cwr.transactions import Transaction
 from adapters.cwr.validator import CheckedTransaction, check_transaction
 from exchange.errors import ExchangeError
 from exchange.identifiers import iswc as iswc_id

@@ -27,10 +27,13 @@ from pathlib import Path
 
 from sqlalchemy import Connection, RootTransaction
 
-from adapters.cwr.parser import CwrParser, FileName, Group
+from adapters.cwr.file_names import FileName
+from adapters.cwr.parser import CwrParser
 from adapters.cwr.pipeline import PARALLEL_FROM_BYTES, CheckedFile, process_pool, worker_count
+from adapters.cwr.record_rules import check_header
 from adapters.cwr.source import CwrSource, CwrSourceError
-from adapters.cwr.validator import CheckedTransaction, check_header
+from adapters.cwr.transactions import Group
+from adapters.cwr.validator import CheckedTransaction
 from exchange.errors import ExchangeError
 from exchange.imports.batch import BATCH, BatchImporter
 from exchange.imports.ledger import DONE, claim_file

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.cwr.export import export_works
-from adapters.cwr.writer import FORMATS
+from adapters.cwr.file_writer import FORMATS
 from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
 from exchange.exports.cwr import works_to_export

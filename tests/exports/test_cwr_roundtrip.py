@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from adapters.cwr import pipeline
 from adapters.cwr.export import export_works
-from adapters.cwr.writer import CHARACTER_SETS
+from adapters.cwr.file_writer import CHARACTER_SETS
 from exchange.exports import cwr as cwr_exports
 from exchange.identifiers import iswc
 from exchange.imports.cwr import CwrImporter

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from adapters import safe_xml
 from adapters.cwr import pipeline
 from adapters.cwr.layout import layouts
-from adapters.cwr.writer import encode_work
+from adapters.cwr.work_records import encode_work
 from adapters.ddex.mwn.reader import read_message
 from adapters.ddex.mwn.writer import build_message, to_bytes
 from adapters.spreadsheet.parties import read_parties

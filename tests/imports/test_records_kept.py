@@ -312,7 +312,8 @@ def test_an_exc_transaction_is_reported_not_kept(store: Store, tmp_path: Path) -
 
 def test_an_isan_with_letters_does_not_fit_a_cwr_21_orn() -> None:
     """2.1 has numeric ISAN fields: the work is refused by name, never written shifted."""
-    from adapters.cwr.writer import WorkWriteError, encode_work
+    from adapters.cwr.work_records import encode_work
+    from adapters.cwr.work_values import WorkWriteError
     from exchange.demo import sample_works
 
     work = sample_works()[0]

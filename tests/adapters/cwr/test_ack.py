@@ -17,10 +17,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from adapters.cwr.ack import LEVEL_LETTERS, AckBuilder, Acknowledged, message_values, read_ack
-from adapters.cwr.parser import CwrParser, Transaction
+from adapters.cwr.file_writer import CwrWriter
+from adapters.cwr.parser import CwrParser
 from adapters.cwr.source import CwrSource
+from adapters.cwr.transactions import Transaction
 from adapters.cwr.validator import check_transaction
-from adapters.cwr.writer import CwrWriter, encode_work
+from adapters.cwr.work_records import encode_work
 from exchange.demo import sample_works
 from exchange.model import Finding
 from tests.strategies import SENDER, cwr_works

@@ -22,9 +22,9 @@ from pathlib import Path
 import pytest
 
 from adapters.cwr.layout import Field, layouts, lookup, lookup_names
-from adapters.cwr.parser import Record
+from adapters.cwr.record_rules import CHECKS, RecordValidator, _Compiled, record_validator
 from adapters.cwr.records import codec_for
-from adapters.cwr.validator import CHECKS, RecordValidator, _Compiled, record_validator
+from adapters.cwr.transactions import Record
 from exchange import codes
 from exchange.imports.cwr import validate_file
 from exchange.model import Finding

@@ -16,7 +16,7 @@ from importlib import resources
 import pytest
 
 from adapters.cwr.edits import CATALOGUE_RECORD
-from adapters.cwr.validator import CHECKS as VALIDATOR_CHECKS
+from adapters.cwr.record_rules import CHECKS as VALIDATOR_CHECKS
 
 COLUMNS = ["versions", "record", "field", "check", "level", "default", "edit", "condition", "note"]
 VERSION_SETS = {"2.1 2.2", "2.1", "2.2"}

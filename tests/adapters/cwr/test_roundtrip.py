@@ -19,10 +19,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from adapters.cwr.file_writer import CHARACTER_SETS, CwrWriter
 from adapters.cwr.parser import CwrParser
 from adapters.cwr.source import CwrSource
 from adapters.cwr.validator import check_transaction
-from adapters.cwr.writer import CHARACTER_SETS, CwrWriter
 from exchange.model import Work
 from tests.strategies import SENDER, cwr_view, cwr_works, normalise
 

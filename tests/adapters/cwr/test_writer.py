@@ -12,18 +12,14 @@ from typing import Any
 import pytest
 
 from adapters.cwr.export import ExportResult, export_works, file_name
+from adapters.cwr.file_writer import CwrWriter
 from adapters.cwr.layout import layouts
 from adapters.cwr.parser import CwrParser
 from adapters.cwr.reader import work_from_transaction
 from adapters.cwr.source import CwrSource
 from adapters.cwr.validator import check_transaction
-from adapters.cwr.writer import (
-    CwrWriteError,
-    CwrWriter,
-    WorkWriteError,
-    encode_work,
-    work_records,
-)
+from adapters.cwr.work_records import encode_work, work_records
+from adapters.cwr.work_values import CwrWriteError, WorkWriteError
 from exchange.demo import sample_works
 from exchange.model import (
     Affiliation,
