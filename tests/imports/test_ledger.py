@@ -43,10 +43,10 @@ MANY_WORKS = 5000
 #: the process ends on the spot, as on a power cut; ``raise``: an error no one expected).
 CRASHING_IMPORT = """
 import os, sys
-from exchange.imports import apply, cwr
+from exchange.imports import apply as applying, cwr
 from exchange.cli import main
 cwr.BATCH = 500
-original, calls = apply.Applier.apply, []
+original, calls = applying.Applier.apply, []
 def apply(self, items):
     calls.append(1)
     if len(calls) == 3:
@@ -54,7 +54,7 @@ def apply(self, items):
             os._exit(9)
         raise RuntimeError("the disk went away")
     return original(self, items)
-apply.Applier.apply = apply
+applying.Applier.apply = apply
 main(sys.argv[2:])
 """
 
