@@ -162,7 +162,7 @@ def create_app(
                 db.delete(agency, workcode, sourceDb, preferredIswc, reasonCode)
             except Refused as refused:
                 return _rejected(refused)
-        return Response(status_code=204, response_model=None)
+        return Response(status_code=204)
 
     def batch(items: list[SubmissionBatch], update: bool) -> JSONResponse:
         answers, touched = [], set()
@@ -265,7 +265,7 @@ def create_app(
                 db.merge(preferredIswc, agency, body)
             except Refused as refused:
                 return _rejected(refused)
-        return Response(status_code=204, response_model=None)
+        return Response(status_code=204)
 
     @app.delete("/iswc/merge", status_code=204, response_model=None)
     def demerge(preferredIswc: str, agency: str, workcode: str) -> Any:
@@ -274,7 +274,7 @@ def create_app(
                 db.demerge(preferredIswc, agency, workcode)
             except Refused as refused:
                 return _rejected(refused)
-        return Response(status_code=204, response_model=None)
+        return Response(status_code=204)
 
     # -- workflow tasks -------------------------------------------------------------
 
