@@ -303,7 +303,7 @@ class IswcClient:
     def update_workflow_tasks(self, updates: Sequence[TaskUpdate]) -> list[WorkflowTask]:
         """PATCH /iswc/workflowTasks: new statuses; each task as it is now, with a rejection
         where the update was refused."""
-        body = [u.asjson_of() for u in updates]
+        body = [u.as_json() for u in updates]
         response = self._t.call(
             "PATCH",
             "/iswc/workflowTasks",

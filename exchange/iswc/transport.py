@@ -232,5 +232,5 @@ class Transport:
     @staticmethod
     def rejection(data: Any) -> Rejection | None:
         if isinstance(data, dict) and "code" in data:
-            return Rejection.fromjson_of(data)
+            return Rejection.from_json(data)
         return None
