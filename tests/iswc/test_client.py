@@ -109,6 +109,9 @@ def test_searches_by_agency_work_code_single_and_batch(client: IswcClient) -> No
         [{"title": "song 2", "type": "OT"}], [{"lastName": "CORLEY"}]
     )
     assert [m.iswc for m in by_title.results] == [added[1].iswc]
+    assert client.delete(added[0].iswc, "R1", "R01") is None
+    assert client.search_by_agency_work_code("R1").results == []
+    assert client.delete(added[0].iswc, "R1", "R01").code == "130"
 
 
 def test_merge_then_the_search_shows_the_preferred_iswc(client: IswcClient) -> None:
@@ -254,6 +257,8 @@ def test_two_processes_share_the_bucket(db_url: str) -> None:
     with Store(db_url) as store, store.connect() as conn:
         times = sorted(r.at.timestamp() for r in conn.execute(select(t.iswc_calls)).all())
     assert len(times) == 16
+    with Store(db_url) as store:  # one bucket counted both processes' requests
+        assert RateLimit(store, standin.url).used()["month_calls"] == 16
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert min(gaps) >= 0.2 - 1e-3  # one token every 1/5 s, shared
     assert all(times[i + 5] - times[i] >= 1.0 - 1e-3 for i in range(len(times) - 5))
