@@ -9,11 +9,15 @@ processes at once, on SQLite and on PostgreSQL.
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import threading
 import time
+from functools import partial
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 
@@ -262,3 +266,66 @@ def test_two_processes_share_the_bucket(db_url: str) -> None:
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert min(gaps) >= 0.2 - 1e-3  # one token every 1/5 s, shared
     assert all(times[i + 5] - times[i] >= 1.0 - 1e-3 for i in range(len(times) - 5))
+
+
+class DroppingProxy:
+    """A loopback proxy to the stand-in that, ``drops`` times, lets a request through and
+    then hangs up without passing the answer on (a connection lost after the fact)."""
+
+    def __init__(self, upstream: str, drops: int) -> None:
+        self.upstream = httpx.URL(upstream)
+        self.drops = drops
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            with conn:
+                request = self._read_request(conn)
+                upstream = socket.create_connection((self.upstream.host, self.upstream.port))
+                with upstream:
+                    upstream.sendall(request)
+                    answer = b"".join(iter(partial(upstream.recv, 65536), b""))
+                if self.drops > 0:
+                    self.drops -= 1
+                    continue  # hang up: the request was processed, its answer is lost
+                conn.sendall(answer)
+
+    @staticmethod
+    def _read_request(conn: socket.socket) -> bytes:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            data += conn.recv(65536)
+        head, body = data.split(b"\r\n\r\n", 1)
+        lines = head.split(b"\r\n")
+        length = next((int(v) for k, _, v in (line.partition(b":") for line in lines[1:])
+                       if k.strip().lower() == b"content-length"), 0)  # fmt: skip
+        while len(body) < length:
+            body += conn.recv(65536)
+        kept = [line for line in lines if not line.lower().startswith(b"connection:")]
+        return b"\r\n".join([*kept, b"Connection: close"]) + b"\r\n\r\n" + body
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_dropped_connection_is_retried_without_a_second_submission(
+    standin: StandIn, sqlite_store: Store, clock: FakeClock
+) -> None:
+    proxy = DroppingProxy(standin.url, drops=1)
+    try:
+        with make_client(proxy.url, sqlite_store, clock) as client:
+            result = client.add(submission(work("LOST ANSWER", "R1"), agency="128",
+                                           source_db=128))  # fmt: skip
+    finally:
+        proxy.close()
+    assert result.ok and result.iswc is not None
+    assert [s for _m, _p, s, _c in calls(sqlite_store)] == [None, 201]
+    assert len(standin.db.records) == 1 and len(standin.db.infos) == 1  # one work, one ISWC
+    assert clock.slept[-1] == 2.0  # the first pause of the backoff
