@@ -113,9 +113,28 @@ def test_searches_by_agency_work_code_single_and_batch(client: IswcClient) -> No
         [{"title": "song 2", "type": "OT"}], [{"lastName": "CORLEY"}]
     )
     assert [m.iswc for m in by_title.results] == [added[1].iswc]
+    (both,) = client.search_by_title_and_contributor_batch(
+        [([{"title": "SONG 1", "type": "OT"}], [{"nameNumber": 458930030}])]
+    )
+    assert [m.iswc for m in both.results] == [added[0].iswc]
     assert client.delete(added[0].iswc, "R1", "R01") is None
     assert client.search_by_agency_work_code("R1").results == []
     assert client.delete(added[0].iswc, "R1", "R01").code == "130"
+
+
+def test_updates_single_and_batch(client: IswcClient) -> None:
+    bodies = [submission(work(f"OLD {n}", f"R{n}"), agency="128", source_db=128) for n in (1, 2)]
+    first, second = client.add_batch(bodies)
+    assert client.update({**bodies[0], "originalTitle": "NEW 1"}, first.iswc or "").ok
+    changed = client.update_batch(
+        [{**bodies[1], "originalTitle": "NEW 2", "preferredIswc": second.iswc},
+         {**bodies[0], "originalTitle": "NEWER 1"}]  # no preferred ISWC: 107
+    )  # fmt: skip
+    assert [r.iswc for r in changed] == [second.iswc, None]
+    assert changed[1].rejection is not None and changed[1].rejection.code == "107"
+    titles = [client.search_by_iswc(r.iswc or "").results[0].original_title
+              for r in (first, second)]  # fmt: skip
+    assert titles == ["NEW 1", "NEW 2"]
 
 
 def test_merge_then_the_search_shows_the_preferred_iswc(client: IswcClient) -> None:

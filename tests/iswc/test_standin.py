@@ -179,6 +179,15 @@ def test_over_the_rate_limit_is_429_until_the_window_moves() -> None:
     assert later.status_code == 404
 
 
+def test_over_the_month_s_quota_is_403() -> None:
+    clock = FakeClock()
+    with running_standin(clock.time, per_month=2) as standin, api(standin) as http:
+        answers = [http.get("/iswc/searchByIswc", params={"iswc": "T0345246801"})
+                   for _ in range(3)]  # fmt: skip
+    assert [a.status_code for a in answers] == [404, 404, 403]
+    assert "Out of call volume quota" in answers[-1].json()["message"]
+
+
 def test_it_starts_from_the_command_line(tmp_path: Path) -> None:
     port = free_port()
     known = tmp_path / "ipi.txt"
