@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from exchange.errors import ExchangeError
+from exchange.identifiers import is_digits, known
 from exchange.identifiers import iswc as iswc_id
 from exchange.iswc.codes import CREATOR_ROLES, PUBLISHER_ROLES, TITLE_TYPES
 from exchange.model import Component, OriginalWork, Work
@@ -146,8 +147,8 @@ def _parties(work: Work) -> list[dict[str, Any]]:
         if not creator and claim.role not in PUBLISHER_ROLES:
             continue
         party = claim.party
-        number = party.ipi_name_number
-        if not number or not number.isdigit():
+        number = known(party.ipi_name_number)
+        if number is None or not is_digits(number):
             if creator:
                 raise PayloadError(
                     f"{_where(work)}: writer {party.name!r} ({claim.role}) has no IPI name "
@@ -161,7 +162,7 @@ def _parties(work: Work) -> list[dict[str, Any]]:
         item: dict[str, Any] = {"nameNumber": key[0], "role": claim.role}
         if party.name:
             item["name"] = party.name
-        if party.ipi_base_number:
+        if known(party.ipi_base_number):
             item["baseNumber"] = party.ipi_base_number
         out.append(item)
     if not any(p["role"] in CREATOR_ROLES for p in out):

@@ -108,6 +108,8 @@ def test_a_composite_names_its_components_by_iswc_or_title() -> None:
             "longer than the 20",
         ),  # fmt: skip
         (Work("T", id=1, claims=[writer("A", None)]), "writer 'A' .CA. has no IPI name number"),
+        (Work("T", id=1, claims=[writer("Z", "00000000000")]), "'Z' .CA. has no IPI name"),
+        (Work("T", id=1, claims=[writer("S", "\u00b2")]), "'S' .CA. has no IPI name"),
         (Work("T", id=1, claims=[writer("A", "00458930030", "PA")]), "no writer with a creator"),
     ],
 )
