@@ -112,6 +112,8 @@ class Transport:
     ) -> None:
         if not key:
             raise IswcError("no subscription key for the ISWC database")
+        if not base_url.startswith(("https://", "http://")):
+            raise IswcError(f"the ISWC database URL {base_url!r} is no http(s):// address")
         self.base_url = base_url.rstrip("/")
         self.store = store
         self.limit = limit
@@ -137,7 +139,9 @@ class Transport:
         items: int | None = None,
     ) -> httpx.Response:
         """One request, waited for, retried and recorded; the answer that ended it."""
-        for attempt in range(1, self.attempts + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             started = self.limit.acquire()
             try:
                 response = self._http.request(method, path, params=params, json=body)
@@ -166,7 +170,6 @@ class Transport:
                 continue
             self._raise_for_gateway(response, method, path)
             return response
-        raise AssertionError("unreachable")  # pragma: no cover
 
     def _backoff(self, attempt: int) -> float:
         return min(BACKOFF * 2 ** (attempt - 1), MAX_BACKOFF)

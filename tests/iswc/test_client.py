@@ -26,7 +26,7 @@ from exchange.iswc.answers import TaskUpdate
 from exchange.iswc.client import IswcClient
 from exchange.iswc.payloads import PayloadError, submission
 from exchange.iswc.rate import QuotaExhausted, RateLimit
-from exchange.iswc.transport import IswcAuthError, IswcUnavailable
+from exchange.iswc.transport import IswcAuthError, IswcError, IswcUnavailable
 from exchange.store import Store
 from exchange.store import tables as t
 from tests.iswc.conftest import (
@@ -219,6 +219,11 @@ def test_a_wrong_key_is_a_clear_error(standin: StandIn, sqlite_store: Store) -> 
     ):
         client.search_by_iswc("T0345246801")
     assert calls(sqlite_store) == [("GET", "/iswc/searchByIswc", 401, None)]
+
+
+def test_a_url_that_is_no_web_address_is_refused(sqlite_store: Store) -> None:
+    with pytest.raises(IswcError, match="'cisac.example' is no http"):
+        make_client("cisac.example", sqlite_store, FakeClock())
 
 
 def test_the_bucket_spaces_requests_and_counts_the_month(sqlite_store: Store) -> None:
