@@ -181,6 +181,12 @@ def test_workflow_tasks_listed_and_rejected(
     (metadata,) = client.search_by_iswc(shared).results
     assert metadata.original_title == "SHARED WORK"  # the rejected change was undone
     assert client.workflow_tasks(statuses=["Outstanding"]) == []
+    with make_client(standin.url, sqlite_store, clock, agency="052") as sister:
+        assert sister.update({**theirs, "originalTitle": "AGAIN"}, shared).ok
+        (created,) = sister.workflow_tasks(show="CreatedByMe", statuses=["Outstanding"])
+    clock.now += 30 * 86400  # nobody answers for 30 days: approved
+    (approved,) = client.workflow_tasks(statuses=["Approved"])
+    assert approved.task_id == created.task_id != task.task_id
 
 
 def test_429_is_waited_for_and_retried(sqlite_store: Store) -> None:
