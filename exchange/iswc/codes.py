@@ -178,8 +178,9 @@ TITLE_TYPES = (
 #: Creator roles (IV/07) and the publisher/administrator roles the database uses (IV/22).
 CREATOR_ROLES = ("C", "CA", "A", "AR", "AD", "TR", "SA", "SR")
 PUBLISHER_ROLES = ("E", "AM")
-#: Every role the Submission schema accepts; others than the above are kept but ignored.
-ROLES = (*CREATOR_ROLES, *PUBLISHER_ROLES, "SE", "PA", "ES", "AQ")
+#: Every role the Submission schema accepts (MA and TA are rolled-up creator roles); the
+#: database ignores all but creators and E, AM.
+ROLES = (*CREATOR_ROLES, *PUBLISHER_ROLES, "SE", "PA", "ES", "AQ", "MA", "TA")
 
 CATEGORIES = ("DOM", "INT")
 DERIVED_WORK_TYPES = ("ModifiedVersion", "Excerpt", "Composite")

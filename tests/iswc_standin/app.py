@@ -22,7 +22,6 @@ from fastapi import Body, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-from exchange.iswc.codes import SHOW_WORKFLOWS
 from exchange.iswc.rate import REQUESTS_PER_MONTH, month_of
 from exchange.iswc.transport import KEY_HEADER
 from tests.iswc_standin import render
@@ -31,9 +30,11 @@ from tests.iswc_standin.models import (
     AgencyWorkCodeSearch,
     IswcSearch,
     MergeRequest,
+    ShowWorkflows,
     Submission,
     SubmissionBatch,
     TitleAndContributorSearch,
+    WorkflowStatus,
     WorkflowTaskUpdate,
     WorkflowType,
 )
@@ -283,14 +284,12 @@ def create_app(
     @app.get("/iswc/workflowTasks")
     def find_workflow_tasks(
         agency: str,
-        showWorkflows: str,
+        showWorkflows: ShowWorkflows,
         workflowType: WorkflowType | None = None,
-        status: Annotated[list[str] | None, Query()] = None,
+        status: Annotated[list[WorkflowStatus] | None, Query()] = None,
         startIndex: Annotated[int, Query(ge=0)] = 0,
         pageLength: Annotated[int, Query(ge=1, le=1000)] = 1000,
     ) -> Any:
-        if showWorkflows not in SHOW_WORKFLOWS:
-            return JSONResponse({"errors": {"showWorkflows": [showWorkflows]}, "status": 400}, 400)
         with db.lock:
             try:
                 tasks = db.find_tasks(agency, showWorkflows, workflowType, status or [])

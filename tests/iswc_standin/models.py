@@ -12,12 +12,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-Role = Literal["CA", "AR", "SE", "PA", "ES", "AM", "SA", "C", "AD", "A", "E", "AQ", "SR", "TR",
-               "MA", "TA"]  # fmt: skip
-TitleType = Literal["CT", "OT", "RT", "AT", "ET", "ST", "TO", "OA", "TE", "FT", "IT", "TT", "PT",
-                    "OL", "AL"]  # fmt: skip
-WorkflowType = Literal["UpdateApproval", "MergeApproval", "DemergeApproval"]
-WorkflowStatus = Literal["Outstanding", "Approved", "Rejected", "Cancelled"]
+from exchange.iswc import codes
+
+# The vocabularies are exchange.iswc.codes's (one source); Literal[tuple] names each value.
+Role = Literal[codes.ROLES]
+TitleType = Literal[codes.TITLE_TYPES]
+WorkflowType = Literal[codes.WORKFLOW_TYPES]
+WorkflowStatus = Literal[codes.WORKFLOW_STATUSES]
+ShowWorkflows = Literal[codes.SHOW_WORKFLOWS]
 
 
 class Body(BaseModel):
@@ -67,17 +69,17 @@ class Submission(Body):
     agency: str = Field(min_length=3, max_length=3)
     sourcedb: int
     workcode: str
-    category: Literal["DOM", "INT"]
+    category: Literal[codes.CATEGORIES]
     originalTitle: str
     interestedParties: list[InterestedParty]
     iswc: str | None = None
     preferredIswc: str | None = None
     otherTitles: list[Title] | None = None
     disambiguation: bool | None = None
-    disambiguationReason: Literal["DIT", "DIA", "DIE", "DIC", "DIP", "DIV"] | None = None
+    disambiguationReason: Literal[codes.DISAMBIGUATION_REASONS] | None = None
     disambiguateFrom: list[DisambiguateFrom] | None = None
-    bvltr: Literal["Background", "Logo", "Theme", "Visual", "RolledUpCue"] | None = None
-    derivedWorkType: Literal["ModifiedVersion", "Excerpt", "Composite"] | None = None
+    bvltr: Literal[codes.BVLTR] | None = None
+    derivedWorkType: Literal[codes.DERIVED_WORK_TYPES] | None = None
     derivedFromIswcs: list[DerivedFrom] | None = None
     performers: list[Performer] | None = None
     instrumentation: list[Instrumentation] | None = None
