@@ -33,8 +33,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import OperationalError
 
 from exchange.errors import EXIT_PARTNER, ExchangeError
-from exchange.store import Store, StoreError
+from exchange.store import Store
 from exchange.store import tables as t
+from exchange.store.database import StoreError
 
 #: The limits of the specification.
 REQUESTS_PER_MINUTE = 10
