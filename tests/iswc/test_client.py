@@ -8,6 +8,7 @@ processes at once, on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -342,7 +343,10 @@ class DroppingProxy:
         return b"\r\n".join([*kept, b"Connection: close"]) + b"\r\n\r\n" + body
 
     def close(self) -> None:
+        with contextlib.suppress(OSError):
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() of the thread
         self.listener.close()
+        self.thread.join(10)
 
 
 def test_a_dropped_connection_is_retried_without_a_second_submission(
