@@ -15,6 +15,7 @@ from sqlalchemy import (
     Column,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -438,4 +439,33 @@ partner_leases = Table(
     Column("pid", Integer, nullable=True),  # its process id there
     Column("process", String(100), nullable=True),  # when that process started (pid reuse)
     Column("token", String(32), nullable=True),  # this holding, for take-over and release
+)
+
+# The ISWC database's rate limit, shared by every process of the node (exchange.iswc.rate):
+# a token bucket for the requests of a minute and a count of the calendar month's requests.
+iswc_rate = Table(
+    "iswc_rate",
+    metadata,
+    Column("name", String(100), primary_key=True),  # which limit: the API's base URL
+    Column("tokens", Float, nullable=False),  # requests that may start now
+    Column("refilled_at", Float, nullable=False),  # seconds since the epoch
+    Column("month", String(7), nullable=False),  # YYYY-MM of month_calls (UTC)
+    Column("month_calls", Integer, nullable=False),
+)
+
+# Every request made to the ISWC database and how it ended (exchange.iswc.client).
+iswc_calls = Table(
+    "iswc_calls",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", UtcDateTime(), nullable=False),  # when the request was let through
+    Column("method", String(10), nullable=False),
+    Column("path", String(200), nullable=False),
+    Column("attempt", Integer, nullable=False),  # 1, then 2... for retries
+    Column("status", Integer, nullable=True),  # None: no answer (connection failed)
+    Column("items", Integer, nullable=True),  # items sent in a batch, 1 for a single one
+    Column("rejected", Integer, nullable=True),  # items the answer rejected
+    Column("error_code", String(10), nullable=True),  # the ISWC error code (100-247)
+    Column("error", String(2000), nullable=True),  # its message, or what went wrong
+    Index(None, "at"),
 )
