@@ -43,7 +43,8 @@ class Title:
 
 @dataclass(frozen=True, slots=True)
 class InterestedParty:
-    name_number: int
+    #: the IPI name number (an EDI CIP outside CAR, CUR and CIQ may give a base number only)
+    name_number: int | None
     role: str
     name: str | None = None
     base_number: str | None = None
@@ -76,15 +77,19 @@ class WorkInfo:
 
 @dataclass(frozen=True, slots=True)
 class Submission:
-    """An AddSubmission (CAR) or, with ``preferred_iswc``, an UpdateSubmission (CUR)."""
+    """An AddSubmission (CAR) or, with ``preferred_iswc``, an UpdateSubmission (CUR).
+
+    Read from EDI, ``submission_id`` is the transaction's sequence number in its group.
+    """
 
     submission_id: int
     agency: str
     sourcedb: int
     workcode: str
-    category: str
     original_title: str
     interested_parties: tuple[InterestedParty, ...]
+    #: DOM or INT (mandatory in JSON; the EDI records have no field for it)
+    category: str | None = None
     other_titles: tuple[Title, ...] = ()
     #: the ISWC the agency submits (add only; the EDI archived ISWC field)
     iswc: str | None = None
@@ -220,6 +225,8 @@ class Notification:
     derived_from: tuple[DerivedFrom, ...] = ()
     performers: tuple[Performer, ...] = ()
     instrumentation: tuple[str, ...] = ()
+    #: EDI only (MER detail records of a CSN): the works merged, as their agencies know them
+    merges: tuple[WorkInfo, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
