@@ -76,7 +76,12 @@ class JsonFile:
 def validator() -> Draft202012Validator:
     """The schema's validator; ``date-time`` values must be real dates and times."""
     checker = FormatChecker(formats=())
-    checker.checks("date-time", raises=ValueError)(jr.parse_time)
+
+    @checker.checks("date-time", raises=(ValueError, OverflowError))
+    def date_time(value: object) -> bool:
+        # other types are for the "type" keyword to refuse; OverflowError: year 9999 at -23:59
+        return not isinstance(value, str) or jr.parse_time(value) is not None
+
     return Draft202012Validator(vocabulary.schema(), format_checker=checker)
 
 

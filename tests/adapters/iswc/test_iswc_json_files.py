@@ -125,6 +125,14 @@ def test_a_file_failing_the_schema_is_refused_whole_naming_path_and_value():
             lambda d: d["fileHeader"].update(fileCreationDateTime="2019-13-45T10:00:00Z"),
             "$.fileHeader.fileCreationDateTime",
         ),
+        (
+            lambda d: d["fileHeader"].update(fileCreationDateTime="9999-12-31T23:59:59-23:59"),
+            "$.fileHeader.fileCreationDateTime",
+        ),
+        (
+            lambda d: d["fileHeader"].update(fileCreationDateTime=20191125),
+            "$.fileHeader.fileCreationDateTime",
+        ),
     ],
 )
 def test_each_kind_of_schema_error_is_named_where_it_is(damage, path):
