@@ -5,8 +5,8 @@ the whole file (:class:`IswcFileError`, each finding naming the JSON path and
 the value) at the first step that fails:
 
 1. size (:data:`MAX_FILE_BYTES`), UTF-8 (a byte-order mark is allowed);
-2. JSON syntax, without duplicate keys, ``NaN``/``Infinity`` or nesting deeper
-   than :data:`MAX_DEPTH`;
+2. JSON syntax, without duplicate keys or ``NaN``/``Infinity``, nesting no
+   deeper than :data:`MAX_DEPTH`;
 3. the project's JSON Schema (``schemas/iswc/iswc_schema.json``): the format
    says a file that fails its schema is rejected whole; at most
    :data:`MAX_FINDINGS` findings are listed.
@@ -28,8 +28,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
-from jsonschema import Draft202012Validator, FormatChecker
-from jsonschema.exceptions import ValidationError
+import jsonschema_rs
 
 from adapters.iswc import json_records as jr
 from adapters.iswc import vocabulary
@@ -53,6 +52,8 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 32
 #: Schema findings listed for a refused file; the rest are counted.
 MAX_FINDINGS = 20
+#: Schema errors counted past those listed (a file of garbage has millions).
+MAX_COUNTED = 100_000
 #: Values quoted in findings are cut to this many characters.
 QUOTE_CHARS = 60
 
@@ -72,23 +73,30 @@ class JsonFile:
     findings: list[Finding] = field(default_factory=list)
 
 
+def _date_time(value: str) -> bool:
+    try:
+        jr.parse_time(value)
+    except (ValueError, OverflowError):  # OverflowError: year 9999 at -23:59
+        return False
+    return True
+
+
 @cache
-def validator() -> Draft202012Validator:
+def validator() -> jsonschema_rs.Draft202012Validator:
     """The schema's validator; ``date-time`` values must be real dates and times."""
-    checker = FormatChecker(formats=())
-
-    @checker.checks("date-time", raises=(ValueError, OverflowError))
-    def date_time(value: object) -> bool:
-        # other types are for the "type" keyword to refuse; OverflowError: year 9999 at -23:59
-        return not isinstance(value, str) or jr.parse_time(value) is not None
-
-    return Draft202012Validator(vocabulary.schema(), format_checker=checker)
+    return jsonschema_rs.Draft202012Validator(
+        vocabulary.schema(), validate_formats=True, formats={"date-time": _date_time}
+    )
 
 
 def quote(value: object) -> str:
     """A short, printable rendering of a value for a finding."""
-    text = json.dumps(value, ensure_ascii=True) if not isinstance(value, str) else value
-    text = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    if isinstance(value, dict):
+        return f"an object of {len(value)} fields"
+    if isinstance(value, list):
+        return f"an array of {len(value)} items"
+    text = value if isinstance(value, str) else json.dumps(value)
+    text = text if text.isprintable() else text.encode("unicode_escape").decode("ascii")
     return text if len(text) <= QUOTE_CHARS else text[: QUOTE_CHARS - 3] + "..."
 
 
@@ -121,25 +129,20 @@ def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _depth(data: str) -> int:
-    """How deep arrays and objects nest, counted outside strings."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for ch in data:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
+def _depth(document: object) -> int:
+    """How deep arrays and objects nest (counted without recursion)."""
+    deepest, stack = 0, [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node
+        if not isinstance(children, list | type({}.values())):
+            continue
+        for child in children:
+            if isinstance(child, dict | list):
+                if depth + 1 > MAX_DEPTH:
+                    return depth + 1
+                stack.append((child, depth + 1))
+        deepest = max(deepest, depth)
     return deepest
 
 
@@ -152,8 +155,6 @@ def parse(data: bytes, name: str = "file") -> dict[str, Any]:
     except UnicodeDecodeError as exc:
         what = f"not UTF-8 text (byte {exc.start:,} is {data[exc.start]:#04x})"
         raise _refuse(name, what) from None
-    if _depth(text) > MAX_DEPTH:
-        raise _refuse(name, f"arrays or objects nested more than {MAX_DEPTH} deep")
     try:
         document = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
@@ -164,6 +165,8 @@ def parse(data: bytes, name: str = "file") -> dict[str, Any]:
         ) from None
     except (ValueError, RecursionError) as exc:  # duplicate keys, NaN, a 5,000-digit number
         raise _refuse(name, f"not accepted as JSON: {str(exc)[:200]}") from None
+    if _depth(document) > MAX_DEPTH:
+        raise _refuse(name, f"arrays or objects nested more than {MAX_DEPTH} deep")
     findings = schema_findings(document)
     if findings:
         raise _refuse(name, f"fails the ISWC JSON schema: {findings[0].message}", findings)
@@ -172,38 +175,48 @@ def parse(data: bytes, name: str = "file") -> dict[str, Any]:
 
 def schema_findings(document: object) -> list[Finding]:
     """What the schema says of a document, one ER finding per error (at most MAX_FINDINGS)."""
-    errors = sorted(validator().iter_errors(document), key=lambda e: list(map(str, e.path)))
-    findings = [_finding(e) for e in errors[:MAX_FINDINGS]]
-    if len(errors) > MAX_FINDINGS:
-        findings.append(Finding("ER", f"and {len(errors) - MAX_FINDINGS} more schema errors"))
+    findings: list[Finding] = []
+    more = 0
+    for error in validator().iter_errors(document):
+        if len(findings) < MAX_FINDINGS:
+            findings.append(_finding(error))
+        elif more < MAX_COUNTED:
+            more += 1
+        else:
+            break
+    if more:
+        counted = f"{more}" if more < MAX_COUNTED else f"at least {MAX_COUNTED}"
+        findings.append(Finding("ER", f"and {counted} more schema errors"))
     return findings
 
 
-def _finding(error: ValidationError) -> Finding:
-    path = json_path(error.absolute_path)
-    group = next((p for p in error.absolute_path if isinstance(p, str)), None)
-    reason = _reason(error)
-    return Finding("ER", f"{path}: {reason}", record=group, field=path, value=quote(error.instance))
+def _finding(error: jsonschema_rs.ValidationError) -> Finding:
+    path = json_path(error.instance_path)
+    group = next((p for p in error.instance_path if isinstance(p, str)), None)
+    return Finding(
+        "ER", f"{path}: {_reason(error)}", record=group, field=path, value=quote(error.instance)
+    )
 
 
-def _reason(error: ValidationError) -> str:
+def _reason(error: jsonschema_rs.ValidationError) -> str:
     """The schema error in words, without repeating a long value."""
-    keyword, expected = error.validator, error.validator_value
-    if keyword == "required":
-        have = error.instance if isinstance(error.instance, dict) else {}
-        missing = [k for k in expected if k not in have]
-        return f"missing {', '.join(missing)}"
-    if keyword == "enum":
-        return "not one of " + ", ".join(map(str, expected))
-    if keyword == "pattern":
-        return f"does not match {expected}"
-    if keyword == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        return f"unknown field {', '.join(map(quote, extra))}"
-    if keyword == "type":
-        return f"not of type {expected}"
-    if keyword == "format":
-        return f"not a valid {expected}"
+    kind = type(error.kind).__name__
+    detail = error.kind.as_dict()
+    if kind == "Required":
+        return f"missing {detail['property']}"
+    if kind == "Enum":
+        return "not one of " + ", ".join(map(str, detail["options"]))
+    if kind == "Pattern":
+        return f"does not match {detail['pattern']}"
+    if kind == "AdditionalProperties":
+        return "unknown field " + ", ".join(map(quote, detail["unexpected"]))
+    if kind == "Type":
+        return f"not of type {detail['types']}"
+    if kind == "Format":
+        return f"not a valid {detail['format']}"
+    if kind in ("AnyOf", "OneOfNotValid", "OneOfMultipleValid"):
+        rule = "/".join(map(str, list(error.schema_path)[-3:]))
+        return f"fits none or several of the forms {rule} allows"
     return error.message[:200]
 
 
