@@ -1,4 +1,4 @@
-"""The ISWC database's file formats, as pure codecs (no store): see docs/iswc.md.
+"""The ISWC database's file formats, as pure codecs (no store): see docs/iswc-files.md.
 
 * :mod:`adapters.iswc.model`: the records (submissions, acknowledgements,
   notifications) both formats read and write;

@@ -16,6 +16,9 @@ What the document leaves open is decided here and said where it matters:
 * Titles with a language or with characters beyond ASCII go in NAT records
   (UTF-8), the others in CTL records.
 * A CSN's original group and transaction sequence are zeros (read as none).
+* JSON-only data (a submission's category and locally allocated ISWC, IP names,
+  error messages) has no EDI field and is not written; a CSN's MER records
+  (``Notification.merges``) have no JSON field.
 """
 
 from __future__ import annotations
