@@ -10,7 +10,9 @@ records reads as ACK transactions.
 What the format rejects whole (ER) raises :class:`IswcFileError`: no HDR or
 TRL, a record type the format does not have, a transaction or record sequence
 number out of order, a record longer than its layout, group or file counts
-that do not match, a file or line over the size limits. Everything else is a
+that do not match, a file or line over the size limits. (Characters past the
+layout are allowed on control records only, whose layout the document leaves
+to the CIS EDI standard.) Everything else is a
 finding on its transaction (TR, with line, record, field and value): the
 transaction is left out and the others are read.
 """
@@ -28,6 +30,7 @@ from adapters.cwr.records import FieldError, to_date, to_int, to_time
 from adapters.iswc import edi_records as er
 from adapters.iswc import vocabulary as v
 from adapters.iswc.model import FileHeader, IswcFileError
+from adapters.iswc.naming import parse_edi_file_name
 from exchange.identifiers import ipi_base, is_digits
 from exchange.identifiers import iswc as iswc_id
 from exchange.model import Finding
@@ -171,7 +174,6 @@ def _refuse(name: str, what: str, line: int | None = None, record: str | None = 
 class _Reader:
     def __init__(self, name: str) -> None:
         self.name = name
-        self.header: FileHeader | None = None
         self.group: str | None = None
         self.counts = {"groups": 0, "group_tx": 0, "group_records": 0, "tx": 0, "records": 0}
         self.current: tuple[str, int, int, dict[str, Any], list, list[Finding]] | None = None
@@ -182,7 +184,8 @@ class _Reader:
 
     def fields(self, record: str, text: str, line: int) -> tuple[dict[str, Any], list[Finding]]:
         c = er.codec(record)
-        if len(text) > c.length and text[c.length :].strip():
+        # the control records' layout is CIS EDI's, not the document's: more is tolerated there
+        if len(text) > c.length and text[c.length :].strip() and record not in er.CONTROL:
             raise self.refuse(f"line {line}: a {record} record is {c.length} characters long, "
                               f"this one {len(text)}", line, record)  # fmt: skip
         raw = c.decode_dict(text)
@@ -253,7 +256,9 @@ class _Reader:
                 raise self.refuse(f"line {line}: a second HDR", line, record)
             created = dt.datetime.combine(values["creation_date"], values["creation_time"],
                                           dt.UTC)  # fmt: skip
-            self.result = EdiFile(FileHeader(f"{values['sender_id']:03d}", None, created))
+            named = parse_edi_file_name(self.name)  # the HDR does not name the receiver
+            receiver = named.receiver if named else None
+            self.result = EdiFile(FileHeader(f"{values['sender_id']:03d}", receiver, created))
             return
         if self.result is None:
             raise self.refuse(f"line {line}: {record} before the HDR", line, record)

@@ -117,6 +117,7 @@ def test_submissions_read_back_as_written(header, sent):
     read = read_edi(data, name)
     assert read.findings == []
     assert (read.header.sender, read.header.created) == (header.sender, header.created)
+    assert read.header.receiver == header.receiver  # from the file's name
     expected = numbered(sent, _kind)
     assert sorted(read.transactions, key=repr) == sorted(expected, key=repr)
 
