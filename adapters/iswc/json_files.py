@@ -224,15 +224,24 @@ def _reason(error: jsonschema_rs.ValidationError) -> str:
 
 
 def _bad_iswcs(item: dict[str, Any], path: list[object]) -> Iterator[Finding]:
+    """ISWCs with a wrong check digit. Answers may carry fields the schema does not name,
+    of any type: an ISWC field that is not an ISWC is as wrong as a bad check digit."""
     for key, value in item.items():
-        values = value if key in _ISWC_LISTS else [value] if key in _ISWC_KEYS else []
-        if key in ("derivedFromIswcs", "workInfo"):
+        if key in ("derivedFromIswcs", "workInfo") and isinstance(value, list):
             for n, nested in enumerate(value):
-                yield from _bad_iswcs(nested, [*path, key, n])
+                if isinstance(nested, dict):
+                    yield from _bad_iswcs(nested, [*path, key, n])
+            continue
+        if key in _ISWC_LISTS:
+            values = value if isinstance(value, list) else [value]
+        elif key in _ISWC_KEYS:
+            values = [value]
+        else:
             continue
         for n, iswc in enumerate(values):
-            if not iswc_id.is_valid(iswc):
-                where = json_path([*path, key, n] if key in _ISWC_LISTS else [*path, key])
+            if not (isinstance(iswc, str) and iswc_id.is_valid(iswc)):
+                listed = key in _ISWC_LISTS and isinstance(value, list)
+                where = json_path([*path, key, n] if listed else [*path, key])
                 yield Finding(
                     "TR", f"{where}: the ISWC check digit does not match (IV/15)",
                     record=str(path[0]), field=where, value=quote(iswc), edit="IV/15",

@@ -43,7 +43,9 @@ CREATED = datetime(2026, 12, 1, 9, 30, 0, tzinfo=UTC)
 TO_CISAC = FileHeader("052", "315", CREATED, 52)
 FROM_CISAC = FileHeader("315", "052", CREATED, 315)
 ODD_VALUES = (None, True, 0, -1, 10**30, 1.5, "", " ", "T0345246801", "\u0000", "Ω" * 70_000,
-              [], {}, [[[]]], {"a": {"b": {}}})  # fmt: skip
+              [], {}, [[[]]], {"a": {"b": {}}}, ["T0345246802"], [{"iswc": 1}])  # fmt: skip
+KNOWN_KEYS = ("iswc", "archivedIswc", "mergeIswcs", "disambiguateFrom", "derivedFromIswcs",
+              "workInfo", "interestedParties", "submissionId")  # fmt: skip
 
 
 def _records() -> tuple[list, list, list]:
@@ -97,8 +99,8 @@ def _walk(node: object, rng: random.Random) -> None:
                 what = rng.random()
                 if what < 0.2:
                     del node[key]
-                elif what < 0.3:
-                    node[f"x{rng.randrange(99)}"] = _odd(rng)
+                elif what < 0.3:  # a field of its own, or one the format has elsewhere
+                    node[rng.choice((f"x{rng.randrange(99)}", *KNOWN_KEYS))] = _odd(rng)
                 else:
                     node[key] = _odd(rng)
                 return

@@ -236,3 +236,19 @@ def test_a_file_from_a_local_range_holds_additions_with_their_iswc_only():
     deletion = Deletion(2, "T0345246801", "128", 128, "R1", "R01")
     with pytest.raises(IswcWriteError, match="only additions"):
         write_submissions(HEADER, [local, deletion], FROM_LOCAL_RANGE)
+
+
+def test_unnamed_fields_of_an_answer_may_be_anything_but_a_bad_iswc():
+    _, data = write_acknowledgements(HEADER, [])
+    document = json.loads(data)
+    ack = {
+        "submissionId": 1, "originalFileCreationDateTime": "2019-10-01T18:25:43.511Z",
+        "originalSubmissionId": 2, "originalTransactionType": "AddSubmission",
+        "processingDateTime": "2019-11-25T18:25:43.511Z", "transactionStatus": "FullyAccepted",
+        "workInfo": [{"agency": "128", "sourcedb": 1, "workcode": "X", "derivedFromIswcs": "?"}],
+        "comment": {"any": ["thing"]},
+    }  # fmt: skip
+    document["acknowledgements"] = [ack, dict(ack, submissionId=2, mergeIswcs=5)]
+    read = read_json(json.dumps(document).encode())
+    assert [a.submission_id for a in read.acknowledgements] == [1]
+    assert [f.field for f in read.findings] == ["$.acknowledgements[1].mergeIswcs"]
