@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from tests.fuzz.corpus import seeds
+from tests.fuzz.iswc import run_iswc_campaign
 from tests.fuzz.mutations import MUTATIONS, mutate
 from tests.fuzz.target import run_campaign
 
@@ -31,3 +32,9 @@ def test_a_fuzz_campaign_breaks_no_promise(tmp_path):
     assert [
         f"case {p.case} {p.name} {p.mutations}: {p.what}\n{p.detail}" for p in campaign.problems
     ] == []
+
+
+def test_an_iswc_fuzz_campaign_breaks_no_promise():
+    campaign = run_iswc_campaign(1000, seed=20261202)
+    assert campaign.outcomes.get("read"), "no mutated ISWC file was read at all"
+    assert campaign.problems == []

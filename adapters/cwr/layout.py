@@ -47,6 +47,7 @@ __all__ = [
     "lookup",
     "lookup_descriptions",
     "lookup_names",
+    "parse_layout_table",
     "record_prefix",
 ]
 
@@ -165,7 +166,15 @@ def _read_text(package: str, name: str) -> str:
 
 
 def _parse_layouts(version: str, text: str) -> dict[str, RecordLayout]:
-    where = _VERSION_FILES[version]
+    return parse_layout_table(text, _VERSION_FILES[version], version)
+
+
+def parse_layout_table(text: str, where: str, version: str = "") -> dict[str, RecordLayout]:
+    """Record layouts from a layout table's CSV text (the columns above), validated.
+
+    ``where`` names the table in errors. Other CISAC fixed-width formats keep
+    their layouts in tables of the same form (the ISWC EDI format does).
+    """
     reader = csv.DictReader(io.StringIO(text))
     missing = [c for c in _COLUMNS if c not in (reader.fieldnames or ())]
     if missing:

@@ -1,7 +1,8 @@
-"""``python -m tests.fuzz``: a fuzz campaign over the CWR and ACK readers.
+"""``python -m tests.fuzz``: a fuzz campaign over the CWR and ACK readers (or the ISWC codecs).
 
 Example:
     python -m tests.fuzz --cases 3000 --seed 7 --keep fuzz-failures
+    python -m tests.fuzz --iswc --cases 20000          # the ISWC JSON and EDI readers
     python -m tests.fuzz --atheris -atheris_runs=10000   # coverage-guided, if atheris installs
 """
 
@@ -15,6 +16,7 @@ from pathlib import Path
 from rich.progress import Progress
 
 from tests.fuzz.corpus import seeds
+from tests.fuzz.iswc import run_iswc_campaign
 from tests.fuzz.target import Campaign, run_campaign
 
 
@@ -61,7 +63,15 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0, help="the campaign's seed")
     parser.add_argument("--keep", type=Path, help="copy the files that broke a promise here")
     parser.add_argument("--atheris", action="store_true", help="coverage-guided, with atheris")
+    parser.add_argument("--iswc", action="store_true", help="the ISWC JSON and EDI readers")
     args, rest = parser.parse_known_args()
+    if args.iswc:
+        iswc = run_iswc_campaign(args.cases, args.seed)
+        outcomes = ", ".join(f"{n} {what}" for what, n in sorted(iswc.outcomes.items()))
+        print(f"{args.cases} cases ({outcomes}); {len(iswc.problems)} problems")
+        for problem in iswc.problems:
+            print(problem)
+        return 1 if iswc.problems else 0
     with tempfile.TemporaryDirectory(prefix="exchange-fuzz-") as tmp:
         if args.atheris:
             return _atheris(rest, Path(tmp))
