@@ -1,20 +1,9 @@
-"""Validating and importing CWR files into the store.
+"""Batches: what importers of every registration format share.
 
-Import is two passes over the file, each streaming:
-
-1. the *structure pass* reads only record types, prefixes and control records.
-   A file the standard rejects as a whole (ER) changes nothing; groups it
-   rejects (GR) are skipped. For a large file it runs in a worker process beside
-   the content pass, whose batches stay uncommitted until it has spoken.
-2. the *content pass* validates each transaction, matches its work to the store
-   (:mod:`exchange.matching`), and writes the accepted ones in batches, with the
-   outcome of each transaction (its ACK status) and the conflicts it opens. Each
-   batch is one database transaction that also advances the file's ledger entry
-   (``transactions_done``), so a crash loses at most the batch in flight, never
-   half a work, and a re-run resumes after the last committed batch.
-
-A file whose content (sha256) was imported before is recognised and not
-imported again.
+Each batch of accepted transactions is applied to the store in one database
+transaction that also advances the file's ledger entry (``transactions_done``
+and the counts so far), so that an interrupted import resumes after the last
+committed batch.
 """
 
 from __future__ import annotations
