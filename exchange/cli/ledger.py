@@ -8,6 +8,7 @@ from rich.table import Table
 
 from exchange.cli.common import NodeContext, emit, json_option, print_fields
 from exchange.errors import NotFound
+from exchange.store.ledger import FAILED, FileState
 
 pass_node = click.make_pass_decorator(NodeContext)
 
@@ -22,14 +23,12 @@ def ledger() -> None:
     """
 
 
-#: The states of ledger entries (docs/operations.md, docs/exchange.md).
-STATES = ("importing", "imported", "rejected", "failed", "refused", "written", "delivered")
-
-
 @ledger.command("list")
 @click.option("--partner", metavar="CODE", help="Only this partner's files.")
 @click.option("--direction", type=click.Choice(["in", "out"]), help="Received or sent.")
-@click.option("--state", type=click.Choice(STATES), help="Only entries in this state.")
+@click.option(
+    "--state", type=click.Choice([s.value for s in FileState]), help="Only entries in this state."
+)
 @json_option
 @pass_node
 def ledger_list(
@@ -40,7 +39,8 @@ def ledger_list(
     A received file is importing (or was left so by an import that died: the
     next import of the file takes it over), imported, rejected as a whole,
     failed (with its error: importing it again takes it up) or refused by an
-    exchange; a sent one is written, delivered or failed.
+    exchange; a sent one is writing (or was left so by a run that died),
+    written, delivered or failed.
 
     \b
     Example:
@@ -68,7 +68,7 @@ def ledger_list(
             )
         out.print(table)
         for e in entries:
-            if e.state == "failed" and e.error:
+            if e.state == FAILED and e.error:
                 out.print(f"{e.id}: {e.error}", markup=False)
 
     emit(node, {"entries": [e.as_dict() for e in entries]}, human)

@@ -44,10 +44,9 @@ from exchange.errors import ExchangeError
 from exchange.exports.claims import registration
 from exchange.imports.apply import ACKNOWLEDGED
 from exchange.imports.cwr import judge_header, open_source
-from exchange.imports.ledger import DONE
 from exchange.model import Finding
 from exchange.store import Store, tables
-from exchange.store.ledger import FileEntry
+from exchange.store.ledger import DONE, REJECTED, WRITTEN, FileEntry, LedgerSummary
 
 #: Outcomes read from the store at a time.
 PAGE = 2000
@@ -140,7 +139,7 @@ class AckWriter:
                     transaction="ACK",
                     created=created_at.replace(tzinfo=None),
                 )
-                if entry.state == "rejected":
+                if entry.state == REJECTED:
                     self._file_rejected(parser, writer, processed, result)
                 else:
                     notify = self._acknowledge(
@@ -284,9 +283,14 @@ class AckWriter:
         entry = self.store.start_file(
             path.name, sha, partner=receiver, format="ack", version=version, direction="out"
         )
-        summary = {**result.as_dict(), "answers_entry": answered.id}
-        summary.pop("path")
-        self.store.update_file(entry.id, state="written", summary=summary)
+        summary = LedgerSummary(
+            answers=result.answers,
+            transactions=result.transactions,
+            statuses=dict(sorted(result.statuses.items())),
+            iswc_notifications=result.iswc_notifications,
+            answers_entry=answered.id,
+        )
+        self.store.update_file(entry.id, state=WRITTEN, summary=summary)
 
 
 def _created(parser: CwrParser) -> datetime:

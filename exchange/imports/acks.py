@@ -39,11 +39,12 @@ from exchange.identifiers import iswc as iswc_id
 from exchange.imports.apply import DEADLINE_DAYS
 from exchange.imports.batch import BatchImporter
 from exchange.imports.cwr import judge_header, open_source, sender_of
-from exchange.imports.ledger import DONE, claim_file
+from exchange.imports.ledger import claim_file
 from exchange.imports.report import FileReport, Progress, duplicate
 from exchange.model import Finding, Source, WorkNumber
 from exchange.store import Store, conflicts, tables
 from exchange.store.database import row_id
+from exchange.store.ledger import DONE, IMPORTED
 from exchange.store.writer import WorkWriter
 
 BATCH = 500
@@ -170,7 +171,7 @@ class AckImporter:
             self._write(batch, entry.id, partner, done, report, received, parser.encoding)
             report.add(parser.findings)
             report.add(_read_despite(parser.findings))
-            self.store.update_file(entry.id, state="imported", summary=report.summary())
+            self.store.update_file(entry.id, state=IMPORTED, summary=report.summary())
             return report
 
     def _write(

@@ -58,7 +58,7 @@ class BatchImporter:
     @staticmethod
     def resume(report: FileReport, entry: FileEntry) -> int:
         """Take the counts of an interrupted import over; how many transactions it did."""
-        totals = entry.summary or {}
+        totals = entry.summary
         for key in (
             "works_created",
             "works_updated",
@@ -68,9 +68,9 @@ class BatchImporter:
             "conflicts_opened",
             "matches_queued",
         ):
-            setattr(report, key, totals.get(key, 0))
-        report.statuses = dict(totals.get("statuses", {}))
-        report.findings_total = totals.get("findings", 0)
+            setattr(report, key, getattr(totals, key) or 0)
+        report.statuses = dict(totals.statuses or {})
+        report.findings_total = totals.findings or 0
         return entry.transactions_done
 
     def _write(

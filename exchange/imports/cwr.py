@@ -36,11 +36,11 @@ from adapters.cwr.transactions import Group
 from adapters.cwr.validator import CheckedTransaction
 from exchange.errors import ExchangeError
 from exchange.imports.batch import BATCH, BatchImporter
-from exchange.imports.ledger import DONE, claim_file
+from exchange.imports.ledger import claim_file
 from exchange.imports.report import FileReport, Progress, count, duplicate
 from exchange.model import Finding
 from exchange.store import Store
-from exchange.store.ledger import FileEntry
+from exchange.store.ledger import DONE, IMPORTED, REJECTED, FileEntry
 from exchange.store.writer import PartyCache
 
 
@@ -261,7 +261,7 @@ class CwrImporter(BatchImporter):
             report.add(known.findings)
             report.transactions = known.transaction_count
             report.rejected = known.transaction_count
-            self.store.update_file(entry.id, state="rejected", summary=report.summary())
+            self.store.update_file(entry.id, state=REJECTED, summary=report.summary())
             return report
         rejected_groups = frozenset(g.id for g in known.groups if g.rejected) if known else None
         self.group_findings = _group_findings(known) if known else {}
@@ -303,7 +303,7 @@ class CwrImporter(BatchImporter):
                 pending.close()
         assert known is not None
         report.add(known.findings)
-        self.store.update_file(entry.id, state="imported", summary=report.summary())
+        self.store.update_file(entry.id, state=IMPORTED, summary=report.summary())
         return report
 
 

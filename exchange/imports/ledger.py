@@ -21,10 +21,11 @@ batch commits with the entry's progress, see :class:`exchange.imports.batch.Batc
 An import that stops on an error marks its entry ``failed`` with the error; the
 next import of the file takes it up again.
 
-The states of a received file's entry: ``importing`` (held, or left by a holder
-that died), ``imported``, ``rejected`` (as a whole, by the standard's rules),
-``failed`` (stopped on an error, see ``error``), and ``refused`` (by an exchange,
-see :mod:`exchange.sync.session`).
+The states of a received file's entry, and the moves between them, are those of
+:mod:`exchange.store.ledger`: ``importing`` (held, or left by a holder that died),
+``imported``, ``rejected`` (as a whole, by the standard's rules), ``failed``
+(stopped on an error, see ``error``), and ``refused`` (by an exchange, see
+:mod:`exchange.sync.session`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from datetime import timedelta
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select
 from sqlalchemy.exc import OperationalError
 
 from exchange.errors import ExchangeError
@@ -45,15 +46,11 @@ from exchange.store import Store
 from exchange.store import tables as t
 from exchange.store.database import StoreError
 from exchange.store.leases import Holder
-from exchange.store.ledger import FileEntry, ledger_row
+from exchange.store.ledger import DONE, FAILED, IMPORTING, FileEntry, ledger_row
 from exchange.store.rows import now
 
 log = logging.getLogger(__name__)
 
-IMPORTING = "importing"
-FAILED = "failed"
-#: States of an entry whose file needs nothing more: a later copy is a duplicate.
-DONE = ("imported", "rejected")
 #: A holder on another machine whose entry has not moved for this long is taken as gone
 #: (SQLite only: PostgreSQL knows whether the holder's session lives).
 STALE = timedelta(minutes=15)
@@ -250,9 +247,8 @@ def _decide(
     done = next((r for r in rows if r.state in DONE), None)
     if done is not None:
         return FileClaim(store, None, FileEntry.from_row(done))
-    stamp = now()
-    held = {"state": IMPORTING, "holder": this_process(), "updated_at": stamp}
-    if not rows:
+    held = {"holder": this_process(), "updated_at": now()}
+    if not rows:  # a new entry, in its first state (importing)
         file_id = conn.execute(
             insert(files).values({**values, **held}).returning(files.c.id)
         ).scalar_one()
@@ -269,6 +265,6 @@ def _decide(
                 newest.holder or "an unknown process",
             )
         taken = {k: values[k] for k in ("partner", "format", "version")}
-        conn.execute(update(files).where(files.c.id == file_id).values(**held, **taken, error=None))
+        store.update_file(file_id, conn, state=IMPORTING, **held, **taken, error=None)
     row = conn.execute(select(files).where(files.c.id == file_id)).one()
     return FileClaim(store, FileEntry.from_row(row), None)

@@ -48,7 +48,7 @@ from exchange.model import Finding, InterestedParty, Source
 from exchange.normalise import normalise_name
 from exchange.store import Store, conflicts, tables
 from exchange.store.bulk import insert_rows
-from exchange.store.ledger import FileEntry
+from exchange.store.ledger import IMPORTED, REJECTED, FileEntry
 from exchange.store.rows import chunks, jsonable, now
 from exchange.store.writer import WorkWriter
 
@@ -102,7 +102,7 @@ class PartyImporter:
         report.add(findings)
         if any(f.level == "ER" for f in findings):
             report.file_rejected = True
-            self.store.update_file(entry.id, state="rejected", summary=report.summary())
+            self.store.update_file(entry.id, state=REJECTED, summary=report.summary())
             return report
         with self.store.connect() as conn:
             applier = _Applier(
@@ -117,7 +117,7 @@ class PartyImporter:
             self.store.update_file(
                 entry.id,
                 conn,
-                state="imported",
+                state=IMPORTED,
                 transactions_done=len(parties),
                 summary=report.summary(),
             )

@@ -20,7 +20,7 @@ from exchange.imports.batch import BATCH, BatchImporter
 from exchange.imports.ledger import claim_file
 from exchange.imports.report import FileReport, Progress, duplicate, earlier_import
 from exchange.store import Store
-from exchange.store.ledger import FileEntry
+from exchange.store.ledger import IMPORTED, REJECTED, FileEntry
 
 #: Reads a file for a sender (None when the file must say who sent it).
 Reader = Callable[[Path, str | None], ReadFile]
@@ -77,7 +77,7 @@ class RegistrationImporter(BatchImporter):
         if read.file_rejected:
             report.file_rejected = True
             report.transactions = report.rejected = len(read.transactions)
-            self.store.update_file(entry.id, state="rejected", summary=report.summary())
+            self.store.update_file(entry.id, state=REJECTED, summary=report.summary())
             return report
         skip = self.resume(report, entry)
         received = datetime.now(UTC)
@@ -89,5 +89,5 @@ class RegistrationImporter(BatchImporter):
                 self._write(conn, batch, entry.id, sender, start + len(batch), report, received)
             if progress is not None:
                 progress(size * (start + len(batch)) // total, size)
-        self.store.update_file(entry.id, state="imported", summary=report.summary())
+        self.store.update_file(entry.id, state=IMPORTED, summary=report.summary())
         return report

@@ -12,10 +12,9 @@ from typing import Any
 from adapters.cwr.validator import CheckedTransaction
 from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
-from exchange.imports.ledger import DONE
 from exchange.model import Finding
 from exchange.store import Store
-from exchange.store.ledger import FileEntry
+from exchange.store.ledger import DONE, FileEntry, LedgerSummary
 
 #: How many findings one file report keeps (the counts stay exact).
 MAX_FINDINGS = 10000
@@ -59,20 +58,20 @@ class FileReport:
             or any(f.level in ("ER", "GR", "TR", "RR") for f in self.findings)
         )
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> LedgerSummary:
         """The counts kept in the file's ledger entry (a resumed import starts from them)."""
-        return {
-            "transactions": self.transactions,
-            "accepted": self.accepted,
-            "rejected": self.rejected,
-            "works_created": self.works_created,
-            "works_updated": self.works_updated,
-            "conflicts_opened": self.conflicts_opened,
-            "matches_queued": self.matches_queued,
-            "statuses": self.statuses,
-            "findings": self.findings_total,
-            **({"unsupported": self.unsupported} if self.unsupported else {}),
-        }
+        return LedgerSummary(
+            transactions=self.transactions,
+            accepted=self.accepted,
+            rejected=self.rejected,
+            works_created=self.works_created,
+            works_updated=self.works_updated,
+            conflicts_opened=self.conflicts_opened,
+            matches_queued=self.matches_queued,
+            statuses=self.statuses,
+            findings=self.findings_total,
+            unsupported=self.unsupported or None,
+        )
 
     def as_dict(self, imported: bool) -> dict[str, Any]:
         data: dict[str, Any] = {"file": self.file, "format": self.format, "version": self.version}
@@ -111,7 +110,7 @@ def earlier_import(store: Store, path: Path) -> tuple[str, FileEntry | None, Fil
 def duplicate(name: str, earlier: FileEntry) -> FileReport:
     """The report on a file whose content an earlier ledger entry has imported (or rejected)."""
     report = FileReport(name, earlier.format or "cwr", earlier.version, duplicate_of=earlier.id)
-    report.unsupported = (earlier.summary or {}).get("unsupported")
+    report.unsupported = earlier.summary.unsupported
     return report
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from exchange.config import NodeConfig
 from exchange.store import Store
 from exchange.store import tables as t
-from exchange.store.ledger import FileEntry
+from exchange.store.ledger import DELIVERED, FileEntry
 from exchange.sync.run import SyncReport
 
 logger = logging.getLogger(__name__)
@@ -200,10 +200,10 @@ def _count(record: RunRecord, entries: Iterable[FileEntry]) -> None:
     """Transactions and ACK statuses of the files received (and imported) in the run."""
     record.accepted = record.rejected = 0
     for entry in entries:
-        statuses = entry.summary.get("statuses") or {}
+        statuses = entry.summary.statuses or {}
         if entry.format in REGISTRATION_FORMATS:
-            record.accepted += int(entry.summary.get("accepted") or 0)
-            record.rejected += int(entry.summary.get("rejected") or 0)
+            record.accepted += entry.summary.accepted or 0
+            record.rejected += entry.summary.rejected or 0
         if entry.format == "cwr":
             target = record.acks_sent
         elif entry.format == "ack":
@@ -238,7 +238,7 @@ def _fill_from_ledger(store: Store, record: RunRecord, started: datetime) -> Non
         for e in entries
         if e.direction == "out"
         and e.format != "manifest"
-        and e.state == "delivered"
+        and e.state == DELIVERED
         and e.completed_at is not None
         and e.completed_at >= started
     ]

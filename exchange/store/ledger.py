@@ -1,10 +1,25 @@
 """The file ledger: every file received or sent is an entry (table ``files``) whose
 state each step of an import or an exchange moves on.
+
+A received file (direction ``in``) starts ``importing``; a file the node writes
+(``out``) starts ``writing``. :data:`TRANSITIONS` says, for each direction, which
+state may follow which, as the importers (:mod:`exchange.imports`), the import
+claims (:mod:`exchange.imports.ledger`) and an exchange (:mod:`exchange.sync`) use
+them. :meth:`FileLedger.update_file` checks every change of state against it: a
+move not listed raises :class:`TransitionError` and changes nothing. "Nothing lost,
+nothing doubled" rests on it: an entry imported (or rejected) is never taken up
+again, a file delivered is never delivered again.
+
+The states are strings in the database and in every JSON document
+(:class:`FileState` is a :class:`enum.StrEnum`), and :class:`LedgerSummary` reads
+the summaries earlier versions wrote: stores need no migration.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import enum
+import typing
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -12,8 +27,203 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from exchange.store import tables as t
-from exchange.store.database import Database
+from exchange.store.database import Database, StoreError
 from exchange.store.rows import now
+
+
+class FileState(enum.StrEnum):
+    """Where a ledger entry stands."""
+
+    #: received, being imported (or left so by an importer that died: taken over)
+    IMPORTING = "importing"
+    #: received and imported (its transactions accepted or rejected one by one)
+    IMPORTED = "imported"
+    #: received and rejected as a whole, by the standard's rules
+    REJECTED = "rejected"
+    #: stopped on an error (see the entry's ``error``); a received file is taken up again
+    FAILED = "failed"
+    #: received, and not imported by an exchange: a format the partner may not send,
+    #: a file other than its manifest says, a manifest that does not check out
+    REFUSED = "refused"
+    #: recorded by the node, being written (left so by a run that died)
+    WRITING = "writing"
+    #: written into the outbox, to be delivered
+    WRITTEN = "written"
+    #: delivered to the partner
+    DELIVERED = "delivered"
+
+
+IMPORTING, IMPORTED, REJECTED, FAILED, REFUSED, WRITING, WRITTEN, DELIVERED = FileState
+
+#: The ledger's directions: received (``in``) and sent (``out``).
+DIRECTIONS = ("in", "out")
+
+#: The state a new entry starts in, per direction.
+INITIAL: dict[str, FileState] = {"in": IMPORTING, "out": WRITING}
+
+#: The states an entry may move to from each state, per direction. A state not
+#: listed as a key is final. Staying in a state is a move like another (an
+#: importer that died is taken over, a failure or a refusal is said again).
+TRANSITIONS: dict[str, dict[FileState, frozenset[FileState]]] = {
+    "in": {
+        IMPORTING: frozenset({IMPORTING, IMPORTED, REJECTED, FAILED, REFUSED}),
+        FAILED: frozenset({FAILED, IMPORTING}),
+        REFUSED: frozenset({REFUSED, IMPORTING}),
+    },
+    "out": {
+        WRITING: frozenset({WRITTEN, FAILED}),
+        WRITTEN: frozenset({DELIVERED, FAILED}),
+    },
+}
+
+#: States of a received entry whose file needs nothing more: a later copy is a duplicate.
+DONE = frozenset({IMPORTED, REJECTED})
+#: States that stamp an entry's ``completed_at``.
+COMPLETED = frozenset({IMPORTED, REJECTED, WRITTEN, DELIVERED})
+
+
+class TransitionError(StoreError):
+    """A change of state :data:`TRANSITIONS` does not allow (the entry is left as it was)."""
+
+
+def allowed(direction: str, current: str) -> frozenset[FileState]:
+    """The states an entry of ``direction`` in state ``current`` may move to."""
+    if direction not in TRANSITIONS:
+        raise TransitionError(f"{direction!r} is not a ledger direction (in, out)")
+    return TRANSITIONS[direction].get(FileState(current), frozenset())
+
+
+def transition(direction: str, current: str, new: str, what: str = "the entry") -> FileState:
+    """``new`` as a :class:`FileState` when an entry of ``direction`` in state
+    ``current`` may move to it; else :class:`TransitionError` naming the entry (``what``)."""
+    target = FileState(new)
+    following = allowed(direction, current)
+    if target in following:
+        return target
+    may = f"it may become {', '.join(sorted(following))}" if following else "it is final"
+    raise TransitionError(f"{what} ({direction}) is {current} and cannot become {target}: {may}")
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerSummary:
+    """What a ledger entry keeps besides its columns (the JSON column ``summary``).
+
+    Each kind of entry fills some of the fields and leaves the others None:
+
+    * a received file that was imported: the counts of its
+      :class:`~exchange.imports.report.FileReport` (``transactions`` to
+      ``unsupported``: an interrupted import resumes from them), and ``ack``;
+    * a received file refused as other than its manifest says: ``mismatch``, ``manifest``;
+    * a received manifest: the manifest (``version`` to ``files``) and ``pending``;
+    * an export: ``send``, ``works``, ``until``, then ``manifest``;
+    * an ACK the node wrote: ``answers``, ``transactions``, ``statuses``,
+      ``iswc_notifications``, ``answers_entry``;
+    * a manifest the node wrote: ``sequence``, ``file_ids``, ``files``.
+
+    :meth:`to_json` writes the fields that are not None, in the order declared here
+    (the order each kind of entry always had), then ``extra``.
+    """
+
+    #: an ACK written: the name of the received file it answers
+    answers: str | None = None
+    #: transactions read (imports), or answered (an ACK written)
+    transactions: int | None = None
+    accepted: int | None = None
+    rejected: int | None = None
+    works_created: int | None = None
+    works_updated: int | None = None
+    conflicts_opened: int | None = None
+    matches_queued: int | None = None
+    #: transactions per ACK status (imports and ACKs written)
+    statuses: dict[str, int] | None = None
+    #: an ACK written: ISWC notifications it carries
+    iswc_notifications: int | None = None
+    #: an ACK written: the ledger entry of the file it answers
+    answers_entry: int | None = None
+    #: how many findings the import had (the entry keeps the count, not the findings)
+    findings: int | None = None
+    #: why nothing of the file could be read (empty, not CWR, an unsupported version)
+    unsupported: str | None = None
+    #: a received CWR file: the name of the ACK written for it
+    ack: str | None = None
+    #: an export: the partner format it was written in (cwr21, cwr22, mwn, csv, xlsx)
+    send: str | None = None
+    #: an export: how many works it holds
+    works: int | None = None
+    #: an export: when it started (ISO 8601); the next export takes works changed since
+    until: str | None = None
+    #: a received file refused for differing from the manifest that lists it
+    mismatch: bool | None = None
+    #: a refused file: the manifest that lists it; a delivered one: the manifest that
+    #: lists it, or :data:`exchange.sync.session.AWAITING_MANIFEST`
+    manifest: str | None = None
+    #: a manifest: its schema version, sender, receiver, sequence and creation (ISO 8601)
+    version: str | None = None
+    sender: str | None = None
+    receiver: str | None = None
+    sequence: int | None = None
+    created: str | None = None
+    #: a manifest written: the ledger entries of the files it lists
+    file_ids: list[int] | None = None
+    #: a manifest received: the files it lists (as ManifestFile.as_dict); one written:
+    #: their names
+    files: list[dict[str, Any]] | list[str] | None = None
+    #: a manifest received: the names of the files it lists that have not come intact
+    pending: list[str] | None = None
+    #: keys this version does not declare (or whose value is not of the declared
+    #: type), kept as they were: an entry written by another version keeps them when
+    #: it is updated (the updates read, change and write the summary back)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The summary as stored and shown: the fields set (not None), then ``extra``."""
+        data = {
+            f.name: value
+            for f in fields(self)
+            if f.name != "extra" and (value := getattr(self, f.name)) is not None
+        }
+        for key, value in self.extra.items():
+            data.setdefault(key, value)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> LedgerSummary:
+        """The summary of a stored entry, of this version or an earlier one: a key
+        missing (or null) leaves its field None; one not declared, or holding a value
+        of another type than declared, goes to ``extra`` as it is."""
+        known: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for key, value in (data or {}).items():
+            if value is None and key in _KINDS:
+                continue
+            if _fits(key, value):
+                known[key] = value
+            else:
+                extra[key] = value
+        return cls(**known, extra=extra)
+
+
+def _kind(annotation: Any) -> type:
+    """The JSON type of a field: the one non-None type of its annotation, unsubscripted."""
+    found = {typing.get_origin(a) or a for a in typing.get_args(annotation) if a is not type(None)}
+    (kind,) = found
+    return kind
+
+
+_HINTS = typing.get_type_hints(LedgerSummary)
+#: The JSON type of each declared field of LedgerSummary.
+_KINDS: dict[str, type] = {
+    f.name: _kind(_HINTS[f.name]) for f in fields(LedgerSummary) if f.name != "extra"
+}
+
+
+def _fits(key: str, value: Any) -> bool:
+    kind = _KINDS.get(key)
+    if kind is None:
+        return False
+    if kind is int and isinstance(value, bool):  # JSON true is no count
+        return False
+    return isinstance(value, kind)
 
 
 @dataclass(slots=True)
@@ -27,9 +237,9 @@ class FileEntry:
     format: str | None
     version: str | None
     direction: str
-    state: str
+    state: FileState
     transactions_done: int
-    summary: dict[str, Any]
+    summary: LedgerSummary
     created_at: datetime
     completed_at: datetime | None
     size: int | None = None
@@ -48,9 +258,9 @@ class FileEntry:
             format=row.format,
             version=row.version,
             direction=row.direction,
-            state=row.state,
+            state=FileState(row.state),
             transactions_done=row.transactions_done,
-            summary=row.summary or {},
+            summary=LedgerSummary.from_json(row.summary),
             created_at=row.created_at,
             completed_at=row.completed_at,
             size=row.size,
@@ -75,7 +285,7 @@ class FileEntry:
             "size": self.size,
             "error": self.error,
             "holder": self.holder,
-            "summary": self.summary,
+            "summary": self.summary.to_json(),
         }
 
 
@@ -95,7 +305,7 @@ def ledger_row(
         "format": format,
         "version": version,
         "direction": direction,
-        "state": "importing" if direction == "in" else "writing",
+        "state": INITIAL[direction],
         "transactions_done": 0,
         "summary": {},
         "created_at": now(),
@@ -144,15 +354,8 @@ class FileLedger(Database):
     ) -> FileEntry:
         values = ledger_row(name, sha256, partner, format, version, direction)
         with self.connect() as conn:
-            file_id = conn.execute(
-                insert(t.files).values(**values).returning(t.files.c.id)
-            ).scalar_one()
-        return FileEntry(
-            id=file_id,
-            **{k: v for k, v in values.items() if k != "direction"},
-            direction=direction,
-            completed_at=None,
-        )
+            row = conn.execute(insert(t.files).values(**values).returning(t.files)).one()
+        return FileEntry.from_row(row)
 
     def ledger(
         self,
@@ -180,14 +383,54 @@ class FileLedger(Database):
             row = conn.execute(select(t.files).where(t.files.c.id == file_id)).first()
         return None if row is None else FileEntry.from_row(row)
 
-    def update_file(self, file_id: int, conn: Connection | None = None, **values: Any) -> None:
-        """Change a ledger entry (inside ``conn``'s transaction when given)."""
-        if values.get("state") in ("imported", "rejected", "delivered", "written"):
+    def update_file(
+        self,
+        file_id: int,
+        conn: Connection | None = None,
+        *,
+        state: FileState | None = None,
+        summary: LedgerSummary | None = None,
+        **values: Any,
+    ) -> None:
+        """Change a ledger entry (inside ``conn``'s transaction when given).
+
+        A new ``state`` must be one the entry's current state leads to
+        (:data:`TRANSITIONS`), else :class:`TransitionError` and nothing changes.
+        """
+        if summary is not None:
+            values["summary"] = summary.to_json()
+        if state in COMPLETED:
             values.setdefault("completed_at", now())
         values.setdefault("updated_at", now())
-        statement = update(t.files).where(t.files.c.id == file_id).values(**values)
         if conn is not None:
-            conn.execute(statement)
+            _update_entry(conn, file_id, state, values)
             return
         with self.connect() as own:
-            own.execute(statement)
+            _update_entry(own, file_id, state, values)
+
+
+def _update_entry(
+    conn: Connection, file_id: int, state: FileState | None, values: dict[str, Any]
+) -> None:
+    """Change a ledger entry's columns, its state only as :data:`TRANSITIONS` allow.
+
+    The state read is a condition of the change (``WHERE state =`` what was read):
+    an entry another process moved meanwhile is read again.
+    """
+    entry = update(t.files).where(t.files.c.id == file_id)
+    if state is None:
+        conn.execute(entry.values(**values))
+        return
+    while True:
+        row = conn.execute(
+            select(t.files.c.state, t.files.c.direction, t.files.c.name).where(
+                t.files.c.id == file_id
+            )
+        ).first()
+        if row is None:
+            return  # no such entry: nothing to change
+        what = f"ledger entry {file_id} ({row.name})"
+        new = transition(row.direction, row.state, state, what)
+        moved = conn.execute(entry.where(t.files.c.state == row.state).values(state=new, **values))
+        if moved.rowcount:
+            return

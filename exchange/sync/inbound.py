@@ -24,6 +24,7 @@ written when it was fetched, is reported and left where it is.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,16 @@ from exchange.imports.cwr import head_of, open_source
 from exchange.imports.report import FileReport
 from exchange.store.database import StoreError
 from exchange.store.leases import PartnerBusy
-from exchange.store.ledger import FileEntry
+from exchange.store.ledger import (
+    DONE,
+    FAILED,
+    IMPORTED,
+    IMPORTING,
+    REFUSED,
+    REJECTED,
+    FileEntry,
+    LedgerSummary,
+)
 from exchange.sync.manifests import ManifestError, ManifestFile, is_manifest_name
 from exchange.sync.manifests import read as read_manifest
 from exchange.sync.run import SyncRun, ledger_format
@@ -47,7 +57,7 @@ from exchange.transports import FileChanged, RemoteFile, TransportError
 logger = logging.getLogger(__name__)
 
 #: Ledger states of a received file that later runs do not import again.
-SETTLED = ("imported", "rejected", "refused", "failed")
+SETTLED = frozenset({IMPORTED, REJECTED, REFUSED, FAILED})
 #: Failures that are not the file's: they stop the run (the next run takes the file up).
 NOT_THE_FILES = (TransportError, StoreError, OperationalError, PartnerBusy)
 
@@ -61,7 +71,7 @@ class Inbound(SyncRun):
             if remote.refused is not None:  # bytes that are not UTF-8 as \udcXX
                 name = remote.name.encode("utf-8", "backslashreplace").decode("utf-8")
                 self.report.received.append(
-                    {"name": name, "state": "refused", "error": remote.refused}
+                    {"name": name, "state": REFUSED, "error": remote.refused}
                 )
         listed = [r for r in listed if r.refused is None]
         manifests = [r for r in listed if is_manifest_name(r.name)]
@@ -109,7 +119,7 @@ class Inbound(SyncRun):
             self._verified(listed_in, remote.name)
         entry = self.store.find_file(sha)
         # refused earlier for differing from a manifest: this content is now acceptable
-        stale = entry if entry is not None and entry.summary.get("mismatch") else None
+        stale = entry if entry is not None and entry.summary.mismatch else None
         seen_before = entry is not None and stale is None and entry.state in SETTLED
         report: FileReport | None = None
         try:
@@ -118,8 +128,8 @@ class Inbound(SyncRun):
             raise
         except Exception as exc:  # noqa: BLE001 - one file's failure must not stop the others
             entry = self._failed(local, sha, exc)
-        ack = entry.summary.get("ack")
-        if entry.format == "cwr" and ack is None and entry.state in ("imported", "rejected"):
+        ack = entry.summary.ack
+        if entry.format == "cwr" and ack is None and entry.state in DONE:
             try:
                 ack = self._acknowledge(local, entry)
             except NOT_THE_FILES:
@@ -174,10 +184,12 @@ class Inbound(SyncRun):
             )
             accepted = ", ".join(self.partner.accept)
             error = f"{kind} files are not accepted from {code} (accept: {accepted})"
-            self.store.update_file(entry.id, state="refused", error=error, summary={})
+            self.store.update_file(entry.id, state=REFUSED, error=error, summary=LedgerSummary())
         else:
             if stale is not None:  # the importers take up an entry left "importing"
-                self.store.update_file(stale.id, state="importing", error=None, summary={})
+                self.store.update_file(
+                    stale.id, state=IMPORTING, error=None, summary=LedgerSummary()
+                )
             importer = formats.importer(self.store, self.config, ledger_format(kind), code)
             report = importer.import_file(local)
         found = self.store.find_file(sha)
@@ -188,7 +200,7 @@ class Inbound(SyncRun):
         """Write the ACK of a received CWR file into the outbox; its name."""
         result = AckWriter(self.store, self.config, self.partner.code).write(local, self.staging)
         ack = self._publish(result.path)
-        self.store.update_file(entry.id, summary={**entry.summary, "ack": ack})
+        self.store.update_file(entry.id, summary=replace(entry.summary, ack=ack))
         return ack
 
     def _failed(self, local: Path, sha: str, exc: Exception) -> FileEntry:
@@ -201,7 +213,7 @@ class Inbound(SyncRun):
         logger.warning("%s: %s", local.name, error)
         logger.debug("%s: the import failed", local.name, exc_info=exc)
         entry = self.store.find_file(sha)
-        if entry is None or entry.state not in ("importing", "failed"):
+        if entry is None or entry.state not in (IMPORTING, FAILED):
             try:
                 kind = ledger_format(self._kind(local))
             except Exception:  # noqa: BLE001 - what it is cannot even be told
@@ -209,7 +221,7 @@ class Inbound(SyncRun):
             entry = self.store.start_file(
                 local.name, sha, partner=self.partner.code, format=kind, version=None
             )
-        self.store.update_file(entry.id, state="failed", error=error)
+        self.store.update_file(entry.id, state=FAILED, error=error)
         found = self.store.get_file(entry.id)
         assert found is not None
         return found
@@ -224,24 +236,24 @@ class Inbound(SyncRun):
             f"{sha}; not imported, fetched again by the next run"
         )
         entry = self.store.find_file(sha)
-        if entry is None or not entry.summary.get("mismatch") or entry.name != remote.name:
+        if entry is None or not entry.summary.mismatch or entry.name != remote.name:
             entry = self.store.start_file(
                 remote.name, sha, partner=self.partner.code, format=listed.format, version=None
             )
         self.store.update_file(
             entry.id,
-            state="refused",
+            state=REFUSED,
             error=error,
             size=size,
             remote_name=remote.name,
-            summary={"mismatch": True, "manifest": listed_in.name},
+            summary=LedgerSummary(mismatch=True, manifest=listed_in.name),
         )
         self.report.received.append(
             {
                 "name": remote.name,
                 "sha256": sha,
                 "format": listed.format,
-                "state": "refused",
+                "state": REFUSED,
                 "imported_before": False,
                 "ack": None,
                 "error": error,
@@ -253,7 +265,7 @@ class Inbound(SyncRun):
         local = self.received / remote.name
         sha = sha256_file(local)
         entry = self.store.find_file(sha)
-        if entry is None or entry.format != "manifest" or entry.state == "importing":
+        if entry is None or entry.format != "manifest" or entry.state == IMPORTING:
             previous = entry if entry is not None and entry.format == "manifest" else None
             entry = self._check_manifest(local, sha, previous)
         self.store.update_file(entry.id, remote_name=remote.name, size=local.stat().st_size)
@@ -265,9 +277,9 @@ class Inbound(SyncRun):
                 "direction": "in",
                 "sha256": sha,
                 "state": entry.state,
-                "sequence": summary.get("sequence"),
-                "files": len(summary.get("files") or []),
-                "missing": [n for n in summary.get("pending") or [] if n not in waiting],
+                "sequence": summary.sequence,
+                "files": len(summary.files or []),
+                "missing": [n for n in summary.pending or [] if n not in waiting],
                 "error": entry.error,
             }
         )
@@ -289,22 +301,22 @@ class Inbound(SyncRun):
                     f"but it came from partner {code}"
                 )
             for other in self.store.ledger(partner=code, direction="in", format="manifest"):
-                if other.id != entry.id and other.summary.get("sequence") == manifest.sequence:
+                if other.id != entry.id and other.summary.sequence == manifest.sequence:
                     raise ManifestError(
                         f"{local.name}: sequence {manifest.sequence} was received before, "
                         f"in {other.name}; a manifest's sequence is never repeated"
                     )
         except (XmlRefused, ManifestError) as exc:
-            self.store.update_file(entry.id, state="refused", error=str(exc)[:1990])
+            self.store.update_file(entry.id, state=REFUSED, error=str(exc)[:1990])
         else:
             pending = [
                 f.name
                 for f in manifest.files
                 if not self._received_before(f.sha256)  # a file may come before its manifest
             ]
-            summary = {**manifest.as_dict(), "pending": pending}
+            summary = LedgerSummary.from_json({**manifest.as_dict(), "pending": pending})
             self.store.update_file(
-                entry.id, state="imported", version=manifest.version, summary=summary
+                entry.id, state=IMPORTED, version=manifest.version, summary=summary
             )
         found = self.store.get_file(entry.id)
         assert found is not None
@@ -314,18 +326,18 @@ class Inbound(SyncRun):
         entry = self.store.find_file(sha)
         return (
             entry is not None
-            and not entry.summary.get("mismatch")
-            and entry.state in ("imported", "rejected", "refused")
+            and not entry.summary.mismatch
+            and entry.state in (IMPORTED, REJECTED, REFUSED)
         )
 
     def _expected_files(self) -> dict[str, tuple[FileEntry, ManifestFile]]:
         """Files that accepted manifests list and that have not arrived intact, by name."""
         expected = {}
         for entry in self.store.ledger(
-            partner=self.partner.code, direction="in", format="manifest", state="imported"
+            partner=self.partner.code, direction="in", format="manifest", state=IMPORTED
         ):
-            pending = set(entry.summary.get("pending") or ())
-            for item in entry.summary.get("files") or ():
+            pending = set(entry.summary.pending or ())
+            for item in entry.summary.files or ():
                 if item["name"] in pending:
                     expected[item["name"]] = (entry, ManifestFile.from_dict(item))
         return expected
@@ -334,8 +346,8 @@ class Inbound(SyncRun):
         """A listed file arrived as its manifest says: it is no longer awaited."""
         current = self.store.get_file(manifest.id)
         assert current is not None
-        pending = [n for n in current.summary.get("pending") or () if n != name]
-        self.store.update_file(current.id, summary={**current.summary, "pending": pending})
+        pending = [n for n in current.summary.pending or () if n != name]
+        self.store.update_file(current.id, summary=replace(current.summary, pending=pending))
 
     @staticmethod
     def _kind(local: Path) -> str:

@@ -20,9 +20,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from adapters.cwr.export import export_works
 from adapters.cwr.file_writer import FORMATS
@@ -31,14 +31,14 @@ from exchange.errors import ExchangeError
 from exchange.exports.cwr import works_to_export
 from exchange.exports.mwn import MwnWriter
 from exchange.exports.sheets import export_sheet
-from exchange.store.ledger import FileEntry
+from exchange.store.ledger import DELIVERED, FAILED, WRITING, WRITTEN, FileEntry, LedgerSummary
 from exchange.store.rows import now
 from exchange.sync.manifests import FORMATS as MANIFEST_FORMATS
 from exchange.sync.manifests import Manifest, ManifestFile
 from exchange.sync.manifests import write as write_manifest
 from exchange.sync.run import SyncRun, ledger_format
 
-#: ``summary["manifest"]`` of a delivered file that no manifest lists yet.
+#: ``summary.manifest`` of a delivered file that no manifest lists yet.
 AWAITING_MANIFEST = "pending"
 #: Names of the files each format writes into staging (left there by a run that died).
 STAGED = {"mwn": "MWN_*", "csv": "WORKS_*.csv", "xlsx": "WORKS_*.xlsx"}
@@ -76,9 +76,9 @@ class Outbound(SyncRun):
                     version=version,
                     direction="out",
                 )
-                summary = {"send": fmt, "works": works, "until": until.isoformat()}
+                summary = LedgerSummary(send=fmt, works=works, until=until.isoformat())
                 self.store.update_file(
-                    entry.id, state="written", summary=summary, size=path.stat().st_size
+                    entry.id, state=WRITTEN, summary=summary, size=path.stat().st_size
                 )
                 self._publish(path)
                 self.report.exported.append({"name": path.name, "format": fmt, "works": works})
@@ -123,15 +123,15 @@ class Outbound(SyncRun):
             partner=self.partner.code, direction="out", format=ledger_format(fmt)
         )
         stamps = [
-            datetime.fromisoformat(e.summary["until"])
+            datetime.fromisoformat(e.summary.until)
             for e in entries
-            if e.summary.get("send") == fmt and e.summary.get("until")
+            if e.summary.send == fmt and e.summary.until
         ]
         return max(stamps) if stamps else None
 
     def deliver(self) -> None:
         """Deliver every recorded file not delivered yet; manifests after the files."""
-        pending = self.store.ledger(partner=self.partner.code, direction="out", state="written")
+        pending = self.store.ledger(partner=self.partner.code, direction="out", state=WRITTEN)
         files = [e for e in pending if e.format != "manifest"]
         manifests = [e for e in pending if e.format == "manifest"]
         for entry in files + manifests:
@@ -149,26 +149,27 @@ class Outbound(SyncRun):
                 self._publish(self.staging / entry.name)  # recorded by a run that died then
             if not path.exists():
                 self.store.update_file(
-                    entry.id, state="failed", error=f"{path} is gone: nothing to deliver"
+                    entry.id, state=FAILED, error=f"{path} is gone: nothing to deliver"
                 )
                 continue
             if is_manifest and not self._batch_delivered(entry):
                 continue
             self._still_held()
             self.transport.deliver(path)
-            values: dict[str, Any] = {"state": "delivered", "error": None}
-            values["size"] = path.stat().st_size
+            summary = None
             if self.manifests and not is_manifest:
-                values["summary"] = {**entry.summary, "manifest": AWAITING_MANIFEST}
-            self.store.update_file(entry.id, **values)
+                summary = replace(entry.summary, manifest=AWAITING_MANIFEST)
+            self.store.update_file(
+                entry.id, state=DELIVERED, error=None, size=path.stat().st_size, summary=summary
+            )
             if is_manifest:
                 self.report.manifests.append(
                     {
                         "name": entry.name,
                         "direction": "out",
-                        "state": "delivered",
-                        "sequence": entry.summary.get("sequence"),
-                        "files": len(entry.summary.get("file_ids") or ()),
+                        "state": DELIVERED,
+                        "sequence": entry.summary.sequence,
+                        "files": len(entry.summary.file_ids or ()),
                     }
                 )
             else:
@@ -176,13 +177,13 @@ class Outbound(SyncRun):
 
     def _batch_delivered(self, manifest: FileEntry) -> bool:
         """Whether every file a manifest lists was delivered (else it is not sent)."""
-        for file_id in manifest.summary.get("file_ids") or ():
+        for file_id in manifest.summary.file_ids or ():
             listed = self.store.get_file(file_id)
-            if listed is None or listed.state != "delivered":
+            if listed is None or listed.state != DELIVERED:
                 why = "gone from the ledger" if listed is None else listed.state
                 self.store.update_file(
                     manifest.id,
-                    state="failed",
+                    state=FAILED,
                     error=f"{listed.name if listed else file_id} of the batch is {why}: "
                     "the manifest is not delivered",
                 )
@@ -200,22 +201,22 @@ class Outbound(SyncRun):
         code, society = self.partner.code, self.config.own_society or ""
         entries = self.store.ledger(partner=code, direction="out")
         for entry in entries:
-            if entry.format == "manifest" and entry.state == "writing":
+            if entry.format == "manifest" and entry.state == WRITING:
                 error = "the run writing it stopped before it was recorded; not delivered"
-                self.store.update_file(entry.id, state="failed", error=error)
-        recorded = {e.name for e in entries if e.format == "manifest" and e.state != "writing"}
+                self.store.update_file(entry.id, state=FAILED, error=error)
+        recorded = {e.name for e in entries if e.format == "manifest" and e.state != WRITING}
         listed = {
             i
             for e in entries
-            if e.format == "manifest" and e.state != "writing"
-            for i in e.summary.get("file_ids") or ()
+            if e.format == "manifest" and e.state != WRITING
+            for i in e.summary.file_ids or ()
         }
         batch = [
             e
             for e in entries
             if e.format != "manifest"
-            and e.state == "delivered"
-            and e.summary.get("manifest") == AWAITING_MANIFEST
+            and e.state == DELIVERED
+            and e.summary.manifest == AWAITING_MANIFEST
             and e.id not in listed
         ]
         for stale in self.staging.glob("MANIFEST_*"):
@@ -241,25 +242,23 @@ class Outbound(SyncRun):
             version=None,
             direction="out",
         )
-        summary = {
-            "sequence": sequence,
-            "file_ids": [e.id for e in batch],
-            "files": [e.name for e in batch],
-        }
+        summary = LedgerSummary(
+            sequence=sequence, file_ids=[e.id for e in batch], files=[e.name for e in batch]
+        )
         size = path.stat().st_size
         self.store.update_file(
-            entry.id, state="written", version=manifest.version, summary=summary, size=size
+            entry.id, state=WRITTEN, version=manifest.version, summary=summary, size=size
         )
         self._publish(path)
         for listed_entry in batch:
             self.store.update_file(
-                listed_entry.id, summary={**listed_entry.summary, "manifest": path.name}
+                listed_entry.id, summary=replace(listed_entry.summary, manifest=path.name)
             )
         self.deliver()
 
     def _listed(self, entry: FileEntry) -> ManifestFile:
         """How a manifest describes one delivered file."""
-        fmt = entry.summary.get("send") or entry.format or ""
+        fmt = entry.summary.send or entry.format or ""
         if fmt == "cwr":
             fmt = "cwr" + (entry.version or "2.1").replace(".", "")
         if fmt not in MANIFEST_FORMATS:
@@ -267,16 +266,11 @@ class Outbound(SyncRun):
         size = entry.size
         if size is None:
             size = (self.outbox / entry.name).stat().st_size
-
-        def count(key: str) -> int | None:
-            value = entry.summary.get(key)
-            return value if isinstance(value, int) and not isinstance(value, bool) else None
-
         return ManifestFile(
             name=entry.name,
             format=fmt,
             size=size,
             sha256=entry.sha256,
-            works=count("works"),
-            transactions=count("transactions"),
+            works=entry.summary.works,
+            transactions=entry.summary.transactions,
         )

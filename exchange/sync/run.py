@@ -14,6 +14,7 @@ from exchange.errors import ExchangeError
 from exchange.model import Partner
 from exchange.store import Store
 from exchange.store.leases import Lease
+from exchange.store.ledger import FAILED, REFUSED, REJECTED
 from exchange.transports import Transport
 
 #: Kinds of transport over which manifests are sent unless the partner says otherwise.
@@ -21,7 +22,7 @@ MANIFEST_BY_DEFAULT = ("sftp", "http", "served")
 
 
 #: Ledger states of a received file that reject something (exit code 1).
-REJECTING = ("rejected", "refused", "failed")
+REJECTING = frozenset({REJECTED, REFUSED, FAILED})
 
 
 def ledger_format(fmt: str) -> str:
@@ -61,7 +62,7 @@ class SyncReport:
         """Whether something received was rejected, refused or failed (exit code 1)."""
         return any(
             item.get("state") in REJECTING or item.get("rejected") for item in self.received
-        ) or any(m.get("state") == "refused" for m in self.manifests)
+        ) or any(m.get("state") == REFUSED for m in self.manifests)
 
     def as_dict(self) -> dict[str, Any]:
         return {

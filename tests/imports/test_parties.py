@@ -107,7 +107,7 @@ def test_a_sheet_creates_parties_with_keys_and_memberships(store: Store, tmp_pat
     assert sorted(keys) == [(PARTNER, "P1"), (PARTNER, "W1"), (PARTNER, "W2")]
     [entry] = store.ledger()
     assert (entry.format, entry.state, entry.partner) == ("parties-csv", "imported", PARTNER)
-    assert entry.summary["accepted"] == 3
+    assert entry.summary.accepted == 3
 
 
 def test_the_same_sheet_again_changes_nothing(store: Store, tmp_path: Path) -> None:

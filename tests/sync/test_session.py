@@ -467,7 +467,7 @@ def test_a_file_that_differs_from_its_manifest_is_refused(
     assert Store(b.url).count_works() == 3
     assert (inbox / f"{name}.pickup.complete").exists()
     [listed] = Store(b.url).ledger(direction="in", format="manifest")
-    assert listed.summary["pending"] == []  # nothing more awaited
+    assert listed.summary.pending == []  # nothing more awaited
     assert counts(b("sync", "058")[1]) == (0, 0, 0)
 
 
