@@ -25,7 +25,7 @@ The states of a received file's entry, and the moves between them, are those of
 :mod:`exchange.store.ledger`: ``importing`` (held, or left by a holder that died),
 ``imported``, ``rejected`` (as a whole, by the standard's rules), ``failed``
 (stopped on an error, see ``error``), and ``refused`` (by an exchange, see
-:mod:`exchange.sync.session`).
+:mod:`exchange.sync.inbound`).
 """
 
 from __future__ import annotations

@@ -155,7 +155,7 @@ class LedgerSummary:
     #: a received file refused for differing from the manifest that lists it
     mismatch: bool | None = None
     #: a refused file: the manifest that lists it; a delivered one: the manifest that
-    #: lists it, or :data:`exchange.sync.session.AWAITING_MANIFEST`
+    #: lists it, or :data:`exchange.sync.outbound.AWAITING_MANIFEST`
     manifest: str | None = None
     #: a manifest: its schema version, sender, receiver, sequence and creation (ISO 8601)
     version: str | None = None
