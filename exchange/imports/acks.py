@@ -39,7 +39,7 @@ from exchange.identifiers import iswc as iswc_id
 from exchange.imports.apply import DEADLINE_DAYS
 from exchange.imports.batch import BatchImporter
 from exchange.imports.cwr import judge_header, open_source, sender_of
-from exchange.imports.ledger import claim_file
+from exchange.imports.file_claims import claim_file
 from exchange.imports.report import FileReport, Progress, duplicate
 from exchange.model import Finding, Source, WorkNumber
 from exchange.store import Store, conflicts, tables

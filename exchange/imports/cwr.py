@@ -36,7 +36,7 @@ from adapters.cwr.transactions import Group
 from adapters.cwr.validator import CheckedTransaction
 from exchange.errors import ExchangeError
 from exchange.imports.batch import BATCH, BatchImporter
-from exchange.imports.ledger import claim_file
+from exchange.imports.file_claims import claim_file
 from exchange.imports.report import FileReport, Progress, count, duplicate
 from exchange.model import Finding
 from exchange.store import Store

@@ -42,7 +42,7 @@ from adapters.spreadsheet.table import sniff_format
 from exchange.errors import ExchangeError
 from exchange.identifiers import ipi_base
 from exchange.imports.apply import DEADLINE_DAYS
-from exchange.imports.ledger import claim_file
+from exchange.imports.file_claims import claim_file
 from exchange.imports.report import FileReport, Progress, duplicate, earlier_import
 from exchange.model import Finding, InterestedParty, Source
 from exchange.normalise import normalise_name

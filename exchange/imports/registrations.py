@@ -17,7 +17,7 @@ from pathlib import Path
 
 from adapters.registrations import ReadFile
 from exchange.imports.batch import BATCH, BatchImporter
-from exchange.imports.ledger import claim_file
+from exchange.imports.file_claims import claim_file
 from exchange.imports.report import FileReport, Progress, duplicate, earlier_import
 from exchange.store import Store
 from exchange.store.ledger import IMPORTED, REJECTED, FileEntry

@@ -16,7 +16,7 @@ limit is one row of ``iswc_rate`` in the store, read and changed under a lock.
 
 The lock: on PostgreSQL the row is read ``FOR UPDATE`` (the row lock lasts the
 transaction); on SQLite the transaction is ``BEGIN IMMEDIATE`` (one writer at a
-time), as :mod:`exchange.imports.ledger` does for its claims.
+time), as :mod:`exchange.imports.file_claims` does for its claims.
 
 The clock and the sleep are given, so that tests run on a clock of their own.
 """

@@ -4,7 +4,7 @@ state each step of an import or an exchange moves on.
 A received file (direction ``in``) starts ``importing``; a file the node writes
 (``out``) starts ``writing``. :data:`TRANSITIONS` says, for each direction, which
 state may follow which, as the importers (:mod:`exchange.imports`), the import
-claims (:mod:`exchange.imports.ledger`) and an exchange (:mod:`exchange.sync`) use
+claims (:mod:`exchange.imports.file_claims`) and an exchange (:mod:`exchange.sync`) use
 them. :meth:`FileLedger.update_file` checks every change of state against it: a
 move not listed raises :class:`TransitionError` and changes nothing. "Nothing lost,
 nothing doubled" rests on it: an entry imported (or rejected) is never taken up
@@ -245,7 +245,7 @@ class FileEntry:
     size: int | None = None
     error: str | None = None
     remote_name: str | None = None
-    #: the process importing the file (host, pid, process start), see exchange.imports.ledger
+    #: the process importing the file (host, pid, process start), see exchange.imports.file_claims
     holder: str | None = None
 
     @classmethod

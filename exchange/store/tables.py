@@ -78,7 +78,7 @@ files = Table(
     Column("error", String(2000), nullable=True),  # the last failure of a step
     Column("updated_at", UtcDateTime(), nullable=True),
     Column("remote_name", String(255), nullable=True),  # the name at the partner's side
-    # who imports the file now: host, pid, process start (exchange.imports.ledger)
+    # who imports the file now: host, pid, process start (exchange.imports.file_claims)
     Column("holder", String(200), nullable=True),
     Index(None, "sha256", "direction"),
     Index(None, "partner", "direction", "state"),

@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 
 from adapters.cwr.pipeline import PARALLEL_FROM_BYTES
 from exchange.digest import sha256_file
-from exchange.imports.ledger import holder_alive, holder_text, parse_holder, this_process
+from exchange.imports.file_claims import holder_alive, holder_text, parse_holder, this_process
 from exchange.store import Store, tables
 from exchange.store.leases import Holder
 from exchange.store.rows import now
@@ -62,7 +62,7 @@ main(sys.argv[2:])
 HOLDER = """
 import sys
 from exchange.store import Store
-from exchange.imports.ledger import claim_file
+from exchange.imports.file_claims import claim_file
 claim = claim_file(Store(sys.argv[1]), sys.argv[2], name=sys.argv[3], partner="PUB",
                    format="cwr", version="2.1")
 print(claim.entry.id, flush=True)
