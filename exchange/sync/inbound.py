@@ -35,7 +35,6 @@ from exchange import formats
 from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
 from exchange.exports.acks import AckWriter
-from exchange.imports.cwr import head_of, open_source
 from exchange.imports.report import FileReport
 from exchange.store.database import StoreError
 from exchange.store.leases import PartnerBusy
@@ -190,7 +189,7 @@ class Inbound(SyncRun):
                 self.store.update_file(
                     stale.id, state=IMPORTING, error=None, summary=LedgerSummary()
                 )
-            importer = formats.importer(self.store, self.config, ledger_format(kind), code)
+            importer = formats.reader(ledger_format(kind)).importer(self.store, self.config, code)
             report = importer.import_file(local)
         found = self.store.find_file(sha)
         assert found is not None
@@ -352,7 +351,4 @@ class Inbound(SyncRun):
     @staticmethod
     def _kind(local: Path) -> str:
         """What a received file is: cwr21/cwr22 (as its header says), ack, mwn, csv, xlsx."""
-        kind = formats.detect(local)
-        if kind == "cwr":
-            return "cwr" + head_of(open_source(local)).version.replace(".", "")
-        return kind
+        return formats.detect(local).name
