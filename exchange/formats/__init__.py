@@ -104,7 +104,7 @@ class Format(Protocol):
 
     #: what ``--format``, ``send``, ``accept`` and delivery manifests say: ``cwr22``
     name: str
-    #: one line for ``--help`` and ``exchange formats``
+    #: one line for people (docs/formats.md)
     description: str
     #: the names of its files (a glob): ``CW*.V22``
     pattern: str
@@ -173,21 +173,20 @@ def _registry() -> dict[str, Format]:
 
 
 def _entry_points() -> list[tuple[EntryPoint, str]]:
-    """The format entry points: the node's own first, then those of other packages."""
+    """The format entry points, with their package: the node's own first, then the others."""
     from importlib.metadata import entry_points
 
+    installed = [(point, _package(point)) for point in entry_points(group=GROUP)]
     own = _source_tree_points()
-    points = [
-        (point, point.dist.name if point.dist else "?")
-        for point in entry_points(group=GROUP)
-        if own is None or not _is_node(point)
-    ]
-    return [(point, DISTRIBUTION) for point in own or ()] + points
+    if own is None:  # installed: the node's entry points are those of its distribution
+        own = [point for point, package in installed if package == DISTRIBUTION]
+    others = [(point, package) for point, package in installed if package != DISTRIBUTION]
+    return [(point, DISTRIBUTION) for point in own] + others
 
 
-def _is_node(point: EntryPoint) -> bool:
-    name = point.dist.name if point.dist else ""
-    return name.lower().replace("_", "-") == DISTRIBUTION
+def _package(point: EntryPoint) -> str:
+    name = point.dist.name if point.dist else "?"
+    return name.lower().replace("_", "-")
 
 
 def _source_tree_points() -> list[EntryPoint] | None:
