@@ -1,9 +1,9 @@
 """A format from a package of its own: found through its entry point, in the command
 line's choices, in exports and in exchanges with partners, the engine untouched.
 
-The package (tests/plugin_format) is installed as an installer would: its module on
-a folder of sys.path beside a ``.dist-info`` whose ``entry_points.txt`` says what its
-pyproject.toml declares. The commands run in processes of their own, whose registry
+The package (tests/formats/plugin_format) is installed as an installer would: its
+module on a folder of sys.path beside a ``.dist-info`` whose ``entry_points.txt`` says
+what its pyproject.toml declares. The commands run in processes of their own, whose registry
 finds it through ``importlib.metadata`` as it finds the node's formats.
 """
 
@@ -23,7 +23,7 @@ from exchange import formats
 from exchange.demo import sample_works
 from exchange.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = Path(__file__).parent / "plugin_format"
 
 
