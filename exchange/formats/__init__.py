@@ -19,7 +19,6 @@ another checkout, or the tree before its last change).
 
 from __future__ import annotations
 
-import logging
 import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,8 +35,6 @@ if TYPE_CHECKING:
     from exchange.imports.report import FileReport, Progress
     from exchange.store import Store
 
-logger = logging.getLogger(__name__)
-
 GROUP = "cmo_exchange.formats"
 DISTRIBUTION = "cmo-exchange"
 #: The format of a file no format identifies: its reader says what the file is not.
@@ -47,6 +44,8 @@ HEAD_BYTES = 512
 
 
 class Importer(Protocol):
+    """Imports files into the store: ``ReadingFormat.importer`` gives one."""
+
     def import_file(self, path: Path, progress: Progress | None = None) -> FileReport: ...
 
 
@@ -253,7 +252,7 @@ def writer(name: str) -> WritingFormat:
 
 
 def of_entry(family: str, version: str | None) -> Format | None:
-    """The format of an import ledger entry: its family and version (None: no such format)."""
+    """The format of a ledger entry, by its family and version (None: no such format)."""
     members = [f for f in all_formats() if f.family == family]
     return next((f for f in members if f.version == version), members[0] if members else None)
 
