@@ -16,15 +16,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from exchange import formats
 from exchange.identifiers import is_digits
 from exchange.model import Partner
 
 DEFAULT_CONFIG = "exchange.toml"
-SEND_FORMATS = frozenset({"cwr21", "cwr22", "mwn", "csv", "xlsx"})
-#: What a partner may send us: registrations in a format, or acknowledgements.
-ACCEPT_FORMATS = frozenset({"cwr21", "cwr22", "ack", "mwn", "csv", "xlsx"})
 #: A DDEX Party Identifier, as the MWN schema defines it.
 DPID = re.compile(r"PADPIDA[a-zA-Z0-9]+")
+#: What a partner may send us unless ``accept`` says otherwise: CWR and its ACKs.
 DEFAULT_ACCEPT = ("cwr21", "cwr22", "ack")
 #: The keys of ``[partners.transport]`` for each kind (``manifest`` is read by the exchange).
 TRANSPORT_KEYS: dict[str, frozenset[str]] = {
@@ -188,16 +187,16 @@ def _score(reader: _Reader, key: str, default: int) -> int:
     return score
 
 
-def _formats(
-    reader: _Reader, key: str, known: frozenset[str], default: tuple[str, ...]
-) -> tuple[str, ...]:
-    formats = tuple(reader.get(key, list, list(default)))
-    for fmt in formats:
+def _formats(reader: _Reader, key: str, can: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """Format names (``send``: of formats the node writes, ``accept``: that it reads)."""
+    chosen = tuple(reader.get(key, list, list(default)))
+    known = formats.names(can)
+    for fmt in chosen:
         if fmt not in known:
             raise ConfigError(
-                f"{reader.where(key)}: unknown format {fmt!r} (known: {', '.join(sorted(known))})"
+                f"{reader.where(key)}: unknown format {fmt!r} (known: {', '.join(known)})"
             )
-    return formats
+    return chosen
 
 
 def _schedule(reader: _Reader) -> str | None:
@@ -239,13 +238,7 @@ def _partner(reader: _Reader) -> Partner:
         raise ConfigError(
             f"{reader.where('code')} must be a short code of letters/digits, not {code!r}"
         )
-    send = tuple(reader.get("send", list, []))
-    for fmt in send:
-        if fmt not in SEND_FORMATS:
-            raise ConfigError(
-                f"{reader.where('send')}: unknown format {fmt!r} "
-                f"(known: {', '.join(sorted(SEND_FORMATS))})"
-            )
+    send = _formats(reader, "send", "write", ())
     max_works = reader.get("max_works_per_file", int, 10000)
     if max_works < 1:
         raise ConfigError(f"{reader.where('max_works_per_file')} must be at least 1")
@@ -269,7 +262,7 @@ def _partner(reader: _Reader) -> Partner:
         name=reader.get("name", str, code),
         send=send,
         max_works_per_file=max_works,
-        accept=_formats(reader, "accept", ACCEPT_FORMATS, DEFAULT_ACCEPT),
+        accept=_formats(reader, "accept", "read", DEFAULT_ACCEPT),
         schedule=_schedule(reader),
         timezone=_timezone(reader),
         transport=dict(transport.data),

@@ -29,10 +29,7 @@ from adapters.cwr.work_values import CwrWriteError, version_profile
 from exchange.identifiers import is_digits
 from exchange.model import Work
 
-__all__ = ["CHARACTER_SETS", "FORMATS", "CwrWriter", "FileCounts"]
-
-#: Export format names of the command line -> CWR version.
-FORMATS: Mapping[str, str] = {"cwr21": "2.1", "cwr22": "2.2"}
+__all__ = ["CHARACTER_SETS", "CwrWriter", "FileCounts"]
 
 #: Text encodings and the HDR character set value that declares them.
 CHARACTER_SETS: Mapping[str, str] = {"ascii": "", "latin-1": "", "utf-8": "UTF-8"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
@@ -25,6 +25,25 @@ EXIT_INTERNAL = 70
 
 stdout = Console(highlight=False, soft_wrap=True, markup=False)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+
+
+class FormatChoice(click.Choice):
+    """A choice of file formats, asked of the registry only when a command takes it
+    (``exchange --help`` loads no format)."""
+
+    def __init__(
+        self, names: Callable[[], Sequence[str]], before: Sequence[str] = (), **kw: Any
+    ) -> None:
+        self._names, self._before = names, tuple(before)
+        super().__init__((), **kw)
+
+    @property  # type: ignore[override]
+    def choices(self) -> tuple[str, ...]:
+        return (*self._before, *self._names())
+
+    @choices.setter
+    def choices(self, _value: Sequence[str]) -> None:
+        """click sets the choices it was given (none): they come from the registry."""
 
 
 def fail_message(message: str) -> None:

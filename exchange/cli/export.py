@@ -11,20 +11,14 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from adapters.cwr.export import ExportResult, export_works
-from adapters.cwr.file_writer import CHARACTER_SETS, FORMATS
-from adapters.cwr.work_values import CwrWriteError
-from exchange.cli.common import NodeContext, emit, json_option, stderr
+from adapters.cwr.file_writer import CHARACTER_SETS
+from exchange import formats
+from exchange.cli.common import FormatChoice, NodeContext, emit, json_option, stderr
 from exchange.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ExchangeError
-from exchange.exports.cwr import works_to_export
-from exchange.exports.mwn import MwnWriter
-from exchange.exports.sheets import export_sheet
 from exchange.store import Store
 
 pass_node = click.make_pass_decorator(NodeContext)
 
-#: Formats beside CWR: a DDEX MWN ShareNotification, the registration spreadsheet.
-OTHER_FORMATS = ("mwn", "csv", "xlsx")
 DEFAULT_MAX_WORKS = 10000
 
 
@@ -87,8 +81,8 @@ def _progress(node: NodeContext, total: int) -> Iterator[Callable[[object], None
     "--format",
     "fmt",
     required=True,
-    type=click.Choice([*FORMATS, *OTHER_FORMATS], case_sensitive=False),
-    help="File format to write.",
+    type=FormatChoice(lambda: formats.names("write"), case_sensitive=False),
+    help="File format to write (docs/formats.md).",
 )
 @click.option(
     "--transaction",
@@ -171,7 +165,8 @@ def export(
     set ("validated" in the JSON says whether they were). csv, xlsx: one
     registration spreadsheet WORKS_sss_rrr_nnnnnn.csv (docs/spreadsheets.md).
 
-    Files are written under a temporary name and renamed when complete.
+    Files are written under a temporary name and renamed when complete. A
+    format another package adds (docs/formats.md) is one more --format choice.
 
     \b
     Example:
@@ -206,91 +201,44 @@ def export(
     ids = _selected_ids(store, work_keys, since)
     if share_of is not None:
         ids = store.works_with_members_of(share_of, ids)
-    if fmt in OTHER_FORMATS:
-        return _export_other(node, store, fmt, ids, output, receiver, per_file)
-
     with _progress(node, len(ids)) as advance:
+        export = formats.Export(
+            store,
+            config,
+            ids,
+            output,
+            receiver,
+            per_file,
+            transaction=transaction.upper(),
+            package=package,
+            encoding=charset.lower(),
+            progress=advance,
+        )
         try:
-            result = export_works(
-                works_to_export(
-                    store,
-                    ids,
-                    version=FORMATS[fmt],
-                    transaction=transaction.upper(),
-                    sender=sender,
-                    encoding=charset.lower(),
-                ),
-                output,
-                version=FORMATS[fmt],
-                sender=sender,
-                sender_name=config.name,
-                next_sequence=lambda: store.next_file_sequence(sender, receiver),
-                receiver=receiver,
-                transaction=transaction.upper(),
-                max_works_per_file=per_file,
-                package=package,
-                encoding=charset.lower(),
-                progress=advance,
-            )
-        except CwrWriteError as exc:
-            raise ExchangeError(str(exc), EXIT_USAGE) from None
+            written = formats.writer(fmt).write(export)
         except OSError as exc:
             where = exc.filename or output
             raise ExchangeError(f"cannot write to {where}: {exc.strerror}", EXIT_USAGE) from None
+    _report(node, written)
+    return EXIT_FINDINGS if any(s.rejected for s in written.skipped) else EXIT_OK
 
-    _report(node, result)
-    return EXIT_FINDINGS if result.skipped else EXIT_OK
 
-
-def _report(node: NodeContext, result: ExportResult) -> None:
+def _report(node: NodeContext, written: formats.Written) -> None:
     def human(out: Console) -> None:
-        if not result.files:
+        if not written.files:
             out.print("nothing written")
-        for f in result.files:
-            out.print(f"{f.path}  {f.works} works  {f.records} records")
-        for s in result.skipped:
-            out.print(f"skipped {s.message}")
+        for f in written.files:
+            line = f"{f.path}  {f.works} works"
+            if "records" in f.details:
+                line += f"  {f.details['records']} records"
+            if f.details.get("validated") is False:
+                line += "  (not validated: no [ddex] schema_dir)"
+            out.print(line)
+        for s in written.skipped:
+            out.print(f"skipped {s.text}")
 
     data = {
-        "files": [f.as_dict() for f in result.files],
-        "skipped": [s.as_dict() for s in result.skipped],
+        "files": [f.as_dict() for f in written.files],
+        "skipped": [s.data for s in written.skipped],
     }
     emit(node, data, human)
-
-
-def _export_other(
-    node: NodeContext,
-    store: Store,
-    fmt: str,
-    ids: list[int],
-    output: Path,
-    receiver: str,
-    per_file: int,
-) -> int:
-    """Export as DDEX MWN or as a registration spreadsheet."""
-    config = node.config
-    sender = config.society_code
-    with _progress(node, len(ids)) as advance:
-        try:
-            if fmt == "mwn":
-                result = MwnWriter(store, config, receiver).works(ids, output, per_file, advance)
-                files = [f.as_dict() for f in result.files]
-                skipped = result.skipped
-            else:
-                path, count = export_sheet(store, ids, output, fmt, sender, receiver, advance)
-                files, skipped = [{"path": str(path), "works": count}], []
-        except OSError as exc:
-            where = exc.filename or output
-            raise ExchangeError(f"cannot write to {where}: {exc.strerror}", EXIT_USAGE) from None
-
-    def human(out: Console) -> None:
-        for f in files:
-            note = "" if f.get("validated", True) else "  (not validated: no [ddex] schema_dir)"
-            out.print(f"{f['path']}  {f['works']} works{note}")
-        if not files:
-            out.print("nothing written")
-        for s in skipped:
-            out.print(f"skipped work {s['work']} ({s['title']}): {s['message']}")
-
-    emit(node, {"files": files, "skipped": skipped}, human)
-    return EXIT_OK

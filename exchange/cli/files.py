@@ -14,7 +14,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from exchange import formats
-from exchange.cli.common import NodeContext, emit, json_option, stderr
+from exchange.cli.common import FormatChoice, NodeContext, emit, json_option, stderr
 from exchange.errors import EXIT_FINDINGS, EXIT_USAGE, ExchangeError
 from exchange.imports.report import FileReport
 
@@ -134,9 +134,9 @@ def validate(node: NodeContext, files: tuple[Path, ...]) -> None:
     reports, errors = [], []
     for path in files:
         try:
-            kind = formats.detect(path)
+            fmt = formats.detect(path)
             with progress_for(node, path) as progress:
-                reports.append(formats.validate(path, node.config, kind, progress))
+                reports.append(fmt.validate(path, node.config, progress))
         except ExchangeError as exc:
             errors.append({"file": str(path), "error": str(exc)})
     _finish(node, reports, errors, imported=False)
@@ -150,10 +150,11 @@ def validate(node: NodeContext, files: tuple[Path, ...]) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["auto", *formats.FORMATS]),
+    type=FormatChoice(formats.families, before=["auto"]),
     default="auto",
     show_default=True,
-    help="Input format (auto: from the file name and content).",
+    help="Input format (auto: from the file name and content; cwr: CWR 2.1 or 2.2, as the "
+    "file says).",
 )
 @json_option
 @pass_node
@@ -187,9 +188,9 @@ def import_(node: NodeContext, files: tuple[Path, ...], partner: str | None, fmt
     reports, errors = [], []
     for path in files:
         try:
-            kind = formats.detect(path) if fmt == "auto" else fmt
+            kind = (formats.detect(path) if fmt == "auto" else formats.reader(fmt)).family
             if kind not in importers:
-                importers[kind] = formats.importer(store, node.config, kind, partner)
+                importers[kind] = formats.reader(kind).importer(store, node.config, partner)
             with progress_for(node, path) as progress:
                 reports.append(importers[kind].import_file(path, progress))
         except ExchangeError as exc:

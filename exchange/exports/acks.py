@@ -106,7 +106,8 @@ class AckWriter:
         source = open_source(path)
         entry = self.store.find_file(source.sha256())
         if entry is None or entry.state not in DONE:  # new, cut short, or failed
-            formats.importer(self.store, self.config, "cwr", self.partner).import_file(path)
+            importer = formats.reader("cwr").importer(self.store, self.config, self.partner)
+            importer.import_file(path)
             entry = self.store.find_file(source.sha256())
             assert entry is not None
         receiver = (entry.partner or "").upper()

@@ -18,7 +18,7 @@ from pathlib import Path
 from adapters.registrations import ReadFile
 from exchange.imports.batch import BATCH, BatchImporter
 from exchange.imports.file_claims import claim_file
-from exchange.imports.report import FileReport, Progress, duplicate, earlier_import
+from exchange.imports.report import FileReport, Progress, count, duplicate, earlier_import
 from exchange.store import Store
 from exchange.store.ledger import IMPORTED, REJECTED, FileEntry
 
@@ -91,3 +91,15 @@ class RegistrationImporter(BatchImporter):
                 progress(size * (start + len(batch)) // total, size)
         self.store.update_file(entry.id, state=IMPORTED, summary=report.summary())
         return report
+
+
+def judge(path: Path, read: ReadFile) -> FileReport:
+    """What importing a file that was read would accept and reject, the store untouched."""
+    report = FileReport(path.name, read.format, read.version)
+    report.add(read.findings)
+    report.file_rejected = read.file_rejected
+    for tx in read.transactions:
+        count(report, tx)
+    if read.file_rejected:
+        report.accepted, report.rejected = 0, report.transactions
+    return report

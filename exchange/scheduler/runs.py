@@ -20,7 +20,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from exchange import formats
 from exchange.config import NodeConfig
+from exchange.formats.cwr import ACK
 from exchange.store import Store
 from exchange.store import tables as t
 from exchange.store.ledger import DELIVERED, FileEntry
@@ -192,26 +194,30 @@ def last_runs(config: NodeConfig, partners: Iterable[str]) -> dict[str, dict[str
 # -- one run ---------------------------------------------------------------------------
 
 
-#: Ledger formats of registration files (their transactions are counted in a run).
-REGISTRATION_FORMATS = ("cwr", "mwn", "csv", "xlsx")
-
-
 def _count(record: RunRecord, entries: Iterable[FileEntry]) -> None:
     """Transactions and ACK statuses of the files received (and imported) in the run."""
     record.accepted = record.rejected = 0
     for entry in entries:
+        fmt = formats.of_entry(entry.format or "", entry.version)
+        if fmt is None:  # a manifest, or a file whose format was not told
+            continue
         statuses = entry.summary.statuses or {}
-        if entry.format in REGISTRATION_FORMATS:
+        if fmt is not ACK:  # registrations: their transactions are counted
             record.accepted += entry.summary.accepted or 0
             record.rejected += entry.summary.rejected or 0
-        if entry.format == "cwr":
+        if fmt.acknowledged:
             target = record.acks_sent
-        elif entry.format == "ack":
+        elif fmt is ACK:
             target = record.acks_received
         else:
             continue
         for status, n in statuses.items():
             target[status] = target.get(status, 0) + int(n)
+
+
+def _written(entry: FileEntry) -> bool:
+    """Whether a ledger entry is of a file a format wrote (not an ACK, not a manifest)."""
+    return isinstance(formats.of_entry(entry.format or "", entry.version), formats.WritingFormat)
 
 
 def _fill_from_report(store: Store, record: RunRecord, report: SyncReport) -> None:
@@ -229,9 +235,7 @@ def _fill_from_ledger(store: Store, record: RunRecord, started: datetime) -> Non
     received = [e for e in entries if e.direction == "in" and e.created_at >= started]
     record.received = [e.name for e in received]
     record.exported = [
-        e.name
-        for e in entries
-        if e.direction == "out" and e.format in REGISTRATION_FORMATS and e.created_at >= started
+        e.name for e in entries if e.direction == "out" and e.created_at >= started and _written(e)
     ]
     record.delivered = [
         e.name

@@ -35,7 +35,6 @@ from exchange import formats
 from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
 from exchange.exports.acks import AckWriter
-from exchange.imports.cwr import head_of, open_source
 from exchange.imports.report import FileReport
 from exchange.store.database import StoreError
 from exchange.store.leases import PartnerBusy
@@ -51,7 +50,7 @@ from exchange.store.ledger import (
 )
 from exchange.sync.manifests import ManifestError, ManifestFile, is_manifest_name
 from exchange.sync.manifests import read as read_manifest
-from exchange.sync.run import SyncRun, ledger_format
+from exchange.sync.run import SyncRun
 from exchange.transports import FileChanged, RemoteFile, TransportError
 
 logger = logging.getLogger(__name__)
@@ -129,7 +128,9 @@ class Inbound(SyncRun):
         except Exception as exc:  # noqa: BLE001 - one file's failure must not stop the others
             entry = self._failed(local, sha, exc)
         ack = entry.summary.ack
-        if entry.format == "cwr" and ack is None and entry.state in DONE:
+        answered = formats.of_entry(entry.format, entry.version)
+        acknowledged = answered is not None and answered.acknowledged
+        if acknowledged and ack is None and entry.state in DONE:
             try:
                 ack = self._acknowledge(local, entry)
             except NOT_THE_FILES:
@@ -176,22 +177,21 @@ class Inbound(SyncRun):
         if seen_before:
             assert entry is not None
             return entry, None
-        kind = self._kind(local)
+        fmt = formats.detect(local)
         report = None
-        if kind not in self.partner.accept:
+        if fmt.name not in self.partner.accept:
             entry = stale or self.store.start_file(
-                local.name, sha, partner=code, format=kind, version=None
+                local.name, sha, partner=code, format=fmt.name, version=None
             )
             accepted = ", ".join(self.partner.accept)
-            error = f"{kind} files are not accepted from {code} (accept: {accepted})"
+            error = f"{fmt.name} files are not accepted from {code} (accept: {accepted})"
             self.store.update_file(entry.id, state=REFUSED, error=error, summary=LedgerSummary())
         else:
             if stale is not None:  # the importers take up an entry left "importing"
                 self.store.update_file(
                     stale.id, state=IMPORTING, error=None, summary=LedgerSummary()
                 )
-            importer = formats.importer(self.store, self.config, ledger_format(kind), code)
-            report = importer.import_file(local)
+            report = fmt.importer(self.store, self.config, code).import_file(local)
         found = self.store.find_file(sha)
         assert found is not None
         return found, report
@@ -215,7 +215,7 @@ class Inbound(SyncRun):
         entry = self.store.find_file(sha)
         if entry is None or entry.state not in (IMPORTING, FAILED):
             try:
-                kind = ledger_format(self._kind(local))
+                kind = formats.detect(local).family
             except Exception:  # noqa: BLE001 - what it is cannot even be told
                 kind = "unknown"
             entry = self.store.start_file(
@@ -348,11 +348,3 @@ class Inbound(SyncRun):
         assert current is not None
         pending = [n for n in current.summary.pending or () if n != name]
         self.store.update_file(current.id, summary=replace(current.summary, pending=pending))
-
-    @staticmethod
-    def _kind(local: Path) -> str:
-        """What a received file is: cwr21/cwr22 (as its header says), ack, mwn, csv, xlsx."""
-        kind = formats.detect(local)
-        if kind == "cwr":
-            return "cwr" + head_of(open_source(local)).version.replace(".", "")
-        return kind

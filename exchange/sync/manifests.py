@@ -41,7 +41,9 @@ VERSION = "1.0"
 SCHEMA_FILE = schemas.FOLDER / "manifest.xsd"
 #: A manifest lists file names and checksums: a few megabytes hold thousands of files.
 MAX_BYTES = 16 * 1024 * 1024
-#: The formats a manifest may name (the node's ``send`` and ``accept`` formats).
+#: The formats a manifest of namespace 1 may name (schemas/manifest.xsd): the standard
+#: formats of the node's registry, which a partner's node also knows; a format another
+#: package adds goes to partners that take no manifests.
 FORMATS = ("cwr21", "cwr22", "ack", "mwn", "csv", "xlsx")
 
 _NAME = re.compile(r"MANIFEST_([A-Za-z0-9]{1,20})_([A-Za-z0-9]{1,20})_([0-9]{6,})\.xml")

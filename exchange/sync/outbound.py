@@ -19,29 +19,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 
-from adapters.cwr.export import export_works
-from adapters.cwr.file_writer import FORMATS
+from exchange import formats
 from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
-from exchange.exports.cwr import works_to_export
-from exchange.exports.mwn import MwnWriter
-from exchange.exports.sheets import export_sheet
 from exchange.store.ledger import DELIVERED, FAILED, WRITING, WRITTEN, FileEntry, LedgerSummary
 from exchange.store.rows import now
 from exchange.sync.manifests import FORMATS as MANIFEST_FORMATS
 from exchange.sync.manifests import Manifest, ManifestFile
 from exchange.sync.manifests import write as write_manifest
-from exchange.sync.run import SyncRun, ledger_format
+from exchange.sync.run import SyncRun
 
 #: ``summary.manifest`` of a delivered file that no manifest lists yet.
 AWAITING_MANIFEST = "pending"
-#: Names of the files each format writes into staging (left there by a run that died).
-STAGED = {"mwn": "MWN_*", "csv": "WORKS_*.csv", "xlsx": "WORKS_*.xlsx"}
 
 
 class Outbound(SyncRun):
@@ -49,83 +41,48 @@ class Outbound(SyncRun):
 
     def export(self) -> None:
         code = self.partner.code
-        society = self.config.own_society or ""
-
-        def next_sequence() -> int:
-            return self.store.next_file_sequence(society, code)
-
-        for fmt in self.partner.send:
+        for name in self.partner.send:
             self._still_held()
+            fmt = formats.writer(name)
             since = self._exported_until(fmt)
             until = now()
             ids = self.store.work_ids(changed_since=since, news_for=code)
             if not ids:
                 continue
             if self.dry_run:
-                self.report.exported.append({"format": fmt, "works": len(ids), "action": "export"})
+                self.report.exported.append({"format": name, "works": len(ids), "action": "export"})
                 continue
-            for stale in self.staging.glob(STAGED.get(fmt, "CW*")):
+            for stale in self.staging.glob(fmt.pattern):
                 stale.unlink()  # written by a run that died before recording it
-            for path, works, version in self._write(fmt, ids, next_sequence):
-                sha = sha256_file(path)
+            export = formats.Export(
+                self.store, self.config, ids, self.staging, code, self.partner.max_works_per_file
+            )
+            for written in fmt.write(export).files:
+                path = written.path
                 entry = self.store.start_file(
                     path.name,
-                    sha,
+                    sha256_file(path),
                     partner=code,
-                    format=ledger_format(fmt),
-                    version=version,
+                    format=fmt.family,
+                    version=fmt.version,
                     direction="out",
                 )
-                summary = LedgerSummary(send=fmt, works=works, until=until.isoformat())
+                summary = LedgerSummary(send=name, works=written.works, until=until.isoformat())
                 self.store.update_file(
                     entry.id, state=WRITTEN, summary=summary, size=path.stat().st_size
                 )
                 self._publish(path)
-                self.report.exported.append({"name": path.name, "format": fmt, "works": works})
+                self.report.exported.append(
+                    {"name": path.name, "format": name, "works": written.works}
+                )
 
-    def _write(
-        self, fmt: str, ids: list[int], next_sequence: Callable[[], int]
-    ) -> list[tuple[Path, int, str | None]]:
-        """Write works for the partner into staging: (path, works, version) per file."""
-        code = self.partner.code
-        society = self.config.own_society or ""
-        if fmt == "mwn":
-            written = MwnWriter(self.store, self.config, code).works(
-                ids, self.staging, self.partner.max_works_per_file
-            )
-            return [(f.path, f.works, "1.3") for f in written.files]
-        if fmt in ("csv", "xlsx"):
-            path, works = export_sheet(self.store, ids, self.staging, fmt, society, code)
-            return [(path, works, None)]
-        version = FORMATS[fmt]
-        result = export_works(
-            works_to_export(
-                self.store,
-                ids,
-                version=version,
-                transaction="NWR",
-                sender=society,
-                encoding="ascii",
-            ),
-            self.staging,
-            version=version,
-            sender=society,
-            sender_name=self.config.name,
-            next_sequence=next_sequence,
-            receiver=code,
-            max_works_per_file=self.partner.max_works_per_file,
-        )
-        return [(f.path, f.works, version) for f in result.files]
-
-    def _exported_until(self, fmt: str) -> datetime | None:
+    def _exported_until(self, fmt: formats.Format) -> datetime | None:
         """When the last export in this format to this partner started (None: never)."""
-        entries = self.store.ledger(
-            partner=self.partner.code, direction="out", format=ledger_format(fmt)
-        )
+        entries = self.store.ledger(partner=self.partner.code, direction="out", format=fmt.family)
         stamps = [
             datetime.fromisoformat(e.summary.until)
             for e in entries
-            if e.summary.send == fmt and e.summary.until
+            if e.summary.send == fmt.name and e.summary.until
         ]
         return max(stamps) if stamps else None
 
@@ -258,9 +215,10 @@ class Outbound(SyncRun):
 
     def _listed(self, entry: FileEntry) -> ManifestFile:
         """How a manifest describes one delivered file."""
-        fmt = entry.summary.send or entry.format or ""
-        if fmt == "cwr":
-            fmt = "cwr" + (entry.version or "2.1").replace(".", "")
+        fmt = entry.summary.send
+        if fmt is None:  # an ACK, or written before entries said what they were sent as
+            found = formats.of_entry(entry.format or "", entry.version)
+            fmt = found.name if found is not None else entry.format
         if fmt not in MANIFEST_FORMATS:
             raise ExchangeError(f"{entry.name}: format {fmt!r} cannot be named in a manifest")
         size = entry.size

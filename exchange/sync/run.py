@@ -25,11 +25,6 @@ MANIFEST_BY_DEFAULT = ("sftp", "http", "served")
 REJECTING = frozenset({REJECTED, REFUSED, FAILED})
 
 
-def ledger_format(fmt: str) -> str:
-    """The ledger's format for a partner format: cwr for cwr21 and cwr22."""
-    return "cwr" if fmt.startswith("cwr") else fmt
-
-
 def sends_manifests(partner: Partner) -> bool:
     """Whether batches for ``partner`` end with a delivery manifest.
 
