@@ -31,7 +31,6 @@ from exchange.errors import EXIT_USAGE, ExchangeError
 if TYPE_CHECKING:
     from importlib.metadata import EntryPoint
 
-    from exchange.config import NodeConfig
     from exchange.imports.report import FileReport, Progress
     from exchange.store import Store
 
@@ -54,7 +53,8 @@ class Export:
     """What to write: the works, where, for whom; options a format does not use it ignores."""
 
     store: Store
-    config: NodeConfig
+    #: the node's NodeConfig (typed Any: exchange.config asks this registry, not the reverse)
+    config: Any
     ids: Sequence[int]
     folder: Path
     #: the receiver's code, in the file names ("000": anyone)
@@ -124,13 +124,11 @@ class Format(Protocol):
 class ReadingFormat(Format, Protocol):
     """A format the node reads: imports into the store, or judges without it."""
 
-    def importer(self, store: Store, config: NodeConfig, partner: str | None) -> Importer:
+    def importer(self, store: Store, config: Any, partner: str | None) -> Importer:
         """Imports files of this format sent by ``partner`` (None: the file says who)."""
         ...
 
-    def validate(
-        self, path: Path, config: NodeConfig, progress: Progress | None = None
-    ) -> FileReport:
+    def validate(self, path: Path, config: Any, progress: Progress | None = None) -> FileReport:
         """What the import of a file would accept and reject, the store untouched."""
         ...
 

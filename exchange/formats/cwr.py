@@ -9,13 +9,12 @@ family). A file no format identifies is read as CWR 2.1 (``FALLBACK`` of
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from exchange.errors import EXIT_USAGE, ExchangeError
 from exchange.formats import Export, Importer, LeftOut, Written, WrittenFile
 
 if TYPE_CHECKING:
-    from exchange.config import NodeConfig
     from exchange.imports.report import FileReport, Progress
     from exchange.store import Store
 
@@ -70,15 +69,13 @@ class CwrFormat:
     def identify(self, path: Path, head: bytes) -> bool:
         return not _is_ack(path) and _version(path) == self.version
 
-    def importer(self, store: Store, config: NodeConfig, partner: str | None) -> Importer:
+    def importer(self, store: Store, config: Any, partner: str | None) -> Importer:
         from exchange.imports.cwr import CwrImporter
 
         thresholds = (config.match_certain, config.match_review)
         return CwrImporter(store, partner, config.own_society, config.deadline_days, thresholds)
 
-    def validate(
-        self, path: Path, config: NodeConfig, progress: Progress | None = None
-    ) -> FileReport:
+    def validate(self, path: Path, config: Any, progress: Progress | None = None) -> FileReport:
         from exchange.imports.cwr import validate_file
 
         return validate_file(path, progress)
@@ -134,14 +131,12 @@ class AckFormat:
     def identify(self, path: Path, head: bytes) -> bool:
         return _is_ack(path)
 
-    def importer(self, store: Store, config: NodeConfig, partner: str | None) -> Importer:
+    def importer(self, store: Store, config: Any, partner: str | None) -> Importer:
         from exchange.imports.acks import AckImporter
 
         return AckImporter(store, config.own_society, partner, config.deadline_days)
 
-    def validate(
-        self, path: Path, config: NodeConfig, progress: Progress | None = None
-    ) -> FileReport:
+    def validate(self, path: Path, config: Any, progress: Progress | None = None) -> FileReport:
         from exchange.imports.acks import validate_ack_file
 
         return validate_ack_file(path, progress)

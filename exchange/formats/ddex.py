@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from exchange.formats import Export, Importer, LeftOut, Written, WrittenFile
 
 if TYPE_CHECKING:
-    from exchange.config import NodeConfig
     from exchange.imports.report import FileReport, Progress
     from exchange.store import Store
 
@@ -31,7 +30,7 @@ class MwnFormat:
     def identify(self, path: Path, head: bytes) -> bool:
         return path.suffix.lower() == ".xml" or head.lstrip(_LEADING).startswith(b"<")
 
-    def importer(self, store: Store, config: NodeConfig, partner: str | None) -> Importer:
+    def importer(self, store: Store, config: Any, partner: str | None) -> Importer:
         from exchange.imports.mwn import MwnReader
         from exchange.imports.registrations import RegistrationImporter
 
@@ -47,9 +46,7 @@ class MwnFormat:
             thresholds,
         )
 
-    def validate(
-        self, path: Path, config: NodeConfig, progress: Progress | None = None
-    ) -> FileReport:
+    def validate(self, path: Path, config: Any, progress: Progress | None = None) -> FileReport:
         from exchange.imports.mwn import MwnReader
         from exchange.imports.registrations import judge
 

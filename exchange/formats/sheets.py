@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from exchange.errors import ExchangeError
 from exchange.formats import Export, Importer, Written, WrittenFile
 
 if TYPE_CHECKING:
     from adapters.registrations import ReadFile
-    from exchange.config import NodeConfig
     from exchange.imports.report import FileReport, Progress
     from exchange.store import Store
 
@@ -41,7 +40,7 @@ class SheetFormat:
     def identify(self, path: Path, head: bytes) -> bool:
         return path.suffix.lower() == f".{self.name}"
 
-    def importer(self, store: Store, config: NodeConfig, partner: str | None) -> Importer:
+    def importer(self, store: Store, config: Any, partner: str | None) -> Importer:
         from adapters.spreadsheet.works.reader import read_works
         from exchange.imports.registrations import RegistrationImporter
 
@@ -56,9 +55,7 @@ class SheetFormat:
             thresholds,
         )
 
-    def validate(
-        self, path: Path, config: NodeConfig, progress: Progress | None = None
-    ) -> FileReport:
+    def validate(self, path: Path, config: Any, progress: Progress | None = None) -> FileReport:
         from adapters.spreadsheet.works.reader import read_works
         from exchange.imports.registrations import judge
 
