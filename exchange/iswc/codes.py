@@ -14,6 +14,8 @@ of 5.1 is the one the API answers with, and the one kept here.
 
 from __future__ import annotations
 
+from adapters.iswc import vocabulary
+
 #: code -> (message, business rules)
 _TABLE: dict[str, tuple[str, str]] = {
     "100": ("Generic Error", ""),
@@ -157,36 +159,16 @@ ERRORS: dict[str, str] = {code: message for code, (message, _rules) in _TABLE.it
 #: The business rules (IV, MD, EL, PV) behind each code ("" where the table names none).
 RULES: dict[str, str] = {code: rules for code, (_message, rules) in _TABLE.items()}
 
-#: Title types of the ISWC database (IV/31); the original title goes in ``originalTitle``.
-TITLE_TYPES = (
-    "CT",
-    "OT",
-    "RT",
-    "AT",
-    "ET",
-    "ST",
-    "TO",
-    "OA",
-    "TE",
-    "FT",
-    "IT",
-    "TT",
-    "PT",
-    "OL",
-    "AL",
-)
-#: Creator roles (IV/07) and the publisher/administrator roles the database uses (IV/22).
-CREATOR_ROLES = ("C", "CA", "A", "AR", "AD", "TR", "SA", "SR")
-PUBLISHER_ROLES = ("E", "AM")
-#: Every role the Submission schema accepts (MA and TA are rolled-up creator roles); the
-#: database ignores all but creators and E, AM.
-ROLES = (*CREATOR_ROLES, *PUBLISHER_ROLES, "SE", "PA", "ES", "AQ", "MA", "TA")
-
-CATEGORIES = ("DOM", "INT")
-DERIVED_WORK_TYPES = ("ModifiedVersion", "Excerpt", "Composite")
-DISAMBIGUATION_REASONS = ("DIT", "DIA", "DIE", "DIC", "DIP", "DIV")
-BVLTR = ("Background", "Logo", "Theme", "Visual", "RolledUpCue")
-WORKFLOW_TYPES = ("UpdateApproval", "MergeApproval", "DemergeApproval")
-WORKFLOW_STATUSES = ("Outstanding", "Approved", "Rejected", "Cancelled")
+# The vocabularies the REST API shares with the ISWC JSON file format have one
+# source, the project's ISWC JSON Schema (adapters.iswc.vocabulary): title types
+# (IV/31), creator roles (IV/07), categories, derived-work types, disambiguation
+# reasons, BVLTR and workflow types.
+#: The publisher/administrator roles the database uses (IV/22).
+PUBLISHER_ROLES = frozenset({"E", "AM"})
+#: Every role the REST Submission accepts: the file format's, and the rolled-up
+#: creator roles MA and TA of the API; the database ignores all but creators and E, AM.
+ROLES = vocabulary.ROLES | {"MA", "TA"}
+#: Workflow task statuses by name (the REST API's; the files number them).
+WORKFLOW_STATUSES = tuple(vocabulary.WORKFLOW_STATUSES.values())
 #: Which workflow tasks GET /iswc/workflowTasks lists.
 SHOW_WORKFLOWS = ("AssignedToMe", "CreatedByMe")

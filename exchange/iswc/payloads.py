@@ -24,10 +24,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from adapters.iswc.vocabulary import CREATOR_ROLES, TITLE_TYPES
 from exchange.errors import ExchangeError
 from exchange.identifiers import is_digits, known
 from exchange.identifiers import iswc as iswc_id
-from exchange.iswc.codes import CREATOR_ROLES, PUBLISHER_ROLES, TITLE_TYPES
+from exchange.iswc.codes import PUBLISHER_ROLES
 from exchange.model import Component, OriginalWork, Work
 
 #: The longest agency work code the database takes (IV/45).

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from adapters.iswc.vocabulary import TITLE_TYPES
 from exchange.iswc.answers import AnswerError, IswcMetadata, SubmissionResult
-from exchange.iswc.codes import ROLES, TITLE_TYPES
+from exchange.iswc.codes import ROLES
 from exchange.iswc.payloads import PayloadError, submission
 from exchange.model import (
     Affiliation,

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from adapters.iswc.vocabulary import CREATOR_ROLES
 from exchange.identifiers import iswc as iswc_id
-from exchange.iswc.codes import CREATOR_ROLES
 from tests.iswc_standin.models import MergeRequest, Submission, WorkflowTaskUpdate
 from tests.iswc_standin.rules import check_agency, check_iswc, check_submission, refuse
 

@@ -12,12 +12,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from adapters.iswc import vocabulary
 from exchange.iswc import codes
 
-# The vocabularies are exchange.iswc.codes's (one source); Literal[tuple] names each value.
-Role = Literal[codes.ROLES]
-TitleType = Literal[codes.TITLE_TYPES]
-WorkflowType = Literal[codes.WORKFLOW_TYPES]
+# The vocabularies are adapters.iswc.vocabulary's and exchange.iswc.codes's (one source each).
+Role = Literal[tuple(sorted(codes.ROLES))]
+TitleType = Literal[tuple(sorted(vocabulary.TITLE_TYPES))]
+WorkflowType = Literal[tuple(sorted(vocabulary.WORKFLOW_TYPES))]
 WorkflowStatus = Literal[codes.WORKFLOW_STATUSES]
 ShowWorkflows = Literal[codes.SHOW_WORKFLOWS]
 
@@ -69,17 +70,17 @@ class Submission(Body):
     agency: str = Field(min_length=3, max_length=3)
     sourcedb: int
     workcode: str
-    category: Literal[codes.CATEGORIES]
+    category: Literal[tuple(sorted(vocabulary.CATEGORIES))]
     originalTitle: str
     interestedParties: list[InterestedParty]
     iswc: str | None = None
     preferredIswc: str | None = None
     otherTitles: list[Title] | None = None
     disambiguation: bool | None = None
-    disambiguationReason: Literal[codes.DISAMBIGUATION_REASONS] | None = None
+    disambiguationReason: Literal[tuple(sorted(vocabulary.DISAMBIGUATION_REASONS))] | None = None
     disambiguateFrom: list[DisambiguateFrom] | None = None
-    bvltr: Literal[codes.BVLTR] | None = None
-    derivedWorkType: Literal[codes.DERIVED_WORK_TYPES] | None = None
+    bvltr: Literal[tuple(sorted(vocabulary.BVLTR))] | None = None
+    derivedWorkType: Literal[tuple(sorted(vocabulary.DERIVED_WORK_TYPES))] | None = None
     derivedFromIswcs: list[DerivedFrom] | None = None
     performers: list[Performer] | None = None
     instrumentation: list[Instrumentation] | None = None

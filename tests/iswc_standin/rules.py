@@ -9,10 +9,11 @@ from __future__ import annotations
 import re
 from typing import NoReturn
 
+from adapters.iswc.vocabulary import CREATOR_ROLES
 from exchange.codes import society
 from exchange.identifiers import iswc as iswc_id
 from exchange.iswc.answers import Rejection
-from exchange.iswc.codes import CREATOR_ROLES, ERRORS
+from exchange.iswc.codes import ERRORS
 from tests.iswc_standin.models import Submission
 
 ISWC_PATTERN = re.compile(r"T[0-9]{10}")
