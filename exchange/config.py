@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from exchange import formats
 from exchange.identifiers import is_digits
+from exchange.iswc import limits
 from exchange.model import Partner
 
 DEFAULT_CONFIG = "exchange.toml"
@@ -25,6 +26,8 @@ DEFAULT_CONFIG = "exchange.toml"
 DPID = re.compile(r"PADPIDA[a-zA-Z0-9]+")
 #: What a partner may send us unless ``accept`` says otherwise: CWR and its ACKs.
 DEFAULT_ACCEPT = ("cwr21", "cwr22", "ack")
+#: Where the ISWC database's subscription key is read from unless [iswc] key_env says.
+ISWC_KEY_ENV = "EXCHANGE_ISWC_KEY"
 #: The keys of ``[partners.transport]`` for each kind (``manifest`` is read by the exchange).
 TRANSPORT_KEYS: dict[str, frozenset[str]] = {
     "sftp": frozenset(
@@ -60,6 +63,22 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
     "conflicts": frozenset({"deadline_days"}),
     "matching": frozenset({"certain", "review"}),
     "scheduler": frozenset({"grace_seconds"}),
+    "iswc": frozenset(
+        {
+            "url",
+            "agency",
+            "source_db",
+            "key_env",
+            "requests_per_minute",
+            "requests_per_month",
+            "batch_size",
+            "notification_partner",
+            "notification_folder",
+            "schedule",
+            "timezone",
+            "auto_approve_days",
+        }
+    ),
     "partners": frozenset(
         {
             "code",
@@ -79,6 +98,44 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message says where and why."""
+
+
+@dataclass(slots=True, frozen=True)
+class IswcSettings:
+    """[iswc]: how the node talks to CISAC's ISWC database (docs/iswc.md)."""
+
+    #: the agency REST API's base URL (CISAC's test or production portal, or the stand-in)
+    url: str
+    #: our agency code in the ISWC database (default: [node] society_code)
+    agency: str
+    #: our source database number (default: the agency code as a number)
+    source_db: int
+    #: the environment variable holding the subscription key (never the key itself)
+    key_env: str = ISWC_KEY_ENV
+    #: the documented limits: 10 requests a minute, 1,000,000 a month
+    requests_per_minute: int = limits.REQUESTS_PER_MINUTE
+    requests_per_month: int = limits.REQUESTS_PER_MONTH
+    #: submissions or searches per batch request
+    batch_size: int = limits.BATCH_SIZE
+    #: where CISAC's notification files (ISWC JSON, EDI CSN/ACK/CSE) arrive: the inbox of
+    #: a configured partner (typically CISAC's SFTP), or a folder; None: not collected
+    notification_partner: str | None = None
+    notification_folder: Path | None = None
+    #: when the scheduler runs `iswc sync` then `iswc submit` (cron, five fields)
+    schedule: str | None = None
+    timezone: str = "UTC"
+    #: a workflow task left pending this many days is approved by the database
+    auto_approve_days: int = limits.AUTO_APPROVE_DAYS
+
+    def key(self) -> str:
+        """The subscription key from the environment, or a ConfigError saying where."""
+        key = os.environ.get(self.key_env, "").strip()
+        if not key:
+            raise ConfigError(
+                f"the ISWC database's subscription key is not set: put it in ${self.key_env} "
+                "([iswc] key_env names the variable)"
+            )
+        return key
 
 
 @dataclass(slots=True)
@@ -103,6 +160,8 @@ class NodeConfig:
     #: [scheduler] grace_seconds: a run missed while the node was down still runs when
     #: the node is back within this time, else it is recorded as missed
     scheduler_grace_seconds: int = 3600
+    #: [iswc]: None when the node does not talk to the ISWC database
+    iswc: IswcSettings | None = None
 
     def deadline_days(self, partner: str | None) -> int:
         """Days a conflict brought in by ``partner`` may stay unresolved."""
@@ -275,6 +334,59 @@ def _partner(reader: _Reader) -> Partner:
     )
 
 
+def _iswc(reader: _Reader, society_code: str, partners: dict[str, Partner]) -> IswcSettings:
+    url = reader.required("url", str).strip()
+    if not url.startswith(("https://", "http://")):
+        raise ConfigError(f"{reader.where('url')} must be an http(s) URL, not {url!r}")
+    agency = reader.get("agency", str, society_code)
+    if not (is_digits(agency) and 1 <= len(agency) <= 3) or agency == "000":
+        raise ConfigError(
+            f"{reader.where('agency')} must be our agency code of 3 digits (default: [node] "
+            f"society_code), not {agency!r}"
+        )
+    agency = agency.zfill(3)
+    source_db = reader.get("source_db", int, int(agency))
+    key_env = reader.get("key_env", str, ISWC_KEY_ENV)
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key_env):
+        raise ConfigError(
+            f"{reader.where('key_env')} must name an environment variable, not {key_env!r} "
+            "(the key itself never goes in the file)"
+        )
+    counts = {}
+    for key, default in (
+        ("requests_per_minute", limits.REQUESTS_PER_MINUTE),
+        ("requests_per_month", limits.REQUESTS_PER_MONTH),
+        ("batch_size", limits.BATCH_SIZE),
+        ("auto_approve_days", limits.AUTO_APPROVE_DAYS),
+        ("source_db", source_db),
+    ):
+        counts[key] = reader.get(key, int, default)
+        if counts[key] < 1:
+            raise ConfigError(f"{reader.where(key)} must be at least 1, not {counts[key]}")
+    partner = reader.get("notification_partner", str)
+    folder = reader.get("notification_folder", str)
+    if partner is not None and folder is not None:
+        raise ConfigError(
+            f"{reader.where('notification_folder')}: notifications come either from a partner "
+            "or from a folder, not both"
+        )
+    if partner is not None and partner not in partners:
+        known = ", ".join(sorted(partners)) or "none configured"
+        raise ConfigError(
+            f"{reader.where('notification_partner')}: unknown partner {partner!r} (known: {known})"
+        )
+    return IswcSettings(
+        url=url.rstrip("/"),
+        agency=agency,
+        key_env=key_env,
+        notification_partner=partner,
+        notification_folder=reader.path.parent / folder if folder else None,
+        schedule=_schedule(reader),
+        timezone=_timezone(reader),
+        **counts,
+    )
+
+
 def load_config(path: str | os.PathLike[str] | None = None) -> NodeConfig:
     """Read the configuration: ``path``, else ``$EXCHANGE_CONFIG``, else ``./exchange.toml``.
 
@@ -345,4 +457,6 @@ def parse_config(data: dict[str, Any], file: Path) -> NodeConfig:
         if partner.code in config.partners:
             raise ConfigError(f"{file}: partners[{index}] code {partner.code!r} appears twice")
         config.partners[partner.code] = partner
+    if "iswc" in data:
+        config.iswc = _iswc(root.table("iswc"), config.society_code, config.partners)
     return config

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -32,12 +32,13 @@ from exchange.iswc.answers import (
     TaskUpdate,
     WorkflowTask,
 )
-from exchange.iswc.rate import REQUESTS_PER_MINUTE, REQUESTS_PER_MONTH, RateLimit
+from exchange.iswc.limits import BATCH_SIZE, REQUESTS_PER_MINUTE, REQUESTS_PER_MONTH
+from exchange.iswc.rate import RateLimit
 from exchange.iswc.transport import IswcError, Transport, gateway_message, json_of
 from exchange.store import Store
 
-#: Items per batch request (the node's [iswc] batch_size default).
-BATCH_SIZE = 100
+if TYPE_CHECKING:
+    from exchange.config import IswcSettings
 
 
 class IswcClient:
@@ -83,6 +84,21 @@ class IswcClient:
             timeout=timeout,
             sleep=sleep,
             transport=transport,
+        )
+
+    @classmethod
+    def from_settings(cls, settings: IswcSettings, store: Store, **options: Any) -> IswcClient:
+        """The client that ``[iswc]`` describes; the key is read from its variable."""
+        return cls(
+            settings.url,
+            agency=settings.agency,
+            source_db=settings.source_db,
+            key=settings.key(),
+            store=store,
+            requests_per_minute=settings.requests_per_minute,
+            requests_per_month=settings.requests_per_month,
+            batch_size=settings.batch_size,
+            **options,
         )
 
     def close(self) -> None:

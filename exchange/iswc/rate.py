@@ -33,13 +33,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import OperationalError
 
 from exchange.errors import EXIT_PARTNER, ExchangeError
+from exchange.iswc.limits import REQUESTS_PER_MINUTE, REQUESTS_PER_MONTH
 from exchange.store import Store
 from exchange.store import tables as t
 from exchange.store.database import StoreError
 
-#: The limits of the specification.
-REQUESTS_PER_MINUTE = 10
-REQUESTS_PER_MONTH = 1_000_000
 #: A wait this much shorter than a whole token is taken as a whole one (float rounding).
 EPSILON = 1e-9
 

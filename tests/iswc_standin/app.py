@@ -22,7 +22,8 @@ from fastapi import Body, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 
-from exchange.iswc.rate import REQUESTS_PER_MONTH, month_of
+from exchange.iswc.limits import REQUESTS_PER_MONTH
+from exchange.iswc.rate import month_of
 from exchange.iswc.transport import KEY_HEADER
 from tests.iswc_standin import render
 from tests.iswc_standin.database import Database
