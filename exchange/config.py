@@ -60,6 +60,7 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
     "conflicts": frozenset({"deadline_days"}),
     "matching": frozenset({"certain", "review"}),
     "scheduler": frozenset({"grace_seconds"}),
+    "console": frozenset({"enabled", "session_hours", "max_failed_signins", "lockout_minutes"}),
     "partners": frozenset(
         {
             "code",
@@ -103,6 +104,14 @@ class NodeConfig:
     #: [scheduler] grace_seconds: a run missed while the node was down still runs when
     #: the node is back within this time, else it is recorded as missed
     scheduler_grace_seconds: int = 3600
+    #: [console] enabled: whether ``exchange serve`` serves the operator console
+    console_enabled: bool = True
+    #: [console] session_hours: how long a sign-in lasts
+    console_session_hours: int = 8
+    #: [console] max_failed_signins and lockout_minutes: wrong passwords in a row that
+    #: lock an account, and for how long
+    console_max_failed_signins: int = 5
+    console_lockout_minutes: int = 15
 
     def deadline_days(self, partner: str | None) -> int:
         """Days a conflict brought in by ``partner`` may stay unresolved."""
@@ -173,11 +182,15 @@ def _society_code(reader: _Reader, key: str, value: str) -> str:
     return value.zfill(3)
 
 
+def _at_least_1(reader: _Reader, key: str, default: int, unit: str) -> int:
+    value = reader.get(key, int, default)
+    if value < 1:
+        raise ConfigError(f"{reader.where(key)} must be at least 1 {unit}, not {value}")
+    return value
+
+
 def _days(reader: _Reader, key: str, default: int) -> int:
-    days = reader.get(key, int, default)
-    if days < 1:
-        raise ConfigError(f"{reader.where(key)} must be at least 1 day, not {days}")
-    return days
+    return _at_least_1(reader, key, default, "day")
 
 
 def _score(reader: _Reader, key: str, default: int) -> int:
@@ -229,6 +242,19 @@ def _dpid(reader: _Reader) -> str | None:
             f"letters and digits), not {value!r}"
         )
     return value
+
+
+def _console(reader: _Reader, config: NodeConfig) -> None:
+    config.console_enabled = reader.get("enabled", bool, config.console_enabled)
+    config.console_session_hours = _at_least_1(
+        reader, "session_hours", config.console_session_hours, "hour"
+    )
+    config.console_max_failed_signins = _at_least_1(
+        reader, "max_failed_signins", config.console_max_failed_signins, "sign-in"
+    )
+    config.console_lockout_minutes = _at_least_1(
+        reader, "lockout_minutes", config.console_lockout_minutes, "minute"
+    )
 
 
 def _partner(reader: _Reader) -> Partner:
@@ -329,6 +355,7 @@ def parse_config(data: dict[str, Any], file: Path) -> NodeConfig:
     )
     if config.scheduler_grace_seconds < 1:
         raise ConfigError(f"{scheduler.where('grace_seconds')} must be at least 1 second")
+    _console(root.table("console"), config)
     matching = root.table("matching")
     config.match_certain = _score(matching, "certain", config.match_certain)
     config.match_review = _score(matching, "review", config.match_review)

@@ -21,6 +21,7 @@ from exchange.cli.export import export
 from exchange.cli.files import import_, validate
 from exchange.cli.ledger import ledger
 from exchange.cli.matches import matches
+from exchange.cli.operators import operators
 from exchange.cli.parties import parties
 from exchange.cli.partners import partners
 from exchange.cli.registrations import registrations
@@ -93,6 +94,7 @@ cli.add_command(ack)
 cli.add_command(registrations)
 cli.add_command(conflicts)
 cli.add_command(matches)
+cli.add_command(operators)
 cli.add_command(partners)
 cli.add_command(sync)
 cli.add_command(ledger)

@@ -44,7 +44,7 @@ def serve(
     ssl_certfile: Path | None,
     ssl_keyfile: Path | None,
 ) -> None:
-    """Serve the HTTP API through which partners exchange files with this node.
+    """Serve the partner HTTP API and the operator console.
 
     A partner authenticates with the bearer token `exchange partners token`
     gave it. It delivers files into <data_dir>/inbox/<partner>, collects
@@ -52,6 +52,10 @@ def serve(
     ISWC. GET /v1/health answers without a token; the OpenAPI description is
     at /openapi.json. Tokens travel in every request: outside the loopback
     interface, serve HTTPS (or put a TLS proxy in front).
+
+    The operator console is under /console/ (sign-in at /console/login, with
+    an account of `exchange operators add`); `[console] enabled = false` in
+    the configuration turns it off.
 
     \b
     Example:
@@ -61,6 +65,7 @@ def serve(
     """
     import uvicorn
 
+    from exchange.console.app import mount_console
     from exchange.http_api import create_app
 
     if (ssl_certfile is None) != (ssl_keyfile is None):
@@ -68,9 +73,13 @@ def serve(
     config = node.config
     host = host or config.http_host
     port = config.http_port if port is None else port
-    app = create_app(node.store(), config)
+    store = node.store()
+    app = create_app(store, config)
+    console = mount_console(app, store, config)
     scheme = "https" if ssl_certfile else "http"
     node.info(f"serving {config.name} ({config.society_code}) on {scheme}://{host}:{port}")
+    if console:
+        node.info(f"operator console: {scheme}://{host}:{port}/console/")
     if scheme == "http" and not _loopback(host):
         node.info("warning: without --ssl-certfile, partners' tokens cross the network in clear")
     level = "warning" if node.quiet or node.verbose == 0 else ("info", "debug")[node.verbose > 1]

@@ -378,6 +378,22 @@ class FileLedger(Database):
         with self.connect() as conn:
             return [FileEntry.from_row(row) for row in conn.execute(query)]
 
+    def findings_of(self, file_id: int) -> list[tuple[int, str, dict[str, Any]]]:
+        """The findings an import kept for the received file ``file_id``, per transaction
+        in file order: (transaction, its ACK status, ``Finding.as_dict()``)."""
+        o = t.transaction_outcomes
+        query = (
+            select(o.c.transaction_seq, o.c.status, o.c.messages)
+            .where(o.c.file_id == file_id)
+            .order_by(o.c.group_id, o.c.transaction_seq)
+        )
+        with self.connect() as conn:
+            return [
+                (row.transaction_seq, row.status, finding)
+                for row in conn.execute(query)
+                for finding in row.messages or ()
+            ]
+
     def get_file(self, file_id: int) -> FileEntry | None:
         with self.connect() as conn:
             row = conn.execute(select(t.files).where(t.files.c.id == file_id)).first()

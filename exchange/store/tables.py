@@ -469,3 +469,33 @@ iswc_calls = Table(
     Column("error", String(2000), nullable=True),  # its message, or what went wrong
     Index(None, "at"),
 )
+
+# The people who use the operator console (exchange.operators): viewers read, operators
+# also decide. Only an argon2 hash of the password is kept; failed sign-ins are counted
+# here so that a lockout holds across processes and restarts.
+operators = Table(
+    "operators",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(10), nullable=False),  # viewer | operator
+    Column("password_hash", String(200), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("password_changed_at", UtcDateTime(), nullable=False),
+    Column("disabled_at", UtcDateTime(), nullable=True),
+    Column("failed_signins", Integer, nullable=False, server_default="0"),
+    Column("locked_until", UtcDateTime(), nullable=True),
+    Column("last_signin_at", UtcDateTime(), nullable=True),
+)
+
+# Signed-in console sessions: the cookie holds a random id, the store its SHA-256.
+operator_sessions = Table(
+    "operator_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("operator_id", ForeignKey("operators.id", ondelete="CASCADE"), nullable=False),
+    Column("csrf_token", String(64), nullable=False),  # every form of the session carries it
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Index(None, "operator_id"),
+)

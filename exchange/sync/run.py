@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from exchange.config import ConfigError, NodeConfig
+from exchange.digest import sha256_file
 from exchange.errors import ExchangeError
 from exchange.model import Partner
 from exchange.store import Store
 from exchange.store.leases import Lease
-from exchange.store.ledger import FAILED, REFUSED, REJECTED
+from exchange.store.ledger import FAILED, REFUSED, REJECTED, FileEntry
 from exchange.transports import Transport
 
 #: Kinds of transport over which manifests are sent unless the partner says otherwise.
@@ -40,6 +41,27 @@ def sends_manifests(partner: Partner) -> bool:
             f"not {value!r}"
         )
     return value
+
+
+def partner_folder(config: NodeConfig, kind: str, code: str) -> Path:
+    """``<data_dir>/<kind>/<partner>``: where an exchange keeps what it received
+    (``received``) and what it leaves for delivery (``outbox``)."""
+    return config.data_dir / kind / code
+
+
+def ledger_copy(config: NodeConfig, entry: FileEntry) -> Path | None:
+    """The node's copy of a ledger entry's file, if it still has one with the entry's
+    content: what an exchange received, or wrote into the outbox."""
+    if entry.partner is None or "/" in entry.name or entry.name.startswith("."):
+        return None
+    kind = "received" if entry.direction == "in" else "outbox"
+    path = partner_folder(config, kind, entry.partner) / entry.name
+    try:
+        if path.is_file() and sha256_file(path) == entry.sha256:
+            return path
+    except OSError:
+        pass
+    return None
 
 
 @dataclass(slots=True)
@@ -92,8 +114,8 @@ class SyncRun:
         self.dry_run = dry_run
         self.lease = lease
         code = partner.code
-        self.received = config.data_dir / "received" / code
-        self.outbox = config.data_dir / "outbox" / code
+        self.received = partner_folder(config, "received", code)
+        self.outbox = partner_folder(config, "outbox", code)
         self.staging = config.data_dir / "staging" / code
         self.report = SyncReport(code, dry_run)
         self.manifests = sends_manifests(partner)

@@ -1,0 +1,58 @@
+"""Long lists cut into pages: ``?page=N`` of a list, and the links to the others."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+
+T = TypeVar("T")
+#: Rows on a page unless a page says otherwise.
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    """One page of a list: its items, where it is, and links that keep the other filters."""
+
+    items: Sequence[T]
+    number: int
+    size: int
+    total: int
+    #: the request's query without ``page``: the filters a link to another page keeps
+    query: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+    @property
+    def first(self) -> int:
+        """The position (from 1) of the page's first item; 0 on an empty list."""
+        return 0 if self.total == 0 else (self.number - 1) * self.size + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.items) - 1 if self.items else 0
+
+    def link(self, number: int) -> str:
+        """The query string of page ``number`` (``?status=open&page=2``)."""
+        return "?" + urlencode([*self.query, ("page", str(number))])
+
+
+def page_number(request: Request) -> int:
+    """The ``page`` asked for, 1 when missing or not a number."""
+    text = request.query_params.get("page", "1")
+    return int(text) if text.isdigit() and 0 < int(text) < 10**9 else 1
+
+
+def paginate(request: Request, items: Sequence[T], size: int = PAGE_SIZE) -> Page[T]:
+    """The page of ``items`` that ``request`` asks for (the last one if it asks beyond)."""
+    total = len(items)
+    number = min(page_number(request), max(1, -(-total // size)))
+    start = (number - 1) * size
+    query = tuple((k, v) for k, v in request.query_params.multi_items() if k != "page")
+    return Page(items[start : start + size], number, size, total, query)
