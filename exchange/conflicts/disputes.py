@@ -196,7 +196,7 @@ def _cell(conflict: Conflict, claim: Mapping[str, Any]) -> ClaimCell:
     if conflict.kind == "overclaim" and conflict.territory is None:
         disputed = ownership
     elif conflict.kind == "overclaim" and conflict.territory:
-        held = [TerritoryShare(line.tis, line.collection, line.include) for line in lines]
+        held = [TerritoryShare(line.tis, line.include, line.collection) for line in lines]
         disputed = share_at(held, _country_of(conflict.territory)) or Shares()
     societies = tuple(
         f"{a['society']} {a['right']}" for a in party.get("affiliations", []) if a.get("society")

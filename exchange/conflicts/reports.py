@@ -7,18 +7,12 @@ side by side per source. CSV, XLSX and JSON flatten them into a list of
 :class:`ReportRow`, one per claim involved in a conflict, grouped by conflict
 (rows of one conflict are consecutive); the writers keep that order.
 
-Shares are integers in hundredths of a percent
-(``15000`` is 150.00 %); they are shown as percentages in CSV, XLSX and HTML
-and stay integers in JSON.  ISWCs are shown in the display form
-(``T-034.524.680-1``) except in JSON, which keeps the compact form.
+Shares are integers in hundredths of a percent (``15000`` is 150.00 %); they
+are shown as percentages in CSV, XLSX and HTML and stay integers in JSON. ISWCs
+are shown in the display form (``T-034.524.680-1``) except in JSON.
 
 Every writer builds the file under a temporary name in the target folder and
 renames it once it is complete, so a reader never sees half a report.
-
->>> share_text(15000)
-'150.00'
->>> share_text(None)
-''
 """
 
 from __future__ import annotations
@@ -33,21 +27,16 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
 
-import jinja2
-
 from exchange.conflicts.disputes import Dispute, kind_label, kinds_in_order, summary_of
-from exchange.identifiers import InvalidIdentifier, iswc
-from exchange.shares import FULL, percentage
+from exchange.console.rendering import STATIC, iswc_text, pct, render
+from exchange.shares import FULL
 
 __all__ = [
     "COLUMNS",
     "FORMATS",
-    "FILTERS",
     "ReportRow",
     "html_document",
     "report_rows",
-    "share_text",
-    "template_environment",
     "write_csv",
     "write_html",
     "write_json",
@@ -130,22 +119,6 @@ _NUMERIC = _SHARES | _INTEGERS
 # -- values -----------------------------------------------------------------------
 
 
-def share_text(value: int | None) -> str:
-    """A share in hundredths of a percent as a percentage with two decimals."""
-    if value is None:
-        return ""
-    return percentage(value)
-
-
-def _iswc_display(value: str | None) -> str:
-    if not value:
-        return ""
-    try:
-        return iswc.format(value)
-    except InvalidIdentifier:
-        return value  # show what was received rather than hide it
-
-
 def _utc_naive(moment: datetime) -> datetime:
     """Excel has no time zones: aware times are shown in UTC, naive ones as they are."""
     if moment.tzinfo is None:
@@ -163,9 +136,9 @@ def _text(row: ReportRow, field: str) -> str:
     if value is None:
         return ""
     if field in _SHARES:
-        return share_text(value)
+        return pct(value)
     if field == "iswc":
-        return _iswc_display(value)
+        return iswc_text(value)
     if field == "titles":
         return " / ".join(value)
     if field == "work_numbers":
@@ -256,7 +229,7 @@ def _fill_sheet(sheet: Any, rows: Sequence[ReportRow]) -> None:
                 cell.data_type = "s"  # a text starting with "=" stays text, never a formula
             if field in _SHARES:
                 cell.number_format = _PERCENT_FORMAT
-                shown = len(share_text(getattr(row, field))) + 1
+                shown = len(pct(getattr(row, field))) + 1
             elif field == "received":
                 cell.number_format = _DATETIME_FORMAT
                 shown = 19
@@ -303,47 +276,14 @@ def _sheet_title(label: str, used: set[str]) -> str:
 
 # -- HTML -------------------------------------------------------------------------
 
-_CONSOLE = Path(__file__).resolve().parent.parent / "console"
-#: The templates of the console; the report shares its disputes with the Conflicts page.
-TEMPLATES = _CONSOLE / "templates"
 #: The style of disputes, linked by the console and copied into the report file.
-DISPUTE_STYLES = _CONSOLE / "static" / "disputes.css"
-
-
-def _when(moment: datetime | None) -> str:
-    return "" if moment is None else f"{_utc_naive(moment):%Y-%m-%d %H:%M}"
-
-
-def _day(moment: date | None) -> str:
-    return "" if moment is None else f"{moment:%Y-%m-%d}"
-
-
-#: The filters the dispute templates use; the console's template environment has them too.
-FILTERS: dict[str, Callable[[Any], str]] = {
-    "pct": share_text,
-    "iswc": _iswc_display,
-    "when": _when,
-    "day": _day,
-}
-
-
-def template_environment() -> jinja2.Environment:
-    """Jinja2 over the console's templates, escaping everything, with :data:`FILTERS`."""
-    environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    environment.filters.update(FILTERS)
-    return environment
+DISPUTE_STYLES = STATIC / "disputes.css"
 
 
 def html_document(disputes: Sequence[Dispute], title: str, generated: datetime) -> str:
     """The report page: a summary per conflict type, then one card per dispute."""
-    template = template_environment().get_template("conflicts/report.html")
-    return template.render(
+    return render(
+        "conflicts/report.html",
         disputes=disputes,
         summary=summary_of(disputes),
         title=title,
