@@ -10,11 +10,11 @@ from rich.table import Table
 
 from exchange.cli.common import NodeContext, emit, json_option, stderr
 from exchange.conflicts.lifecycle import Conflicts, operator
-from exchange.conflicts.reports import FORMATS, write_report
+from exchange.conflicts.reports import FORMATS, report_rows, write_report
 from exchange.errors import EXIT_USAGE, ExchangeError
 from exchange.exports.mwn import MwnWriter
 from exchange.shares import percent
-from exchange.store.conflicts import OUTCOMES, STATUSES, Conflict
+from exchange.store.conflicts import KINDS, OUTCOMES, STATUSES, Conflict
 
 pass_node = click.make_pass_decorator(NodeContext)
 
@@ -62,13 +62,24 @@ def conflicts() -> None:
     """
 
 
+_type_option = click.option(
+    "--type", "kind", type=click.Choice(KINDS), help="Only conflicts of this type."
+)
+_overdue_option = click.option(
+    "--overdue", is_flag=True, help="Only unresolved conflicts past their deadline."
+)
+
+
 @conflicts.command("list")
 @click.option("--status", type=click.Choice(STATUSES), help="Only conflicts in this state.")
 @click.option("--partner", metavar="CODE", help="Only conflicts involving this partner.")
-@click.option("--overdue", is_flag=True, help="Only unresolved conflicts past their deadline.")
+@_type_option
+@_overdue_option
 @json_option
 @pass_node
-def list_(node: NodeContext, status: str | None, partner: str | None, overdue: bool) -> None:
+def list_(
+    node: NodeContext, status: str | None, partner: str | None, kind: str | None, overdue: bool
+) -> None:
     """List conflicts (shares in hundredths of a percent in --json).
 
     \b
@@ -76,7 +87,7 @@ def list_(node: NodeContext, status: str | None, partner: str | None, overdue: b
       exchange conflicts list --partner 058
       exchange conflicts list --overdue --json | jq '.conflicts[].id'
     """
-    found = _service(node).list(status=status, partner=partner, overdue=overdue)
+    found = _service(node).list(status=status, partner=partner, kind=kind, overdue=overdue)
 
     def human(out: Console) -> None:
         out.print(_table(found) if found else "no conflicts")
@@ -191,6 +202,8 @@ def resolve(node: NodeContext, conflict_id: int, outcome: str, note: str | None)
 )
 @click.option("--partner", metavar="CODE", help="Only conflicts involving this partner.")
 @click.option("--status", type=click.Choice(STATUSES), help="Only conflicts in this state.")
+@_type_option
+@_overdue_option
 @click.option(
     "-o",
     "--output",
@@ -201,14 +214,24 @@ def resolve(node: NodeContext, conflict_id: int, outcome: str, note: str | None)
 @json_option
 @pass_node
 def report(
-    node: NodeContext, fmt: str, partner: str | None, status: str | None, output: Path
+    node: NodeContext,
+    fmt: str,
+    partner: str | None,
+    status: str | None,
+    kind: str | None,
+    overdue: bool,
+    output: Path,
 ) -> None:
-    """Write a report of conflicts: one row per claim involved, grouped by conflict.
+    """Write a report of conflicts, grouped by conflict.
 
-    Each row gives the work (id, ISWC, titles, work numbers), the conflict
-    (type, right, territory, totals and excess, status, opened, deadline), the
-    party (name, IPI numbers, role, society), its shares and the source of the
-    claim. XLSX has one sheet per conflict type; HTML is one self-contained file.
+    HTML is one self-contained file laid out as the console's Conflicts page:
+    one card per dispute, the claims side by side per source (partner, file,
+    date) with their shares and the total past 100 %, the deadline, the history.
+    CSV, XLSX and JSON have one row (object) per claim involved: each gives
+    the work (id, ISWC, titles, work numbers), the conflict (type, right,
+    territory, totals and excess, status, opened, deadline), the party (name,
+    IPI numbers, role, society), its shares and the source of the claim. XLSX
+    has one sheet per conflict type.
 
     mwn writes the unresolved conflicts as a DDEX MWN ConflictNotification for
     the partner (every claim on each work in conflict, the conflicting right
@@ -219,20 +242,22 @@ def report(
     Example:
       exchange conflicts report --format xlsx --partner 058 -o conflicts-058.xlsx
       exchange conflicts report --format html -o conflicts.html
+      exchange conflicts report --format csv --type overclaim --overdue -o late.csv
       exchange conflicts report --format mwn --partner 058 -o MWNC_052_058.xml
     """
     service = _service(node)
-    found = service.list(status=status, partner=partner)
+    found = service.list(status=status, partner=partner, kind=kind, overdue=overdue)
     if fmt == "mwn":
         _notify(node, found, partner, output)
         return
-    rows = service.report_rows(found)
+    disputes = service.disputes(found)
     try:
-        write_report(rows, output, fmt)
+        write_report(disputes, output, fmt)
     except OSError as exc:
         raise ExchangeError(f"cannot write {output}: {exc.strerror}", EXIT_USAGE) from None
-    data = {"path": str(output), "conflicts": len(found), "rows": len(rows)}
-    emit(node, data, lambda out: out.print(f"{output}: {len(found)} conflicts, {len(rows)} rows"))
+    rows = len(report_rows(disputes))
+    data = {"path": str(output), "conflicts": len(found), "rows": rows}
+    emit(node, data, lambda out: out.print(f"{output}: {len(found)} conflicts, {rows} rows"))
 
 
 def _notify(node: NodeContext, found: list[Conflict], partner: str | None, output: Path) -> None:

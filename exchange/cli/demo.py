@@ -81,10 +81,10 @@ def demo(node: NodeContext, directory: Path) -> None:
     found = conflicts.list()
     reports = directory / "reports"
     reports.mkdir()
-    rows = conflicts.report_rows(found)
+    disputes = conflicts.disputes(found)
     report_paths = [reports / "conflicts.html", reports / "conflicts.xlsx"]
     for path in report_paths:
-        write_report(rows, path, path.suffix[1:])
+        write_report(disputes, path, path.suffix[1:])
     works = ours.list_works()
     registrations = ours.registrations()
     our_toml = our_config.path

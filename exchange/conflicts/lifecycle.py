@@ -30,8 +30,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
-from exchange import codes
-from exchange.conflicts.reports import ReportRow
+from exchange.conflicts.disputes import Dispute, disputes_of
 from exchange.conflicts.rules import work_conflicts
 from exchange.errors import ExchangeError, NotFound
 from exchange.jsonview import claim_view
@@ -293,10 +292,19 @@ class Conflicts:
     # -- reading ------------------------------------------------------------------
 
     def list(
-        self, *, status: str | None = None, partner: str | None = None, overdue: bool = False
+        self,
+        *,
+        status: str | None = None,
+        partner: str | None = None,
+        kind: str | None = None,
+        overdue: bool = False,
+        work_id: int | None = None,
     ) -> list[Conflict]:
+        """Conflicts in id order, narrowed by state, partner involved, type, deadline, work."""
         with self.store.connect() as conn:
-            return stored.find(conn, status=status, partner=partner, overdue=overdue)
+            return stored.find(
+                conn, status=status, partner=partner, kind=kind, overdue=overdue, work_id=work_id
+            )
 
     def get(self, conflict_id: int) -> tuple[Conflict, list[dict[str, Any]]]:
         with self.store.connect() as conn:
@@ -360,19 +368,19 @@ class Conflicts:
 
     # -- reporting ----------------------------------------------------------------
 
-    def report_rows(self, found: Sequence[Conflict]) -> list[ReportRow]:
-        """One row per claim involved (one row for a conflict without claims)."""
+    def disputes(self, found: Sequence[Conflict], at: datetime | None = None) -> list[Dispute]:
+        """The conflicts laid out as disputes: their works, claims per source and histories.
+
+        Days left are counted from ``at`` (now by default).
+        """
         ids = sorted({c.work_id for c in found if c.work_id is not None})
         works: dict[int, Work] = {}
-        for part in chunks(ids, CHUNK):
-            with self.store.connect() as conn:
+        history: dict[int, list[dict[str, Any]]] = {}
+        with self.store.connect() as conn:
+            for part in chunks(ids, CHUNK):
                 works.update({w.id: w for w in WorkReader(conn).load_many(list(part))})
-        rows: list[ReportRow] = []
-        for conflict in found:
-            work = works.get(conflict.work_id) if conflict.work_id is not None else None
-            for claim in conflict.claims or [None]:
-                rows.append(_row(conflict, work, claim))
-        return rows
+            history = stored.events_of(conn, [c.id for c in found])
+        return disputes_of(found, works, history, (at or now()).date())
 
 
 def _one_senders(conn: Connection, work_ids: Sequence[int]) -> bool:
@@ -382,59 +390,3 @@ def _one_senders(conn: Connection, work_ids: Sequence[int]) -> bool:
         by_work.setdefault(work_id, set()).add(sender)
     senders = [by_work.get(work_id, set()) for work_id in work_ids]
     return bool(set.intersection(*senders))
-
-
-def _territory_name(tis: str | None) -> str | None:
-    if not tis:
-        return None
-    territory = codes.territory(tis)
-    return territory.name if territory is not None else None
-
-
-def _row(conflict: Conflict, work: Work | None, claim: dict[str, Any] | None) -> ReportRow:
-    right = (conflict.right or "PR").lower()
-    party = (claim or {}).get("party") or {}
-    source = (claim or {}).get("source") or {}
-    ownership = collection = None
-    society = None
-    if claim is not None:
-        ownership = claim["ownership"][right]
-        territories = [t for t in claim["territories"] if t["include"]]
-        if territories:
-            collection = territories[0]["collection"][right]
-        societies = {
-            a["society"] for a in party.get("affiliations", []) if a["right"] == right.upper()
-        }
-        society = ", ".join(sorted(societies)) or None
-    received = source.get("received_at")
-    detail = conflict.detail.get("message")
-    if conflict.kind == "iswc" and conflict.detail.get("received"):
-        detail = f"held {conflict.detail.get('held')}, received {conflict.detail.get('received')}"
-    return ReportRow(
-        conflict_id=conflict.id,
-        conflict_type=conflict.kind,
-        status=conflict.status,
-        opened=conflict.opened_at.date(),
-        deadline=conflict.deadline.date() if conflict.deadline else None,
-        right=conflict.right,
-        territory=conflict.territory,
-        territory_name=_territory_name(conflict.territory),
-        total=conflict.total,
-        excess=conflict.excess,
-        work_id=conflict.work_id or 0,
-        iswc=work.iswc if work else conflict.work_iswc,
-        titles=tuple([work.title, *(t.title for t in work.titles)]) if work else (),
-        work_numbers=tuple(f"{n.issuer}:{n.number}" for n in work.numbers) if work else (),
-        party=party.get("name"),
-        ipi_name_number=party.get("ipi_name_number"),
-        ipi_base_number=party.get("ipi_base_number"),
-        role=(claim or {}).get("role"),
-        society=society,
-        ownership=ownership,
-        collection=collection,
-        partner=source.get("partner"),
-        file=source.get("file"),
-        transaction=source.get("transaction"),
-        received=datetime.fromisoformat(received) if received else None,
-        detail=detail,
-    )

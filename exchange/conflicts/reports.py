@@ -1,25 +1,23 @@
 """Disputed-claims ("conflicts") reports in CSV, XLSX, HTML and JSON.
 
-A report is a flat list of :class:`ReportRow`, one per claim involved in a
-conflict, already grouped by conflict (rows of one conflict are consecutive).
-The writers keep that order.  Shares are integers in hundredths of a percent
-(``15000`` is 150.00 %); they are shown as percentages in CSV, XLSX and HTML
-and stay integers in JSON.  ISWCs are shown in the display form
-(``T-034.524.680-1``) except in JSON, which keeps the compact form.
+A report is written from :class:`~exchange.conflicts.disputes.Dispute` values.
+HTML shows them as the console's Conflicts page does, through the same template
+(``exchange/console/templates/conflicts/``): one card per dispute, the claims
+side by side per source. CSV, XLSX and JSON flatten them into a list of
+:class:`ReportRow`, one per claim involved in a conflict, grouped by conflict
+(rows of one conflict are consecutive); the writers keep that order.
+
+Shares are integers in hundredths of a percent (``15000`` is 150.00 %); they
+are shown as percentages in CSV, XLSX and HTML and stay integers in JSON. ISWCs
+are shown in the display form (``T-034.524.680-1``) except in JSON.
 
 Every writer builds the file under a temporary name in the target folder and
 renames it once it is complete, so a reader never sees half a report.
-
->>> share_text(15000)
-'150.00'
->>> share_text(None)
-''
 """
 
 from __future__ import annotations
 
 import csv
-import html
 import json
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -29,14 +27,16 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from exchange.identifiers import InvalidIdentifier, iswc
-from exchange.shares import FULL, percentage
+from exchange.conflicts.disputes import Dispute, kind_label, kinds_in_order, summary_of
+from exchange.console.rendering import STATIC, iswc_text, pct, render
+from exchange.shares import FULL
 
 __all__ = [
     "COLUMNS",
     "FORMATS",
     "ReportRow",
-    "share_text",
+    "html_document",
+    "report_rows",
     "write_csv",
     "write_html",
     "write_json",
@@ -116,32 +116,7 @@ _INTEGERS = frozenset({"conflict_id", "work_id", "transaction"})
 _DATES = frozenset({"opened", "deadline"})
 _NUMERIC = _SHARES | _INTEGERS
 
-# Known conflict types in the order their sheets and summary lines appear.
-_TYPE_LABELS = {
-    "overclaim": "Overclaims",
-    "counterclaim": "Counterclaims",
-    "iswc": "ISWC conflicts",
-    "identity": "Identity conflicts",
-}
-
-
 # -- values -----------------------------------------------------------------------
-
-
-def share_text(value: int | None) -> str:
-    """A share in hundredths of a percent as a percentage with two decimals."""
-    if value is None:
-        return ""
-    return percentage(value)
-
-
-def _iswc_display(value: str | None) -> str:
-    if not value:
-        return ""
-    try:
-        return iswc.format(value)
-    except InvalidIdentifier:
-        return value  # show what was received rather than hide it
 
 
 def _utc_naive(moment: datetime) -> datetime:
@@ -161,9 +136,9 @@ def _text(row: ReportRow, field: str) -> str:
     if value is None:
         return ""
     if field in _SHARES:
-        return share_text(value)
+        return pct(value)
     if field == "iswc":
-        return _iswc_display(value)
+        return iswc_text(value)
     if field == "titles":
         return " / ".join(value)
     if field == "work_numbers":
@@ -173,17 +148,6 @@ def _text(row: ReportRow, field: str) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
-
-
-def _type_label(conflict_type: str) -> str:
-    return _TYPE_LABELS.get(conflict_type, conflict_type.replace("_", " ").capitalize() or "Other")
-
-
-def _types_in_order(rows: Sequence[ReportRow]) -> list[str]:
-    """Conflict types present: the known ones in their fixed order, then any others."""
-    present = list(dict.fromkeys(row.conflict_type for row in rows))
-    known = [kind for kind in _TYPE_LABELS if kind in present]
-    return known + [kind for kind in present if kind not in _TYPE_LABELS]
 
 
 # -- writing safely ---------------------------------------------------------------
@@ -265,7 +229,7 @@ def _fill_sheet(sheet: Any, rows: Sequence[ReportRow]) -> None:
                 cell.data_type = "s"  # a text starting with "=" stays text, never a formula
             if field in _SHARES:
                 cell.number_format = _PERCENT_FORMAT
-                shown = len(share_text(getattr(row, field))) + 1
+                shown = len(pct(getattr(row, field))) + 1
             elif field == "received":
                 cell.number_format = _DATETIME_FORMAT
                 shown = 19
@@ -288,12 +252,12 @@ def write_xlsx(rows: Sequence[ReportRow], path: Path) -> None:
 
     workbook = Workbook()
     workbook.remove(workbook.active)
-    kinds = _types_in_order(rows)
+    kinds = kinds_in_order(row.conflict_type for row in rows)
     if not kinds:
         _fill_sheet(workbook.create_sheet("Conflicts"), [])
     used: set[str] = set()
     for kind in kinds:
-        title = _sheet_title(_type_label(kind), used)
+        title = _sheet_title(f"{kind_label(kind)}s", used)
         _fill_sheet(workbook.create_sheet(title), [r for r in rows if r.conflict_type == kind])
     with _replacing(path, "wb") as stream:
         workbook.save(stream)
@@ -312,130 +276,82 @@ def _sheet_title(label: str, used: set[str]) -> str:
 
 # -- HTML -------------------------------------------------------------------------
 
-_CSS = """
-body { font-family: system-ui, sans-serif; margin: 1.5em; color: #222; }
-h1 { font-size: 1.4em; margin-bottom: 0.2em; }
-p.generated { color: #555; margin-top: 0; }
-ul.summary { padding-left: 1.2em; }
-table { border-collapse: collapse; font-size: 0.85em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.5em; text-align: left; vertical-align: top; }
-th { background: #e8e8e8; position: sticky; top: 0; cursor: pointer; white-space: nowrap; }
-th[aria-sort="ascending"]::after { content: " \\25B2"; }
-th[aria-sort="descending"]::after { content: " \\25BC"; }
-td.num { text-align: right; white-space: nowrap; }
-tr.conflict-a td { background: #ffffff; }
-tr.conflict-b td { background: #f0f4fa; }
-tr.conflict-start td { border-top: 2px solid #777; }
-"""
-
-# Sorts the table by the clicked heading; a second click reverses the order.  Ties keep
-# the original order, so sorting by "Conflict" restores the grouping.
-_SCRIPT = """
-(function () {
-  var table = document.getElementById("conflicts");
-  var body = table.tBodies[0];
-  Array.prototype.forEach.call(body.rows, function (row, i) { row.dataset.index = i; });
-  function key(row, col, numeric) {
-    var text = row.cells[col].textContent.trim();
-    if (text === "") { return null; }
-    return numeric ? parseFloat(text) : text;
-  }
-  Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, col) {
-    th.addEventListener("click", function () {
-      var ascending = th.getAttribute("aria-sort") !== "ascending";
-      var numeric = th.dataset.kind === "num";
-      Array.prototype.forEach.call(table.tHead.rows[0].cells, function (other) {
-        other.removeAttribute("aria-sort");
-      });
-      th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
-      var rows = Array.prototype.slice.call(body.rows);
-      rows.sort(function (a, b) {
-        var x = key(a, col, numeric), y = key(b, col, numeric), order = 0;
-        if (x === null || y === null) {
-          order = (x === null) - (y === null);
-          return order || a.dataset.index - b.dataset.index;
-        }
-        order = numeric ? x - y : x.localeCompare(y, undefined, {numeric: true});
-        if (!ascending) { order = -order; }
-        return order || a.dataset.index - b.dataset.index;
-      });
-      rows.forEach(function (row) { body.appendChild(row); });
-    });
-  });
-})();
-"""
+#: The style of disputes, linked by the console and copied into the report file.
+DISPUTE_STYLES = STATIC / "disputes.css"
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+def html_document(disputes: Sequence[Dispute], title: str, generated: datetime) -> str:
+    """The report page: a summary per conflict type, then one card per dispute."""
+    return render(
+        "conflicts/report.html",
+        disputes=disputes,
+        summary=summary_of(disputes),
+        title=title,
+        generated=generated,
+        styles=DISPUTE_STYLES.read_text(encoding="utf-8"),
+    )
 
 
-def _summary_lines(rows: Sequence[ReportRow]) -> list[str]:
-    lines = []
-    for kind in _types_in_order(rows):
-        of_kind = [row for row in rows if row.conflict_type == kind]
-        conflicts = len({row.conflict_id for row in of_kind})
-        lines.append(
-            f"{_type_label(kind)}: {_plural(conflicts, 'conflict')}, "
-            f"{_plural(len(of_kind), 'claim')}"
-        )
-    return lines
-
-
-def _html_document(rows: Sequence[ReportRow], title: str, generated: datetime) -> str:
-    esc = html.escape
-    out = [
-        "<!DOCTYPE html>",
-        '<html lang="en">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{esc(title)}</title>",
-        f"<style>{_CSS}</style>",
-        "</head>",
-        "<body>",
-        f"<h1>{esc(title)}</h1>",
-        f'<p class="generated">Generated {generated:%Y-%m-%d %H:%M} UTC</p>',
-    ]
-    summary = _summary_lines(rows)
-    if summary:
-        out.append('<ul class="summary">')
-        out.extend(f"<li>{esc(line)}</li>" for line in summary)
-        out.append("</ul>")
-    else:
-        out.append('<p class="summary">No disputed claims.</p>')
-    out.append('<table id="conflicts">')
-    out.append("<thead><tr>")
-    for field, heading in COLUMNS:
-        kind = ' data-kind="num"' if field in _NUMERIC else ""
-        out.append(f'<th scope="col"{kind} title="Sort by {esc(heading)}">{esc(heading)}</th>')
-    out.append("</tr></thead>")
-    out.append("<tbody>")
-    shade, previous = "b", None
-    for row in rows:
-        classes = ""
-        if row.conflict_id != previous:
-            shade = "a" if shade == "b" else "b"
-            previous = row.conflict_id
-            classes = " conflict-start"
-        out.append(f'<tr class="conflict-{shade}{classes}">')
-        for field, _ in COLUMNS:
-            css = ' class="num"' if field in _NUMERIC else ""
-            out.append(f"<td{css}>{esc(_text(row, field))}</td>")
-        out.append("</tr>")
-    out.append("</tbody>")
-    out.append("</table>")
-    out.append(f"<script>{_SCRIPT}</script>")
-    out.append("</body>")
-    out.append("</html>")
-    return "\n".join(out) + "\n"
-
-
-def write_html(rows: Sequence[ReportRow], path: Path, title: str = "Disputed claims") -> None:
-    """One self-contained page: summary per conflict type and a table sortable by column."""
-    document = _html_document(rows, title, datetime.now(UTC))
+def write_html(disputes: Sequence[Dispute], path: Path, title: str = "Disputed claims") -> None:
+    """One self-contained page, without scripts, as the console's Conflicts page shows them."""
+    document = html_document(disputes, title, datetime.now(UTC))
     with _replacing(path, "w", encoding="utf-8", newline="\n") as stream:
         stream.write(document)
+
+
+# -- rows -------------------------------------------------------------------------
+
+
+def report_rows(disputes: Sequence[Dispute]) -> list[ReportRow]:
+    """One row per claim involved (one row for a conflict without claims)."""
+    return [_row(d, claim) for d in disputes for claim in (d.conflict.claims or [None])]
+
+
+def _row(d: Dispute, claim: dict[str, Any] | None) -> ReportRow:
+    conflict, work = d.conflict, d.work
+    right = (conflict.right or "PR").lower()
+    party = (claim or {}).get("party") or {}
+    source = (claim or {}).get("source") or {}
+    ownership = collection = None
+    society = None
+    if claim is not None:
+        ownership = claim["ownership"][right]
+        territories = [t for t in claim["territories"] if t["include"]]
+        if territories:
+            collection = territories[0]["collection"][right]
+        societies = {
+            a["society"] for a in party.get("affiliations", []) if a["right"] == right.upper()
+        }
+        society = ", ".join(sorted(societies)) or None
+    received = source.get("received_at")
+    return ReportRow(
+        conflict_id=conflict.id,
+        conflict_type=conflict.kind,
+        status=conflict.status,
+        opened=conflict.opened_at.date(),
+        deadline=conflict.deadline.date() if conflict.deadline else None,
+        right=conflict.right,
+        territory=conflict.territory,
+        territory_name=d.territory_name,
+        total=conflict.total,
+        excess=conflict.excess,
+        work_id=conflict.work_id or 0,
+        iswc=d.iswc,
+        titles=d.titles if work else (),
+        work_numbers=tuple(f"{n.issuer}:{n.number}" for n in work.numbers) if work else (),
+        party=party.get("name"),
+        ipi_name_number=party.get("ipi_name_number"),
+        ipi_base_number=party.get("ipi_base_number"),
+        role=(claim or {}).get("role"),
+        society=society,
+        ownership=ownership,
+        collection=collection,
+        partner=source.get("partner"),
+        file=source.get("file"),
+        transaction=source.get("transaction"),
+        received=datetime.fromisoformat(received) if received else None,
+        detail=d.message,
+    )
 
 
 # -- JSON -------------------------------------------------------------------------
@@ -507,17 +423,20 @@ def write_json(rows: Sequence[ReportRow], path: Path) -> None:
 
 # -- any format -------------------------------------------------------------------
 
-_WRITERS: dict[str, Callable[[Sequence[ReportRow], Path], None]] = {
+_ROW_WRITERS: dict[str, Callable[[Sequence[ReportRow], Path], None]] = {
     "csv": write_csv,
     "xlsx": write_xlsx,
-    "html": write_html,
     "json": write_json,
 }
 
 
-def write_report(rows: Sequence[ReportRow], path: Path, fmt: str) -> None:
-    """Write ``rows`` to ``path`` in ``fmt`` (one of csv, xlsx, html, json)."""
-    writer = _WRITERS.get(fmt.strip().lower())
+def write_report(disputes: Sequence[Dispute], path: Path, fmt: str) -> None:
+    """Write ``disputes`` to ``path`` in ``fmt`` (one of csv, xlsx, html, json)."""
+    fmt = fmt.strip().lower()
+    if fmt == "html":
+        write_html(disputes, Path(path))
+        return
+    writer = _ROW_WRITERS.get(fmt)
     if writer is None:
         raise ValueError(f"unknown report format {fmt!r}: expected one of {', '.join(FORMATS)}")
-    writer(rows, Path(path))
+    writer(report_rows(disputes), Path(path))

@@ -13,6 +13,10 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from exchange.identifiers import InvalidIdentifier
+from exchange.identifiers import iswc as iswc_id
+from exchange.shares import percentage
+
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
 
@@ -53,6 +57,30 @@ def size(value: int | None) -> str:
     return f"{value / (1024 * 1024):.1f} MB"
 
 
+def day(value: datetime | date | None) -> str:
+    """The day of a moment: ``2026-12-02``."""
+    return "" if value is None else f"{value:%Y-%m-%d}"
+
+
+def pct(value: int | None) -> str:
+    """A share in hundredths of a percent, with two decimals: ``15000`` is ``150.00``."""
+    return "" if value is None else percentage(value)
+
+
+def iswc_text(value: str | None) -> str:
+    """An ISWC in its display form (``T-034.524.680-1``); what is no ISWC, as it came.
+
+    >>> iswc_text("T0345246801"), iswc_text("T123")
+    ('T-034.524.680-1', 'T123')
+    """
+    if not value:
+        return ""
+    try:
+        return iswc_id.format(value)
+    except InvalidIdentifier:
+        return value  # show what was received rather than hide it
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(
@@ -64,6 +92,7 @@ def environment() -> Environment:
     )
     env.filters["when"] = when
     env.filters["size"] = size
+    env.filters.update(day=day, pct=pct, iswc=iswc_text)
     return env
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from exchange.store import tables as t
-from exchange.store.rows import now
+from exchange.store.rows import chunks, now
 
 STATUSES = ("open", "notified", "documents_requested", "resolved")
 OUTCOMES = ("amended", "withdrawn", "upheld")
@@ -245,18 +245,26 @@ def get(conn: Connection, conflict_id: int) -> Conflict | None:
 
 
 def events(conn: Connection, conflict_id: int) -> list[dict[str, Any]]:
+    return events_of(conn, [conflict_id]).get(conflict_id, [])
+
+
+def events_of(conn: Connection, conflict_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
+    """The history of each of these conflicts, oldest event first."""
     e = t.conflict_events
-    rows = conn.execute(select(e).where(e.c.conflict_id == conflict_id).order_by(e.c.id))
-    return [
-        {
-            "status": r.status,
-            "outcome": r.outcome,
-            "note": r.note,
-            "by": r.by,
-            "at": r.at.isoformat(),
-        }
-        for r in rows
-    ]
+    found: dict[int, list[dict[str, Any]]] = {}
+    for part in chunks(list(conflict_ids), 500):
+        rows = conn.execute(select(e).where(e.c.conflict_id.in_(part)).order_by(e.c.id))
+        for r in rows:
+            found.setdefault(r.conflict_id, []).append(
+                {
+                    "status": r.status,
+                    "outcome": r.outcome,
+                    "note": r.note,
+                    "by": r.by,
+                    "at": r.at.isoformat(),
+                }
+            )
+    return found
 
 
 def find(
@@ -266,11 +274,14 @@ def find(
     partner: str | None = None,
     overdue: bool = False,
     work_id: int | None = None,
+    kind: str | None = None,
 ) -> list[Conflict]:
     """Conflicts in id order; ``partner`` matches any partner involved."""
     query = _query().order_by(t.conflicts.c.id)
     if status is not None:
         query = query.where(t.conflicts.c.status == status)
+    if kind is not None:
+        query = query.where(t.conflicts.c.kind == kind)
     if work_id is not None:
         query = query.where(t.conflicts.c.work_id == work_id)
     if overdue:

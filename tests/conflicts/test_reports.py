@@ -6,12 +6,12 @@ import csv
 import json
 from dataclasses import replace
 from datetime import UTC, date, datetime
-from html.parser import HTMLParser
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from exchange.conflicts.disputes import Dispute, disputes_of
 from exchange.conflicts.reports import (
     COLUMNS,
     ReportRow,
@@ -21,6 +21,7 @@ from exchange.conflicts.reports import (
     write_report,
     write_xlsx,
 )
+from exchange.store.conflicts import Conflict
 
 HEADINGS = [heading for _, heading in COLUMNS]
 EVIL = "<script>alert('x')</script> Müller"
@@ -172,79 +173,41 @@ def test_xlsx_without_rows(tmp_path: Path) -> None:
     assert sheet.freeze_panes == "A2"
 
 
-class _Page(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[list[str]] = []
-        self.row_classes: list[str] = []
-        self.links: list[tuple[str, str | None]] = []
-        self.scripts = 0
-        self.h1 = ""
-        self.summary: list[str] = []
-        self._cell: list[str] | None = None
-        self._where = ""
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self.links.extend((name, value) for name, value in attrs if name in ("src", "href"))
-        if tag == "tr":
-            self.rows.append([])
-            self.row_classes.append(dict(attrs).get("class") or "")
-        elif tag in ("td", "th"):
-            self._cell = []
-        elif tag == "script":
-            self.scripts += 1
-        elif tag in ("h1", "li"):
-            self._where = tag
-            if tag == "li":
-                self.summary.append("")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th") and self._cell is not None:
-            self.rows[-1].append("".join(self._cell))
-            self._cell = None
-        elif tag in ("h1", "li"):
-            self._where = ""
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None:
-            self._cell.append(data)
-        elif self._where == "h1":
-            self.h1 += data
-        elif self._where == "li":
-            self.summary[-1] += data
+def _dispute() -> Dispute:
+    claim = {
+        "id": 1, "role": "E", "side": "publisher",
+        "party": {"id": 5, "name": EVIL, "ipi_name_number": "00014107338", "affiliations": []},
+        "ownership": {"pr": 5000, "mr": 0, "sr": 0}, "territories": [],
+        "source": {"partner": "ABC", "file": "CW240001ABC_052.V21", "transaction": 3,
+                   "received_at": "2024-03-01T09:30:00+00:00"},
+    }  # fmt: skip
+    other = {**claim, "id": 2, "party": {**claim["party"], "id": 6, "name": "Rival"},
+             "source": {**claim["source"], "partner": "XYZ"}}  # fmt: skip
+    conflict = Conflict(
+        id=1, kind="overclaim", key="overclaim:ownership:PR", status="open", work_id=10,
+        work_iswc="T0345246801", work_title="Chanson", partner="XYZ", right="PR",
+        territory=None, total=15000, excess=5000, detail={"message": "too much"},
+        claims=[claim, other, {**claim, "id": 3}], opened_at=datetime(2024, 3, 1),
+        deadline=datetime(2024, 4, 30), resolved_at=None, outcome=None,
+    )  # fmt: skip
+    return disputes_of([conflict], {}, {}, date(2024, 5, 2))[0]
 
 
-def test_html(rows: list[ReportRow], tmp_path: Path) -> None:
+def test_html_lays_claims_side_by_side(tmp_path: Path) -> None:
+    d = _dispute()
+    assert [s.partner for s in d.sources] == ["ABC", "XYZ"]
+    assert [p.name for p in d.parties] == [EVIL, "Rival"]
+    assert len(d.parties[0].cells[0]) == 2 and d.parties[0].cells[1] == ()
+    assert [s.pr for s in d.subtotals] == [10000, 5000]
+    assert d.days_left == -2 and d.overdue
     path = tmp_path / "report.html"
-    write_html(rows, path, title="Conflicts <ABC>")
+    write_html([d], path, title="Conflicts <ABC>")
     text = path.read_text(encoding="utf-8")
-    page = _Page()
-    page.feed(text)
-    page.close()
-    assert page.h1 == "Conflicts <ABC>"
-    assert "&lt;ABC&gt;" in text
-    assert page.summary == [
-        "Overclaims: 1 conflict, 3 claims",
-        "ISWC conflicts: 1 conflict, 2 claims",
-    ]
-    assert len(page.rows) == len(rows) + 1
-    assert page.rows[0] == HEADINGS
-    assert page.rows[3][HEADINGS.index("Party")] == EVIL
-    assert "&lt;script&gt;alert(" in text
-    assert page.scripts == 1  # only the sorting script; the party name is text
-    assert page.links == []
-    assert "src=" not in text and "href=" not in text
-    assert page.rows[1][HEADINGS.index("ISWC")] == "T-034.524.680-1"
-    assert page.rows[1][HEADINGS.index("Total %")] == "150.00"
-    groups = [cls.split()[0] for cls in page.row_classes[1:]]
-    assert groups == ["conflict-a"] * 3 + ["conflict-b"] * 2
-    assert [("conflict-start" in cls) for cls in page.row_classes[1:]] == [
-        True,
-        False,
-        False,
-        True,
-        False,
-    ]
+    assert "&lt;ABC&gt;" in text and "&lt;script&gt;alert(" in text
+    assert "<script" not in text and "src=" not in text and "href=" not in text
+    assert "150.00 %" in text and "50.00 % over 100 %" in text and "2 days overdue" in text
+    assert "T-034.524.680-1" in text and "Overclaims: 1 conflict, 3 claims" in text
+    assert text.count('<div class="claim">') == 3
 
 
 def test_json(rows: list[ReportRow], tmp_path: Path) -> None:
@@ -287,16 +250,16 @@ def test_json_groups_only_consecutive_rows(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["csv", "xlsx", "html", "json", "JSON"])
-def test_write_report_dispatches(rows: list[ReportRow], tmp_path: Path, fmt: str) -> None:
+def test_write_report_dispatches(tmp_path: Path, fmt: str) -> None:
     path = tmp_path / f"report.{fmt.lower()}"
-    write_report(rows, path, fmt)
+    write_report([_dispute()], path, fmt)
     assert path.stat().st_size > 0
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
 
 
-def test_write_report_unknown_format(rows: list[ReportRow], tmp_path: Path) -> None:
+def test_write_report_unknown_format(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="pdf"):
-        write_report(rows, tmp_path / "report.pdf", "pdf")
+        write_report([_dispute()], tmp_path / "report.pdf", "pdf")
     assert not list(tmp_path.iterdir())
 
 
