@@ -392,12 +392,11 @@ class Applier:
             self.duplicates.append(_Duplicate(outcome, work, source, match))
         if self.seen is None or not number:
             return
-        similar = self.seen.find(work) if match is None else None
+        similar = self.seen.add(work, number, find=match is None)
         if similar is not None:
             earlier, value, reason = similar
             reason = f"{reason} of its work {earlier!r} earlier in the file"
             self.duplicates.append(_Duplicate(outcome, work, source, None, value, reason, earlier))
-        self.seen.add(work, number)
 
     def _queue_duplicates(self) -> None:
         """Created works that may be other works of their sender: a person decides."""

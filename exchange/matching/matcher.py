@@ -147,16 +147,22 @@ class SeenTitles:
     def __init__(self) -> None:
         self._by_title: dict[str, list[tuple[str, _Writers]]] = {}
 
-    def add(self, work: Work, key: str) -> None:
-        """Remember a work of the batch under ``key`` (its sender's work number)."""
+    def add(self, work: Work, key: str, *, find: bool = False) -> tuple[str, int, str] | None:
+        """Remember a work of the batch under ``key`` (its sender's work number); with
+        ``find``, first say which earlier work it is like (as :meth:`find` does)."""
         writers = _writers_of(work)
-        for title in _titles_of(work):
+        titles = _titles_of(work)
+        found = self._find(titles, writers) if find else None
+        for title in titles:
             self._by_title.setdefault(title, []).append((key, writers))
+        return found
 
     def find(self, work: Work) -> tuple[str, int, str] | None:
         """(key, score, reason) of the first earlier work with its title and writers."""
-        incoming = _writers_of(work)
-        for title in _titles_of(work):
+        return self._find(_titles_of(work), _writers_of(work))
+
+    def _find(self, titles: list[str], incoming: _Writers) -> tuple[str, int, str] | None:
+        for title in titles:
             for key, writers in self._by_title.get(title, ()):
                 if incoming.same(writers):
                     return key, 100, _reason(100, 1.0)
