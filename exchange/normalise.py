@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 # Leading articles dropped from titles (English, French, Spanish, Italian, German, Dutch...).
 _ARTICLES = frozenset(
@@ -44,6 +45,12 @@ _ARTICLES = frozenset(
 _NON_WORD = re.compile(r"[^A-Z0-9]+")
 
 
+#: Distinct texts whose folded form is kept: a catalogue repeats its titles and names,
+#: and an import normalises each several times (rows, matching, duplicates).
+CACHED = 65_536
+
+
+@lru_cache(maxsize=CACHED)
 def _fold(text: str) -> str:
     if not text.isascii():
         decomposed = unicodedata.normalize("NFKD", text)
@@ -56,6 +63,7 @@ def normalise_name(name: str) -> str:
     return _fold(name)
 
 
+@lru_cache(maxsize=CACHED)
 def normalise_title(title: str) -> str:
     """Like :func:`normalise_name`, and without a leading article."""
     words = _fold(title).split()

@@ -39,7 +39,7 @@ from exchange.model import Finding, Source, Title, Work
 from exchange.normalise import normalise_name, normalise_title
 from exchange.store import conflicts, tables
 from exchange.store.reader import registered_by
-from exchange.store.rows import chunks
+from exchange.store.rows import chunks, one_of
 from exchange.store.writer import WorkWriter
 
 if TYPE_CHECKING:
@@ -149,7 +149,9 @@ class Applier:
         for chunk in chunks(numbers, 500):
             rows = self.conn.execute(
                 select(n.c.number, n.c.work_id).where(
-                    n.c.kind == "submitter", n.c.issuer == self.sender, n.c.number.in_(chunk)
+                    n.c.kind == "submitter",
+                    n.c.issuer == self.sender,
+                    one_of(self.conn.dialect.name, n.c.number, chunk),
                 )
             )
             self.by_number.update(dict(rows.all()))
@@ -157,7 +159,8 @@ class Applier:
             # database would read every outcome of the file being imported instead.
             rows = self.conn.execute(
                 select(o.c.id, o.c.submitter_number, o.c.digest, o.c.file_id).where(
-                    o.c.submitter_number.in_(chunk), o.c.status.in_(ACCEPTED)
+                    one_of(self.conn.dialect.name, o.c.submitter_number, chunk),
+                    o.c.status.in_(ACCEPTED),
                 )
             )
             latest = sorted(row for row in rows if row[3] in files)
@@ -166,7 +169,7 @@ class Applier:
         for chunk in chunks(iswcs, 500):
             rows = self.conn.execute(
                 select(tables.works.c.iswc, tables.works.c.id)
-                .where(tables.works.c.iswc.in_(chunk))
+                .where(one_of(self.conn.dialect.name, tables.works.c.iswc, chunk))
                 .order_by(tables.works.c.id.desc())
             )
             self.by_iswc.update(dict(rows.all()))
@@ -389,12 +392,11 @@ class Applier:
             self.duplicates.append(_Duplicate(outcome, work, source, match))
         if self.seen is None or not number:
             return
-        similar = self.seen.find(work) if match is None else None
+        similar = self.seen.add(work, number, find=match is None)
         if similar is not None:
             earlier, value, reason = similar
             reason = f"{reason} of its work {earlier!r} earlier in the file"
             self.duplicates.append(_Duplicate(outcome, work, source, None, value, reason, earlier))
-        self.seen.add(work, number)
 
     def _queue_duplicates(self) -> None:
         """Created works that may be other works of their sender: a person decides."""

@@ -50,7 +50,7 @@ from exchange.model import Side, Work
 from exchange.normalise import normalise_name, normalise_title
 from exchange.store import tables as t
 from exchange.store.reader import registered_by
-from exchange.store.rows import chunks
+from exchange.store.rows import chunks, one_of
 
 #: Candidate works read per title: the titles that sort nearest to it, half on each side.
 CANDIDATES = 40
@@ -147,16 +147,22 @@ class SeenTitles:
     def __init__(self) -> None:
         self._by_title: dict[str, list[tuple[str, _Writers]]] = {}
 
-    def add(self, work: Work, key: str) -> None:
-        """Remember a work of the batch under ``key`` (its sender's work number)."""
+    def add(self, work: Work, key: str, *, find: bool = False) -> tuple[str, int, str] | None:
+        """Remember a work of the batch under ``key`` (its sender's work number); with
+        ``find``, first say which earlier work it is like (as :meth:`find` does)."""
         writers = _writers_of(work)
-        for title in _titles_of(work):
+        titles = _titles_of(work)
+        found = self._find(titles, writers) if find else None
+        for title in titles:
             self._by_title.setdefault(title, []).append((key, writers))
+        return found
 
     def find(self, work: Work) -> tuple[str, int, str] | None:
         """(key, score, reason) of the first earlier work with its title and writers."""
-        incoming = _writers_of(work)
-        for title in _titles_of(work):
+        return self._find(_titles_of(work), _writers_of(work))
+
+    def _find(self, titles: list[str], incoming: _Writers) -> tuple[str, int, str] | None:
+        for title in titles:
             for key, writers in self._by_title.get(title, ()):
                 if incoming.same(writers):
                     return key, 100, _reason(100, 1.0)
@@ -239,7 +245,7 @@ class Matcher:
         for part in chunks(numbers, 500):
             rows = self.conn.execute(
                 select(n.c.issuer, n.c.number, n.c.work_id).where(
-                    n.c.kind == "society", n.c.number.in_(part)
+                    n.c.kind == "society", one_of(self.conn.dialect.name, n.c.number, part)
                 )
             )
             held.update({(issuer, number): work_id for issuer, number, work_id in rows})
@@ -268,11 +274,15 @@ class Matcher:
         exact: dict[str, list[tuple[int, str]]] = {}
         for part in chunks(sorted(titles), 500):
             for work_id, norm in self.conn.execute(
-                select(ti.c.work_id, ti.c.title_norm).where(ti.c.title_norm.in_(part))
+                select(ti.c.work_id, ti.c.title_norm).where(
+                    one_of(self.conn.dialect.name, ti.c.title_norm, part)
+                )
             ).all():
                 exact.setdefault(norm, []).append((work_id, norm))
             for work_id, norm in self.conn.execute(
-                select(w.c.id, w.c.title_norm).where(w.c.title_norm.in_(part))
+                select(w.c.id, w.c.title_norm).where(
+                    one_of(self.conn.dialect.name, w.c.title_norm, part)
+                )
             ).all():
                 exact.setdefault(norm, []).append((work_id, norm))
         return {
@@ -288,7 +298,9 @@ class Matcher:
             rows = self.conn.execute(
                 select(c.c.work_id, p.c.ipi_name_number, p.c.name_norm)
                 .join(p, p.c.id == c.c.party_id)
-                .where(c.c.work_id.in_(part), c.c.side == str(Side.WRITER))
+                .where(
+                    one_of(self.conn.dialect.name, c.c.work_id, part), c.c.side == str(Side.WRITER)
+                )
             )
             for work_id, ipi, name in rows.all():  # all at once: much faster than row by row
                 if known(ipi):

@@ -27,7 +27,13 @@ from exchange.model import (
     WorkNumber,
 )
 from exchange.store import tables as t
-from exchange.store.rows import add_detail, chunks, original_from_json, performer_from_row
+from exchange.store.rows import (
+    add_detail,
+    chunks,
+    one_of,
+    original_from_json,
+    performer_from_row,
+)
 
 CHUNK = 500
 AFFILIATION_CACHE = 100_000  # parties whose affiliations a reader keeps
@@ -41,7 +47,9 @@ def registered_by(conn: Connection, work_ids: Iterable[int]) -> set[tuple[int, s
     held: set[tuple[int, str]] = set()
     for part in chunks(sorted(set(work_ids)), 500):
         rows = conn.execute(
-            select(n.c.work_id, n.c.issuer).where(n.c.kind == "submitter", n.c.work_id.in_(part))
+            select(n.c.work_id, n.c.issuer).where(
+                n.c.kind == "submitter", one_of(conn.dialect.name, n.c.work_id, part)
+            )
         )
         held.update((work_id, issuer) for work_id, issuer in rows.all())
     return held
@@ -60,7 +68,9 @@ class WorkReader:
     def _load_sources(self, ids: set[int | None]) -> None:
         missing = [i for i in ids if i is not None and i not in self._sources]
         for chunk in chunks(missing, CHUNK):
-            for r in self.conn.execute(select(t.sources).where(t.sources.c.id.in_(chunk))):
+            for r in self.conn.execute(
+                select(t.sources).where(one_of(self.conn.dialect.name, t.sources.c.id, chunk))
+            ):
                 self._sources[r.id] = Source(
                     partner=r.partner,
                     file=r.file_name,
@@ -99,7 +109,9 @@ class WorkReader:
         query = select(a.c.party_id, a.c.right, a.c.territory, a.c.society, a.c.source_id)
         rows: list[Any] = []
         for chunk in chunks(wanted, CHUNK):
-            rows += self.conn.execute(query.where(a.c.party_id.in_(chunk)).order_by(a.c.id)).all()
+            rows += self.conn.execute(
+                query.where(one_of(self.conn.dialect.name, a.c.party_id, chunk)).order_by(a.c.id)
+            ).all()
         self._load_sources({r[4] for r in rows})
         latest: dict[int, dict[tuple[str, str], Affiliation]] = defaultdict(dict)
         source = self.source
@@ -147,7 +159,9 @@ class WorkReader:
         )
         rows: list[Any] = []
         for chunk in chunks(list(work_ids), CHUNK):
-            rows += self.conn.execute(query.where(c.c.work_id.in_(chunk))).all()
+            rows += self.conn.execute(
+                query.where(one_of(self.conn.dialect.name, c.c.work_id, chunk))
+            ).all()
         territories: dict[int, list[TerritoryShare]] = defaultdict(list)
         ct = t.claim_territories
         ter_query = select(
@@ -160,7 +174,7 @@ class WorkReader:
         ).order_by(ct.c.claim_id, ct.c.position)
         for chunk in chunks(list(dict.fromkeys(r[0] for r in rows)), CHUNK):
             for claim_id, tis, include, pr, mr, sr in self.conn.execute(
-                ter_query.where(ct.c.claim_id.in_(chunk))
+                ter_query.where(one_of(self.conn.dialect.name, ct.c.claim_id, chunk))
             ):
                 territories[claim_id].append(TerritoryShare(tis, include, Shares(pr, mr, sr)))
         self._load_sources({r[10] for r in rows})
@@ -226,7 +240,9 @@ class WorkReader:
         rows: list[Any] = []
         for chunk in chunks(list(ids), CHUNK):
             rows += self.conn.execute(
-                select(table).where(column.in_(chunk)).order_by(table.c.id)
+                select(table)
+                .where(one_of(self.conn.dialect.name, column, chunk))
+                .order_by(table.c.id)
             ).all()
         return rows
 

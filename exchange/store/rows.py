@@ -6,6 +6,9 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, any_, bindparam
+from sqlalchemy.types import ARRAY
+
 from exchange.identifiers import iswc as iswc_id
 from exchange.model import (
     Claim,
@@ -44,6 +47,18 @@ def now() -> datetime:
 def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def one_of(dialect: str, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
+    """``column IN values``, as the database reads it fastest.
+
+    On PostgreSQL, ``column = ANY(array)``: one parameter, so the driver and the
+    server parse and plan the lookups of every batch as one statement, rather
+    than a statement of hundreds of parameters each time (``IN``, as on SQLite).
+    """
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def party_from_row(row: Any) -> InterestedParty:

@@ -23,6 +23,7 @@ from exchange.store.rows import (
     history_row,
     jsonable,
     now,
+    one_of,
     performer_row,
     work_row,
 )
@@ -149,7 +150,7 @@ class WorkWriter:
         for chunk in chunks(ipis, 500):
             rows = self.conn.execute(
                 select(t.parties.c.ipi_name_number, t.parties.c.id, t.parties.c.name_norm).where(
-                    t.parties.c.ipi_name_number.in_(chunk)
+                    one_of(self.conn.dialect.name, t.parties.c.ipi_name_number, chunk)
                 )
             )
             for ipi, pid, name in rows.all():
@@ -164,7 +165,7 @@ class WorkWriter:
                 rows = self.conn.execute(
                     select(t.party_keys.c.key, t.party_keys.c.party_id)
                     .where(t.party_keys.c.issuer == issuer)
-                    .where(t.party_keys.c.key.in_(chunk))
+                    .where(one_of(self.conn.dialect.name, t.party_keys.c.key, chunk))
                 )
                 self._party_ids.update({("key", issuer, k): pid for k, pid in rows})
         self._named_on_works({i[2] for i in wanted if i[0] == "name"} - self._new_works)
@@ -221,7 +222,10 @@ class WorkWriter:
                 .select_from(
                     c.join(p, p.c.id == c.c.party_id).outerjoin(s, s.c.id == c.c.source_id)
                 )
-                .where(c.c.work_id.in_(chunk), p.c.ipi_name_number.is_(None))
+                .where(
+                    one_of(self.conn.dialect.name, c.c.work_id, chunk),
+                    p.c.ipi_name_number.is_(None),
+                )
                 .order_by(p.c.id)
             )
             for wid, issuer, pid, legal, name in rows.all():
@@ -258,7 +262,9 @@ class WorkWriter:
         columns = [c for c in t.works.c if c.name not in ("created_at",)]
         history = []
         for chunk in chunks(list(by_id), 500):
-            for row in self.conn.execute(select(*columns).where(t.works.c.id.in_(chunk))):
+            for row in self.conn.execute(
+                select(*columns).where(one_of(self.conn.dialect.name, t.works.c.id, chunk))
+            ):
                 before = jsonable(row._asdict())
                 _, sid = by_id[row.id]
                 history.append(history_row(row.id, "work", row.id, "update", before, sid, stamp))
@@ -358,7 +364,9 @@ class WorkWriter:
         found: set[tuple[str, str, str]] = set()
         for chunk in chunks(sorted({number for _, _, number in wanted}), 500):
             rows = self.conn.execute(
-                select(n.c.kind, n.c.issuer, n.c.number).where(n.c.number.in_(chunk))
+                select(n.c.kind, n.c.issuer, n.c.number).where(
+                    one_of(self.conn.dialect.name, n.c.number, chunk)
+                )
             )
             found.update(row for row in map(tuple, rows.all()) if row in wanted)
         return found
@@ -448,7 +456,7 @@ class WorkWriter:
                     t.affiliations.c.territory,
                     t.affiliations.c.society,
                 )
-                .where(t.affiliations.c.party_id.in_(chunk))
+                .where(one_of(self.conn.dialect.name, t.affiliations.c.party_id, chunk))
                 .order_by(t.affiliations.c.id)
             )
             for pid, right, territory, society in rows.all():
