@@ -57,7 +57,7 @@ def _word(rng: random.Random) -> str:
     return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3)))
 
 
-def _title(rng: random.Random) -> str:
+def varied_title(rng: random.Random) -> str:
     """A common word and one to three made-up ones: as varied as a real catalogue's titles."""
     return " ".join([rng.choice(WORDS)] + [_word(rng) for _ in range(rng.randint(1, 3))])
 
@@ -82,7 +82,7 @@ def make_work(rng: random.Random, i: int, writers: list, publishers: list) -> Wo
     """About 20 records: 2 chains (E + SE), 2-3 writers, territories, titles, recordings."""
     body = f"{i:09d}"
     work = Work(
-        title=_title(rng),
+        title=varied_title(rng),
         iswc="T" + body + iswc.calc_check_digit(body),
         language="EN",
         duration=rng.randint(120, 420),
@@ -127,7 +127,7 @@ def make_work(rng: random.Random, i: int, writers: list, publishers: list) -> Wo
             chain=1,
         )
     )
-    work.titles = [Title(_title(rng), "AT") for _ in range(rng.randint(1, 3))]
+    work.titles = [Title(varied_title(rng), "AT") for _ in range(rng.randint(1, 3))]
     work.performers = [Performer(f"THE {rng.choice(WORDS)}S")]
     for k in range(rng.randint(1, 2)):
         work.recordings.append(

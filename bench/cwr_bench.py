@@ -31,14 +31,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import big_store  # noqa: E402
 from catalogue import CATALOGUES, write_file  # noqa: E402
+from databases import drop_pg, fresh_pg, pg_missing  # noqa: E402
 
 #: The floor's 12 slices: the NWR field boundaries, fixed here (not read from the layout
 #: tables) so that the floor stays the same measure whatever the layouts become.
@@ -71,9 +72,15 @@ STAGES = {
         Stage("export", "CWR 2.1 export of the SQLite store", target=5),
         Stage("export-mwn", "DDEX MWN export of the same works", "export", 3),
         Stage("import-mwn", "those MWN messages into a fresh SQLite file", "import-sqlite", 3),
+        # time at most 1.25 times the empty store's: a speed of at least 80 % of it
+        Stage("grown-sqlite", "import into a SQLite store of --grown works", "import-sqlite", 1.25),
+        Stage("grown-postgres", "the same on PostgreSQL", "import-postgres", 1.25),
     )
 }
-DEFAULT_STAGES = [name for name in STAGES if name != "floor-bytes"]
+#: Not run unless named: the former floor, and the growth stages (their store template
+#: takes minutes to build the first time: bench/big_store.py).
+OPTIONAL = ("floor-bytes", "grown-sqlite", "grown-postgres")
+DEFAULT_STAGES = [name for name in STAGES if name not in OPTIONAL]
 
 
 # -- stages, each run in a child process -----------------------------------------------
@@ -149,10 +156,12 @@ def export_store(url: str, fmt: str, out: Path, config: object) -> None:
 
 #: What each stage imports, imported before its clock starts: the stage's time is the
 #: work's, not the modules' loading (which the CLI's start-up figure covers).
+_IMPORT = ("exchange.formats.cwr", "exchange.imports.cwr", "exchange.store")
 MODULES = {
     "validate": ("exchange.imports.cwr",),
-    "import-sqlite": ("exchange.formats.cwr", "exchange.imports.cwr", "exchange.store"),
-    "import-postgres": ("exchange.formats.cwr", "exchange.imports.cwr", "exchange.store"),
+    **dict.fromkeys(
+        ("import-sqlite", "import-postgres", "grown-sqlite", "grown-postgres"), _IMPORT
+    ),
     "export": ("exchange.formats.cwr", "exchange.exports.cwr", "adapters.cwr.export"),
     "export-mwn": ("exchange.formats.ddex", "exchange.exports.mwn"),
     "import-mwn": ("exchange.formats.ddex", "exchange.imports.mwn", "exchange.store"),
@@ -172,7 +181,7 @@ def run_child(args: argparse.Namespace) -> None:
     else:
         if args.child == "validate":
             stage_validate(path)
-        elif args.child in ("import-sqlite", "import-postgres"):
+        elif args.child.startswith(("import-sqlite", "import-postgres", "grown-")):
             import_files(args.url, "cwr21", [path], node)
         elif args.child == "export":
             export_store(args.url, "cwr21", Path(args.out), node)
@@ -230,39 +239,6 @@ def measure(stage: str, file: Path, args: argparse.Namespace, **extra: str) -> d
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _pg_dsn(url: str) -> str:
-    return url.replace("postgresql+psycopg://", "postgresql://")
-
-
-def fresh_pg(admin_url: str, template: str | None = None) -> tuple[str, str]:
-    """A new database on the server of ``admin_url`` (a copy of ``template`` if given)."""
-    import psycopg
-
-    name = f"exchange_bench_{uuid.uuid4().hex[:8]}"
-    like = f' TEMPLATE "{template}"' if template else ""
-    with psycopg.connect(_pg_dsn(admin_url), autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"{like}')
-    return admin_url.rsplit("/", 1)[0] + "/" + name, name
-
-
-def drop_pg(admin_url: str, name: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_pg_dsn(admin_url), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def pg_missing(admin_url: str) -> str | None:
-    """Why the PostgreSQL server cannot be used (None when it can)."""
-    try:
-        import psycopg
-
-        with psycopg.connect(_pg_dsn(admin_url), connect_timeout=5):
-            return None
-    except Exception as exc:  # noqa: BLE001 - any failure: the stage is skipped, said why
-        return f"PostgreSQL at {admin_url}: {str(exc).strip().splitlines()[0]}"
-
-
 def count_lines(path: Path) -> int:
     with path.open("rb") as fh:
         return sum(1 for _ in fh)
@@ -279,6 +255,10 @@ def run_catalogue(kind: str, stages: list[str], args: argparse.Namespace) -> dic
     cwr_out, mwn_out = folder / "export-cwr", folder / "export-mwn"
     results: dict[str, dict] = {}
     skipped: dict[str, str] = {}
+    say = (lambda text: print(text, file=sys.stderr)) if args.json else print
+    for stage in stages:  # what a growth stage is compared with runs first
+        if STAGES[stage].base.startswith("import-") and STAGES[stage].base not in stages:
+            stages = [STAGES[stage].base, *stages]
 
     def store_ready() -> None:
         if not db.exists():
@@ -301,6 +281,22 @@ def run_catalogue(kind: str, stages: list[str], args: argparse.Namespace) -> dic
                 skipped[stage] = missing
                 continue
             url, name = fresh_pg(args.pg)
+            try:
+                results[stage] = measure(stage, file, args, url=url)
+            finally:
+                drop_pg(args.pg, name)
+        elif stage == "grown-sqlite":
+            grown = folder / "grown.db"
+            big_store.sqlite_copy(Path(args.templates), args.grown, grown, say)
+            results[stage] = measure(stage, file, args, url=f"sqlite:///{grown}")
+            grown.unlink()
+        elif stage == "grown-postgres":
+            missing = pg_missing(args.pg)
+            if missing:
+                skipped[stage] = missing
+                continue
+            template = big_store.pg_template(args.pg, args.grown, say)
+            url, name = fresh_pg(args.pg, template)
             try:
                 results[stage] = measure(stage, file, args, url=url)
             finally:
@@ -399,6 +395,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--ddex-schema-dir",
         default=os.environ.get("EXCHANGE_DDEX_SCHEMA_DIR"),
         help="the DDEX MWN 1.3 schemas (default: $EXCHANGE_DDEX_SCHEMA_DIR)",
+    )
+    parser.add_argument(
+        "--grown", type=int, default=1_000_000, help="works already in the store of grown-*"
+    )
+    parser.add_argument(
+        "--templates",
+        default=str(big_store.DEFAULT_FOLDER),
+        help="where the grown store's SQLite template is kept",
     )
     parser.add_argument("--dir", help="work folder (default: a temporary one, removed)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
