@@ -1,186 +1,124 @@
-"""CWR benchmark: generate a realistic CWR 2.1 file, then time reading, validating, importing
-and exporting it, each stage in its own process so that its peak memory is its own.
+"""CWR benchmark: time validate, import (SQLite, PostgreSQL), export (CWR 2.1,
+DDEX MWN) and MWN import of a generated catalogue, each stage in its own
+process, as multiples of the floor measured in the same run.
+
+The floor is one process of pure Python: open the file as text (Latin-1) and, for
+each line, build the list of the 12 slices at the NWR field boundaries; best of
+three. A figure in lines per second depends on the machine (they differ by three
+times from day to day); the multiple of the floor does much less.
 
 Usage (from the repository root):
 
     python bench/cwr_bench.py --works 10000
-    python bench/cwr_bench.py --works 10000 --pg postgresql+psycopg://postgres@127.0.0.1:5432/test
-    python bench/cwr_bench.py --works 1000000 --stages import-sqlite
+    python bench/cwr_bench.py --works 50000 --catalogue common --stages validate
+    python bench/cwr_bench.py --works 10000 --json > bench.json
 
-Figures are lines per second and peak resident memory (MB) per stage: of the stage's
-process, and the largest of its worker processes. See bench/README.md.
+MWN stages need the DDEX MWN 1.3 schemas: --ddex-schema-dir, or
+$EXCHANGE_DDEX_SCHEMA_DIR. See bench/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import operator
 import os
-import random
+import platform
 import resource
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from datetime import UTC, date, datetime
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from adapters.cwr.file_writer import CwrWriter  # noqa: E402
-from exchange.identifiers import ipi_name, iswc  # noqa: E402
-from exchange.model import (  # noqa: E402
-    Affiliation,
-    Claim,
-    InterestedParty,
-    Performer,
-    Recording,
-    Right,
-    Shares,
-    Side,
-    TerritoryShare,
-    Title,
-    Work,
-    WorkNumber,
-)
+import big_store  # noqa: E402
+from catalogue import CATALOGUES, write_file  # noqa: E402
+from databases import drop_pg, fresh_pg, pg_missing  # noqa: E402
 
-SENDER = "199"
-WORDS = (
-    "LOVE NIGHT DANCE RIVER LIGHT HEART SUMMER RAIN GOLD FIRE SILENT CITY ROAD HOME "
-    "BLUE MORNING SHADOW OCEAN WILD STAR DREAM GLASS HIGHWAY ECHO THUNDER VELVET"
-).split()
-SYLLABLES = "KA LO MI RE SU TA VE NO DI BRA ZEN FO GLI MAR TOS QUE LIN DRA PE SHU".split()
-SOCIETIES = ("052", "058", "035", "010", "021", "079", "074", "023")
-STAGES = ("floor", "validate", "import-sqlite", "import-postgres", "export")
+#: The floor's 12 slices: the NWR field boundaries, fixed here (not read from the layout
+#: tables) so that the floor stays the same measure whatever the layouts become.
+FLOOR_FIELDS = (
+    (0, 3), (3, 11), (11, 19), (19, 79), (79, 81), (81, 95),
+    (95, 106), (106, 114), (114, 126), (126, 129), (129, 135), (135, 136),
+)  # fmt: skip
+#: The node that receives the catalogue (and exports it), and the one its MWN goes to.
+NODE, PARTNER = "052", "058"
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-def _ipi(n: int) -> str:
-    body = f"{n:09d}"
-    return body + ipi_name.calc_check_digit(body)
+@dataclass(frozen=True, slots=True)
+class Stage:
+    name: str
+    what: str
+    #: the stage whose time this one is a multiple of, and the target for that multiple
+    base: str = "floor"
+    target: float | None = None
 
 
-def _word(rng: random.Random) -> str:
-    return "".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 3)))
-
-
-def _title(rng: random.Random) -> str:
-    """A common word and one to three made-up ones: as varied as a real catalogue's titles."""
-    return " ".join([rng.choice(WORDS)] + [_word(rng) for _ in range(rng.randint(1, 3))])
-
-
-def _party(rng: random.Random, kind: str, n: int) -> InterestedParty:
-    society = rng.choice(SOCIETIES)
-    if kind == "W":
-        last, first, legal = f"{rng.choice(WORDS)}SON", rng.choice(WORDS).title().upper(), False
-    else:
-        last, first, legal = f"{rng.choice(WORDS)} {rng.choice(WORDS)} MUSIC", "", True
-    return InterestedParty(
-        last_name=last,
-        first_name=first,
-        ipi_name_number=_ipi(1_000_000 + n if kind == "W" else 5_000_000 + n),
-        is_legal_entity=legal,
-        key=f"{kind}{n:06d}",
-        affiliations=[Affiliation(society, Right.PR), Affiliation(society, Right.MR)],
+STAGES = {
+    s.name: s
+    for s in (
+        Stage("floor", "read as Latin-1 text, 12 slices per line (best of 3)", ""),
+        Stage("floor-bytes", "the former floor: bytes cut by one itemgetter (best of 3)"),
+        Stage("validate", "exchange validate: every rule (worker processes)", target=4),
+        Stage("import-sqlite", "exchange import into a fresh SQLite file", target=12),
+        Stage("import-postgres", "the same into a fresh PostgreSQL database", target=12),
+        Stage("export", "CWR 2.1 export of the SQLite store", target=5),
+        Stage("export-mwn", "DDEX MWN export of the same works", "export", 3),
+        Stage("import-mwn", "those MWN messages into a fresh SQLite file", "import-sqlite", 3),
+        # time at most 1.25 times the empty store's: a speed of at least 80 % of it
+        Stage("grown-sqlite", "import into a SQLite store of --grown works", "import-sqlite", 1.25),
+        Stage("grown-postgres", "the same on PostgreSQL", "import-postgres", 1.25),
     )
-
-
-def make_work(rng: random.Random, i: int, writers: list, publishers: list) -> Work:
-    """About 20 records: 2 chains (E + SE), 2-3 writers, territories, titles, recordings."""
-    body = f"{i:09d}"
-    work = Work(
-        title=_title(rng),
-        iswc="T" + body + iswc.calc_check_digit(body),
-        language="EN",
-        duration=rng.randint(120, 420),
-        distribution_category="POP",
-        numbers=[WorkNumber(SENDER, f"BW{i:010d}")],
-    )
-    team = rng.sample(writers, rng.randint(2, 3))
-    writer_pr = 5000 // len(team)
-    shares = [writer_pr] * len(team)
-    shares[0] += 5000 - sum(shares)
-    for party, pr in zip(team, shares, strict=True):
-        work.claims.append(
-            Claim(
-                party,
-                rng.choice(("CA", "C", "A")) if party is not team[0] else "CA",
-                Side.WRITER,
-                Shares(pr, 0, 0),
-                [TerritoryShare("2136", True, Shares(pr, 0, 0))],
-            )
-        )
-    original, sub = rng.sample(publishers, 2)
-    work.claims.append(
-        Claim(
-            original,
-            "E",
-            Side.PUBLISHER,
-            Shares(5000, 10000, 10000),
-            [
-                TerritoryShare("2136", True, Shares(5000, 10000, 10000)),
-                TerritoryShare("0826", False),
-            ],
-            chain=1,
-            writers=tuple(p.key for p in team),
-        )
-    )
-    work.claims.append(
-        Claim(
-            sub,
-            "SE",
-            Side.PUBLISHER,
-            territories=[TerritoryShare("0826", True, Shares(5000, 10000, 10000))],
-            chain=1,
-        )
-    )
-    work.titles = [Title(_title(rng), "AT") for _ in range(rng.randint(1, 3))]
-    work.performers = [Performer(f"THE {rng.choice(WORDS)}S")]
-    for k in range(rng.randint(1, 2)):
-        work.recordings.append(
-            Recording(
-                isrc=f"GBAYE{rng.randint(0, 99):02d}{(i * 2 + k) % 100000:05d}",
-                title=work.title,
-                duration=work.duration,
-                label="BENCH RECORDS",
-                release_date=date(2020, 1, 1 + k),
-                album_title="BENCH ALBUM",
-            )
-        )
-    return work
-
-
-def generate(path: Path, works: int, seed: int = 7) -> int:
-    rng = random.Random(seed)
-    writers = [_party(rng, "W", n) for n in range(2000)]
-    publishers = [_party(rng, "P", n) for n in range(300)]
-    with path.open("wb") as fh:
-        writer = CwrWriter(
-            fh,
-            "2.1",
-            sender=SENDER,
-            sender_name="BENCH PUBLISHING",
-            sender_type="PB",
-            created=datetime(2026, 1, 1, tzinfo=UTC),
-        )
-        for i in range(1, works + 1):
-            writer.add(make_work(rng, i, writers, publishers))
-        counts = writer.close()
-    return counts.records
+}
+#: Not run unless named: the former floor, and the growth stages (their store template
+#: takes minutes to build the first time: bench/big_store.py).
+OPTIONAL = ("floor-bytes", "grown-sqlite", "grown-postgres")
+DEFAULT_STAGES = [name for name in STAGES if name not in OPTIONAL]
 
 
 # -- stages, each run in a child process -----------------------------------------------
 
 
-def stage_floor(path: Path) -> None:
-    """Read line by line and slice 12 fields: what pure Python costs at least."""
-    cut = operator.itemgetter(*[slice(i * 10, i * 10 + 8) for i in range(12)])
+def _best_of_three(run: object) -> float:
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        run()  # type: ignore[operator]
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def floor(path: Path) -> None:
+    """The issue's floor: text lines, a list of 12 slices each."""
+    cuts = [slice(a, b) for a, b in FLOOR_FIELDS]
+    with path.open(encoding="latin-1") as fh:
+        for line in fh:
+            [line[cut] for cut in cuts]
+
+
+def floor_bytes(path: Path) -> None:
+    """The former floor: bytes lines, 12 slices through one itemgetter."""
+    cut = operator.itemgetter(*[slice(a, b) for a, b in FLOOR_FIELDS])
     with path.open("rb") as fh:
         for line in fh:
             cut(line)
+
+
+def node_config(society: str, schema_dir: str | None) -> object:
+    from exchange.config import NodeConfig
+
+    return NodeConfig(
+        society_code=society,
+        name=f"BENCH SOCIETY {society}",
+        ddex_schema_dir=Path(schema_dir) if schema_dir else None,
+    )
 
 
 def stage_validate(path: Path) -> None:
@@ -190,56 +128,77 @@ def stage_validate(path: Path) -> None:
     assert report.rejected == 0, report.findings[:5]
 
 
-def _import(path: Path, url: str) -> None:
-    from exchange.imports.cwr import CwrImporter
+def import_files(url: str, fmt: str, files: list[Path], config: object) -> None:
+    """The files imported into a fresh store as `exchange import` does."""
+    from exchange import formats
     from exchange.store import Store
 
     store = Store(url)
     store.init()
-    report = CwrImporter(store).import_file(path)
-    assert report.rejected == 0 and report.works_created > 0, report.findings[:5]
+    importer = formats.get(fmt).importer(store, config, None)
+    for file in files:
+        report = importer.import_file(file)
+        assert report.rejected == 0 and report.works_created > 0, report.findings[:5]
 
 
-def stage_export(path: Path, url: str, out: Path) -> None:
-    from adapters.cwr.export import export_works
-    from exchange.exports.cwr import works_to_export
+def export_store(url: str, fmt: str, out: Path, config: object) -> None:
+    """Every work of the store exported as `exchange export --format` does."""
+    from exchange import formats
+    from exchange.formats import Export
     from exchange.store import Store
 
     store = Store(url)
-    ids = store.work_ids()
-    works = works_to_export(
-        store, ids, version="2.1", transaction="NWR", sender="052", encoding="ascii"
-    )
-    export_works(
-        works,
-        out,
-        version="2.1",
-        sender="052",
-        sender_name="BENCH SOCIETY",
-        next_sequence=lambda: 1,
-        max_works_per_file=10**9,
-    )
+    export = Export(store, config, store.work_ids(), out, PARTNER, max_works=10**9)
+    written = formats.get(fmt).write(export)
+    rejected = [x.text for x in written.skipped if x.rejected]
+    assert written.files and not rejected, rejected[:5]
+
+
+#: What each stage imports, imported before its clock starts: the stage's time is the
+#: work's, not the modules' loading (which the CLI's start-up figure covers).
+_IMPORT = ("exchange.formats.cwr", "exchange.imports.cwr", "exchange.store")
+MODULES = {
+    "validate": ("exchange.imports.cwr",),
+    **dict.fromkeys(
+        ("import-sqlite", "import-postgres", "grown-sqlite", "grown-postgres"), _IMPORT
+    ),
+    "export": ("exchange.formats.cwr", "exchange.exports.cwr", "adapters.cwr.export"),
+    "export-mwn": ("exchange.formats.ddex", "exchange.exports.mwn"),
+    "import-mwn": ("exchange.formats.ddex", "exchange.imports.mwn", "exchange.store"),
+}
 
 
 def run_child(args: argparse.Namespace) -> None:
     path = Path(args.file)
+    node = node_config(NODE, args.ddex_schema_dir)
+    for module in MODULES.get(args.child, ()):
+        importlib.import_module(module)
     start = time.perf_counter()
     if args.child == "floor":
-        stage_floor(path)
-    elif args.child == "validate":
-        stage_validate(path)
-    elif args.child in ("import-sqlite", "import-postgres"):
-        _import(path, args.url)
-    elif args.child == "export":
-        stage_export(path, args.url, Path(args.out))
-    seconds = time.perf_counter() - start
+        seconds = _best_of_three(lambda: floor(path))
+    elif args.child == "floor-bytes":
+        seconds = _best_of_three(lambda: floor_bytes(path))
+    else:
+        if args.child == "validate":
+            stage_validate(path)
+        elif args.child.startswith(("import-sqlite", "import-postgres", "grown-")):
+            import_files(args.url, "cwr21", [path], node)
+        elif args.child == "export":
+            export_store(args.url, "cwr21", Path(args.out), node)
+        elif args.child == "export-mwn":
+            export_store(args.url, "mwn", Path(args.out), node)
+        elif args.child == "import-mwn":
+            files = sorted(Path(args.out).glob("*.xml"))
+            import_files(args.url, "mwn", files, node_config(PARTNER, args.ddex_schema_dir))
+        seconds = time.perf_counter() - start
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "worker_mb": _worker_peak_mb()}))
 
 
 def _worker_peak_mb() -> float:
-    """The largest peak resident set of this process's descendants still running (the
-    worker processes and their server), from /proc; 0 where there is no /proc."""
+    """The largest peak resident set of this process's worker processes: those it waited
+    for (getrusage) and its descendants still running (from /proc, where there is one)."""
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     parents: dict[int, int] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -254,7 +213,6 @@ def _worker_peak_mb() -> float:
         found = {pid for pid, parent in parents.items() if parent in mine} - mine
         grew = bool(found)
         mine |= found
-    peak = 0.0
     for pid in mine - {os.getpid()}:
         try:
             status = Path(f"/proc/{pid}/status").read_text()
@@ -266,8 +224,13 @@ def _worker_peak_mb() -> float:
     return peak
 
 
-def measure(stage: str, file: Path, **extra: str) -> dict[str, float]:
+# -- the run ---------------------------------------------------------------------------
+
+
+def measure(stage: str, file: Path, args: argparse.Namespace, **extra: str) -> dict:
     cmd = [sys.executable, __file__, "--child", stage, "--file", str(file)]
+    if args.ddex_schema_dir:
+        cmd += ["--ddex-schema-dir", args.ddex_schema_dir]
     for key, value in extra.items():
         cmd += [f"--{key}", value]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -276,82 +239,218 @@ def measure(stage: str, file: Path, **extra: str) -> dict[str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def _fresh_pg(admin_url: str) -> tuple[str, str]:
-    import psycopg
-
-    dsn = admin_url.replace("postgresql+psycopg://", "postgresql://")
-    name = f"exchange_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return admin_url.rsplit("/", 1)[0] + "/" + name, name
+def count_lines(path: Path) -> int:
+    with path.open("rb") as fh:
+        return sum(1 for _ in fh)
 
 
-def _drop_pg(admin_url: str, name: str) -> None:
-    import psycopg
+def run_catalogue(kind: str, stages: list[str], args: argparse.Namespace) -> dict:
+    folder = Path(args.dir) / kind
+    start = time.perf_counter()
+    file = write_file(kind, folder, args.works)
+    generated = time.perf_counter() - start
+    lines = count_lines(file)
+    db = folder / "bench.db"
+    sqlite_url = f"sqlite:///{db}"
+    cwr_out, mwn_out = folder / "export-cwr", folder / "export-mwn"
+    results: dict[str, dict] = {}
+    skipped: dict[str, str] = {}
+    say = (lambda text: print(text, file=sys.stderr)) if args.json else print
+    for stage in stages:  # what a growth stage is compared with runs first
+        if STAGES[stage].base.startswith("import-") and STAGES[stage].base not in stages:
+            stages = [STAGES[stage].base, *stages]
 
-    dsn = admin_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    def store_ready() -> None:
+        if not db.exists():
+            measure("import-sqlite", file, args, url=sqlite_url)
+
+    def fresh(out: Path) -> str:
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir()
+        return str(out)
+
+    for stage in ["floor", *[s for s in stages if s != "floor"]]:
+        if stage in ("export-mwn", "import-mwn") and not args.ddex_schema_dir:
+            skipped[stage] = "no MWN schemas: --ddex-schema-dir or $EXCHANGE_DDEX_SCHEMA_DIR"
+        elif stage == "import-sqlite":
+            db.unlink(missing_ok=True)
+            results[stage] = measure(stage, file, args, url=sqlite_url)
+        elif stage == "import-postgres":
+            missing = pg_missing(args.pg)
+            if missing:
+                skipped[stage] = missing
+                continue
+            url, name = fresh_pg(args.pg)
+            try:
+                results[stage] = measure(stage, file, args, url=url)
+            finally:
+                drop_pg(args.pg, name)
+        elif stage == "grown-sqlite":
+            grown = folder / "grown.db"
+            big_store.sqlite_copy(Path(args.templates), args.grown, grown, say)
+            results[stage] = measure(stage, file, args, url=f"sqlite:///{grown}")
+            grown.unlink()
+        elif stage == "grown-postgres":
+            missing = pg_missing(args.pg)
+            if missing:
+                skipped[stage] = missing
+                continue
+            template = big_store.pg_template(args.pg, args.grown, say)
+            url, name = fresh_pg(args.pg, template)
+            try:
+                results[stage] = measure(stage, file, args, url=url)
+            finally:
+                drop_pg(args.pg, name)
+        elif stage in ("export", "export-mwn"):
+            store_ready()
+            out = fresh(cwr_out if stage == "export" else mwn_out)
+            results[stage] = measure(stage, file, args, url=sqlite_url, out=out)
+        elif stage == "import-mwn":
+            if not any(mwn_out.glob("*.xml")):
+                store_ready()
+                measure("export-mwn", file, args, url=sqlite_url, out=fresh(mwn_out))
+            mwn_db = folder / "mwn.db"
+            mwn_db.unlink(missing_ok=True)
+            results[stage] = measure(stage, file, args, url=f"sqlite:///{mwn_db}", out=str(mwn_out))
+        else:
+            results[stage] = measure(stage, file, args)
+    for stage, result in results.items():
+        spec = STAGES[stage]
+        result["lines_per_second"] = lines / result["seconds"]
+        base = results.get(spec.base) if spec.base else None
+        if base is not None:
+            result["base"] = spec.base
+            result["ratio"] = result["seconds"] / base["seconds"]
+            result["floor_ratio"] = result["seconds"] / results["floor"]["seconds"]
+            if spec.target is not None:
+                result["target"] = spec.target
+                result["met"] = result["ratio"] <= spec.target
+    return {
+        "catalogue": kind,
+        "works": args.works,
+        "lines": lines,
+        "megabytes": file.stat().st_size / 1e6,
+        "generated_seconds": generated,
+        "stages": results,
+        "skipped": skipped,
+    }
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--works", type=int, default=10000)
+def _n(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def print_catalogue(run: dict) -> None:
+    floor_run = run["stages"]["floor"]
+    print(
+        f"\n{run['catalogue']} catalogue: {run['works']:,} works, {run['lines']:,} lines, "
+        f"{run['megabytes']:.1f} MB"
+    )
+    print(
+        f"floor: {floor_run['seconds']:.3f} s, {_n(floor_run['lines_per_second'])} lines/s "
+        "(best of 3)"
+    )
+    print(f"{'stage':16}{'seconds':>8}{'lines/s':>10}{'x floor':>8}{'target':>7}    "
+          f"{'peak MB':>8}{'workers':>8}")  # fmt: skip
+    for stage, r in run["stages"].items():
+        if stage == "floor":
+            continue
+        target = ""
+        if r.get("base") == "floor" and "target" in r:
+            target = f"{r['target']:g}" + (" ok" if r["met"] else " NO")
+        print(
+            f"{stage:16}{r['seconds']:8.2f}{_n(r['lines_per_second']):>10}"
+            f"{r['floor_ratio']:8.1f}{target:>7}    {r['peak_mb']:8.0f}{r['worker_mb']:8.0f}"
+        )
+    for stage, r in run["stages"].items():
+        if r.get("base") not in (None, "floor"):
+            mark = "ok" if r["met"] else "NO"
+            print(f"{stage} / {r['base']}: {r['ratio']:.1f} times (target {r['target']:g}: {mark})")
+    for stage, why in run["skipped"].items():
+        print(f"{stage}: skipped ({why})")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    listing = "\n".join(f"  {s.name:16}{s.what}" for s in STAGES.values())
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=f"stages (floor always runs):\n{listing}\n\nexample:\n"
+        "  python bench/cwr_bench.py --works 10000 --catalogue common",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--works", type=int, default=10000, help="works per catalogue")
     parser.add_argument(
-        "--stages", default=",".join(STAGES), help=f"comma-separated, of: {', '.join(STAGES)}"
+        "--catalogue",
+        choices=[*CATALOGUES, "both"],
+        default="both",
+        help="varied titles, common (repeated) titles, or both (default)",
     )
     parser.add_argument(
-        "--pg",
-        default="postgresql+psycopg://postgres@127.0.0.1:5432/test",
-        help="PostgreSQL URL of a database to create the bench database from",
+        "--stages", default=",".join(DEFAULT_STAGES), help="comma-separated (default: all)"
     )
-    parser.add_argument("--dir", help="work folder (default: a temporary one)")
+    parser.add_argument(
+        "--pg", default=DEFAULT_PG, help="PostgreSQL URL to create the bench databases from"
+    )
+    parser.add_argument(
+        "--ddex-schema-dir",
+        default=os.environ.get("EXCHANGE_DDEX_SCHEMA_DIR"),
+        help="the DDEX MWN 1.3 schemas (default: $EXCHANGE_DDEX_SCHEMA_DIR)",
+    )
+    parser.add_argument(
+        "--grown", type=int, default=1_000_000, help="works already in the store of grown-*"
+    )
+    parser.add_argument(
+        "--templates",
+        default=str(big_store.DEFAULT_FOLDER),
+        help="where the grown store's SQLite template is kept",
+    )
+    parser.add_argument("--dir", help="work folder (default: a temporary one, removed)")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    unknown = [s for s in args.stages.split(",") if s and s not in STAGES]
+    if unknown:
+        parser.error(f"unknown stage {', '.join(unknown)} (known: {', '.join(STAGES)})")
+    return args
+
+
+def machine() -> dict:
+    return {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "load": os.getloadavg(),
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
+
+
+def main() -> None:
+    args = parse_args()
     if args.child:
         run_child(args)
         return
-
     stages = [s for s in args.stages.split(",") if s]
-    folder = Path(args.dir or tempfile.mkdtemp(prefix="cwr-bench-"))
-    folder.mkdir(parents=True, exist_ok=True)
-    file = folder / f"CW260001{SENDER}_052.V21"
-    start = time.perf_counter()
-    lines = generate(file, args.works)
+    kinds = list(CATALOGUES) if args.catalogue == "both" else [args.catalogue]
+    about = machine()
+    keep = args.dir is not None
+    args.dir = args.dir or tempfile.mkdtemp(prefix="cwr-bench-")
+    try:
+        runs = [run_catalogue(kind, stages, args) for kind in kinds]
+    finally:
+        if not keep:
+            shutil.rmtree(args.dir, ignore_errors=True)
+    if args.json:
+        print(json.dumps({"machine": about, "catalogues": runs}, indent=2))
+        return
     print(
-        f"generated {file} : {args.works} works, {lines} lines, "
-        f"{file.stat().st_size / 1e6:.1f} MB in {time.perf_counter() - start:.1f}s"
+        f"{about['when']}, Python {about['python']}, {about['cpus']} CPUs, "
+        f"load {about['load'][0]:.1f} at the start"
     )
-    sqlite_url = f"sqlite:///{folder / 'bench.db'}"
-    results = {}
-    for stage in stages:
-        if stage == "import-sqlite":
-            (folder / "bench.db").unlink(missing_ok=True)
-            results[stage] = measure(stage, file, url=sqlite_url)
-        elif stage == "import-postgres":
-            url, name = _fresh_pg(args.pg)
-            try:
-                results[stage] = measure(stage, file, url=url)
-            finally:
-                _drop_pg(args.pg, name)
-        elif stage == "export":
-            if not (folder / "bench.db").exists():
-                measure("import-sqlite", file, url=sqlite_url)
-            out = folder / "export"
-            shutil.rmtree(out, ignore_errors=True)
-            out.mkdir()
-            results[stage] = measure(stage, file, url=sqlite_url, out=str(out))
-        else:
-            results[stage] = measure(stage, file)
-    print(f"{'stage':16} {'seconds':>9} {'lines/s':>10} {'peak MB':>8} {'worker MB':>10}")
-    for stage, r in results.items():
-        print(
-            f"{stage:16} {r['seconds']:9.2f} {lines / r['seconds']:10.0f} "
-            f"{r['peak_mb']:8.0f} {r['worker_mb']:10.0f}"
-        )
+    for run in runs:
+        print_catalogue(run)
 
 
 if __name__ == "__main__":

@@ -63,12 +63,15 @@ def _party(n: int, *, writer: bool) -> InterestedParty:
     )
 
 
-def common_title_catalogue(count: int, sender: str, seed: int = 14) -> list[Work]:
+def common_title_catalogue(
+    count: int, sender: str, seed: int = 14, writers: int = 40, publishers: int = 6
+) -> list[Work]:
     """``count`` works numbered ``C000001``...: a third with a common title (a fifth of
-    those by the writers of an earlier work of that title), half with an ISWC."""
+    those by the writers of an earlier work of that title), half with an ISWC; their
+    writers and publishers drawn from ``writers`` and ``publishers`` parties."""
     rng = random.Random(seed)
-    writers = [_party(n, writer=True) for n in range(40)]
-    publishers = [_party(n, writer=False) for n in range(6)]
+    team_of = [_party(n, writer=True) for n in range(writers)]
+    houses = [_party(n, writer=False) for n in range(publishers)]
     teams: dict[str, list[InterestedParty]] = {}
     works = []
     for i in range(1, count + 1):
@@ -79,7 +82,7 @@ def common_title_catalogue(count: int, sender: str, seed: int = 14) -> list[Work
         if title in teams and rng.random() < 0.2:
             team = teams[title]
         else:
-            team = rng.sample(writers, rng.randint(1, 3))
+            team = rng.sample(team_of, rng.randint(1, 3))
             teams.setdefault(title, team)
         body = f"{i:09d}"
         work = Work(
@@ -96,7 +99,7 @@ def common_title_catalogue(count: int, sender: str, seed: int = 14) -> list[Work
         everything = Shares(5000, 10000, 10000)
         work.claims.append(
             Claim(
-                rng.choice(publishers),
+                rng.choice(houses),
                 "E",
                 Side.PUBLISHER,
                 everything,
