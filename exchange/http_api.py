@@ -6,7 +6,8 @@ and so which folders it reaches: ``<data_dir>/inbox/<partner>`` for what it
 delivers, ``<data_dir>/outbox/<partner>`` for what it collects. Nothing in the
 request can point elsewhere.
 
-Routes (all under ``/v1``; the OpenAPI document is at ``/openapi.json``):
+Routes (all under ``/v1``; the OpenAPI document is at ``/openapi.json``, and shown at
+``/docs`` and ``/redoc`` with assets the node serves itself, see :mod:`exchange.api_docs`):
 
 * ``GET /v1/health`` (no token): who this node is;
 * ``PUT /v1/inbox/{name}``: deliver a file (the raw request body), stored atomically;
@@ -40,6 +41,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from exchange.api_docs import serve_docs
 from exchange.config import NodeConfig
 from exchange.digest import sha256_file
 from exchange.identifiers import is_digits
@@ -187,7 +189,10 @@ def create_app(store: Store, config: NodeConfig, max_upload: int = DEFAULT_MAX_U
             "`Authorization: Bearer <token>`; the token decides which partner calls."
         ),
         version="1",
+        docs_url=None,
+        redoc_url=None,
     )
+    serve_docs(app)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -285,6 +286,23 @@ def test_openapi_lists_the_routes(node: Node) -> None:
         "/v1/works",
     }
     assert "HTTPBearer" in document["components"]["securitySchemes"]
+
+
+def test_the_api_docs_load_everything_from_the_node(node: Node) -> None:
+    answer = httpx.get(f"{node.url}/docs")
+    assert answer.status_code == 200 and answer.headers["x-frame-options"] == "DENY"
+    policy = answer.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src 'self'" in policy
+    assert "http" not in policy  # no other host, by name or scheme
+    linked = re.findall(r"""(?:src|href|url|spec-url)\s*[=:]\s*['"]([^'"]+)['"]""", answer.text)
+    assert linked and "/openapi.json" in linked
+    assert not re.search(r"https?://", answer.text), "the page names another host"
+    assert httpx.get(f"{node.url}/redoc").status_code == 404  # ReDoc would call its CDN
+    for path in linked:
+        assert path.startswith("/"), path
+        asset = httpx.get(f"{node.url}{path}")
+        assert asset.status_code == 200, path
+        assert asset.content, path
 
 
 def test_a_wrong_token_is_reported_as_refused(

@@ -50,8 +50,9 @@ def serve(
     gave it. It delivers files into <data_dir>/inbox/<partner>, collects
     those we leave in <data_dir>/outbox/<partner> and can look up works by
     ISWC. GET /v1/health answers without a token; the OpenAPI description is
-    at /openapi.json. Tokens travel in every request: outside the loopback
-    interface, serve HTTPS (or put a TLS proxy in front).
+    at /openapi.json, and shown at /docs (every asset from the node). Tokens
+    travel in every request: outside the loopback interface, serve HTTPS (or
+    put a TLS proxy in front).
 
     The operator console is under /console/ (sign-in at /console/login, with
     an account of `exchange operators add`); `[console] enabled = false` in
