@@ -1,10 +1,12 @@
-"""The Conflicts page over many conflicts, without a browser: pages of disputes, and an
-action that brings the operator back to the page it was taken from."""
+"""The Conflicts page over many conflicts, without a browser: pages of disputes, actions
+that bring the operator back to the page they were taken from, the steps an operator
+records and the ones the engine refuses."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from exchange.conflicts.lifecycle import Conflicts
 from exchange.operators import add_operator
 from exchange.store import Store
 from exchange.store.conflicts import open_conflict
@@ -40,3 +42,13 @@ def test_long_lists_page_and_actions_come_back_to_their_page(store: Store) -> No
         back = browser.get("/conflicts", params={"page": "2", "done": "25"}).text
         assert back.count('<section class="dispute') == 4
         assert "Conflict #25: resolved (amended) by olivia." in back
+        asked = {"csrf": csrf, "status": "documents_requested", "note": "contracts, please"}
+        assert browser.post("/conflicts/24/mark", data=asked).status_code == 303
+        assert (
+            browser.post("/conflicts/24/mark", data={**asked, "status": "resolved"}).status_code
+            == 400
+        )
+        assert browser.post("/conflicts/25/mark", data=asked).status_code == 409  # resolved
+    conflict, history = Conflicts(store, lambda _partner: 60).get(24)
+    assert conflict.status == "documents_requested"
+    assert (history[-1]["note"], history[-1]["by"]) == ("contracts, please", "olivia")
