@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 from urllib.parse import urlencode
@@ -51,8 +51,17 @@ def page_number(request: Request) -> int:
 
 def paginate(request: Request, items: Sequence[T], size: int = PAGE_SIZE) -> Page[T]:
     """The page of ``items`` that ``request`` asks for (the last one if it asks beyond)."""
-    total = len(items)
+    return paginate_counted(request, len(items), lambda start, n: items[start : start + n], size)
+
+
+def paginate_counted(
+    request: Request,
+    total: int,
+    read: Callable[[int, int], Sequence[T]],
+    size: int = PAGE_SIZE,
+) -> Page[T]:
+    """The page of a list of ``total`` items that the store reads a page at a time:
+    ``read(offset, limit)`` gives the items from position ``offset`` (from 0)."""
     number = min(page_number(request), max(1, -(-total // size)))
-    start = (number - 1) * size
     query = tuple((k, v) for k, v in request.query_params.multi_items() if k != "page")
-    return Page(items[start : start + size], number, size, total, query)
+    return Page(read((number - 1) * size, size), number, size, total, query)
