@@ -9,12 +9,11 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from exchange.cli.registrations import message_line
-from exchange.cli.works import history_lines
 from exchange.console.auth import NodeDep, SignedIn
 from exchange.console.layout import page
 from exchange.console.paging import paginate, paginate_counted
 from exchange.model import Claim, Source
+from exchange.textview import history_lines, message_line
 
 router = APIRouter()
 #: A search shows at most this many works (in pages): a longer list wants a longer text.
