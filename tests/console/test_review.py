@@ -35,18 +35,19 @@ def demo_parties(number: str, title: str) -> list:
 
 def sent_by_058(folder: Path) -> Path:
     """From 058: works resembling the demo's LANTERNS OVER THE BAY (by the same parties),
-    and one work under two of 058's numbers (the second, a possible duplicate)."""
+    and two works each under two of 058's numbers (the second, a possible duplicate)."""
     cwr = CwrFile(sender="058")
     for number, title in enumerate(SPELLINGS):
         cwr.add("NWR", demo_parties(f"R{number}", title))
-    for number in ("D1", "D2"):
-        cwr.add("NWR", demo_parties(number, "HARBOUR SONG"))
+    for numbers, title in ((("D1", "D2"), "HARBOUR SONG"), (("D3", "D4"), "NIGHT FERRY")):
+        for number in numbers:
+            cwr.add("NWR", demo_parties(number, title))
     return cwr.write(folder, "CW260099058_052.V21")
 
 
 @pytest.fixture(scope="module")
 def queued(console_node: ConsoleNode, tmp_path_factory: pytest.TempPathFactory) -> list[dict]:
-    """The demo's node with matches waiting: one per spelling, and one duplicate."""
+    """The demo's node with matches waiting: one per spelling, and two duplicates."""
     done = console_node.cli("import", "--json", str(sent_by_058(tmp_path_factory.mktemp("cwr"))))
     assert done.returncode == 0, done.stderr
     return pending(console_node)
@@ -165,11 +166,21 @@ def test_new_work_changes_the_store_as_reject_does(
 
 
 @pytest.mark.usefixtures("as_olivia")
-def test_reject_a_duplicate_changes_the_store_as_the_cli_does(
-    operator_page: Any, console_node: ConsoleNode, twin: ConsoleNode, queued: list[dict]
+@pytest.mark.parametrize(("button", "command"), [("reject", "reject"), ("confirm", "confirm")])
+def test_a_duplicate_decided_changes_the_store_as_the_cli_does(
+    operator_page: Any,
+    console_node: ConsoleNode,
+    twin: ConsoleNode,
+    queued: list[dict],
+    button: str,
+    command: str,
 ) -> None:
+    """Reject: the two works stay; confirm: the second becomes part of the first."""
+    before = json.loads(console_node.cli("works", "count", "--json").stdout)["works"]
     duplicate = next(m for m in pending(console_node) if m["kind"] == "duplicate")
-    decide_on_both(operator_page, console_node, twin, duplicate["id"], "reject", "reject")
+    decide_on_both(operator_page, console_node, twin, duplicate["id"], button, command)
+    after = json.loads(console_node.cli("works", "count", "--json").stdout)["works"]
+    assert after == before - (command == "confirm")
 
 
 def test_a_viewer_sees_no_button_and_cannot_decide(
@@ -214,6 +225,13 @@ def test_a_match_is_decided_once(
     assert missing.status == 404
     listed = json.loads(console_node.cli("matches", "list", "--status", "all", "--json").stdout)
     operator_page.goto(console_node.at("/review?status=all"))
-    assert operator_page.locator("section.match").count() == len(listed["matches"])
+    total = len(listed["matches"])
+    assert operator_page.locator("section.match").count() == total
+    assert operator_page.locator("nav.paging").first.inner_text() == f"1–{total} of {total} matches"
+    operator_page.goto(console_node.at("/review?status=confirmed&page=7"))  # the last page
+    confirmed = [m for m in listed["matches"] if m["status"] == "confirmed"]
+    shown = [int(s.get_attribute("id").split("-")[1]) for s in
+             operator_page.locator("section.match").all()]  # fmt: skip
+    assert shown == [m["id"] for m in confirmed] and len(confirmed) >= 1
     operator_page.goto(console_node.at(f"/review/{match['id']}"))
     assert operator_page.locator("section.match button").count() == 0

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from exchange.console.auth import Deciding, NodeDep, SignedIn
 from exchange.console.layout import page, root
-from exchange.console.paging import paginate
+from exchange.console.paging import paginate_counted
 from exchange.errors import ExchangeError, NotFound
 from exchange.matching.queue import MatchEntry, Matches
 
@@ -46,7 +46,13 @@ def review(
     """The queue, oldest first, as ``exchange matches list`` gives it."""
     if status not in STATUSES:
         raise HTTPException(400, f"status {status!r}: give one of {', '.join(STATUSES)}")
-    entries = paginate(request, queue(node).list(None if status == "all" else status), PER_PAGE)
+    service, chosen = queue(node), None if status == "all" else status
+    entries = paginate_counted(
+        request,
+        service.count(chosen),
+        lambda offset, limit: service.list(chosen, limit=limit, offset=offset),
+        PER_PAGE,
+    )
     return page(
         request,
         who,
