@@ -4,11 +4,14 @@ with what ``exchange works show`` says of it."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.adapters.cwr.cwr_builder import CwrFile, change, valid_work
 from tests.console.conftest import ConsoleNode, check_page
+from tests.imports.test_acks import partner_ack
 
 pytestmark = [pytest.mark.browser, pytest.mark.http]
 
@@ -86,3 +89,29 @@ def test_a_work_is_found_by_any_of_its_keys(viewer_page: Any, console_node: Cons
     assert viewer_page.locator(f"#named a[href$='/works/{work_id}']").count() == 1
     answer = viewer_page.request.get(console_node.at("/works/058:NO-SUCH-WORK"))
     assert answer.status == 404 and "no work" in answer.text()
+
+
+def test_registrations_show_the_ack_status_and_messages(
+    viewer_page: Any, console_node: ConsoleNode, tmp_path: Path
+) -> None:
+    [work] = cli_json(console_node, "works", "search", "northbound line")["works"]
+    ack = partner_ack(str(work["id"]), "AC", "20261201", "GEMA-3")
+    ack[1]["creation_title"] = work["title"]
+    message = {
+        "message_type": "F",
+        "original_record_sequence": 0,
+        "original_record_type": "NWR",
+        "message_level": "F",
+        "validation_number": "005",
+        "message_text": "COPYRIGHT DATE REPLACED WITH ZEROS",
+    }
+    echo = change(valid_work(str(work["id"]), work["title"]), "NWR", iswc=None)
+    path = CwrFile(sender="035").add("ACK", [ack, ("MSG", message), *echo])
+    imported = cli_json(console_node, "import", str(path.write(tmp_path, "CW260005035_052.V21")))
+    assert imported["files"][0]["statuses"] == {"AC": 1}
+    viewer_page.goto(console_node.at(f"/works/{work['id']}"))
+    [row] = [r for r in viewer_page.locator("#registrations tbody tr").all()
+             if r.locator("td").first.inner_text() == "035"]  # fmt: skip
+    cells = [c.inner_text() for c in row.locator("td").all()]
+    assert cells[1:4] == ["AC", "2026-12-01", "GEMA-3"]
+    assert cells[5] == "F NWR-F-005: COPYRIGHT DATE REPLACED WITH ZEROS"
