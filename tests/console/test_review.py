@@ -220,6 +220,7 @@ def test_a_match_is_decided_once(
         console_node.at(f"/review/{match['id']}/reject"), form={"csrf": token}
     )
     assert answer.status == 409 and "already" in answer.text()
+    assert operator_page.request.get(console_node.at("/review?status=maybe")).status == 400
     missing = operator_page.request.post(console_node.at("/review/9999/confirm"),
                                          form={"csrf": token})  # fmt: skip
     assert missing.status == 404
