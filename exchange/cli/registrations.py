@@ -8,6 +8,7 @@ from rich.table import Table
 
 from exchange.cli.common import NodeContext, emit, json_option
 from exchange.store.repertoire import Registration
+from exchange.textview import message_line
 
 pass_node = click.make_pass_decorator(NodeContext)
 
@@ -21,20 +22,6 @@ def registration_line(reg: Registration) -> str:
     if reg.partner_iswc:
         line += f", ISWC {reg.partner_iswc}"
     return line
-
-
-def message_line(message: dict[str, str]) -> str:
-    """An MSG record of a partner's ACK, as a person reads it."""
-    edit = "-".join(
-        part
-        for part in (
-            message.get("original_record_type"),
-            message.get("message_level"),
-            message.get("validation_number"),
-        )
-        if part
-    )
-    return f"{message.get('message_type', '')} {edit}: {message.get('message_text', '')}"
 
 
 @click.group()

@@ -8,13 +8,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from exchange.cli.common import NodeContext, emit, json_option
-from exchange.cli.registrations import message_line, registration_line
+from exchange.cli.registrations import registration_line
 from exchange.errors import NotFound
 from exchange.identifiers import iswc as iswc_id
 from exchange.jsonview import source_view, work_view
 from exchange.model import Claim, Right, Source
 from exchange.shares import percentage
-from exchange.store.repertoire import HistoryEntry, WorkSummary
+from exchange.store.repertoire import WorkSummary
+from exchange.textview import history_lines, message_line, said
 
 pass_node = click.make_pass_decorator(NodeContext)
 
@@ -105,51 +106,8 @@ def _territories(claim: Claim) -> str:
     )
 
 
-_DONE = {"create": "created", "add": "added", "update": "changed", "delete": "removed"}
-
-
-def history_lines(history: list[HistoryEntry]) -> list[str]:
-    """A work's history, one line per event; claims added or removed together are one line.
-
-    >>> from datetime import UTC, datetime
-    >>> at = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
-    >>> source = Source("058", "CW260001058_052.V22", 3, at)
-    >>> for line in history_lines([HistoryEntry("work", 1, "create", {}, source, at),
-    ...                             HistoryEntry("claim", 7, "add", {}, source, at),
-    ...                             HistoryEntry("claim", 8, "add", {}, source, at)]):
-    ...     print(line)
-    2026-12-01 10:30  work created by 058 (CW260001058_052.V22 #3)
-    2026-12-01 10:30  2 claims added by 058 (CW260001058_052.V22 #3)
-    """
-    groups: list[tuple[tuple[object, ...], int]] = []
-    for h in history:
-        key = (f"{h.changed_at:%Y-%m-%d %H:%M}", h.entity, h.action, h.source)
-        if groups and h.entity == "claim" and groups[-1][0] == key:
-            groups[-1] = (key, groups[-1][1] + 1)
-        else:
-            groups.append((key, 1))
-    lines = []
-    for (when, entity, action, source), n in groups:
-        what = f"{n} {entity}s" if n > 1 else str(entity)
-        said = _said(source) if isinstance(source, Source) else "locally"
-        lines.append(f"{when}  {what} {_DONE.get(str(action), action)} {said}")
-    return lines
-
-
 def _on(source: Source) -> str:
     return f", {source.received_at:%Y-%m-%d}" if source.received_at else ""
-
-
-def _said(source: Source) -> str:
-    where = " ".join(
-        part
-        for part in (
-            source.file,
-            f"#{source.transaction}" if source.transaction is not None else "",
-        )
-        if part
-    )
-    return f"by {source.partner}" + (f" ({where})" if where else "")
 
 
 @works.command()
@@ -193,7 +151,7 @@ def show(node: NodeContext, key: str) -> None:
             collects = f"   collects {_territories(c)}" if c.territories else ""
             out.print(f"      own PR/MR/SR {_shares(c)}{collects}")
             if c.source:
-                out.print(f"      {_said(c.source)}{_on(c.source)}")
+                out.print(f"      {said(c.source)}{_on(c.source)}")
         for r in work.recordings:
             out.print(f"  recording {r.isrc or '-'} {r.title or ''} {r.label or ''}")
         for p in work.productions:

@@ -14,12 +14,19 @@ from exchange.config import NodeConfig
 from exchange.console import signin
 from exchange.console.auth import Node, SignInNeeded
 from exchange.console.layout import page, root
-from exchange.console.pages import conflicts, exchanges, home, imports
+from exchange.console.pages import conflicts, exchanges, home, imports, review, works
 from exchange.console.rendering import STATIC
 from exchange.store import Store
 
 #: The pages' routers, in the order they are matched.
-PAGES = (home.router, conflicts.router, exchanges.router, imports.router)
+PAGES = (
+    home.router,
+    review.router,
+    conflicts.router,
+    works.router,
+    exchanges.router,
+    imports.router,
+)
 #: Every answer of the console: its own assets only, no frames, no caching of pages.
 HEADERS = {
     "Content-Security-Policy": (

@@ -1,15 +1,19 @@
-"""Long lists cut into pages: ``?page=N`` of a list, and the links to the others."""
+"""Long lists cut into pages: ``?page=N`` of a list, the links to the others, and the
+lists' filters."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 from urllib.parse import urlencode
 
+from fastapi import Query
 from starlette.requests import Request
 
 T = TypeVar("T")
+#: A list's filter in the query (``?partner=058``): short text, absent when not chosen.
+Filter = Annotated[str | None, Query(max_length=40)]
 #: Rows on a page unless a page says otherwise.
 PAGE_SIZE = 50
 
@@ -51,8 +55,17 @@ def page_number(request: Request) -> int:
 
 def paginate(request: Request, items: Sequence[T], size: int = PAGE_SIZE) -> Page[T]:
     """The page of ``items`` that ``request`` asks for (the last one if it asks beyond)."""
-    total = len(items)
+    return paginate_counted(request, len(items), lambda start, n: items[start : start + n], size)
+
+
+def paginate_counted(
+    request: Request,
+    total: int,
+    read: Callable[[int, int], Sequence[T]],
+    size: int = PAGE_SIZE,
+) -> Page[T]:
+    """The page of a list of ``total`` items that the store reads a page at a time:
+    ``read(offset, limit)`` gives the items from position ``offset`` (from 0)."""
     number = min(page_number(request), max(1, -(-total // size)))
-    start = (number - 1) * size
     query = tuple((k, v) for k, v in request.query_params.multi_items() if k != "page")
-    return Page(items[start : start + size], number, size, total, query)
+    return Page(read((number - 1) * size, size), number, size, total, query)

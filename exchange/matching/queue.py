@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from adapters.cwr.validator import CheckedTransaction
 from exchange.errors import ExchangeError, NotFound
@@ -122,12 +122,23 @@ class Matches:
             work_id=row.work_id,
         )
 
-    def list(self, status: str | None = "pending") -> list[MatchEntry]:
-        query = self._query().order_by(tables.matches.c.id)
+    def list(
+        self, status: str | None = "pending", limit: int | None = None, offset: int = 0
+    ) -> list[MatchEntry]:
+        """The entries with ``status`` (None: all), oldest first; ``limit`` of them from
+        position ``offset``."""
+        query = self._query().order_by(tables.matches.c.id).limit(limit).offset(offset)
         if status is not None:
             query = query.where(tables.matches.c.status == status)
         with self.store.connect() as conn:
             return [self._entry(row) for row in conn.execute(query)]
+
+    def count(self, status: str | None = "pending") -> int:
+        query = select(func.count()).select_from(tables.matches)
+        if status is not None:
+            query = query.where(tables.matches.c.status == status)
+        with self.store.connect() as conn:
+            return conn.execute(query).scalar_one()
 
     def get(self, match_id: int) -> MatchEntry:
         with self.store.connect() as conn:

@@ -23,13 +23,12 @@ from exchange.conflicts.lifecycle import Conflicts
 from exchange.conflicts.reports import FORMATS, write_report
 from exchange.console.auth import Deciding, Node, NodeDep, SignedIn
 from exchange.console.layout import page, root
-from exchange.console.paging import paginate
+from exchange.console.paging import Filter, paginate
 from exchange.errors import ExchangeError, NotFound
 from exchange.store.conflicts import KINDS, OUTCOMES, STATUSES, Conflict
 
 router = APIRouter()
 T = TypeVar("T")
-Filter = Annotated[str | None, Query(max_length=40)]
 Note = Annotated[str, Form(max_length=2000)]
 #: Disputes on a page: each is a card with its claims side by side.
 PAGE_SIZE = 20

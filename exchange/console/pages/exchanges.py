@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
 from exchange.console.auth import NodeDep, SignedIn
 from exchange.console.layout import page
-from exchange.console.paging import paginate
+from exchange.console.paging import Filter, paginate
 from exchange.store.ledger import DIRECTIONS, FileState
 from exchange.sync.run import ledger_copy
 
 router = APIRouter()
-Filter = Annotated[str | None, Query(max_length=40)]
 
 
 @router.get("/exchanges", response_class=HTMLResponse)

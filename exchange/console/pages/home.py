@@ -50,10 +50,10 @@ def home(request: Request, who: SignedIn, node: NodeDep) -> HTMLResponse:
     config = node.config
     conflicts = Conflicts(node.store, config.deadline_days)
     unresolved = [c for c in conflicts.list() if c.status != "resolved"]
-    waiting = Matches(node.store, config.own_society, config.deadline_days).list("pending")
+    waiting = Matches(node.store, config.own_society, config.deadline_days).count("pending")
     counts = {
         "open": len(unresolved),
         "overdue": sum(1 for c in unresolved if c.overdue()),
-        "matches": len(waiting),
+        "matches": waiting,
     }
     return page(request, who, "home.html", "Home", partners=partner_rows(node), counts=counts)
