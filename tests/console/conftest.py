@@ -59,7 +59,7 @@ class ConsoleNode:
 
 @pytest.fixture(scope="module")
 def console_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleNode]:
-    """The demo's node (``exchange demo``: partners, ledger, conflicts, matches) served on a
+    """The demo's node (``exchange demo``: partners, ledger, conflicts) served on a
     loopback port, with the accounts OPERATOR and VIEWER."""
     folder = tmp_path_factory.mktemp("console") / "demo"
     made = subprocess.run(
@@ -198,16 +198,21 @@ _WIDTHS = """() => {
   });
   const page = document.documentElement.scrollWidth;
   if (page > width) wide.push(`the page: ${page} px wide`);
-  return {width, wide};
+  // every resource the page loaded (styles, images, scripts, fonts) came from the node
+  const elsewhere = performance.getEntriesByType('resource').map(entry => entry.name)
+    .filter(url => !url.startsWith('data:') && new URL(url).host !== location.host);
+  return {width, wide, elsewhere};
 }"""
 
 
 def check_page(page: Any, name: str) -> Path:
     """Screenshot the whole page as ``<name>.png`` and assert that no table (nor the page)
-    is wider than the 1,366-pixel viewport; gives the screenshot's path."""
+    is wider than the 1,366-pixel viewport and that the page loaded nothing from another
+    host; gives the screenshot's path."""
     path = screenshot_dir() / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     measured = page.evaluate(_WIDTHS)
     assert measured["width"] == VIEWPORT["width"], measured
     assert not measured["wide"], f"{name}: wider than {VIEWPORT['width']} px: {measured['wide']}"
+    assert not measured["elsewhere"], f"{name}: asked another host: {measured['elsewhere']}"
     return path
