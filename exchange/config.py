@@ -17,6 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from exchange import formats
+from exchange.errors import ConfigError
 from exchange.identifiers import is_digits
 from exchange.iswc import limits
 from exchange.model import Partner
@@ -95,10 +96,6 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
         }
     ),
 }
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used; the message says where and why."""
 
 
 @dataclass(slots=True, frozen=True)

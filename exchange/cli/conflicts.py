@@ -8,7 +8,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from exchange.cli.common import NodeContext, emit, json_option, stderr
+from exchange.cli.common import NodeContext, console, emit, json_option
 from exchange.conflicts.lifecycle import Conflicts, operator
 from exchange.conflicts.reports import FORMATS, report_rows, write_report
 from exchange.errors import EXIT_USAGE, ExchangeError
@@ -293,7 +293,7 @@ def detect(node: NodeContext) -> None:
     """
     service = _service(node)
     if not node.json and not node.quiet:
-        stderr.print("looking for conflicts...")
+        console(stderr=True).print("looking for conflicts...")
     result = service.detect()
 
     def human(out: Console) -> None:

@@ -1,20 +1,24 @@
-"""``exchange works``: count, list, show and search the repertoire."""
+"""``exchange works``: count, list, show and search the repertoire.
+
+``works count`` must answer at once: this module imports only what it needs,
+the other commands import theirs when they run.
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from exchange.cli.common import NodeContext, emit, json_option
-from exchange.cli.registrations import message_line, registration_line
 from exchange.errors import NotFound
-from exchange.identifiers import iswc as iswc_id
-from exchange.jsonview import source_view, work_view
-from exchange.model import Claim, Right, Source
-from exchange.shares import percentage
-from exchange.store.repertoire import HistoryEntry, WorkSummary
+from exchange.store import sqlite_reads
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from exchange.model import Claim, Source
+    from exchange.store.repertoire import HistoryEntry, WorkSummary
 
 pass_node = click.make_pass_decorator(NodeContext)
 
@@ -40,11 +44,18 @@ def count(node: NodeContext) -> None:
     Example:
       exchange works count --json      # {"works": 0}
     """
-    total = node.store().count_works()
+    url = node.store_url()
+    total = sqlite_reads.count_works(url)
+    if total is None:  # not a plain SQLite file: through SQLAlchemy
+        total = node.store(url=url).count_works()
     emit(node, {"works": total}, lambda out: out.print(f"{total} works"))
 
 
 def _summaries(node: NodeContext, rows: list[WorkSummary]) -> None:
+    from rich.table import Table
+
+    from exchange.identifiers import iswc as iswc_id
+
     def human(out: Console) -> None:
         table = Table("id", "ISWC", "title", "sources", box=None)
         for r in rows:
@@ -94,6 +105,9 @@ def search(node: NodeContext, text: str, limit: int) -> None:
 
 
 def _shares(claim: Claim) -> str:
+    from exchange.model import Right
+    from exchange.shares import percentage
+
     return "/".join(percentage(claim.ownership.get(right)) for right in Right)
 
 
@@ -112,6 +126,8 @@ def history_lines(history: list[HistoryEntry]) -> list[str]:
     """A work's history, one line per event; claims added or removed together are one line.
 
     >>> from datetime import UTC, datetime
+    >>> from exchange.model import Source
+    >>> from exchange.store.repertoire import HistoryEntry
     >>> at = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)
     >>> source = Source("058", "CW260001058_052.V22", 3, at)
     >>> for line in history_lines([HistoryEntry("work", 1, "create", {}, source, at),
@@ -121,6 +137,8 @@ def history_lines(history: list[HistoryEntry]) -> list[str]:
     2026-12-01 10:30  work created by 058 (CW260001058_052.V22 #3)
     2026-12-01 10:30  2 claims added by 058 (CW260001058_052.V22 #3)
     """
+    from exchange.model import Source
+
     groups: list[tuple[tuple[object, ...], int]] = []
     for h in history:
         key = (f"{h.changed_at:%Y-%m-%d %H:%M}", h.entity, h.action, h.source)
@@ -166,6 +184,12 @@ def show(node: NodeContext, key: str) -> None:
       exchange works show 1
       exchange works show 058:SW0001234
     """
+    from rich.markup import escape
+
+    from exchange.cli.registrations import message_line, registration_line
+    from exchange.identifiers import iswc as iswc_id
+    from exchange.jsonview import source_view, work_view
+
     store = node.store()
     work_id = store.find_work(key)
     work = store.load_work(work_id) if work_id is not None else None
