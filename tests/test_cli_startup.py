@@ -161,8 +161,8 @@ def _refusal(url: str) -> tuple[str, str]:
     """What the SQLite read and the store say of a store they cannot count."""
     with pytest.raises(StoreError) as quick:
         sqlite_reads.count_works(url)
-    with pytest.raises(StoreError) as full:
-        Store(url, create=False).require_schema()
+    with pytest.raises(StoreError) as full, Store(url, create=False) as store:
+        store.require_schema()
     return str(quick.value), str(full.value)
 
 

@@ -38,9 +38,9 @@ def console(*, stderr: bool = False) -> Console:
     return Console(stderr=stderr, highlight=False, soft_wrap=True, markup=False)
 
 
-class FormatChoice(click.Choice):
-    """A choice of file formats, asked of the registry only when a command takes it
-    (``exchange --help`` loads no format)."""
+class LazyChoice(click.Choice):
+    """A choice whose values are asked for (of the format registry, of a module that
+    is slow to import...) only when a command takes the option or shows its help."""
 
     def __init__(
         self, names: Callable[[], Sequence[str]], before: Sequence[str] = (), **kw: Any

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from exchange import formats
-from exchange.cli.common import FormatChoice, NodeContext, console, emit, json_option
+from exchange.cli.common import LazyChoice, NodeContext, console, emit, json_option
 from exchange.errors import EXIT_FINDINGS, EXIT_USAGE, ExchangeError
 from exchange.imports.report import FileReport
 
@@ -150,7 +150,7 @@ def validate(node: NodeContext, files: tuple[Path, ...]) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=FormatChoice(formats.families, before=["auto"]),
+    type=LazyChoice(formats.families, before=["auto"]),
     default="auto",
     show_default=True,
     help="Input format (auto: from the file name and content; cwr: CWR 2.1 or 2.2, as the "
