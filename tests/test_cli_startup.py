@@ -188,3 +188,11 @@ def test_a_file_that_is_no_database_is_one_clear_line(tmp_path: Path) -> None:
     _, result = probe(tmp_path, "--db", f"sqlite:///{junk}", "works", "count")
     assert result.returncode == 2
     assert result.stderr == f"error: database sqlite:///{junk}: file is not a database\n"
+
+
+def test_a_mistyped_command_is_told_the_nearest_of_all(tmp_path: Path) -> None:
+    loaded, result = probe(tmp_path, "wrks")
+    assert result.returncode == 2 and loaded == []
+    assert "No such command 'wrks'." in result.stderr
+    if hasattr(click.exceptions, "NoSuchCommand"):  # click 8.2 on suggests a name
+        assert "Did you mean 'works'?" in result.stderr

@@ -146,6 +146,19 @@ class LazyGroup(click.Group):
             self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            name = getattr(exc, "command_name", None)  # click's NoSuchCommand (8.2 on)
+            if name is not None:  # suggest from every command, not the ones imported
+                from difflib import get_close_matches
+
+                exc.possibilities = get_close_matches(name, self.list_commands(ctx))  # type: ignore[attr-defined]
+            raise
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         names = [
             n for n in self.list_commands(ctx) if n in self.lazy or not self.commands[n].hidden
