@@ -1,6 +1,7 @@
 """CWR benchmark: time validate, import (SQLite, PostgreSQL), export (CWR 2.1,
 DDEX MWN) and MWN import of a generated catalogue, each stage in its own
-process, as multiples of the floor measured in the same run.
+process, as multiples of the floor measured in the same run; and the start-up
+of the command line, as multiples of ``python -c "import click"``.
 
 The floor is one process of pure Python: open the file as text (Latin-1) and, for
 each line, build the list of the 12 slices at the NWR field boundaries; best of
@@ -12,6 +13,7 @@ Usage (from the repository root):
     python bench/cwr_bench.py --works 10000
     python bench/cwr_bench.py --works 50000 --catalogue common --stages validate
     python bench/cwr_bench.py --works 10000 --json > bench.json
+    python bench/cwr_bench.py --stages startup
 
 MWN stages need the DDEX MWN 1.3 schemas: --ddex-schema-dir, or
 $EXCHANGE_DDEX_SCHEMA_DIR. See bench/README.md.
@@ -75,6 +77,8 @@ STAGES = {
         # time at most 1.25 times the empty store's: a speed of at least 80 % of it
         Stage("grown-sqlite", "import into a SQLite store of --grown works", "import-sqlite", 1.25),
         Stage("grown-postgres", "the same on PostgreSQL", "import-postgres", 1.25),
+        # once, not per catalogue: see run_startup
+        Stage("startup", "exchange --help, works count (best of 5)", "import click", 3),
     )
 }
 #: Not run unless named: the former floor, and the growth stages (their store template
@@ -222,6 +226,76 @@ def _worker_peak_mb() -> float:
             if line.startswith("VmHWM:"):
                 peak = max(peak, int(line.split()[1]) / 1024)
     return peak
+
+
+# -- start-up of the command line -------------------------------------------------------
+
+#: The commands whose start-up is timed, against the base: a Python that imports click.
+STARTUP_BASE = ("-c", "import click")
+STARTUP_COMMANDS = {"exchange --help": ("--help",), "exchange works count": ("works", "count")}
+STARTUP_RUNS = 5
+
+
+def run_startup(folder: Path) -> dict:
+    """Each command's best of :data:`STARTUP_RUNS` runs, as a multiple of the base's.
+
+    The runs go round the commands in turn (after one round not timed), so that a
+    load on the machine that comes and goes weighs on all of them alike. ``works
+    count`` counts an empty SQLite store made here; no configuration is read.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k != "EXCHANGE_CONFIG"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
+    env["EXCHANGE_DB"] = f"sqlite:///{folder / 'startup.db'}"
+    commands = {
+        'python -c "import click"': [sys.executable, *STARTUP_BASE],
+        **{name: [sys.executable, "-m", "exchange", *a] for name, a in STARTUP_COMMANDS.items()},
+    }
+
+    def run(cmd: list[str]) -> float:
+        start = time.perf_counter()
+        done = subprocess.run(cmd, env=env, cwd=folder, capture_output=True, check=False)
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            raise SystemExit(f"stage startup: {' '.join(cmd)} failed:\n{done.stderr.decode()}")
+        return seconds
+
+    run([sys.executable, "-m", "exchange", "init"])
+    best = {name: float("inf") for name in commands}
+    for round_ in range(STARTUP_RUNS + 1):
+        for name, cmd in commands.items():
+            seconds = run(cmd)
+            if round_:
+                best[name] = min(best[name], seconds)
+    base_name, base = next(iter(best.items()))
+    target = STAGES["startup"].target
+    return {
+        "base": base_name,
+        "base_seconds": base,
+        "runs": STARTUP_RUNS,
+        "commands": {
+            name: {
+                "seconds": seconds,
+                "ratio": seconds / base,
+                "target": target,
+                "met": seconds / base <= (target or float("inf")),
+            }
+            for name, seconds in best.items()
+            if name != base_name
+        },
+    }
+
+
+def print_startup(run: dict) -> None:
+    print(
+        f"\nstart-up, best of {run['runs']}, as multiples of {run['base']} "
+        f"({run['base_seconds']:.3f} s):"
+    )
+    for name, r in run["commands"].items():
+        mark = "ok" if r["met"] else "NO"
+        print(
+            f"{name:24}{r['seconds']:8.3f} s{r['ratio']:6.1f} x  (target {r['target']:g}: {mark})"
+        )
 
 
 # -- the run ---------------------------------------------------------------------------
@@ -374,7 +448,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     listing = "\n".join(f"  {s.name:16}{s.what}" for s in STAGES.values())
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
-        epilog=f"stages (floor always runs):\n{listing}\n\nexample:\n"
+        epilog=f"stages (floor always runs with a catalogue's):\n{listing}\n\nexample:\n"
         "  python bench/cwr_bench.py --works 10000 --catalogue common",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -433,17 +507,21 @@ def main() -> None:
         run_child(args)
         return
     stages = [s for s in args.stages.split(",") if s]
+    # the start-up stage runs once; the others per catalogue (none: no catalogue)
+    startup, stages = "startup" in stages, [s for s in stages if s != "startup"]
     kinds = list(CATALOGUES) if args.catalogue == "both" else [args.catalogue]
     about = machine()
     keep = args.dir is not None
     args.dir = args.dir or tempfile.mkdtemp(prefix="cwr-bench-")
     try:
-        runs = [run_catalogue(kind, stages, args) for kind in kinds]
+        runs = [run_catalogue(kind, stages, args) for kind in kinds] if stages else []
+        started = run_startup(Path(args.dir) / "startup") if startup else None
     finally:
         if not keep:
             shutil.rmtree(args.dir, ignore_errors=True)
     if args.json:
-        print(json.dumps({"machine": about, "catalogues": runs}, indent=2))
+        document = {"machine": about, "catalogues": runs}
+        print(json.dumps(document | ({"startup": started} if started else {}), indent=2))
         return
     print(
         f"{about['when']}, Python {about['python']}, {about['cpus']} CPUs, "
@@ -451,6 +529,8 @@ def main() -> None:
     )
     for run in runs:
         print_catalogue(run)
+    if started:
+        print_startup(started)
 
 
 if __name__ == "__main__":

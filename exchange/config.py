@@ -13,13 +13,16 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from exchange import formats
+from exchange.errors import ConfigError
 from exchange.identifiers import is_digits
 from exchange.iswc import limits
-from exchange.model import Partner
+
+if TYPE_CHECKING:
+    from exchange.model import Partner
 
 DEFAULT_CONFIG = "exchange.toml"
 #: A DDEX Party Identifier, as the MWN schema defines it.
@@ -95,10 +98,6 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
         }
     ),
 }
-
-
-class ConfigError(Exception):
-    """The configuration cannot be used; the message says where and why."""
 
 
 @dataclass(slots=True, frozen=True)
@@ -317,6 +316,8 @@ def _console(reader: _Reader, config: NodeConfig) -> None:
 
 
 def _partner(reader: _Reader) -> Partner:
+    from exchange.model import Partner  # only where partners are configured (startup)
+
     reader.only(SECTION_KEYS["partners"])
     code = reader.required("code", str).strip()
     if not code or not code.isalnum() or len(code) > 20:

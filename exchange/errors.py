@@ -1,4 +1,8 @@
-"""Errors that reach the operator as one line, with the exit code of docs/CLI.md."""
+"""Errors that reach the operator as one line, with the exit code of docs/CLI.md.
+
+This module imports nothing: the command line's error handler catches these
+without loading the configuration or the store (``exchange --help`` stays fast).
+"""
 
 from __future__ import annotations
 
@@ -23,3 +27,11 @@ class NotFound(ExchangeError):
     """A key (work, party, partner...) that the store does not know."""
 
     exit_code = EXIT_FINDINGS
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says where and why."""
+
+
+class StoreError(Exception):
+    """A problem with the store that the operator can act on (one clear line)."""

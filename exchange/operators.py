@@ -23,16 +23,17 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import Connection, delete, insert, select, update
 
 from exchange.errors import ExchangeError, NotFound
 from exchange.store import Store
 from exchange.store import tables as t
 from exchange.store.rows import now
+
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 ROLES = ("viewer", "operator")
 #: What an operator's name may be: letters, digits and . _ - @, at most 100 characters.
@@ -45,6 +46,8 @@ WRONG = "wrong user name or password"
 
 @lru_cache(maxsize=1)
 def _hasher() -> PasswordHasher:
+    from argon2 import PasswordHasher  # only where a password is hashed or checked
+
     return PasswordHasher()
 
 
@@ -226,6 +229,8 @@ def set_password(store: Store, name: str, password: str) -> Operator:
 
 
 def _verified(hashed: str, password: str) -> bool:
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
     try:
         return _hasher().verify(hashed, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import pytest
 
 from exchange.cli import main
@@ -281,9 +282,11 @@ def test_every_command_help_has_an_example(capsys: pytest.CaptureFixture[str]) -
     from exchange.cli import cli
 
     def commands(group, path):
-        for name, command in group.commands.items():
+        ctx = click.Context(group)
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
             yield [*path, name], command
-            if hasattr(command, "commands"):
+            if isinstance(command, click.Group):
                 yield from commands(command, [*path, name])
 
     for path, _command in commands(cli, []):

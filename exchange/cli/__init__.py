@@ -7,36 +7,177 @@ into one clear line on stderr with the exit codes of docs/CLI.md.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
+from collections.abc import Mapping
+from typing import NamedTuple
 
 import click
 
-from exchange.cli.acks import ack
 from exchange.cli.common import EXIT_INTERNAL, NodeContext, emit_error, fail_message
-from exchange.cli.conflicts import conflicts
-from exchange.cli.demo import demo
-from exchange.cli.export import export
-from exchange.cli.files import import_, validate
-from exchange.cli.ledger import ledger
-from exchange.cli.matches import matches
-from exchange.cli.operators import operators
-from exchange.cli.parties import parties
-from exchange.cli.partners import partners
-from exchange.cli.registrations import registrations
-from exchange.cli.scheduler import scheduler
-from exchange.cli.serve import serve
-from exchange.cli.store import init
-from exchange.cli.sync import sync
-from exchange.cli.template import template
-from exchange.cli.works import works
-from exchange.config import ConfigError
-from exchange.errors import EXIT_USAGE, ExchangeError
-from exchange.store.database import StoreError
+from exchange.errors import EXIT_USAGE, ConfigError, ExchangeError, StoreError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class Entry(NamedTuple):
+    """Where a command lives, and the line ``exchange --help`` shows for it."""
+
+    module: str
+    attribute: str
+    help: str
+
+
+#: The commands of ``exchange``. Each module is imported only when its command runs
+#: (or shows its own --help), so ``exchange --help`` and a light command such as
+#: ``works count`` load no more than they use (tests/test_cli_startup.py checks it).
+#: A new command is one entry here: name -> (module, attribute, one-line help of at
+#: most 60 characters, shown instead of the first line of the docstring).
+COMMANDS: dict[str, Entry] = {
+    "ack": Entry(
+        "exchange.cli.acks",
+        "ack",
+        "Write the ACK file that answers each received CWR file.",
+    ),
+    "conflicts": Entry(
+        "exchange.cli.conflicts",
+        "conflicts",
+        "Overclaims, counterclaims, ISWC and identity conflicts.",
+    ),
+    "demo": Entry(
+        "exchange.cli.demo",
+        "demo",
+        "Run a small exchange between three nodes on SQLite.",
+    ),
+    "export": Entry(
+        "exchange.cli.export",
+        "export",
+        "Write works into CWR, DDEX MWN or spreadsheet files.",
+    ),
+    "import": Entry(
+        "exchange.cli.files",
+        "import_",
+        "Load registration files, keeping the source of each claim.",
+    ),
+    "init": Entry(
+        "exchange.cli.store",
+        "init",
+        "Create the store, or upgrade its schema (safe to rerun).",
+    ),
+    "ledger": Entry(
+        "exchange.cli.ledger",
+        "ledger",
+        "Files received from or sent to partners, and their state.",
+    ),
+    "matches": Entry(
+        "exchange.cli.matches",
+        "matches",
+        "The review queue: incoming works like a work of the store.",
+    ),
+    "operators": Entry(
+        "exchange.cli.operators",
+        "operators",
+        "The accounts that sign in to the operator console.",
+    ),
+    "parties": Entry(
+        "exchange.cli.parties",
+        "parties",
+        "Interested parties (writers, publishers), also as sheets.",
+    ),
+    "partners": Entry(
+        "exchange.cli.partners",
+        "partners",
+        "The sister societies, hubs and publishers configured.",
+    ),
+    "registrations": Entry(
+        "exchange.cli.registrations",
+        "registrations",
+        "Our works' status at partners, from their ACK files.",
+    ),
+    "scheduler": Entry(
+        "exchange.cli.scheduler",
+        "scheduler",
+        "Exchange with each partner on its schedule.",
+    ),
+    "serve": Entry(
+        "exchange.cli.serve",
+        "serve",
+        "Serve the partner HTTP API and the operator console.",
+    ),
+    "sync": Entry(
+        "exchange.cli.sync",
+        "sync",
+        "Exchange with a partner now: collect, import, ACK, deliver.",
+    ),
+    "template": Entry(
+        "exchange.cli.template",
+        "template",
+        "Write an empty works (or parties) sheet to fill in.",
+    ),
+    "validate": Entry(
+        "exchange.cli.files",
+        "validate",
+        "Check registration files without writing to the store.",
+    ),
+    "works": Entry(
+        "exchange.cli.works",
+        "works",
+        "Look at the works in the store.",
+    ),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands come from a table of :class:`Entry` and are imported when
+    first asked for; its --help lists them from the table, importing none."""
+
+    def __init__(self, *args: object, lazy: Mapping[str, Entry], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.lazy = dict(lazy)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        entry = self.lazy.get(cmd_name)
+        if entry is not None and cmd_name not in self.commands:
+            command = getattr(importlib.import_module(entry.module), entry.attribute)
+            command.short_help = entry.help
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            name = getattr(exc, "command_name", None)  # click's NoSuchCommand (8.2 on)
+            if name is not None:  # suggest from every command, not the ones imported
+                from difflib import get_close_matches
+
+                exc.possibilities = get_close_matches(name, self.list_commands(ctx))  # type: ignore[attr-defined]
+            raise
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        names = [
+            n for n in self.list_commands(ctx) if n in self.lazy or not self.commands[n].hidden
+        ]
+        limit = formatter.width - 6 - max(map(len, names), default=0)
+        rows = [
+            (n, self.lazy[n].help if n in self.lazy else self.commands[n].get_short_help_str(limit))
+            for n in names
+        ]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.option(
     "--db",
     metavar="URL",
@@ -81,26 +222,6 @@ def cli(
     ctx.call_on_close(node.close)
     if config_path or os.environ.get("EXCHANGE_CONFIG"):
         node.config  # noqa: B018 - a configuration named is read (and checked) at once
-
-
-cli.add_command(init)
-cli.add_command(works)
-cli.add_command(parties)
-cli.add_command(demo)
-cli.add_command(export)
-cli.add_command(validate)
-cli.add_command(import_)
-cli.add_command(ack)
-cli.add_command(registrations)
-cli.add_command(conflicts)
-cli.add_command(matches)
-cli.add_command(operators)
-cli.add_command(partners)
-cli.add_command(sync)
-cli.add_command(ledger)
-cli.add_command(serve)
-cli.add_command(scheduler)
-cli.add_command(template)
 
 
 def _wants_json(args: list[str]) -> bool:

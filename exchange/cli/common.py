@@ -1,4 +1,8 @@
-"""What every command shares: the store and configuration it runs against, and output."""
+"""What every command shares: the store and configuration it runs against, and output.
+
+Light on purpose: ``exchange --help`` imports this module, so the configuration,
+the store (SQLAlchemy) and rich are loaded only when a command asks for them.
+"""
 
 from __future__ import annotations
 
@@ -9,27 +13,34 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum
-from functools import wraps
+from functools import cache, wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
 
-from exchange.config import NodeConfig, load_config
-from exchange.store import Store
-from exchange.store.database import DEFAULT_URL
+from exchange.store.url import DEFAULT_URL
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from exchange.config import NodeConfig
+    from exchange.store import Store
 
 EXIT_INTERNAL = 70
 
-stdout = Console(highlight=False, soft_wrap=True, markup=False)
-stderr = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+
+@cache
+def console(*, stderr: bool = False) -> Console:
+    """The rich console on stdout (or stderr), built when first used."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True, markup=False)
 
 
-class FormatChoice(click.Choice):
-    """A choice of file formats, asked of the registry only when a command takes it
-    (``exchange --help`` loads no format)."""
+class LazyChoice(click.Choice):
+    """A choice whose values are asked for (of the format registry, of a module that
+    is slow to import...) only when a command takes the option or shows its help."""
 
     def __init__(
         self, names: Callable[[], Sequence[str]], before: Sequence[str] = (), **kw: Any
@@ -47,7 +58,9 @@ class FormatChoice(click.Choice):
 
 
 def fail_message(message: str) -> None:
-    stderr.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False)
+    from rich.markup import escape
+
+    console(stderr=True).print(f"[bold red]error:[/] {escape(message)}", markup=True)
 
 
 @dataclass
@@ -65,6 +78,8 @@ class NodeContext:
     @property
     def config(self) -> NodeConfig:
         if self._config is None:
+            from exchange.config import load_config
+
             self._config = load_config(self.config_path)
         return self._config
 
@@ -74,6 +89,8 @@ class NodeContext:
 
     def store(self, *, require_schema: bool = True, url: str | None = None) -> Store:
         """The store; one that is only read (``require_schema``) must exist already."""
+        from exchange.store import Store
+
         store = Store(url or self.store_url(), create=not require_schema)
         self._stores.append(store)
         if require_schema:
@@ -86,7 +103,7 @@ class NodeContext:
 
     def info(self, message: str) -> None:
         if not self.quiet:
-            stderr.print(message, markup=False)
+            console(stderr=True).print(message, markup=False)
 
 
 def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -118,7 +135,7 @@ def emit(node: NodeContext, data: dict[str, Any], human: Callable[[Console], Non
         sys.stdout.write(json.dumps(data, default=_default, ensure_ascii=False) + "\n")
         node.emitted = True
     else:
-        human(stdout)
+        human(console())
 
 
 def _scalar(value: Any) -> str:

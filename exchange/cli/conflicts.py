@@ -8,11 +8,9 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from exchange.cli.common import NodeContext, emit, json_option, stderr
+from exchange.cli.common import LazyChoice, NodeContext, console, emit, json_option
 from exchange.conflicts.lifecycle import Conflicts, operator
-from exchange.conflicts.reports import FORMATS, report_rows, write_report
 from exchange.errors import EXIT_USAGE, ExchangeError
-from exchange.exports.mwn import MwnWriter
 from exchange.shares import percent
 from exchange.store.conflicts import KINDS, OUTCOMES, STATUSES, Conflict
 
@@ -192,12 +190,18 @@ def resolve(node: NodeContext, conflict_id: int, outcome: str, note: str | None)
     emit(node, data, lambda out: out.print(said))
 
 
+def _report_formats() -> list[str]:
+    from exchange.conflicts.reports import FORMATS  # and the HTML templates' engine
+
+    return [*FORMATS, "mwn"]
+
+
 @conflicts.command()
 @click.option(
     "--format",
     "fmt",
     required=True,
-    type=click.Choice([*FORMATS, "mwn"]),
+    type=LazyChoice(_report_formats),
     help="Report format (mwn: a DDEX ConflictNotification message).",
 )
 @click.option("--partner", metavar="CODE", help="Only conflicts involving this partner.")
@@ -245,6 +249,8 @@ def report(
       exchange conflicts report --format csv --type overclaim --overdue -o late.csv
       exchange conflicts report --format mwn --partner 058 -o MWNC_052_058.xml
     """
+    from exchange.conflicts.reports import report_rows, write_report
+
     service = _service(node)
     found = service.list(status=status, partner=partner, kind=kind, overdue=overdue)
     if fmt == "mwn":
@@ -261,6 +267,8 @@ def report(
 
 
 def _notify(node: NodeContext, found: list[Conflict], partner: str | None, output: Path) -> None:
+    from exchange.exports.mwn import MwnWriter
+
     writer = MwnWriter(node.store(), node.config, partner)
     try:
         written = writer.conflicts(found, output)
@@ -293,7 +301,7 @@ def detect(node: NodeContext) -> None:
     """
     service = _service(node)
     if not node.json and not node.quiet:
-        stderr.print("looking for conflicts...")
+        console(stderr=True).print("looking for conflicts...")
     result = service.detect()
 
     def human(out: Console) -> None:

@@ -13,7 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from adapters.cwr.file_writer import CHARACTER_SETS
 from exchange import formats
-from exchange.cli.common import FormatChoice, NodeContext, emit, json_option, stderr
+from exchange.cli.common import LazyChoice, NodeContext, console, emit, json_option
 from exchange.errors import EXIT_FINDINGS, EXIT_OK, EXIT_USAGE, ExchangeError
 from exchange.store import Store
 
@@ -68,7 +68,7 @@ def _progress(node: NodeContext, total: int) -> Iterator[Callable[[object], None
         MofNCompleteColumn(),
         TextColumn("works"),
         TimeElapsedColumn(),
-        console=stderr,
+        console=console(stderr=True),
         transient=True,
     )
     with progress:
@@ -81,7 +81,7 @@ def _progress(node: NodeContext, total: int) -> Iterator[Callable[[object], None
     "--format",
     "fmt",
     required=True,
-    type=FormatChoice(lambda: formats.names("write"), case_sensitive=False),
+    type=LazyChoice(lambda: formats.names("write"), case_sensitive=False),
     help="File format to write (docs/formats.md).",
 )
 @click.option(

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from exchange import formats
-from exchange.cli.common import FormatChoice, NodeContext, emit, json_option, stderr
+from exchange.cli.common import LazyChoice, NodeContext, console, emit, json_option
 from exchange.errors import EXIT_FINDINGS, EXIT_USAGE, ExchangeError
 from exchange.imports.report import FileReport
 
@@ -26,7 +26,7 @@ SHOWN_FINDINGS = 20
 def progress_for(node: NodeContext, path: Path) -> Iterator[Callable[[int, int], None] | None]:
     """A progress bar on stderr for files over 1 MB (none with --json or -q)."""
     size = path.stat().st_size if path.is_file() else 0
-    if node.json or node.quiet or size < 1_000_000 or not stderr.is_terminal:
+    if node.json or node.quiet or size < 1_000_000 or not console(stderr=True).is_terminal:
         yield None
         return
     columns = (
@@ -35,7 +35,7 @@ def progress_for(node: NodeContext, path: Path) -> Iterator[Callable[[int, int],
         DownloadColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=stderr, transient=True) as bar:
+    with Progress(*columns, console=console(stderr=True), transient=True) as bar:
         task = bar.add_task(path.name, total=size)
         yield lambda done, _total: bar.update(task, completed=done)
 
@@ -150,7 +150,7 @@ def validate(node: NodeContext, files: tuple[Path, ...]) -> None:
 @click.option(
     "--format",
     "fmt",
-    type=FormatChoice(formats.families, before=["auto"]),
+    type=LazyChoice(formats.families, before=["auto"]),
     default="auto",
     show_default=True,
     help="Input format (auto: from the file name and content; cwr: CWR 2.1 or 2.2, as the "

@@ -9,8 +9,6 @@ from rich.table import Table
 from exchange.cli.common import NodeContext, emit, json_option, print_fields
 from exchange.model import Partner
 from exchange.partner_tokens import issue_token, parse_expiry, revoke_tokens
-from exchange.transports.http import default_token_env
-from exchange.transports.kinds import open_transport
 
 pass_node = click.make_pass_decorator(NodeContext)
 
@@ -95,6 +93,8 @@ def check(node: NodeContext, code: str) -> None:
     Example:
       exchange partners check 058
     """
+    from exchange.transports.kinds import open_transport  # SFTP and HTTP libraries
+
     partner = node.config.partner(code)
     with open_transport(partner, node.config) as transport:
         described = transport.describe()
@@ -146,6 +146,8 @@ def token(node: NodeContext, code: str, expires: str | None, keep: bool, revoke:
     config.partner(code)  # only a configured partner gets a token
     expires_at = parse_expiry(expires) if expires else None
     issued = issue_token(node.store(), code, expires_at=expires_at, keep=keep)
+    from exchange.transports.http import default_token_env
+
     variable = default_token_env(config.society_code)
 
     def human(out: Console) -> None:

@@ -17,7 +17,6 @@ from rich.table import Table
 from exchange.cli.common import NodeContext, emit, json_option
 from exchange.errors import EXIT_USAGE, ExchangeError
 from exchange.scheduler.cron import next_runs, scheduled_partners
-from exchange.scheduler.jobs import NodeScheduler, SchedulerSettings
 from exchange.scheduler.runs import last_runs
 
 pass_node = click.make_pass_decorator(NodeContext)
@@ -68,6 +67,8 @@ def run(node: NodeContext) -> None:
       exchange --config node.toml scheduler run
       exchange --config node.toml -v scheduler run --json > runs.json
     """
+    from exchange.scheduler.jobs import NodeScheduler, SchedulerSettings  # the exchanges
+
     config = node.config
     if not scheduled_partners(config):
         raise ExchangeError(

@@ -8,7 +8,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from exchange.cli.common import NodeContext, emit, json_option, stderr
+from exchange.cli.common import NodeContext, console, emit, json_option
 from exchange.errors import EXIT_FINDINGS, EXIT_USAGE, ExchangeError
 from exchange.store.leases import Holder
 from exchange.sync.run import SyncReport
@@ -94,7 +94,9 @@ def waiting_for(code: str, wait: float) -> Callable[[Holder | None], None]:
 
     def tell(holder: Holder | None) -> None:
         who = holder.describe() if holder else "another exchange"
-        stderr.print(f"partner {code} is held by {who}; waiting up to {wait:g} s", markup=False)
+        console(stderr=True).print(
+            f"partner {code} is held by {who}; waiting up to {wait:g} s", markup=False
+        )
 
     return tell
 

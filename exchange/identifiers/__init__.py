@@ -28,9 +28,16 @@ a validation finding.
 ISWC | ISWC check digit does not match: expected 1
 """
 
-from exchange.identifiers import ipi_base, ipi_name, isni, isrc, iswc
+import importlib
+from types import ModuleType
+
+from exchange.identifiers import ipi_base, ipi_name, iswc
 from exchange.identifiers._common import InvalidIdentifier, digits_value, is_digits
 from exchange.identifiers.placeholder import is_placeholder, known
+
+#: The modules built on python-stdnum, imported when first used (stdnum loads ``ssl``
+#: for its online checks, too slow for a command that must start at once).
+_ON_STDNUM = ("isni", "isrc")
 
 __all__ = [
     "InvalidIdentifier",
@@ -44,3 +51,9 @@ __all__ = [
     "iswc",
     "known",
 ]
+
+
+def __getattr__(name: str) -> ModuleType:
+    if name in _ON_STDNUM:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

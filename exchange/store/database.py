@@ -1,5 +1,5 @@
 """The database under the store: its URL (SQLite or PostgreSQL), connections, and
-the schema's migrations (Alembic).
+the schema's migrations (Alembic, imported only when ``init`` runs them).
 """
 
 from __future__ import annotations
@@ -7,22 +7,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib.resources import files as package_files
-from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 
+from exchange.errors import StoreError
 from exchange.identifiers import digits_value
+from exchange.migrations import VERSION_TABLE, check_revision, head_revision
+from exchange.store.sqlite_reads import BUSY_TIMEOUT
+from exchange.store.url import BACKENDS, DEFAULT_URL, normalise_url, require_file
 
-DEFAULT_URL = "sqlite:///exchange.db"
-#: The database engines the store runs on.
-BACKENDS = ("sqlite", "postgresql")
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 #: The largest id a row can have (a signed 64-bit integer, on both databases).
 MAX_ID = 2**63 - 1
 
@@ -39,24 +38,12 @@ def row_id(text: str) -> int | None:
     return number if number is not None and number <= MAX_ID else None
 
 
-class StoreError(Exception):
-    """A problem with the store that the operator can act on (one clear line)."""
-
-
-def normalise_url(url: str) -> str:
-    """Pick the psycopg 3 driver for plain ``postgresql://`` URLs."""
-    for prefix in ("postgresql://", "postgres://"):
-        if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix) :]
-    return url
-
-
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT * 1000)}")
     cursor.execute("PRAGMA cache_size=-32000")  # 32 MB of pages: indexes of a large store
     # Checkpoint the write-ahead log every 16 MB rather than every 4 MB: an import commits
     # a few MB per batch, and each checkpoint waits for the disk.
@@ -65,6 +52,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def alembic_config(connection: Connection) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(package_files("exchange") / "migrations"))
     config.attributes["connection"] = connection
@@ -94,11 +83,8 @@ class Database:
         if not create and parsed.get_backend_name() == "sqlite":
             path = parsed.database or ""
             not_a_file = path in ("", ":memory:") or path.startswith("file:")
-            if not not_a_file and not Path(path).is_file():
-                raise StoreError(
-                    f"there is no store at {path}: run `exchange init` first "
-                    "(or check --db, $EXCHANGE_DB or [store] url for a typo)"
-                )
+            if not not_a_file:
+                require_file(path)
         try:
             self.engine: Engine = create_engine(parsed, future=True)
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
@@ -130,27 +116,24 @@ class Database:
         return self.engine.url.render_as_string(hide_password=True)
 
     def head_revision(self) -> str:
-        with self.connect() as conn:
-            script = ScriptDirectory.from_config(alembic_config(conn))
-            return script.get_current_head() or ""
+        return head_revision()
 
     def current_revision(self) -> str | None:
+        """The revision the schema is at (Alembic's ``alembic_version``); None: no schema."""
         with self.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            if not inspect(conn).has_table(VERSION_TABLE):
+                return None
+            return conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
 
     def init(self) -> tuple[str | None, str]:
         """Create or upgrade the schema to the newest revision; returns (before, after)."""
         before = self.current_revision()
-        with self.connect() as conn:
-            command.upgrade(alembic_config(conn), "head")
-        return before, self.head_revision()
+        if before != head_revision():
+            from alembic import command
+
+            with self.connect() as conn:
+                command.upgrade(alembic_config(conn), "head")
+        return before, head_revision()
 
     def require_schema(self) -> None:
-        current = self.current_revision()
-        if current is None:
-            raise StoreError(f"the store at {self._safe_url()} is empty: run `exchange init` first")
-        if current != self.head_revision():
-            raise StoreError(
-                f"the store at {self._safe_url()} is at revision {current}: "
-                "run `exchange init` to upgrade it"
-            )
+        check_revision(self.current_revision(), self._safe_url())
