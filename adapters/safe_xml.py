@@ -26,6 +26,7 @@ xmlschema, against schema files read from the local disk only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,9 @@ MAX_ATTRIBUTES = 64
 #: Documents with more different namespace declarations (prefix and URI) than this
 #: are refused; declaring the same namespace again on other elements is allowed.
 MAX_NAMESPACES = 64
+
+
+_XSD = "http://www.w3.org/2001/XMLSchema"
 
 
 class XmlRefused(ExchangeError):
@@ -138,11 +142,37 @@ def parse(
     return parse_bytes(data, path.name, max_elements=max_elements)
 
 
-def load_schema(path: Path, locations: dict[str, Path] | None = None) -> Any:
-    """An xmlschema schema from local files only (imports mapped by ``locations``)."""
+class _LocalFilesOnly(etree.Resolver):
+    """Lets libxml2 read the schema's own local files; anything else resolves to nothing."""
+
+    def resolve(self, url: str | None, pubid: str | None, context: Any) -> Any:
+        if url and "://" not in url.removeprefix("file://"):
+            return None  # a local file: libxml2 reads it
+        return self.resolve_empty(context)
+
+
+@dataclass(slots=True)
+class Schema:
+    """An XML schema from local files, twice: compiled by libxml2 (lxml), which checks a
+    document in C, and read by xmlschema, whose reports say more (the element's path,
+    what was expected): loaded only for a document libxml2 finds invalid."""
+
+    path: Path
+    locations: dict[str, Path]
+    checker: etree.XMLSchema
+    _reporter: Any = None
+
+    def reporter(self) -> Any:
+        """xmlschema's reading of the schema (loaded on first use)."""
+        if self._reporter is None:
+            self._reporter = _xmlschema(self.path, self.locations)
+        return self._reporter
+
+
+def _xmlschema(path: Path, locations: dict[str, Path]) -> Any:
     import xmlschema
 
-    mapped = [(ns, str(p)) for ns, p in (locations or {}).items()]
+    mapped = [(ns, str(p)) for ns, p in locations.items()]
     try:
         return xmlschema.XMLSchema(
             str(path), locations=mapped, allow="sandbox", defuse="always", base_url=None
@@ -151,26 +181,48 @@ def load_schema(path: Path, locations: dict[str, Path] | None = None) -> Any:
         raise ExchangeError(f"cannot load the XML schema {path}: {exc}") from None
 
 
+def load_schema(path: Path, locations: dict[str, Path] | None = None) -> Schema:
+    """A schema from local files only: the imports of the namespaces in ``locations``
+    are read from the files it names, and nothing is ever fetched."""
+    parser = etree.XMLParser(**_PARSER_OPTIONS)
+    parser.resolvers.add(_LocalFilesOnly())
+    try:
+        document = etree.parse(str(path), parser)
+        for imported in document.getroot().iterfind(f"{{{_XSD}}}import"):
+            local = (locations or {}).get(imported.get("namespace", ""))
+            if local is not None:
+                imported.set("schemaLocation", local.resolve().as_uri())
+        checker = etree.XMLSchema(document)
+    except (etree.XMLSyntaxError, etree.XMLSchemaParseError, OSError) as exc:
+        raise ExchangeError(f"cannot load the XML schema {path}: {exc}") from None
+    return Schema(path, dict(locations or {}), checker)
+
+
 def schema_errors(
-    schema: Any, tree: etree._ElementTree, limit: int = 20
+    schema: Schema, tree: etree._ElementTree, limit: int = 20
 ) -> list[tuple[int | None, str]]:
-    """(line, message) of each schema error of a parsed tree (at most ``limit``)."""
+    """(line, message) of each schema error of a parsed tree (at most ``limit``).
+
+    libxml2 judges; a document it finds invalid is judged again by xmlschema for
+    its detailed report (libxml2's own is given if xmlschema finds nothing)."""
+    if schema.checker.validate(tree):
+        return []
     import xmlschema
 
     found: list[tuple[int | None, str]] = []
     # The tree is parsed already: its resource may fetch nothing at all.
     resource = xmlschema.XMLResource(tree, allow="none")
-    for error in schema.iter_errors(resource):
+    for error in schema.reporter().iter_errors(resource):
         elem = error.elem
         line = getattr(elem, "sourceline", None) if elem is not None else None
         path = f"{error.path}: " if error.path else ""
         found.append((line, f"{path}{error.reason or error.message}"))
         if len(found) >= limit:
             break
-    return found
+    return found or [(e.line or None, e.message) for e in schema.checker.error_log][:limit]
 
 
-def validate(schema: Any, tree: etree._ElementTree, where: str, limit: int = 20) -> list[str]:
+def validate(schema: Schema, tree: etree._ElementTree, where: str, limit: int = 20) -> list[str]:
     """Schema errors of a parsed tree, each saying where (at most ``limit``)."""
     return [
         f"{where}{f', line {line}' if line else ''}: {message}"
