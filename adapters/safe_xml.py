@@ -26,6 +26,7 @@ xmlschema, against schema files read from the local disk only.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -44,7 +45,6 @@ MAX_ATTRIBUTES = 64
 #: Documents with more different namespace declarations (prefix and URI) than this
 #: are refused; declaring the same namespace again on other elements is allowed.
 MAX_NAMESPACES = 64
-
 
 _XSD = "http://www.w3.org/2001/XMLSchema"
 
@@ -78,37 +78,38 @@ def _refuse(where: str, line: int | None, reason: str) -> XmlRefused:
     return XmlRefused(f"{where}{at}: refused: {reason}")
 
 
+def _count_namespace(declared: set[tuple[str, str]], declaration: Any, where: str) -> None:
+    """Count a namespace declaration, refusing the (MAX_NAMESPACES + 1)th different one."""
+    declared.add(declaration)
+    if len(declared) > MAX_NAMESPACES:
+        prefix, uri = declaration
+        raise _refuse(
+            where,
+            None,
+            f"more than {MAX_NAMESPACES} different namespace declarations "
+            f"(the last: xmlns{':' + prefix if prefix else ''}={uri[:80]!r})",
+        )
+
+
 def _parse_counting_namespaces(data: bytes, where: str) -> etree._ElementTree:
     """Parse, refusing the document at its (MAX_NAMESPACES + 1)th different namespace."""
     events = etree.iterparse(BytesIO(data), events=("start-ns",), **_PARSER_OPTIONS)
     declared: set[tuple[str, str]] = set()
     for _event, declaration in events:
-        declared.add(declaration)
-        if len(declared) > MAX_NAMESPACES:
-            prefix, uri = declaration
-            raise _refuse(
-                where,
-                None,
-                f"more than {MAX_NAMESPACES} different namespace declarations "
-                f"(the last: xmlns{':' + prefix if prefix else ''}={uri[:80]!r})",
-            )
+        _count_namespace(declared, declaration, where)
     return etree.ElementTree(events.root)
 
 
-def parse_bytes(data: bytes, where: str, *, max_elements: int = MAX_ELEMENTS) -> etree._ElementTree:
-    """Parse a document held in memory; ``where`` names it in messages."""
-    at = data.find(b"<!DOCTYPE")
-    if at >= 0:  # refused before parsing (the check after parsing covers other encodings)
-        raise _refuse_dtd(where, data.count(b"\n", 0, at) + 1)
-    try:
-        tree = _parse_counting_namespaces(data, where)
-    except etree.XMLSyntaxError as exc:
-        line = exc.lineno or (exc.position[0] if exc.position else None)
-        at = f", line {line}" if line else ""
-        raise XmlRefused(f"{where}{at}: not well-formed XML: {exc.msg}") from None
-    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
-        raise _refuse_dtd(where, None)
-    for count, element in enumerate(tree.getroot().iter(), 1):
+def _not_well_formed(exc: etree.XMLSyntaxError, where: str) -> XmlRefused:
+    line = exc.lineno or (exc.position[0] if exc.position else None)
+    at = f", line {line}" if line else ""
+    return XmlRefused(f"{where}{at}: not well-formed XML: {exc.msg}")
+
+
+def _check_elements(elements: Any, where: str, counted: int, max_elements: int) -> int:
+    """Refuse the element past ``max_elements`` and one with too many attributes; how
+    many elements were counted (``counted`` before these)."""
+    for count, element in enumerate(elements, counted + 1):
         if count > max_elements:
             raise _refuse(
                 where,
@@ -122,24 +123,114 @@ def parse_bytes(data: bytes, where: str, *, max_elements: int = MAX_ELEMENTS) ->
                 f"an element ({etree.QName(element).localname}) with "
                 f"{len(element.attrib):,} attributes, more than the {MAX_ATTRIBUTES} allowed",
             )
+        counted = count
+    return counted
+
+
+def parse_bytes(data: bytes, where: str, *, max_elements: int = MAX_ELEMENTS) -> etree._ElementTree:
+    """Parse a document held in memory; ``where`` names it in messages."""
+    at = data.find(b"<!DOCTYPE")
+    if at >= 0:  # refused before parsing (the check after parsing covers other encodings)
+        raise _refuse_dtd(where, data.count(b"\n", 0, at) + 1)
+    try:
+        tree = _parse_counting_namespaces(data, where)
+    except etree.XMLSyntaxError as exc:
+        raise _not_well_formed(exc, where) from None
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise _refuse_dtd(where, None)
+    _check_elements(tree.getroot().iter(), where, 0, max_elements)
     return tree
+
+
+def _check_size(path: Path, max_bytes: int) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ExchangeError(f"cannot read {path}: {exc.strerror}") from None
+    if size > max_bytes:
+        raise XmlRefused(
+            f"{path.name}: refused: {size:,} bytes is more than the {max_bytes:,} "
+            "allowed for an XML file"
+        )
 
 
 def parse(
     path: Path, *, max_bytes: int = MAX_BYTES, max_elements: int = MAX_ELEMENTS
 ) -> etree._ElementTree:
     """Parse a file safely (see the module's description)."""
+    _check_size(path, max_bytes)
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise XmlRefused(
-                f"{path.name}: refused: {size:,} bytes is more than the {max_bytes:,} "
-                "allowed for an XML file"
-            )
         data = path.read_bytes()
     except OSError as exc:
         raise ExchangeError(f"cannot read {path}: {exc.strerror}") from None
     return parse_bytes(data, path.name, max_elements=max_elements)
+
+
+class NotValid(Exception):
+    """libxml2 found a document streamed by :func:`iterparse` invalid against the schema
+    (:func:`schema_errors` on the parsed tree tells the details)."""
+
+
+#: How much of a streamed file is looked at for a ``<!DOCTYPE`` before parsing.
+_PROLOG_BYTES = 64 * 1024
+
+
+def iterparse(
+    path: Path,
+    tags: tuple[str, ...],
+    *,
+    schema: Schema | None = None,
+    max_bytes: int = MAX_BYTES,
+    max_elements: int = MAX_ELEMENTS,
+) -> Iterator[etree._Element]:
+    """The elements named ``tags`` of a file, each whole when the parser reaches its end,
+    in bounded memory: each is emptied and dropped (with the siblings before it) when
+    the next is asked for. The refusals of :func:`parse` hold (the elements not
+    yielded are checked at the end); with ``schema`` libxml2 validates the document
+    as it reads it and raises :class:`NotValid` at the first error. The tree an
+    element belongs to (``getroottree()``) holds what was not dropped: the root,
+    the elements not named and their ancestors."""
+    _check_size(path, max_bytes)
+    where = path.name
+    try:
+        with path.open("rb") as file:
+            prolog = file.read(_PROLOG_BYTES)
+    except OSError as exc:
+        raise ExchangeError(f"cannot read {path}: {exc.strerror}") from None
+    at = prolog.find(b"<!DOCTYPE")
+    if at >= 0:  # the prolog of an ASCII-compatible file; the docinfo check covers others
+        raise _refuse_dtd(where, prolog.count(b"\n", 0, at) + 1)
+    checker = schema.checker if schema is not None else None
+    events = etree.iterparse(
+        str(path), events=("start-ns", "end"), tag=tags, schema=checker, **_PARSER_OPTIONS
+    )
+    declared: set[tuple[str, str]] = set()
+    counted = 0
+    tree = None
+    try:
+        for event, element in events:
+            if event == "start-ns":
+                _count_namespace(declared, element, where)
+                continue
+            if tree is None:
+                tree = element.getroottree()
+                if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+                    raise _refuse_dtd(where, None)
+                counted = _check_elements([tree.getroot()], where, counted, max_elements)
+            counted = _check_elements(element.iter(), where, counted, max_elements)
+            yield element
+            element.clear(keep_tail=True)
+            parent = element.getparent()
+            while element.getprevious() is not None:
+                del parent[0]
+    except etree.XMLSyntaxError as exc:
+        if any(e.domain == etree.ErrorDomains.SCHEMASV for e in exc.error_log):
+            raise NotValid(str(exc)) from None
+        raise _not_well_formed(exc, where) from None
+    tree = etree.ElementTree(events.root)
+    if tree.docinfo.doctype or tree.docinfo.internalDTD is not None:
+        raise _refuse_dtd(where, None)
+    _check_elements(tree.getroot().iter(), where, counted, max_elements)
 
 
 class _LocalFilesOnly(etree.Resolver):

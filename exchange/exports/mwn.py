@@ -3,12 +3,13 @@ ShareNotification messages, at most ``max_works`` (and never more than
 :data:`MAX_WORKS_PER_MESSAGE`) works per file; :meth:`MwnWriter.conflicts`
 writes the open conflicts as one ConflictNotification message.
 
-A message is built and validated as one tree in memory: about 110 MB and 5 s
-(most of it xmlschema's validation) per 1,000 works of ordinary size, hence the
-cap on works per message. Every message is validated against the official DDEX
-MWN 1.3 schema (:mod:`exchange.ddex`) before it leaves (a message that fails is
-a bug of the node: nothing is written); without a schema folder export still
-works and says it did not validate.
+A message is written element by element to a temporary file, then read back
+by libxml2 and validated against the official DDEX MWN 1.3 schema
+(:mod:`exchange.ddex`) before it takes its name: no tree of the whole message
+is held, only its works (hence still the cap on works per message). A message
+that fails is a bug of the node: nothing is written, and xmlschema tells where
+and why. Without a schema folder export still works and says it did not
+validate.
 """
 
 from __future__ import annotations
@@ -18,10 +19,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from adapters import safe_xml
-from adapters.ddex.mwn.writer import ConflictGroup, Header, MwnError, build_message, to_bytes
+from adapters.ddex.mwn.reader import STREAMED
+from adapters.ddex.mwn.writer import ConflictGroup, Header, MwnError, write_message
 from exchange.config import NodeConfig
 from exchange.ddex import dpid_of, load_schema, schema_dir
 from exchange.errors import ExchangeError
@@ -50,18 +52,28 @@ class MwnExport:
     skipped: list[dict[str, object]] = field(default_factory=list)
 
 
-def _write(tree: Any, path: Path, schema: Any | None) -> bool:
-    """Validate (when a schema is given) and write atomically; whether it was validated."""
-    if schema is not None:
-        errors = safe_xml.validate(schema, tree, path.name)
-        if errors:
-            raise ExchangeError(
-                "the node wrote a message the DDEX schema refuses (a bug; nothing written):\n"
-                + "\n".join(errors)
-            )
+def _write(path: Path, schema: Any | None, write: Callable[[BinaryIO], None]) -> bool:
+    """Write a message (``write`` puts it into a binary file), validate it when a schema
+    is given, and give it its name; whether it was validated."""
     temporary = path.with_name(f".{path.name}.part")
-    temporary.write_bytes(to_bytes(tree))
-    os.replace(temporary, path)
+    try:
+        with temporary.open("wb") as file:
+            write(file)
+        if schema is not None:
+            try:
+                for _element in safe_xml.iterparse(temporary, STREAMED, schema=schema):
+                    pass
+            except safe_xml.NotValid:
+                errors = safe_xml.validate(schema, safe_xml.parse(temporary), path.name)
+                raise ExchangeError(
+                    "the node wrote a message the DDEX schema refuses (a bug; nothing "
+                    "written):\n" + "\n".join(errors)
+                ) from None
+        os.replace(temporary, path)
+    except OSError as exc:
+        raise ExchangeError(f"cannot write {path}: {exc.strerror}") from None
+    finally:
+        temporary.unlink(missing_ok=True)
     return schema is not None
 
 
@@ -109,8 +121,12 @@ class MwnWriter:
             if not batch:
                 return
             sequence, name = self._name("")
-            tree = build_message(batch, self._header(sequence, name), self.sender)
-            validated = _write(tree, output / name, self.schema)
+            header = self._header(sequence, name)
+            validated = _write(
+                output / name,
+                self.schema,
+                lambda file: write_message(file, batch, header, self.sender),
+            )
             result.files.append(MwnFile(output / name, len(batch), validated))
             batch.clear()
 
@@ -144,8 +160,11 @@ class MwnWriter:
         sequence, _ = self._name("C")
         header = self._header(sequence, path.name)
         try:
-            tree = build_message(works, header, self.sender, conflicts=groups)
+            validated = _write(
+                path,
+                self.schema,
+                lambda file: write_message(file, works, header, self.sender, conflicts=groups),
+            )
         except MwnError:
             return None
-        validated = _write(tree, path, self.schema)
         return MwnFile(path, len(works), validated)

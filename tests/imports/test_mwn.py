@@ -15,7 +15,7 @@ from lxml import etree
 from adapters import safe_xml
 from adapters.ddex.mwn.reader import read_message
 from adapters.ddex.mwn.vocabulary import COLLECTION, NAMESPACE, OWNERSHIP
-from adapters.ddex.mwn.writer import Header, build_message, to_bytes
+from adapters.ddex.mwn.writer import Header, message_bytes
 from exchange.ddex import load_schema
 from exchange.identifiers import ipi_base
 from exchange.identifiers import iswc as iswc_id
@@ -95,10 +95,10 @@ def mwn_view(work: Work) -> Work:
 def test_a_work_survives_an_mwn_message(work: Work) -> None:
     work.id = 7
     schema = load_schema(mwn_schema_dir())
-    tree = build_message([work], header(), SENDER)
+    data = message_bytes([work], header(), SENDER)
+    tree = safe_xml.parse_bytes(data, "message")
     assert safe_xml.validate(schema, tree, "message") == []
-    data = to_bytes(tree)
-    read = read_message(safe_xml.parse_bytes(data, "message").getroot(), SENDER)
+    read = read_message(tree.getroot(), SENDER)
     [tx] = read.transactions
     assert not tx.rejected, tx.findings
     expected = mwn_view(work)
@@ -117,7 +117,8 @@ def test_shares_are_percentages_and_rights_with_one_share_are_grouped() -> None:
         [TerritoryShare("2136", True, Shares(3333, 10000, 10000)), TerritoryShare("0826", False)],
         chain=1,
     )  # fmt: skip
-    tree = build_message([Work("A SONG", claims=[publisher])], header(), SENDER)
+    data = message_bytes([Work("A SONG", claims=[publisher])], header(), SENDER)
+    tree = safe_xml.parse_bytes(data, "message")
     shares = tree.getroot().findall("RightShareList/RightShare")
     ownership = [s for s in shares if s.findtext("RightShareType") == OWNERSHIP]
     assert [(s.findtext("RightSharePercentage"), [r.text for r in s.findall("RightsType")])
@@ -292,11 +293,11 @@ def test_an_invalid_message_is_rejected_with_the_line(
 ) -> None:
     node = Node(capsys, db_url, node_config(tmp_path / "n", "052"))
     work = Work("A SONG", claims=[Claim(mwn_party(), "CA", Side.WRITER, Shares(10000))])
-    tree = build_message([work], header(), SENDER)
+    tree = safe_xml.parse_bytes(message_bytes([work], header(), SENDER), "message")
     bad = tree.getroot().find("WorkList/MusicalWork/Title")
     etree.SubElement(bad, "Unexpected").text = "x"
     path = tmp_path / "bad.xml"
-    path.write_bytes(to_bytes(tree))
+    path.write_bytes(etree.tostring(tree, xml_declaration=True, encoding="UTF-8"))
     code, report = node("import", "--partner", "058", str(path))
     [found] = report["files"]
     assert code == 1 and found["works_created"] == 0
@@ -321,7 +322,7 @@ def test_oversized_files_and_trees_are_refused(tmp_path: Path) -> None:
 def _with_extra_declarations(extra: bytes) -> bytes:
     """A valid message whose root element carries ``extra`` (attributes, namespaces)."""
     work = Work("A SONG", claims=[Claim(mwn_party(), "CA", Side.WRITER, Shares(10000))])
-    data = to_bytes(build_message([work], header(), SENDER))
+    data = message_bytes([work], header(), SENDER)
     root = data.index(b"<mwn:MusicalWorkClaimNotificationMessage ") + len(b"<mwn:Musical")
     end = data.index(b" ", root)
     return data[:end] + b" " + extra + data[end:]
