@@ -1,7 +1,7 @@
 """Parsing XML from partners without trusting it.
 
 Every XML document the node reads (DDEX messages, delivery manifests) goes
-through :func:`parse`, which:
+through :func:`parse` (or, streamed in bounded memory, :func:`iterparse`), which:
 
 * refuses any document type declaration (``<!DOCTYPE``): no DTD is read, local
   or remote, and no entity is defined, so neither external entities (XXE) nor
@@ -20,8 +20,10 @@ through :func:`parse`, which:
   refused as soon as it has one too many.
 
 A refused document raises :class:`XmlRefused` with the file, line and reason.
-Schema validation (:func:`validate`) then checks the parsed tree with
-xmlschema, against schema files read from the local disk only.
+Schemas (:func:`load_schema`) are read from the local disk only. libxml2 judges
+a document against them (:func:`schema_errors`, :func:`validate`, or
+:func:`iterparse` as it reads); xmlschema reads only the documents libxml2 finds
+invalid, for its detailed report.
 """
 
 from __future__ import annotations

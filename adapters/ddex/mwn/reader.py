@@ -104,7 +104,15 @@ def _tis(text: str) -> str | None:
 
 def _set(shares: Shares, rights: list[Right], amount: int) -> Shares:
     """``shares`` with ``amount`` for each of ``rights``."""
-    return dataclasses.replace(shares, **{r.value.lower(): amount for r in rights})
+    pr, mr, sr = shares.pr, shares.mr, shares.sr
+    for right in rights:
+        if right is Right.PR:
+            pr = amount
+        elif right is Right.MR:
+            mr = amount
+        else:
+            sr = amount
+    return Shares(pr, mr, sr)
 
 
 def _rights(elements: Iterable[etree._Element]) -> list[Right]:
@@ -174,9 +182,7 @@ class _Reader:
         """The party for one work: its own copy, the findings of reading it noted once."""
         if ref not in reading.parties:
             party, findings = self.parties[ref]
-            reading.parties[ref] = dataclasses.replace(
-                party, affiliations=[dataclasses.replace(a) for a in party.affiliations]
-            )
+            reading.parties[ref] = dataclasses.replace(party, affiliations=list(party.affiliations))
             reading.findings.extend(findings)
         return reading.parties[ref]
 

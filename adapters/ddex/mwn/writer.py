@@ -68,7 +68,7 @@ class ConflictGroup:
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> Any:
-    element = etree.SubElement(parent, tag, attrs)
+    element = etree.SubElement(parent, tag, attrs) if attrs else etree.SubElement(parent, tag)
     if text is not None:
         element.text = text
     return element
