@@ -8,6 +8,7 @@ message is ever built. :func:`message_bytes` gives the same message as bytes.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,7 +34,7 @@ from adapters.ddex.mwn.vocabulary import (
 from exchange import codes
 from exchange.identifiers import iswc as iswc_id
 from exchange.identifiers import known
-from exchange.model import WORLD, Claim, InterestedParty, Right, Side, Work
+from exchange.model import WORLD, Claim, InterestedParty, Right, Shares, Side, Work
 from exchange.shares import percentage
 
 
@@ -184,11 +185,11 @@ class _Parties:
         return ref
 
 
-def _by_percentage(values: dict[Right, int]) -> list[tuple[int, list[Right]]]:
+def _by_percentage(shares: Shares) -> list[tuple[int, list[Right]]]:
     """Rights grouped by equal share, in PR, MR, SR order."""
     groups: dict[int, list[Right]] = {}
-    for right in (Right.PR, Right.MR, Right.SR):
-        groups.setdefault(values[right], []).append(right)
+    for right, value in ((Right.PR, shares.pr), (Right.MR, shares.mr), (Right.SR, shares.sr)):
+        groups.setdefault(value, []).append(right)
     return list(groups.items())
 
 
@@ -221,8 +222,7 @@ class _Shares:
             self.of_claim.setdefault(claim.id, []).append((ref, rights))
 
     def claim(self, work_ref: str, party_ref: str, claim: Claim) -> None:
-        ownership = {r: claim.ownership.get(r) for r in Right}
-        for value, rights in _by_percentage(ownership):
+        for value, rights in _by_percentage(claim.ownership):
             self._share(work_ref, party_ref, claim, OWNERSHIP, rights, value, (WORLD, []))
         entries = claim.territories
         for index, entry in enumerate(entries):
@@ -233,11 +233,33 @@ class _Shares:
                 if later.include:
                     break
                 excluded.append(later.tis)
-            collection = {r: entry.collection.get(r) for r in Right}
-            for value, rights in _by_percentage(collection):
+            for value, rights in _by_percentage(entry.collection):
                 self._share(
                     work_ref, party_ref, claim, COLLECTION, rights, value, (entry.tis, excluded)
                 )
+
+
+class _ShareElements:
+    """RightShare elements, indented for their place: right shares that differ only in
+    their references (the share's, the work's and the controller's) are copies of one
+    element built once, their references put in."""
+
+    def __init__(self) -> None:
+        self.built: dict[tuple, etree._Element] = {}
+
+    def __call__(self, spec: _ShareSpec, disputed: bool) -> etree._Element:
+        ref, work_ref, party_ref, claim, kind, rights, value, (included, excluded) = spec
+        key = (claim_tag(claim), claim.side, claim.role, kind, *rights, value, included)
+        key += (*excluded, disputed)
+        model = self.built.get(key)
+        if model is None:
+            model = self.built[key] = _share_element(spec, disputed)
+            etree.indent(model, level=2)
+        share = copy.copy(model)  # an lxml element copies its whole subtree
+        share[0].text = ref
+        share[3].text = work_ref
+        share[5 + len(excluded) + len(rights)][0].text = party_ref  # the RightsController
+        return share
 
 
 def _share_element(spec: _ShareSpec, disputed: bool) -> etree._Element:
@@ -391,8 +413,10 @@ def write_message(
                 xf.write("\n  ")
             xf.write("\n  ")
             with xf.element("RightShareList"):
+                share_element = _ShareElements()
                 for spec in shares.specs:
-                    _put(xf, _share_element(spec, spec[0] in disputed), 2)
+                    xf.write("\n    ")
+                    xf.write(share_element(spec, spec[0] in disputed))
                 for refs in groups:
                     conflict = etree.Element("Conflict")
                     for ref in refs:
