@@ -9,25 +9,33 @@ by libxml2 and validated against the official DDEX MWN 1.3 schema
 is held, only its works (hence still the cap on works per message). A message
 that fails is a bug of the node: nothing is written, and xmlschema tells where
 and why. Without a schema folder export still works and says it did not
-validate.
+validate. A large export (from as many works as a CWR export encodes in
+worker processes, :data:`~exchange.exports.cwr.PARALLEL_FROM_WORKS`) writes its
+messages in worker processes (:func:`adapters.cwr.pipeline.process_pool`) while
+the main process reads the works of the next from the store;
+``EXCHANGE_WORKERS=0`` writes them in the main process.
 """
 
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from adapters import safe_xml
+from adapters.cwr.pipeline import process_pool, worker_count
 from adapters.ddex.mwn.reader import STREAMED
 from adapters.ddex.mwn.writer import ConflictGroup, Header, MwnError, write_message
 from exchange.config import NodeConfig
 from exchange.ddex import dpid_of, load_schema, schema_dir
 from exchange.errors import ExchangeError
 from exchange.exports.claims import registration
+from exchange.exports.cwr import PARALLEL_FROM_WORKS
 from exchange.model import Work
 from exchange.store import Store
 from exchange.store.conflicts import Conflict
@@ -77,6 +85,23 @@ def _write(path: Path, schema: Any | None, write: Callable[[BinaryIO], None]) ->
     return schema is not None
 
 
+def _message(
+    path: Path,
+    works: Sequence[Work],
+    header: Header,
+    sender: str,
+    folder: Path | None,
+    conflicts: Sequence[ConflictGroup] = (),
+) -> MwnFile:
+    """Write one message, validated against the schema of ``folder`` (None: not
+    validated); in a worker process for an export of several messages."""
+    schema = load_schema(folder) if folder is not None else None
+    validated = _write(
+        path, schema, lambda file: write_message(file, works, header, sender, conflicts=conflicts)
+    )
+    return MwnFile(path, len(works), validated)
+
+
 class MwnWriter:
     """Writes messages from this node to one receiver."""
 
@@ -85,8 +110,9 @@ class MwnWriter:
         self.config = config
         self.sender = config.society_code
         self.receiver = receiver or "000"
-        folder = schema_dir(config)
-        self.schema = load_schema(folder) if folder is not None else None
+        self.folder = schema_dir(config)
+        if self.folder is not None:
+            load_schema(self.folder)  # a folder without the schema: refused before writing
 
     def _header(self, sequence: int, name: str) -> Header:
         partner = self.config.partners.get(self.receiver)
@@ -117,18 +143,25 @@ class MwnWriter:
         result = MwnExport()
         batch: list[Work] = []
 
+        per_message = min(max_works, MAX_WORKS_PER_MESSAGE)
+        workers = worker_count()
+        # messages are written in worker processes while the store is read for the next
+        parallel = workers >= 1 and len(ids) >= PARALLEL_FROM_WORKS
+        pool = process_pool(workers) if parallel else None
+        pending: deque[Future[MwnFile]] = deque()
+
         def flush() -> None:
             if not batch:
                 return
             sequence, name = self._name("")
-            header = self._header(sequence, name)
-            validated = _write(
-                output / name,
-                self.schema,
-                lambda file: write_message(file, batch, header, self.sender),
-            )
-            result.files.append(MwnFile(output / name, len(batch), validated))
+            args = (output / name, list(batch), self._header(sequence, name))
             batch.clear()
+            if pool is None:
+                result.files.append(_message(*args, self.sender, self.folder))
+                return
+            pending.append(pool.submit(_message, *args, self.sender, self.folder))
+            while len(pending) > workers:
+                result.files.append(pending.popleft().result())
 
         for work in self.store.iter_works(ids):
             if progress is not None:
@@ -140,9 +173,11 @@ class MwnWriter:
                 )
                 continue
             batch.append(chosen)
-            if len(batch) >= min(max_works, MAX_WORKS_PER_MESSAGE):
+            if len(batch) >= per_message:
                 flush()
         flush()
+        while pending:
+            result.files.append(pending.popleft().result())
         return result
 
     def conflicts(self, found: Sequence[Conflict], path: Path) -> MwnFile | None:
@@ -160,11 +195,6 @@ class MwnWriter:
         sequence, _ = self._name("C")
         header = self._header(sequence, path.name)
         try:
-            validated = _write(
-                path,
-                self.schema,
-                lambda file: write_message(file, works, header, self.sender, conflicts=groups),
-            )
+            return _message(path, works, header, self.sender, self.folder, groups)
         except MwnError:
             return None
-        return MwnFile(path, len(works), validated)
