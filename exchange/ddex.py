@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters import safe_xml
+from adapters.ddex.mwn.reader import STREAMED
 from exchange.config import NodeConfig
 from exchange.errors import EXIT_USAGE, ExchangeError
 
@@ -47,6 +48,22 @@ def load_schema(folder: Path) -> Any:
             EXIT_USAGE,
         )
     return safe_xml.load_schema(main, {XMLDSIG: folder / "xmldsig-core-schema.xsd"})
+
+
+def message_errors(folder: Path, path: Path, where: str) -> list[str]:
+    """The schema errors of an MWN message file (none: valid), each saying where.
+
+    libxml2 validates the message as it streams it; xmlschema reads only a message
+    libxml2 refuses, for the details. Run in worker processes too (the schema is
+    loaded once per process).
+    """
+    schema = load_schema(folder)
+    try:
+        for _element in safe_xml.iterparse(path, STREAMED, schema=schema):
+            pass
+    except safe_xml.NotValid:
+        return safe_xml.validate(schema, safe_xml.parse(path), where)
+    return []
 
 
 def dpid_of(config: NodeConfig, code: str | None = None) -> str:

@@ -5,15 +5,14 @@ writes the open conflicts as one ConflictNotification message.
 
 A message is written element by element to a temporary file, then read back
 by libxml2 and validated against the official DDEX MWN 1.3 schema
-(:mod:`exchange.ddex`) before it takes its name: no tree of the whole message
-is held, only its works (hence still the cap on works per message). A message
-that fails is a bug of the node: nothing is written, and xmlschema tells where
-and why. Without a schema folder export still works and says it did not
-validate. A large export (from as many works as a CWR export encodes in
-worker processes, :data:`~exchange.exports.cwr.PARALLEL_FROM_WORKS`) writes its
-messages in worker processes (:func:`adapters.cwr.pipeline.process_pool`) while
-the main process reads the works of the next from the store;
-``EXCHANGE_WORKERS=0`` writes them in the main process.
+(:func:`exchange.ddex.message_errors`) before it takes its name: no tree of the
+whole message is held, only its works (hence still the cap on works per
+message). A message that fails is a bug of the node: nothing is written, and
+xmlschema tells where and why. Without a schema folder export still works and
+says it did not validate. An export of several messages validates each in a
+worker process (:func:`adapters.cwr.pipeline.process_pool`) while the main
+process writes the next; ``EXCHANGE_WORKERS=0`` validates them in the main
+process.
 """
 
 from __future__ import annotations
@@ -25,17 +24,14 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import BinaryIO
 
-from adapters import safe_xml
 from adapters.cwr.pipeline import process_pool, worker_count
-from adapters.ddex.mwn.reader import STREAMED
 from adapters.ddex.mwn.writer import ConflictGroup, Header, MwnError, write_message
 from exchange.config import NodeConfig
-from exchange.ddex import dpid_of, load_schema, schema_dir
+from exchange.ddex import dpid_of, load_schema, message_errors, schema_dir
 from exchange.errors import ExchangeError
 from exchange.exports.claims import registration
-from exchange.exports.cwr import PARALLEL_FROM_WORKS
 from exchange.model import Work
 from exchange.store import Store
 from exchange.store.conflicts import Conflict
@@ -60,46 +56,77 @@ class MwnExport:
     skipped: list[dict[str, object]] = field(default_factory=list)
 
 
-def _write(path: Path, schema: Any | None, write: Callable[[BinaryIO], None]) -> bool:
-    """Write a message (``write`` puts it into a binary file), validate it when a schema
-    is given, and give it its name; whether it was validated."""
-    temporary = path.with_name(f".{path.name}.part")
-    try:
-        with temporary.open("wb") as file:
-            write(file)
-        if schema is not None:
-            try:
-                for _element in safe_xml.iterparse(temporary, STREAMED, schema=schema):
-                    pass
-            except safe_xml.NotValid:
-                errors = safe_xml.validate(schema, safe_xml.parse(temporary), path.name)
+class _Messages:
+    """Messages written to temporary files, each given its name once the schema has
+    accepted it: in worker processes for an export of several messages (while the
+    main process writes the next), else at once."""
+
+    def __init__(self, folder: Path | None, parallel: bool) -> None:
+        self.folder = folder
+        workers = worker_count() if parallel and folder is not None else 0
+        self.workers = workers
+        self.pool = process_pool(workers) if workers >= 1 else None
+        self.pending: deque[tuple[MwnFile, Path, Future[list[str]] | None]] = deque()
+        self.files: list[MwnFile] = []
+
+    def write(self, path: Path, works: int, write: Callable[[BinaryIO], None]) -> None:
+        """Write a message of ``works`` works (``write`` puts it into a binary file)."""
+        temporary = path.with_name(f".{path.name}.part")
+        message = MwnFile(path, works, self.folder is not None)
+        try:
+            with temporary.open("wb") as file:
+                write(file)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            raise ExchangeError(f"cannot write {path}: {exc.strerror}") from None
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        checked = None
+        if self.pool is not None:
+            checked = self.pool.submit(message_errors, self.folder, temporary, path.name)
+        self.pending.append((message, temporary, checked))
+        while len(self.pending) > self.workers:
+            self._publish()
+
+    def _publish(self) -> None:
+        message, temporary, checked = self.pending.popleft()
+        try:
+            if checked is not None:
+                errors = checked.result()
+            elif self.folder is not None:
+                errors = message_errors(self.folder, temporary, message.path.name)
+            else:
+                errors = []
+            if errors:
                 raise ExchangeError(
                     "the node wrote a message the DDEX schema refuses (a bug; nothing "
                     "written):\n" + "\n".join(errors)
-                ) from None
-        os.replace(temporary, path)
-    except OSError as exc:
-        raise ExchangeError(f"cannot write {path}: {exc.strerror}") from None
-    finally:
-        temporary.unlink(missing_ok=True)
-    return schema is not None
+                )
+            os.replace(temporary, message.path)
+        except OSError as exc:
+            raise ExchangeError(f"cannot write {message.path}: {exc.strerror}") from None
+        finally:
+            temporary.unlink(missing_ok=True)
+        self.files.append(message)
 
+    def finish(self) -> list[MwnFile]:
+        """Every message written, once each has been given its name."""
+        try:
+            while self.pending:
+                self._publish()
+        except BaseException:
+            self.discard()
+            raise
+        return self.files
 
-def _message(
-    path: Path,
-    works: Sequence[Work],
-    header: Header,
-    sender: str,
-    folder: Path | None,
-    conflicts: Sequence[ConflictGroup] = (),
-) -> MwnFile:
-    """Write one message, validated against the schema of ``folder`` (None: not
-    validated); in a worker process for an export of several messages."""
-    schema = load_schema(folder) if folder is not None else None
-    validated = _write(
-        path, schema, lambda file: write_message(file, works, header, sender, conflicts=conflicts)
-    )
-    return MwnFile(path, len(works), validated)
+    def discard(self) -> None:
+        """Drop the messages not named yet (an export that failed)."""
+        for _message, temporary, checked in self.pending:
+            if checked is not None:
+                checked.cancel()
+            temporary.unlink(missing_ok=True)
+        self.pending.clear()
 
 
 class MwnWriter:
@@ -144,40 +171,38 @@ class MwnWriter:
         batch: list[Work] = []
 
         per_message = min(max_works, MAX_WORKS_PER_MESSAGE)
-        workers = worker_count()
-        # messages are written in worker processes while the store is read for the next
-        parallel = workers >= 1 and len(ids) >= PARALLEL_FROM_WORKS
-        pool = process_pool(workers) if parallel else None
-        pending: deque[Future[MwnFile]] = deque()
+        messages = _Messages(self.folder, parallel=len(ids) > per_message)
 
         def flush() -> None:
             if not batch:
                 return
             sequence, name = self._name("")
-            args = (output / name, list(batch), self._header(sequence, name))
+            header = self._header(sequence, name)
+            messages.write(
+                output / name,
+                len(batch),
+                lambda file: write_message(file, batch, header, self.sender),
+            )
             batch.clear()
-            if pool is None:
-                result.files.append(_message(*args, self.sender, self.folder))
-                return
-            pending.append(pool.submit(_message, *args, self.sender, self.folder))
-            while len(pending) > workers:
-                result.files.append(pending.popleft().result())
 
-        for work in self.store.iter_works(ids):
-            if progress is not None:
-                progress(work)
-            chosen = registration(work, self.sender)
-            if not chosen.claims:
-                result.skipped.append(
-                    {"work": work.id, "title": work.title, "message": "no claims to notify"}
-                )
-                continue
-            batch.append(chosen)
-            if len(batch) >= per_message:
-                flush()
-        flush()
-        while pending:
-            result.files.append(pending.popleft().result())
+        try:
+            for work in self.store.iter_works(ids):
+                if progress is not None:
+                    progress(work)
+                chosen = registration(work, self.sender)
+                if not chosen.claims:
+                    result.skipped.append(
+                        {"work": work.id, "title": work.title, "message": "no claims to notify"}
+                    )
+                    continue
+                batch.append(chosen)
+                if len(batch) >= per_message:
+                    flush()
+            flush()
+        except BaseException:
+            messages.discard()
+            raise
+        result.files = messages.finish()
         return result
 
     def conflicts(self, found: Sequence[Conflict], path: Path) -> MwnFile | None:
@@ -194,7 +219,14 @@ class MwnWriter:
             return None
         sequence, _ = self._name("C")
         header = self._header(sequence, path.name)
+        messages = _Messages(self.folder, parallel=False)
         try:
-            return _message(path, works, header, self.sender, self.folder, groups)
+            messages.write(
+                path,
+                len(works),
+                lambda file: write_message(file, works, header, self.sender, conflicts=groups),
+            )
         except MwnError:
             return None
+        [written] = messages.finish()
+        return written

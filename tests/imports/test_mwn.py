@@ -197,6 +197,49 @@ def test_export_validate_import_gives_the_same_works_and_shares(
     assert stored_works(second) == stored_works(first)
 
 
+def _three_works(node: Node, tmp_path: Path) -> None:
+    cwr = CwrFile()
+    for i in range(3):
+        cwr.add("NWR", change(valid_work(f"W{i}", f"SONG NUMBER {i}"), "NWR", iswc=""))
+    node("import", str(cwr.write(tmp_path, "CW260001PUB_052.V21")))
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_messages_are_validated_in_worker_processes_or_not_alike(
+    workers: str, capsys, db_url: str, tmp_path: Path, with_schema: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("EXCHANGE_WORKERS", workers)
+    node = Node(capsys, db_url, node_config(tmp_path / "n", "052"))
+    _three_works(node, tmp_path)
+    out = tmp_path / "o"
+    _, exported = node("export", "--format", "mwn", "--max-works", "1", "-o", str(out))
+    files = exported["files"]
+    assert [(f["works"], f["validated"]) for f in files] == [(1, True)] * 3
+    assert sorted(p.name for p in out.iterdir()) == [Path(f["path"]).name for f in files]
+    schema = load_schema(with_schema)
+    for written in files:
+        path = Path(written["path"])
+        assert safe_xml.validate(schema, safe_xml.parse(path), path.name) == []
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_message_the_schema_refuses_is_not_written(
+    workers: str, capsys, db_url: str, tmp_path: Path, with_schema: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("EXCHANGE_WORKERS", workers)
+    node = Node(capsys, db_url, node_config(tmp_path / "n", "052"))
+    _three_works(node, tmp_path)
+
+    def broken(file, works, header, sender, **_):  # a message without its WorkList
+        file.write(b'<m:MusicalWorkClaimNotificationMessage xmlns:m="%s"/>' % NAMESPACE.encode())
+
+    monkeypatch.setattr("exchange.exports.mwn.write_message", broken)
+    out = tmp_path / "o"
+    code, said = said_by(node, "export", "--format", "mwn", "--max-works", "1", "-o", str(out))
+    assert code == 2 and "the DDEX schema refuses" in said and "Traceback" not in said
+    assert list(out.iterdir()) == []  # nothing written, no temporary file left
+
+
 def test_export_without_schema_says_it_did_not_validate(
     capsys, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
