@@ -168,6 +168,29 @@ def parse(
     return parse_bytes(data, path.name, max_elements=max_elements)
 
 
+def _drop(element: etree._Element) -> None:
+    """Empty an element read by iterparse and drop the siblings before it."""
+    element.clear(keep_tail=True)
+    parent = element.getparent()
+    while element.getprevious() is not None:
+        del parent[0]
+
+
+def schema_accepts(schema: Schema, path: Path, tags: tuple[str, ...]) -> bool:
+    """Whether libxml2 finds a file the node wrote itself valid, streamed in bounded
+    memory (each element named ``tags`` dropped once read). Without the refusals of
+    :func:`iterparse`: the file is the node's own, not a partner's."""
+    events = etree.iterparse(
+        str(path), events=("end",), tag=tags, schema=schema.checker, **_PARSER_OPTIONS
+    )
+    try:
+        for _event, element in events:
+            _drop(element)
+    except etree.XMLSyntaxError:
+        return False
+    return True
+
+
 class NotValid(Exception):
     """libxml2 found a document streamed by :func:`iterparse` invalid against the schema
     (:func:`schema_errors` on the parsed tree tells the details)."""
@@ -221,10 +244,7 @@ def iterparse(
                 counted = _check_elements([tree.getroot()], where, counted, max_elements)
             counted = _check_elements(element.iter(), where, counted, max_elements)
             yield element
-            element.clear(keep_tail=True)
-            parent = element.getparent()
-            while element.getprevious() is not None:
-                del parent[0]
+            _drop(element)
     except etree.XMLSyntaxError as exc:
         if any(e.domain == etree.ErrorDomains.SCHEMASV for e in exc.error_log):
             raise NotValid(str(exc)) from None
