@@ -15,7 +15,6 @@ import functools
 import os
 import re
 from pathlib import Path
-from typing import Any
 
 from adapters import safe_xml
 from adapters.ddex.mwn.reader import STREAMED
@@ -38,7 +37,7 @@ def schema_dir(config: NodeConfig) -> Path | None:
 
 
 @functools.lru_cache(maxsize=4)
-def load_schema(folder: Path) -> Any:
+def load_schema(folder: Path) -> safe_xml.Schema:
     """The MWN 1.3 schema from a local folder (xmldsig mapped to the local copy)."""
     main = folder / MAIN_SCHEMA
     if not main.is_file():
