@@ -15,9 +15,9 @@ import functools
 import os
 import re
 from pathlib import Path
-from typing import Any
 
 from adapters import safe_xml
+from adapters.ddex.mwn.reader import STREAMED
 from exchange.config import NodeConfig
 from exchange.errors import EXIT_USAGE, ExchangeError
 
@@ -37,7 +37,7 @@ def schema_dir(config: NodeConfig) -> Path | None:
 
 
 @functools.lru_cache(maxsize=4)
-def load_schema(folder: Path) -> Any:
+def load_schema(folder: Path) -> safe_xml.Schema:
     """The MWN 1.3 schema from a local folder (xmldsig mapped to the local copy)."""
     main = folder / MAIN_SCHEMA
     if not main.is_file():
@@ -47,6 +47,20 @@ def load_schema(folder: Path) -> Any:
             EXIT_USAGE,
         )
     return safe_xml.load_schema(main, {XMLDSIG: folder / "xmldsig-core-schema.xsd"})
+
+
+def message_errors(folder: Path, path: Path, where: str) -> list[str]:
+    """The schema errors of an MWN message the node wrote (none: valid), each saying
+    where.
+
+    libxml2 validates the message as it streams it; xmlschema reads only a message
+    libxml2 refuses, for the details. Run in worker processes too (the schema is
+    loaded once per process).
+    """
+    schema = load_schema(folder)
+    if safe_xml.schema_accepts(schema, path, STREAMED):
+        return []
+    return safe_xml.validate(schema, safe_xml.parse(path), where)
 
 
 def dpid_of(config: NodeConfig, code: str | None = None) -> str:

@@ -3,27 +3,33 @@ ShareNotification messages, at most ``max_works`` (and never more than
 :data:`MAX_WORKS_PER_MESSAGE`) works per file; :meth:`MwnWriter.conflicts`
 writes the open conflicts as one ConflictNotification message.
 
-A message is built and validated as one tree in memory: about 110 MB and 5 s
-(most of it xmlschema's validation) per 1,000 works of ordinary size, hence the
-cap on works per message. Every message is validated against the official DDEX
-MWN 1.3 schema (:mod:`exchange.ddex`) before it leaves (a message that fails is
-a bug of the node: nothing is written); without a schema folder export still
-works and says it did not validate.
+A message is written element by element to a temporary file, then read back
+by libxml2 and validated against the official DDEX MWN 1.3 schema
+(:func:`exchange.ddex.message_errors`) before it takes its name: no tree of the
+whole message is held, only its works (hence still the cap on works per
+message). A message that fails is a bug of the node: nothing is written, and
+xmlschema tells where and why. Without a schema folder export still works and
+says it did not validate. An export of several messages validates each in a
+worker process (:func:`adapters.cwr.pipeline.process_pool`) while the main
+process writes the next; ``EXCHANGE_WORKERS=0`` validates them in the main
+process.
 """
 
 from __future__ import annotations
 
 import os
+from collections import deque
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import BinaryIO
 
-from adapters import safe_xml
-from adapters.ddex.mwn.writer import ConflictGroup, Header, MwnError, build_message, to_bytes
+from adapters.cwr.pipeline import process_pool, worker_count
+from adapters.ddex.mwn.writer import ConflictGroup, Header, MwnError, write_message
 from exchange.config import NodeConfig
-from exchange.ddex import dpid_of, load_schema, schema_dir
+from exchange.ddex import dpid_of, load_schema, message_errors, schema_dir
 from exchange.errors import ExchangeError
 from exchange.exports.claims import registration
 from exchange.model import Work
@@ -50,19 +56,77 @@ class MwnExport:
     skipped: list[dict[str, object]] = field(default_factory=list)
 
 
-def _write(tree: Any, path: Path, schema: Any | None) -> bool:
-    """Validate (when a schema is given) and write atomically; whether it was validated."""
-    if schema is not None:
-        errors = safe_xml.validate(schema, tree, path.name)
-        if errors:
-            raise ExchangeError(
-                "the node wrote a message the DDEX schema refuses (a bug; nothing written):\n"
-                + "\n".join(errors)
-            )
-    temporary = path.with_name(f".{path.name}.part")
-    temporary.write_bytes(to_bytes(tree))
-    os.replace(temporary, path)
-    return schema is not None
+class _Messages:
+    """Messages written to temporary files, each given its name once the schema has
+    accepted it: in worker processes for an export of several messages (while the
+    main process writes the next), else at once."""
+
+    def __init__(self, folder: Path | None, parallel: bool) -> None:
+        self.folder = folder
+        workers = worker_count() if parallel and folder is not None else 0
+        self.workers = workers
+        self.pool = process_pool(workers) if workers >= 1 else None
+        self.pending: deque[tuple[MwnFile, Path, Future[list[str]] | None]] = deque()
+        self.files: list[MwnFile] = []
+
+    def write(self, path: Path, works: int, write: Callable[[BinaryIO], None]) -> None:
+        """Write a message of ``works`` works (``write`` puts it into a binary file)."""
+        temporary = path.with_name(f".{path.name}.part")
+        message = MwnFile(path, works, self.folder is not None)
+        try:
+            with temporary.open("wb") as file:
+                write(file)
+        except OSError as exc:
+            temporary.unlink(missing_ok=True)
+            raise ExchangeError(f"cannot write {path}: {exc.strerror}") from None
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+        checked = None
+        if self.pool is not None:
+            checked = self.pool.submit(message_errors, self.folder, temporary, path.name)
+        self.pending.append((message, temporary, checked))
+        while len(self.pending) > self.workers:
+            self._publish()
+
+    def _publish(self) -> None:
+        message, temporary, checked = self.pending.popleft()
+        try:
+            if checked is not None:
+                errors = checked.result()
+            elif self.folder is not None:
+                errors = message_errors(self.folder, temporary, message.path.name)
+            else:
+                errors = []
+            if errors:
+                raise ExchangeError(
+                    "the node wrote a message the DDEX schema refuses (a bug; nothing "
+                    "written):\n" + "\n".join(errors)
+                )
+            os.replace(temporary, message.path)
+        except OSError as exc:
+            raise ExchangeError(f"cannot write {message.path}: {exc.strerror}") from None
+        finally:
+            temporary.unlink(missing_ok=True)
+        self.files.append(message)
+
+    def finish(self) -> list[MwnFile]:
+        """Every message written, once each has been given its name."""
+        try:
+            while self.pending:
+                self._publish()
+        except BaseException:
+            self.discard()
+            raise
+        return self.files
+
+    def discard(self) -> None:
+        """Drop the messages not named yet (an export that failed)."""
+        for _message, temporary, checked in self.pending:
+            if checked is not None:
+                checked.cancel()
+            temporary.unlink(missing_ok=True)
+        self.pending.clear()
 
 
 class MwnWriter:
@@ -73,8 +137,9 @@ class MwnWriter:
         self.config = config
         self.sender = config.society_code
         self.receiver = receiver or "000"
-        folder = schema_dir(config)
-        self.schema = load_schema(folder) if folder is not None else None
+        self.folder = schema_dir(config)
+        if self.folder is not None:
+            load_schema(self.folder)  # a folder without the schema: refused before writing
 
     def _header(self, sequence: int, name: str) -> Header:
         partner = self.config.partners.get(self.receiver)
@@ -105,28 +170,39 @@ class MwnWriter:
         result = MwnExport()
         batch: list[Work] = []
 
+        per_message = min(max_works, MAX_WORKS_PER_MESSAGE)
+        messages = _Messages(self.folder, parallel=len(ids) > per_message)
+
         def flush() -> None:
             if not batch:
                 return
             sequence, name = self._name("")
-            tree = build_message(batch, self._header(sequence, name), self.sender)
-            validated = _write(tree, output / name, self.schema)
-            result.files.append(MwnFile(output / name, len(batch), validated))
+            header = self._header(sequence, name)
+            messages.write(
+                output / name,
+                len(batch),
+                lambda file: write_message(file, batch, header, self.sender),
+            )
             batch.clear()
 
-        for work in self.store.iter_works(ids):
-            if progress is not None:
-                progress(work)
-            chosen = registration(work, self.sender)
-            if not chosen.claims:
-                result.skipped.append(
-                    {"work": work.id, "title": work.title, "message": "no claims to notify"}
-                )
-                continue
-            batch.append(chosen)
-            if len(batch) >= min(max_works, MAX_WORKS_PER_MESSAGE):
-                flush()
-        flush()
+        try:
+            for work in self.store.iter_works(ids):
+                if progress is not None:
+                    progress(work)
+                chosen = registration(work, self.sender)
+                if not chosen.claims:
+                    result.skipped.append(
+                        {"work": work.id, "title": work.title, "message": "no claims to notify"}
+                    )
+                    continue
+                batch.append(chosen)
+                if len(batch) >= per_message:
+                    flush()
+            flush()
+        except BaseException:
+            messages.discard()
+            raise
+        result.files = messages.finish()
         return result
 
     def conflicts(self, found: Sequence[Conflict], path: Path) -> MwnFile | None:
@@ -143,9 +219,14 @@ class MwnWriter:
             return None
         sequence, _ = self._name("C")
         header = self._header(sequence, path.name)
+        messages = _Messages(self.folder, parallel=False)
         try:
-            tree = build_message(works, header, self.sender, conflicts=groups)
+            messages.write(
+                path,
+                len(works),
+                lambda file: write_message(file, works, header, self.sender, conflicts=groups),
+            )
         except MwnError:
             return None
-        validated = _write(tree, path, self.schema)
-        return MwnFile(path, len(works), validated)
+        [written] = messages.finish()
+        return written

@@ -15,7 +15,7 @@ from lxml import etree
 from adapters import safe_xml
 from adapters.ddex.mwn.reader import read_message
 from adapters.ddex.mwn.vocabulary import COLLECTION, NAMESPACE, OWNERSHIP
-from adapters.ddex.mwn.writer import Header, build_message, to_bytes
+from adapters.ddex.mwn.writer import Header, message_bytes
 from exchange.ddex import load_schema
 from exchange.identifiers import ipi_base
 from exchange.identifiers import iswc as iswc_id
@@ -95,10 +95,10 @@ def mwn_view(work: Work) -> Work:
 def test_a_work_survives_an_mwn_message(work: Work) -> None:
     work.id = 7
     schema = load_schema(mwn_schema_dir())
-    tree = build_message([work], header(), SENDER)
+    data = message_bytes([work], header(), SENDER)
+    tree = safe_xml.parse_bytes(data, "message")
     assert safe_xml.validate(schema, tree, "message") == []
-    data = to_bytes(tree)
-    read = read_message(safe_xml.parse_bytes(data, "message").getroot(), SENDER)
+    read = read_message(tree.getroot(), SENDER)
     [tx] = read.transactions
     assert not tx.rejected, tx.findings
     expected = mwn_view(work)
@@ -117,7 +117,8 @@ def test_shares_are_percentages_and_rights_with_one_share_are_grouped() -> None:
         [TerritoryShare("2136", True, Shares(3333, 10000, 10000)), TerritoryShare("0826", False)],
         chain=1,
     )  # fmt: skip
-    tree = build_message([Work("A SONG", claims=[publisher])], header(), SENDER)
+    data = message_bytes([Work("A SONG", claims=[publisher])], header(), SENDER)
+    tree = safe_xml.parse_bytes(data, "message")
     shares = tree.getroot().findall("RightShareList/RightShare")
     ownership = [s for s in shares if s.findtext("RightShareType") == OWNERSHIP]
     assert [(s.findtext("RightSharePercentage"), [r.text for r in s.findall("RightsType")])
@@ -194,6 +195,49 @@ def test_export_validate_import_gives_the_same_works_and_shares(
     _, reread = second("import", newer["files"][0]["path"])
     assert reread["files"][0]["statuses"] == {"DU": 3}
     assert stored_works(second) == stored_works(first)
+
+
+def _three_works(node: Node, tmp_path: Path) -> None:
+    cwr = CwrFile()
+    for i in range(3):
+        cwr.add("NWR", change(valid_work(f"W{i}", f"SONG NUMBER {i}"), "NWR", iswc=""))
+    node("import", str(cwr.write(tmp_path, "CW260001PUB_052.V21")))
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_messages_are_validated_in_worker_processes_or_not_alike(
+    workers: str, capsys, db_url: str, tmp_path: Path, with_schema: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("EXCHANGE_WORKERS", workers)
+    node = Node(capsys, db_url, node_config(tmp_path / "n", "052"))
+    _three_works(node, tmp_path)
+    out = tmp_path / "o"
+    _, exported = node("export", "--format", "mwn", "--max-works", "1", "-o", str(out))
+    files = exported["files"]
+    assert [(f["works"], f["validated"]) for f in files] == [(1, True)] * 3
+    assert sorted(p.name for p in out.iterdir()) == [Path(f["path"]).name for f in files]
+    schema = load_schema(with_schema)
+    for written in files:
+        path = Path(written["path"])
+        assert safe_xml.validate(schema, safe_xml.parse(path), path.name) == []
+
+
+@pytest.mark.parametrize("workers", ["0", "2"])
+def test_a_message_the_schema_refuses_is_not_written(
+    workers: str, capsys, db_url: str, tmp_path: Path, with_schema: Path, monkeypatch
+) -> None:
+    monkeypatch.setenv("EXCHANGE_WORKERS", workers)
+    node = Node(capsys, db_url, node_config(tmp_path / "n", "052"))
+    _three_works(node, tmp_path)
+
+    def broken(file, works, header, sender, **_):  # a message without its WorkList
+        file.write(b'<m:MusicalWorkClaimNotificationMessage xmlns:m="%s"/>' % NAMESPACE.encode())
+
+    monkeypatch.setattr("exchange.exports.mwn.write_message", broken)
+    out = tmp_path / "o"
+    code, said = said_by(node, "export", "--format", "mwn", "--max-works", "1", "-o", str(out))
+    assert code == 2 and "the DDEX schema refuses" in said and "Traceback" not in said
+    assert list(out.iterdir()) == []  # nothing written, no temporary file left
 
 
 def test_export_without_schema_says_it_did_not_validate(
@@ -292,11 +336,11 @@ def test_an_invalid_message_is_rejected_with_the_line(
 ) -> None:
     node = Node(capsys, db_url, node_config(tmp_path / "n", "052"))
     work = Work("A SONG", claims=[Claim(mwn_party(), "CA", Side.WRITER, Shares(10000))])
-    tree = build_message([work], header(), SENDER)
+    tree = safe_xml.parse_bytes(message_bytes([work], header(), SENDER), "message")
     bad = tree.getroot().find("WorkList/MusicalWork/Title")
     etree.SubElement(bad, "Unexpected").text = "x"
     path = tmp_path / "bad.xml"
-    path.write_bytes(to_bytes(tree))
+    path.write_bytes(etree.tostring(tree, xml_declaration=True, encoding="UTF-8"))
     code, report = node("import", "--partner", "058", str(path))
     [found] = report["files"]
     assert code == 1 and found["works_created"] == 0
@@ -321,7 +365,7 @@ def test_oversized_files_and_trees_are_refused(tmp_path: Path) -> None:
 def _with_extra_declarations(extra: bytes) -> bytes:
     """A valid message whose root element carries ``extra`` (attributes, namespaces)."""
     work = Work("A SONG", claims=[Claim(mwn_party(), "CA", Side.WRITER, Shares(10000))])
-    data = to_bytes(build_message([work], header(), SENDER))
+    data = message_bytes([work], header(), SENDER)
     root = data.index(b"<mwn:MusicalWorkClaimNotificationMessage ") + len(b"<mwn:Musical")
     end = data.index(b" ", root)
     return data[:end] + b" " + extra + data[end:]

@@ -20,7 +20,7 @@ from adapters.cwr import pipeline
 from adapters.cwr.layout import layouts
 from adapters.cwr.work_records import encode_work
 from adapters.ddex.mwn.reader import read_message
-from adapters.ddex.mwn.writer import build_message, to_bytes
+from adapters.ddex.mwn.writer import message_bytes
 from adapters.spreadsheet.parties import read_parties
 from exchange.conflicts.rules import party_identity, work_conflicts
 from exchange.identifiers import ipi_name, is_placeholder, known
@@ -348,8 +348,7 @@ def test_the_cwr_writer_writes_no_zeros() -> None:
 
 
 def test_an_mwn_message_keeps_two_other_writers_apart() -> None:
-    tree = build_message([_two_others()], mwn_header(), "052")
-    data = to_bytes(tree)
+    data = message_bytes([_two_others()], mwn_header(), "052")
     assert ZEROS.encode() not in data
     [tx] = read_message(safe_xml.parse_bytes(data, "message").getroot(), "052").transactions
     others = [c.party for c in tx.mapped.work.claims if not c.controlled]

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -67,18 +67,31 @@ def _bool(element: etree._Element | None) -> bool:
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
 
 
+def _finding(level: str, message: str, element: Any, name: str, value: str) -> Finding:
+    line = getattr(element, "sourceline", None)
+    record = _local(element.getparent()) if element.getparent() is not None else None
+    return Finding(level, message, line, record, name, value)
+
+
 @dataclass(slots=True)
 class _Reading:
-    """Findings gathered while reading one work."""
+    """One work being read: what its MusicalWork said, its claims so far (by party
+    reference and CWR tag) and the findings gathered."""
 
+    work: Work
+    number: str
+    sequence: int
+    line: int
+    writer_roles: dict[str, str]
+    #: what to say if no claim is found once every right share is read
+    empty: Finding
+    claims: dict[tuple[str, str], Claim] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     #: the parties read for this work, by reference (each is read, and judged, once)
     parties: dict[str, InterestedParty] = field(default_factory=dict)
 
     def note(self, level: str, message: str, element: Any, name: str, value: str) -> None:
-        line = getattr(element, "sourceline", None)
-        record = _local(element.getparent()) if element.getparent() is not None else None
-        self.findings.append(Finding(level, message, line, record, name, value))
+        self.findings.append(_finding(level, message, element, name, value))
 
 
 def _tis(text: str) -> str | None:
@@ -91,7 +104,15 @@ def _tis(text: str) -> str | None:
 
 def _set(shares: Shares, rights: list[Right], amount: int) -> Shares:
     """``shares`` with ``amount`` for each of ``rights``."""
-    return dataclasses.replace(shares, **{r.value.lower(): amount for r in rights})
+    pr, mr, sr = shares.pr, shares.mr, shares.sr
+    for right in rights:
+        if right is Right.PR:
+            pr = amount
+        elif right is Right.MR:
+            mr = amount
+        else:
+            sr = amount
+    return Shares(pr, mr, sr)
 
 
 def _rights(elements: Iterable[etree._Element]) -> list[Right]:
@@ -105,32 +126,69 @@ def _rights(elements: Iterable[etree._Element]) -> list[Right]:
     return found
 
 
+#: The elements a message is read by, each whole, in document order (what
+#: :func:`adapters.safe_xml.iterparse` streams): nothing else of a message is needed.
+STREAMED = ("MessageHeader", "ProfileId", "PartyList", "MusicalWork", "RightShare")
+
+
 class _Reader:
-    def __init__(self, root: etree._Element, sender: str) -> None:
-        self.root = root
-        self.sender = sender
-        sender_dpid = _text(root.find("MessageHeader/MessageSender/PartyId"))
-        self.namespace = f"DPID:{sender_dpid}"
-        self.parties: dict[str, etree._Element] = {
-            _text(p.find("PartyReference")): p for p in root.iterfind("PartyList/Party")
-        }
-        self.societies = {
+    """Reads the elements of :data:`STREAMED` as they come: the parties once each,
+    each work when its MusicalWork ends, each right share into the works it names;
+    the works are complete when the message ends."""
+
+    def __init__(self, sender_of: Callable[[str], str]) -> None:
+        self.sender_of = sender_of
+        self.sender = "?"
+        self.namespace = "DPID:"
+        self.read = ReadFile("mwn", "1.3", "")
+        #: each party as read once (by reference), with what reading it found
+        self.parties: dict[str, tuple[InterestedParty, list[Finding]]] = {}
+        #: the works read, by reference, in the message's order
+        self.works: dict[str, _Reading] = {}
+
+    def header(self, element: etree._Element) -> None:
+        dpid = _text(element.find("MessageSender/PartyId"))
+        self.read.sender_id = dpid
+        self.namespace = f"DPID:{dpid}"
+        self.sender = self.sender_of(dpid)
+
+    def profile(self, element: etree._Element) -> None:
+        profile = _text(element)
+        if profile in ("LinkNotification", "Revocation"):
+            self.read.file_rejected = True
+            self.read.findings.append(
+                Finding(
+                    "ER",
+                    f"{profile} messages carry no right shares: not imported",
+                    element.sourceline,
+                    ROOT,
+                    "ProfileId",
+                    profile,
+                )
+            )
+
+    def party_list(self, element: etree._Element) -> None:
+        parties = {_text(p.find("PartyReference")): p for p in element.iterfind("Party")}
+        societies = {
             ref: _text(p.find("PartyId/CisacSocietyId"))
-            for ref, p in self.parties.items()
+            for ref, p in parties.items()
             if p.find("PartyId/CisacSocietyId") is not None
         }
-        self.shares: dict[str, list[etree._Element]] = {}
-        for share in root.iterfind("RightShareList/RightShare"):
-            for ref in share.iterfind("RightShareWorkReference"):
-                self.shares.setdefault(_text(ref), []).append(share)
+        for ref, party in parties.items():
+            findings: list[Finding] = []
+            self.parties[ref] = (self._party(party, societies, findings), findings)
 
     def party(self, ref: str, reading: _Reading) -> InterestedParty:
+        """The party for one work: its own copy, the findings of reading it noted once."""
         if ref not in reading.parties:
-            reading.parties[ref] = self._party(ref, reading)
+            party, findings = self.parties[ref]
+            reading.parties[ref] = dataclasses.replace(party, affiliations=list(party.affiliations))
+            reading.findings.extend(findings)
         return reading.parties[ref]
 
-    def _party(self, ref: str, reading: _Reading) -> InterestedParty:
-        element = self.parties[ref]
+    def _party(
+        self, element: etree._Element, societies: dict[str, str], findings: list[Finding]
+    ) -> InterestedParty:
         ids = element.find("PartyId")
         name = element.find("PartyName")
         last = _text(name.find("KeyName")) or _text(name.find("FullName"))
@@ -143,14 +201,16 @@ class _Reader:
             if ipi_name.is_valid(_text(ipi)):
                 party.ipi_name_number = ipi_name.compact(_text(ipi))
             else:
-                reading.note(
-                    "FR",
-                    "zeros or blanks stand for no IPI name number: number dropped"
-                    if is_placeholder(_text(ipi))
-                    else "IPI name number check digits do not match: number dropped",
-                    ipi,
-                    "IpiNameNumber",
-                    _text(ipi),
+                findings.append(
+                    _finding(
+                        "FR",
+                        "zeros or blanks stand for no IPI name number: number dropped"
+                        if is_placeholder(_text(ipi))
+                        else "IPI name number check digits do not match: number dropped",
+                        ipi,
+                        "IpiNameNumber",
+                        _text(ipi),
+                    )
                 )
         for pid in ids.iterfind("ProprietaryId"):
             namespace = pid.get("Namespace")
@@ -158,28 +218,33 @@ class _Reader:
                 if ipi_base.is_valid(_text(pid)):
                     party.ipi_base_number = ipi_base.compact(_text(pid))
                 else:
-                    reading.note(
-                        "FR",
-                        "zeros or blanks stand for no IPI base number: dropped"
-                        if is_placeholder(_text(pid))
-                        else "not a valid IPI base number: dropped",
-                        pid,
-                        "ProprietaryId",
-                        _text(pid),
+                    findings.append(
+                        _finding(
+                            "FR",
+                            "zeros or blanks stand for no IPI base number: dropped"
+                            if is_placeholder(_text(pid))
+                            else "not a valid IPI base number: dropped",
+                            pid,
+                            "ProprietaryId",
+                            _text(pid),
+                        )
                     )
             elif namespace == self.namespace and party.key is None:
                 party.key = _text(pid)[:20]
         if party.key == f"IPI{party.ipi_name_number}":
             party.key = None  # the IPI name number standing in for a key
         for aff in element.iterfind("SocietyAffiliation"):
-            society = self.societies.get(_text(aff.find("MusicRightsSociety")))
+            society = societies.get(_text(aff.find("MusicRightsSociety")))
             if not society or not codes.is_society(society):
-                reading.note(
-                    "FR",
-                    "society affiliation to a party without a known CISAC society code: dropped",
-                    aff,
-                    "MusicRightsSociety",
-                    _text(aff.find("MusicRightsSociety")),
+                findings.append(
+                    _finding(
+                        "FR",
+                        "society affiliation to a party without a known CISAC society code: "
+                        "dropped",
+                        aff,
+                        "MusicRightsSociety",
+                        _text(aff.find("MusicRightsSociety")),
+                    )
                 )
                 continue
             codes_found = [_tis(_text(t)) for t in aff.iterfind("TerritoryCode")]
@@ -189,9 +254,11 @@ class _Reader:
                         party.affiliations.append(Affiliation(society.zfill(3), right, tis))
         return party
 
-    def work(self, element: etree._Element, sequence: int) -> Any:
-        reading = _Reading()
-        ref = _text(element.find("MusicalWorkReference"))
+    def work(self, element: etree._Element) -> None:
+        """A MusicalWork: the work, its writers' claims (its right shares come later)."""
+        findings: list[Finding] = []
+        reference = element.find("MusicalWorkReference")
+        ref = _text(reference)
         ids = element.find("MusicalWorkId")
         numbers = list(ids.iterfind("ProprietaryId"))
         own = [p for p in numbers if p.get("Namespace") == self.namespace] or numbers
@@ -208,8 +275,14 @@ class _Reader:
             if iswc_id.is_valid(_text(iswc)):
                 work.iswc = iswc_id.compact(_text(iswc))
             else:
-                reading.note(
-                    "FR", "ISWC check digit does not match: ISWC dropped", iswc, "ISWC", _text(iswc)
+                findings.append(
+                    _finding(
+                        "FR",
+                        "ISWC check digit does not match: ISWC dropped",
+                        iswc,
+                        "ISWC",
+                        _text(iswc),
+                    )
                 )
         for title in titles:
             if title is main:
@@ -231,47 +304,67 @@ class _Reader:
             party_ref = _text(writer.find("WriterPartyReference"))
             role = _text(writer.find("Role"))
             writer_roles[party_ref] = WRITER_ROLES_BACK.get(role, "PA" if not role else "CA")
-        work.claims = self._claims(ref, writer_roles, reading)
-        if not work.claims:
-            reading.note(
-                "TR",
-                "the work has no writer and no right share: nothing to register",
-                element.find("MusicalWorkReference"),
-                "MusicalWorkReference",
-                ref,
-            )
-        line = element.sourceline or 0
-        return registration(work, number, sequence, line, reading.findings)
-
-    def _claims(self, work_ref: str, writer_roles: dict[str, str], reading: _Reading) -> list:
-        claims: dict[tuple[str, str], Claim] = {}
+        empty = _finding(
+            "TR",
+            "the work has no writer and no right share: nothing to register",
+            reference,
+            "MusicalWorkReference",
+            ref,
+        )
+        reading = _Reading(
+            work, number, len(self.works) + 1, element.sourceline or 0, writer_roles, empty
+        )
+        reading.findings = findings
         for party_ref, role in writer_roles.items():
             if party_ref in self.parties:
                 tag = f"SWR {role}"
-                claims[(party_ref, tag)] = self._claim(party_ref, tag, reading)
-        for share in self.shares.get(work_ref, []):
-            controller = share.find("RightsController/RightsControllerPartyReference")
-            if controller is None or _text(controller) not in self.parties:
-                reading.note(
-                    "WARN",
-                    "right share without a known rights controller: ignored",
-                    share.find("RightShareReference"),
-                    "RightShareReference",
-                    _text(share.find("RightShareReference")),
-                )
-                continue
-            party_ref = _text(controller)
-            tag = self._tag(share, party_ref, writer_roles)
-            key = (party_ref, tag)
-            if key not in claims:
-                same_writer = (party_ref, f"SWR {writer_roles.get(party_ref)}")
-                if tag.startswith(("SWR", "OWR")) and same_writer in claims:
-                    claims[key] = claims.pop(same_writer)  # the writer, with its CWR tag
-                    self._retag(claims[key], tag)
-                else:
-                    claims[key] = self._claim(party_ref, tag, reading)
-            self._add_share(claims[key], share, reading)
-        return list(claims.values())
+                reading.claims[(party_ref, tag)] = self._claim(party_ref, tag, reading)
+        self.works[ref] = reading
+
+    def share(self, element: etree._Element) -> None:
+        """A RightShare: its share in the claims of each work it names."""
+        for work_ref in element.iterfind("RightShareWorkReference"):
+            reading = self.works.get(_text(work_ref))
+            if reading is not None:
+                self._share(element, reading)
+
+    def _share(self, share: etree._Element, reading: _Reading) -> None:
+        claims, writer_roles = reading.claims, reading.writer_roles
+        controller = share.find("RightsController/RightsControllerPartyReference")
+        if controller is None or _text(controller) not in self.parties:
+            reading.note(
+                "WARN",
+                "right share without a known rights controller: ignored",
+                share.find("RightShareReference"),
+                "RightShareReference",
+                _text(share.find("RightShareReference")),
+            )
+            return
+        party_ref = _text(controller)
+        tag = self._tag(share, party_ref, writer_roles)
+        key = (party_ref, tag)
+        if key not in claims:
+            same_writer = (party_ref, f"SWR {writer_roles.get(party_ref)}")
+            if tag.startswith(("SWR", "OWR")) and same_writer in claims:
+                claims[key] = claims.pop(same_writer)  # the writer, with its CWR tag
+                self._retag(claims[key], tag)
+            else:
+                claims[key] = self._claim(party_ref, tag, reading)
+        self._add_share(claims[key], share, reading)
+
+    def finish(self) -> ReadFile:
+        """The works read, as registrations (none if the message is rejected)."""
+        if self.read.file_rejected:
+            return self.read
+        for reading in self.works.values():
+            work = reading.work
+            work.claims = list(reading.claims.values())
+            if not work.claims:
+                reading.findings.append(reading.empty)
+            self.read.transactions.append(
+                registration(work, reading.number, reading.sequence, reading.line, reading.findings)
+            )
+        return self.read
 
     def _tag(self, share: etree._Element, party_ref: str, writer_roles: dict[str, str]) -> str:
         for pid in share.iterfind("RightShareId"):
@@ -365,28 +458,27 @@ class _Reader:
         entries.extend(TerritoryShare(x, False) for x in excluded)
 
 
+def read_elements(elements: Iterable[etree._Element], sender_of: Callable[[str], str]) -> ReadFile:
+    """The works of a claim notification message (already validated, or validated as it
+    is streamed) as registrations, from its elements of :data:`STREAMED` in document
+    order; ``sender_of`` gives the code of the sender a DPID names."""
+    reader = _Reader(sender_of)
+    read = {
+        "MessageHeader": reader.header,
+        "ProfileId": reader.profile,
+        "PartyList": reader.party_list,
+        "MusicalWork": reader.work,
+        "RightShare": reader.share,
+    }
+    for element in elements:
+        if not reader.read.file_rejected:
+            read[element.tag](element)
+    return reader.finish()
+
+
 def read_message(root: etree._Element, sender: str) -> ReadFile:
-    """The works of a claim notification message (already validated) as registrations."""
-    read = ReadFile("mwn", "1.3", _text(root.find("MessageHeader/MessageSender/PartyId")))
-    profile = _text(root.find("ProfileId"))
-    if profile in ("LinkNotification", "Revocation"):
-        read.file_rejected = True
-        element = root.find("ProfileId")
-        read.findings.append(
-            Finding(
-                "ER",
-                f"{profile} messages carry no right shares: not imported",
-                element.sourceline,
-                ROOT,
-                "ProfileId",
-                profile,
-            )
-        )
-        return read
-    reader = _Reader(root, sender)
-    for sequence, element in enumerate(root.iterfind("WorkList/MusicalWork"), 1):
-        read.transactions.append(reader.work(element, sequence))
-    return read
+    """The works of a claim notification message parsed as a tree (already validated)."""
+    return read_elements(root.iter(*STREAMED), lambda _dpid: sender)
 
 
 def message_sender(root: etree._Element) -> str:

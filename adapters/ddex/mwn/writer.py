@@ -1,15 +1,18 @@
 """Writing DDEX MWN 1.3 claim notification messages from works as the node holds them.
 
-:func:`build_message` writes a ShareNotification, or with conflict groups a
+:func:`write_message` writes a ShareNotification, or with conflict groups a
 ConflictNotification (see :mod:`adapters.ddex.mwn` for how the node's model maps to
-MWN); :func:`to_bytes` serialises it.
+MWN), element by element (lxml's incremental ``xmlfile``): no tree of the whole
+message is ever built. :func:`message_bytes` gives the same message as bytes.
 """
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from io import BytesIO
 from typing import Any
 
 from lxml import etree
@@ -31,7 +34,7 @@ from adapters.ddex.mwn.vocabulary import (
 from exchange import codes
 from exchange.identifiers import iswc as iswc_id
 from exchange.identifiers import known
-from exchange.model import WORLD, Claim, InterestedParty, Right, Side, Work
+from exchange.model import WORLD, Claim, InterestedParty, Right, Shares, Side, Work
 from exchange.shares import percentage
 
 
@@ -66,7 +69,7 @@ class ConflictGroup:
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> Any:
-    element = etree.SubElement(parent, tag, attrs)
+    element = etree.SubElement(parent, tag, attrs) if attrs else etree.SubElement(parent, tag)
     if text is not None:
         element.text = text
     return element
@@ -182,19 +185,24 @@ class _Parties:
         return ref
 
 
-def _by_percentage(values: dict[Right, int]) -> list[tuple[int, list[Right]]]:
+def _by_percentage(shares: Shares) -> list[tuple[int, list[Right]]]:
     """Rights grouped by equal share, in PR, MR, SR order."""
     groups: dict[int, list[Right]] = {}
-    for right in (Right.PR, Right.MR, Right.SR):
-        groups.setdefault(values[right], []).append(right)
+    for right, value in ((Right.PR, shares.pr), (Right.MR, shares.mr), (Right.SR, shares.sr)):
+        groups.setdefault(value, []).append(right)
     return list(groups.items())
+
+
+#: A right share before it is written: its reference, its work's and its party's, the
+#: claim, its kind, rights and percentage, and (included, excluded) territories.
+_ShareSpec = tuple[str, str, str, Claim, str, list[Right], int, tuple[str, list[str]]]
 
 
 class _Shares:
     """The RightShareList: every claim's right shares, with references by claim."""
 
     def __init__(self) -> None:
-        self.elements: list[etree._Element] = []
+        self.specs: list[_ShareSpec] = []
         #: (claim id, rights) of each right share reference, for conflict groups
         self.of_claim: dict[int, list[tuple[str, list[Right]]]] = {}
 
@@ -207,35 +215,14 @@ class _Shares:
         rights: list[Right],
         value: int,
         territories: tuple[str, list[str]],
-    ) -> etree._Element:
-        ref = f"S{len(self.elements) + 1}"
-        share = etree.Element("RightShare")
-        _sub(share, "RightShareReference", ref)
-        _sub(share, "RightShareType", kind)
-        _sub(share, "RightShareId", claim_tag(claim), Namespace=CWR_NAMESPACE)
-        _sub(share, "RightShareWorkReference", work_ref)
-        included, excluded = territories
-        text, attrs = territory_code(included)
-        _sub(share, "TerritoryCode", text, **attrs)
-        for tis in excluded:
-            text, attrs = territory_code(tis)
-            _sub(share, "ExcludedTerritoryCode", text, **attrs)
-        for right in rights:
-            _sub(share, "RightsType", RIGHTS[right])
-        controller = _sub(share, "RightsController")
-        _sub(controller, "RightsControllerPartyReference", party_ref)
-        if claim.side is Side.PUBLISHER:
-            controller.set("IsOwner", "true" if claim.role in ("E", "AQ") else "false")
-            controller.set("IsAgent", "true" if claim.role in ("AM", "SE", "ES") else "false")
-        _sub(share, "RightSharePercentage", percentage(value))
-        self.elements.append(share)
+    ) -> None:
+        ref = f"S{len(self.specs) + 1}"
+        self.specs.append((ref, work_ref, party_ref, claim, kind, rights, value, territories))
         if claim.id is not None:
             self.of_claim.setdefault(claim.id, []).append((ref, rights))
-        return share
 
     def claim(self, work_ref: str, party_ref: str, claim: Claim) -> None:
-        ownership = {r: claim.ownership.get(r) for r in Right}
-        for value, rights in _by_percentage(ownership):
+        for value, rights in _by_percentage(claim.ownership):
             self._share(work_ref, party_ref, claim, OWNERSHIP, rights, value, (WORLD, []))
         entries = claim.territories
         for index, entry in enumerate(entries):
@@ -246,22 +233,62 @@ class _Shares:
                 if later.include:
                     break
                 excluded.append(later.tis)
-            collection = {r: entry.collection.get(r) for r in Right}
-            for value, rights in _by_percentage(collection):
+            for value, rights in _by_percentage(entry.collection):
                 self._share(
                     work_ref, party_ref, claim, COLLECTION, rights, value, (entry.tis, excluded)
                 )
 
-    def disputed(self, refs: set[str]) -> None:
-        for share in self.elements:
-            if share.findtext("RightShareReference") in refs:
-                flag = etree.Element("HasRightsInDispute")
-                flag.text = "true"
-                share.find("RightSharePercentage").addnext(flag)
+
+class _ShareElements:
+    """RightShare elements, indented for their place: right shares that differ only in
+    their references (the share's, the work's and the controller's) are copies of one
+    element built once, their references put in."""
+
+    def __init__(self) -> None:
+        self.built: dict[tuple, etree._Element] = {}
+
+    def __call__(self, spec: _ShareSpec, disputed: bool) -> etree._Element:
+        ref, work_ref, party_ref, claim, kind, rights, value, (included, excluded) = spec
+        key = (claim_tag(claim), claim.side, claim.role, kind, *rights, value, included)
+        key += (*excluded, disputed)
+        model = self.built.get(key)
+        if model is None:
+            model = self.built[key] = _share_element(spec, disputed)
+            etree.indent(model, level=2)
+        share = copy.copy(model)  # an lxml element copies its whole subtree
+        share[0].text = ref
+        share[3].text = work_ref
+        share[5 + len(excluded) + len(rights)][0].text = party_ref  # the RightsController
+        return share
 
 
-def _work(parent: etree._Element, work: Work, ref: str, number: str, namespace: str) -> None:
-    element = _sub(parent, "MusicalWork")
+def _share_element(spec: _ShareSpec, disputed: bool) -> etree._Element:
+    ref, work_ref, party_ref, claim, kind, rights, value, (included, excluded) = spec
+    share = etree.Element("RightShare")
+    _sub(share, "RightShareReference", ref)
+    _sub(share, "RightShareType", kind)
+    _sub(share, "RightShareId", claim_tag(claim), Namespace=CWR_NAMESPACE)
+    _sub(share, "RightShareWorkReference", work_ref)
+    text, attrs = territory_code(included)
+    _sub(share, "TerritoryCode", text, **attrs)
+    for tis in excluded:
+        text, attrs = territory_code(tis)
+        _sub(share, "ExcludedTerritoryCode", text, **attrs)
+    for right in rights:
+        _sub(share, "RightsType", RIGHTS[right])
+    controller = _sub(share, "RightsController")
+    _sub(controller, "RightsControllerPartyReference", party_ref)
+    if claim.side is Side.PUBLISHER:
+        controller.set("IsOwner", "true" if claim.role in ("E", "AQ") else "false")
+        controller.set("IsAgent", "true" if claim.role in ("AM", "SE", "ES") else "false")
+    _sub(share, "RightSharePercentage", percentage(value))
+    if disputed:
+        _sub(share, "HasRightsInDispute", "true")
+    return share
+
+
+def _work(work: Work, ref: str, number: str, namespace: str) -> etree._Element:
+    element = etree.Element("MusicalWork")
     _sub(element, "MusicalWorkReference", ref)
     ids = _sub(element, "MusicalWorkId")
     if work.iswc:
@@ -284,32 +311,11 @@ def _work(parent: etree._Element, work: Work, ref: str, number: str, namespace: 
         _sub(alt, "TitleText", title.title)
     if work.duration:
         _sub(element, "Duration", _duration(work.duration))
+    return element
 
 
-def build_message(
-    works: Sequence[Work],
-    header: Header,
-    sender: str,
-    *,
-    conflicts: Sequence[ConflictGroup] = (),
-) -> etree._ElementTree:
-    """A claim notification message for works as the node holds them.
-
-    ``sender`` is the code whose work numbers identify the works (a work without
-    one is identified by its local id). With ``conflicts`` the message has the
-    ConflictNotification profile: the right shares of each group are flagged as
-    disputed and grouped in a ``Conflict``.
-    """
-    if not works:
-        raise MwnError("a claim notification needs at least one work")
-    namespace = f"DPID:{header.sender_dpid}"
-    root = etree.Element(
-        f"{{{NAMESPACE}}}{ROOT}",
-        nsmap={"mwn": NAMESPACE},
-        AvsVersionId=AVS_VERSION,
-        LanguageAndScriptCode="en",
-    )
-    head = _sub(root, "MessageHeader")
+def _message_header(header: Header) -> etree._Element:
+    head = etree.Element("MessageHeader")
     _sub(head, "MessageId", header.message_id)
     if header.file_name:
         _sub(head, "MessageFileName", header.file_name)
@@ -323,26 +329,50 @@ def build_message(
         _sub(names, "FullName", name)
     _sub(head, "MessageCreatedDateTime", header.created.isoformat(timespec="seconds"))
     _sub(head, "MessageControlType", "TestMessage" if header.test else "LiveMessage")
-    _sub(root, "ProfileId", CONFLICT_NOTIFICATION if conflicts else SHARE_NOTIFICATION)
-    party_list = _sub(root, "PartyList")
-    work_list = _sub(root, "WorkList")
+    return head
+
+
+def _put(xf: Any, element: etree._Element, level: int) -> None:
+    """Write an element on its own line, indented as a pretty-printed tree would be."""
+    xf.write("\n" + "  " * level)
+    etree.indent(element, level=level)
+    xf.write(element)
+
+
+def write_message(
+    output: Any,
+    works: Sequence[Work],
+    header: Header,
+    sender: str,
+    *,
+    conflicts: Sequence[ConflictGroup] = (),
+) -> None:
+    """Write a claim notification message for works as the node holds them.
+
+    ``output`` is a binary file. ``sender`` is the code whose work
+    numbers identify the works (a work without one is identified by its local
+    id). With ``conflicts`` the message has the ConflictNotification profile: the
+    right shares of each group are flagged as disputed and grouped in a
+    ``Conflict``. The parties, the references and the right shares are worked out
+    first (:class:`MwnError` before anything is written); then each Party,
+    MusicalWork and RightShare is built and written in turn.
+    """
+    if not works:
+        raise MwnError("a claim notification needs at least one work")
+    namespace = f"DPID:{header.sender_dpid}"
     parties = _Parties(namespace)
     shares = _Shares()
+    writers: list[list[tuple[str, Claim]]] = []
     for index, work in enumerate(works, 1):
         ref = f"W{index}"
-        number = work.number(sender) or (str(work.id) if work.id is not None else f"{index}")
-        _work(work_list, work, ref, number, namespace)
-        element = work_list[-1]  # Writer is the last of its children the node writes
+        writers.append([])
         for claim in work.claims:
             party_ref = parties.party(claim.party)
             if claim.side is Side.WRITER:
-                writer = _sub(element, "Writer")
-                _sub(writer, "WriterPartyReference", party_ref)
-                if claim.role in WRITER_ROLE_NAMES:
-                    _sub(writer, "Role", WRITER_ROLE_NAMES[claim.role])
+                writers[-1].append((party_ref, claim))
             shares.claim(ref, party_ref, claim)
-    party_list.extend(parties.elements)
-    share_list = _sub(root, "RightShareList")
+    if not shares.specs:
+        raise MwnError("none of the works has a claim: a claim notification needs right shares")
     groups = []
     for group in conflicts:
         refs = [
@@ -353,18 +383,58 @@ def build_message(
         ]
         if refs:
             groups.append(refs)
-    shares.disputed({ref for refs in groups for ref in refs})
-    if not shares.elements:
-        raise MwnError("none of the works has a claim: a claim notification needs right shares")
-    share_list.extend(shares.elements)
-    for refs in groups:
-        conflict = _sub(share_list, "Conflict")
-        for ref in refs:
-            _sub(conflict, "ConflictRightShareReference", ref)
-    if not len(party_list):
-        root.remove(party_list)
-    return etree.ElementTree(root)
+    disputed = {ref for refs in groups for ref in refs}
+    attrs = {"AvsVersionId": AVS_VERSION, "LanguageAndScriptCode": "en"}
+    with etree.xmlfile(output, encoding="UTF-8") as xf:
+        xf.write_declaration()
+        with xf.element(f"{{{NAMESPACE}}}{ROOT}", attrs, nsmap={"mwn": NAMESPACE}):
+            _put(xf, _message_header(header), 1)
+            profile = etree.Element("ProfileId")
+            profile.text = CONFLICT_NOTIFICATION if conflicts else SHARE_NOTIFICATION
+            _put(xf, profile, 1)
+            xf.write("\n  ")
+            with xf.element("PartyList"):
+                for party in parties.elements:
+                    _put(xf, party, 2)
+                xf.write("\n  ")
+            xf.write("\n  ")
+            with xf.element("WorkList"):
+                for index, (work, written) in enumerate(zip(works, writers, strict=True), 1):
+                    number = work.number(sender) or (
+                        str(work.id) if work.id is not None else f"{index}"
+                    )
+                    element = _work(work, f"W{index}", number, namespace)
+                    for party_ref, claim in written:
+                        writer = _sub(element, "Writer")
+                        _sub(writer, "WriterPartyReference", party_ref)
+                        if claim.role in WRITER_ROLE_NAMES:
+                            _sub(writer, "Role", WRITER_ROLE_NAMES[claim.role])
+                    _put(xf, element, 2)
+                xf.write("\n  ")
+            xf.write("\n  ")
+            with xf.element("RightShareList"):
+                share_element = _ShareElements()
+                for spec in shares.specs:
+                    xf.write("\n    ")
+                    xf.write(share_element(spec, spec[0] in disputed))
+                for refs in groups:
+                    conflict = etree.Element("Conflict")
+                    for ref in refs:
+                        _sub(conflict, "ConflictRightShareReference", ref)
+                    _put(xf, conflict, 2)
+                xf.write("\n  ")
+            xf.write("\n")
+    output.write(b"\n")
 
 
-def to_bytes(tree: etree._ElementTree) -> bytes:
-    return etree.tostring(tree, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+def message_bytes(
+    works: Sequence[Work],
+    header: Header,
+    sender: str,
+    *,
+    conflicts: Sequence[ConflictGroup] = (),
+) -> bytes:
+    """The message :func:`write_message` writes, as bytes."""
+    output = BytesIO()
+    write_message(output, works, header, sender, conflicts=conflicts)
+    return output.getvalue()
