@@ -369,6 +369,48 @@ def _take(
     return None
 
 
+def abandoned(store: Store, purpose: str) -> list[str]:
+    """Partners whose lease, taken for ``purpose``, is still held: by an exchange going on,
+    or left by one that died (:func:`clear_abandoned` tells them apart)."""
+    leases = t.partner_leases
+    with store.connect() as conn:
+        query = select(leases.c.partner).where(leases.c.holder == purpose[:200])
+        return sorted(conn.execute(query.order_by(leases.c.partner)).scalars())
+
+
+def clear_abandoned(store: Store, partner: str, purpose: str) -> Holder | None:
+    """Remove the partner's lease if an exchange for ``purpose`` that died left it; the
+    holder it named, else None (no lease, another purpose, or a holder still alive).
+
+    The holder is dead as :func:`try_acquire` tells it (its process gone from this
+    machine, its PostgreSQL session ended, or its lease expired). The row is removed
+    only if it is still the one that was read: of several callers, one clears it.
+    """
+    found = _read(store, partner)
+    if found is None or found[0].purpose != purpose[:200]:
+        return None
+    held, token = found
+    session = _SessionLock(store, partner) if store.dialect == "postgresql" else None
+    try:
+        if session is not None:
+            if not session.try_lock() and not (held.is_gone() and session.wait(SESSION_GRACE)):
+                return None  # its session, and so the holder, is alive
+        elif not ((held.expires is not None and held.expires < now()) or held.is_gone()):
+            return None
+        leases = t.partner_leases
+        same = (
+            leases.c.token == token
+            if token is not None
+            else (leases.c.token.is_(None) & (leases.c.acquired_at == held.since))
+        )
+        with store.connect() as conn:
+            cleared = conn.execute(delete(leases).where(leases.c.partner == partner, same))
+        return held if cleared.rowcount else None
+    finally:
+        if session is not None:
+            session.close()
+
+
 @contextmanager
 def partner_lease(
     store: Store,
