@@ -69,6 +69,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=200.0, help="requests per second")
     parser.add_argument("--requests", type=int, default=4000, help="requests in all")
     parser.add_argument("--connections", type=int, default=8, help="keep-alive connections")
+    parser.add_argument(
+        "--server-workers", type=int, default=1, help="exchange serve --workers (processes)"
+    )
     parser.add_argument("--mix", default=DEFAULT_MIX, help=f"kinds and weights ({DEFAULT_MIX})")
     parser.add_argument("--outbox-files", type=int, default=20, help="files in the outbox")
     parser.add_argument("--upload-bytes", type=int, default=16384, help="size of each upload")
@@ -168,16 +171,40 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(url: str, config: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+def start_server(url: str, config: Path, port: int, workers: int) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     command = [sys.executable, "-m", "exchange", "--db", url, "--config", str(config), "-q"]
     return subprocess.Popen(
-        [*command, "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [*command, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
         cwd=config.parent,
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user and system) of process ``pid`` and its descendants so far (Linux)."""
+    parents: dict[int, int] = {}
+    times: dict[int, float] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        process = int(stat.parent.name)
+        parents[process] = int(fields[1])
+        times[process] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    tree, grew = {pid}, True
+    while grew:
+        found = {p for p, parent in parents.items() if parent in tree} - tree
+        grew = bool(found)
+        tree |= found
+    return sum(times.get(p, 0.0) for p in tree)
 
 
 def wait_started(server: subprocess.Popen[bytes], base: str) -> None:
@@ -226,9 +253,13 @@ async def drive(
     body = bytes(args.upload_bytes)
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
-    limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
+    limits = httpx.Limits(
+        max_connections=args.connections, max_keepalive_connections=args.connections
+    )
     headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(
+        base_url=base, headers=headers, limits=limits, timeout=60
+    ) as client:
         await client.get("/v1/health")  # the first connection, outside the clock
 
         async def one(due: float, kind: str, what: str) -> None:
@@ -299,10 +330,12 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         config, token = node_folder(url, folder, args.outbox_files)
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        server = start_server(url, config, port)
+        server = start_server(url, config, port, args.server_workers)
         wait_started(server, base)
         planned = plan(args, iswcs, keys)
+        before = cpu_seconds(server.pid)
         latencies, errors, elapsed = asyncio.run(drive(base, token, planned, args))
+        server_cpu = cpu_seconds(server.pid) - before
     finally:
         if server is not None:
             server.terminate()
@@ -313,8 +346,15 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
     return {
         "machine": {"cpus": os.cpu_count(), "load": os.getloadavg()},
         "store": {"backend": backend, "works": works},
-        "target": {"rate": args.rate, "requests": args.requests, "connections": args.connections},
+        "target": {
+            "rate": args.rate,
+            "requests": args.requests,
+            "connections": args.connections,
+            "server_workers": args.server_workers,
+        },
         "seconds": round(elapsed, 2),
+        # what the server spent per request (all kinds): the figure a busy machine moves least
+        "server_cpu_ms_per_request": round(server_cpu * 1000 / args.requests, 2),
         "kinds": summary(latencies, errors, elapsed),
     }
 
@@ -336,13 +376,16 @@ def main(argv: list[str] | None = None) -> None:
     print(
         f"{store['backend']}, {store['works']} works: {target['requests']} requests at "
         f"{target['rate']:.0f}/s over {target['connections']} connections, "
+        f"{target['server_workers']} server process(es), "
         f"{result['seconds']} s (load {result['machine']['load'][0]:.1f})"
     )
-    print(f"{'kind':<8}{'requests':>9}{'errors':>7}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}{'req/s':>8}")
+    print(f"server CPU per request: {result['server_cpu_ms_per_request']} ms")
+    head = ("requests", "errors", "p50 ms", "p99 ms", "max ms", "req/s")
+    print(f"{'kind':<8}" + "".join(f"{h:>9}" for h in head))
     for kind, figures in result["kinds"].items():
         print(
-            f"{kind:<8}{figures['requests']:>9}{figures['errors']:>7}{figures['p50_ms']:>9.1f}"
-            f"{figures['p99_ms']:>9.1f}{figures['max_ms']:>9.1f}{figures['rps']:>8.1f}"
+            f"{kind:<8}{figures['requests']:>9}{figures['errors']:>9}{figures['p50_ms']:>9.1f}"
+            f"{figures['p99_ms']:>9.1f}{figures['max_ms']:>9.1f}{figures['rps']:>9.1f}"
         )
 
 
