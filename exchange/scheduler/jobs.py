@@ -32,6 +32,7 @@ import logging
 import os
 import threading
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -242,7 +243,7 @@ class _BackgroundScheduler(BackgroundScheduler):
     """
 
     #: what to do before each look for due runs (the scheduler running)
-    before_round: Any = None
+    before_round: Callable[[], None] | None = None
 
     def _process_jobs(self) -> float | None:
         with self._jobstores_lock:

@@ -318,6 +318,15 @@ def try_acquire(
             session.close()
 
 
+def _same_row(held: Holder, token: str | None) -> Any:
+    """The condition that the lease row is still the one read (by its token; rows of
+    earlier versions, without one, by when they were taken)."""
+    leases = t.partner_leases
+    if token is not None:
+        return leases.c.token == token
+    return leases.c.token.is_(None) & (leases.c.acquired_at == held.since)
+
+
 def _take(
     store: Store, partner: str, me: Holder, ttl: timedelta, session: _SessionLock | None
 ) -> Lease | None:
@@ -354,14 +363,11 @@ def _take(
         )
         if not stale:
             return None
-        same = (
-            leases.c.token == held_token
-            if held_token is not None
-            else (leases.c.token.is_(None) & (leases.c.acquired_at == held.since))
-        )
         with store.connect() as conn:
             taken = conn.execute(
-                update(leases).where(leases.c.partner == partner, same).values(**values)
+                update(leases)
+                .where(leases.c.partner == partner, _same_row(held, held_token))
+                .values(**values)
             ).rowcount
         if taken:
             logger.info("partner %s: took over the lease of %s", partner, held.describe())
@@ -398,13 +404,10 @@ def clear_abandoned(store: Store, partner: str, purpose: str) -> Holder | None:
         elif not ((held.expires is not None and held.expires < now()) or held.is_gone()):
             return None
         leases = t.partner_leases
-        same = (
-            leases.c.token == token
-            if token is not None
-            else (leases.c.token.is_(None) & (leases.c.acquired_at == held.since))
-        )
         with store.connect() as conn:
-            cleared = conn.execute(delete(leases).where(leases.c.partner == partner, same))
+            cleared = conn.execute(
+                delete(leases).where(leases.c.partner == partner, _same_row(held, token))
+            )
         return held if cleared.rowcount else None
     finally:
         if session is not None:
