@@ -65,7 +65,7 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
     "http": frozenset({"host", "port"}),
     "conflicts": frozenset({"deadline_days"}),
     "matching": frozenset({"certain", "review"}),
-    "scheduler": frozenset({"grace_seconds"}),
+    "scheduler": frozenset({"grace_seconds", "workers"}),
     "iswc": frozenset(
         {
             "url",
@@ -160,6 +160,9 @@ class NodeConfig:
     #: [scheduler] grace_seconds: a run missed while the node was down still runs when
     #: the node is back within this time, else it is recorded as missed
     scheduler_grace_seconds: int = 3600
+    #: [scheduler] workers: exchanges one scheduler process runs at once; the due runs
+    #: beyond them wait for a free worker, or for another scheduler on the same store
+    scheduler_workers: int = 10
     #: [iswc]: None when the node does not talk to the ISWC database
     iswc: IswcSettings | None = None
     #: [console] enabled: whether ``exchange serve`` serves the operator console
@@ -468,6 +471,9 @@ def parse_config(data: dict[str, Any], file: Path) -> NodeConfig:
     )
     if config.scheduler_grace_seconds < 1:
         raise ConfigError(f"{scheduler.where('grace_seconds')} must be at least 1 second")
+    config.scheduler_workers = scheduler.get("workers", int, config.scheduler_workers)
+    if config.scheduler_workers < 1:
+        raise ConfigError(f"{scheduler.where('workers')} must be at least 1")
     _console(root.table("console"), config)
     matching = root.table("matching")
     config.match_certain = _score(matching, "certain", config.match_certain)

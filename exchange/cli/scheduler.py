@@ -94,7 +94,9 @@ def run(node: NodeContext) -> None:
     level = logger.level
     if not node.quiet:
         logger.setLevel(min(logging.INFO, logger.getEffectiveLevel()))
-    settings = SchedulerSettings(misfire_grace_time=config.scheduler_grace_seconds)
+    settings = SchedulerSettings(
+        misfire_grace_time=config.scheduler_grace_seconds, workers=config.scheduler_workers
+    )
     node_scheduler = NodeScheduler(store, config, settings)
     try:
         changes = node_scheduler.start()

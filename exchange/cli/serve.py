@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -21,6 +23,19 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def worker_app() -> Any:
+    """The API of one worker process of ``serve --workers N``: the node that
+    ``$EXCHANGE_DB`` and ``$EXCHANGE_CONFIG`` name (``serve`` sets them for it)."""
+    from exchange.console.app import mount_console
+    from exchange.http_api import create_app
+
+    node = NodeContext()
+    store = node.store()
+    app = create_app(store, node.config)
+    mount_console(app, store, node.config)
+    return app
+
+
 @click.command()
 @click.option("--host", metavar="HOST", help="Address to listen on (else [http] host, 127.0.0.1).")
 @click.option(
@@ -36,6 +51,13 @@ def _loopback(host: str) -> bool:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="PEM private key of the certificate.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processes answering requests (each with its own connections to the store).",
+)
 @pass_node
 def serve(
     node: NodeContext,
@@ -43,6 +65,7 @@ def serve(
     port: int | None,
     ssl_certfile: Path | None,
     ssl_keyfile: Path | None,
+    workers: int,
 ) -> None:
     """Serve the partner HTTP API and the operator console.
 
@@ -58,11 +81,15 @@ def serve(
     an account of `exchange operators add`); `[console] enabled = false` in
     the configuration turns it off.
 
+    One process answers requests on one CPU; --workers N starts N of them on
+    the same port, for a node with more CPUs than one and a busy API.
+
     \b
     Example:
       exchange --config node.toml serve
       exchange --config node.toml serve --host 0.0.0.0 --port 8443 \\
           --ssl-certfile tls/node.crt --ssl-keyfile tls/node.key
+      exchange --config node.toml serve --workers 4
     """
     import uvicorn
 
@@ -84,8 +111,16 @@ def serve(
     if scheme == "http" and not _loopback(host):
         node.info("warning: without --ssl-certfile, partners' tokens cross the network in clear")
     level = "warning" if node.quiet or node.verbose == 0 else ("info", "debug")[node.verbose > 1]
+    if workers > 1:
+        # each worker process opens the same node again, from what these name
+        os.environ["EXCHANGE_DB"] = node.store_url()
+        if config.path is not None:
+            os.environ["EXCHANGE_CONFIG"] = str(Path(config.path).resolve())
+        node.info(f"{workers} worker processes")
     uvicorn.run(
-        app,
+        app if workers == 1 else "exchange.cli.serve:worker_app",
+        factory=workers > 1,
+        workers=workers,
         host=host,
         port=port,
         ssl_certfile=ssl_certfile,

@@ -16,6 +16,14 @@ Every run holds the partner's lease (:mod:`exchange.store.leases`) like ``exchan
 sync`` does: another exchange of the same partner, in this process or another
 one on the same store, makes the run ``busy`` instead of overlapping with it.
 Each run is recorded (:mod:`exchange.scheduler.runs`).
+
+Several schedulers (processes, machines) may share one store and its jobs. A due
+run is claimed by moving the job's next run time on with one conditional update
+(only the scheduler whose update finds the time it read makes the run), and a
+scheduler claims no more runs than it has free workers (``[scheduler] workers``),
+leaving the others to the schedulers with room. A scheduled run whose process
+died (its lease left behind, :func:`~exchange.store.leases.clear_abandoned`) is
+made due again, at once, for any of them to take up.
 """
 
 from __future__ import annotations
@@ -23,8 +31,10 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,9 +46,12 @@ from apscheduler.events import (
     EVENT_JOB_MISSED,
     JobEvent,
 )
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import STATE_STOPPED
+from apscheduler.schedulers.base import STATE_RUNNING, STATE_STOPPED
+from apscheduler.util import datetime_to_utc_timestamp
 
 from exchange.config import ConfigError, NodeConfig, load_config
 from exchange.errors import ExchangeError
@@ -53,7 +66,7 @@ from exchange.scheduler.runs import (
 )
 from exchange.store import Store
 from exchange.store.database import DEFAULT_URL
-from exchange.store.leases import PartnerBusy
+from exchange.store.leases import PartnerBusy, abandoned, clear_abandoned
 from exchange.store.rows import now
 from exchange.sync.run import SyncReport
 from exchange.sync.session import exchange_with
@@ -68,6 +81,10 @@ JOBS_TABLE = "scheduler_jobs"
 LEASE_PURPOSE = "scheduler"
 #: What the jobs run, by reference (the job store keeps references, not functions).
 JOB_FUNC = "exchange.scheduler:run_job"
+#: Exchanges one scheduler runs at once, unless ``[scheduler] workers`` says otherwise.
+WORKERS = 10
+#: Seconds between two looks at the store for runs to claim or to take up, at most.
+POLL_SECONDS = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +92,8 @@ class SchedulerSettings:
     """How the scheduler treats runs it could not make on time."""
 
     misfire_grace_time: int = MISFIRE_GRACE_TIME
+    #: exchanges run at once; due runs beyond them are left to another scheduler
+    workers: int = WORKERS
 
 
 def run_scheduled(store: Store, config: NodeConfig, code: str, *, wait: float = 0.0) -> RunRecord:
@@ -155,6 +174,64 @@ class JobChanges:
         }
 
 
+class SharedJobStore(SQLAlchemyJobStore):
+    """The jobs table, shared by every scheduler on the store: a due run is made once.
+
+    :meth:`get_due_jobs` gives only the runs this scheduler claimed, up to its free
+    workers (:meth:`finished` frees one); a claim moves the job's next run time on
+    where the time read is still there, so that two schedulers never claim the same.
+    """
+
+    def __init__(self, *args: Any, workers: int = WORKERS, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.workers = workers
+        self._claimed: Counter[str] = Counter()  # runs submitted and not finished, per job
+        self._claims_lock = threading.Lock()
+
+    def finished(self, job_id: str) -> None:
+        """A run of the job ended (made, failed, missed or skipped): its worker is free."""
+        with self._claims_lock:
+            self._claimed[job_id] -= 1
+            if self._claimed[job_id] <= 0:
+                del self._claimed[job_id]
+
+    def get_due_jobs(self, now: datetime) -> list[Job]:
+        with self._claims_lock:
+            free = self.workers - self._claimed.total()
+        claimed: list[Job] = []
+        for job in super().get_due_jobs(now):
+            if len(claimed) >= free:
+                break  # left for a scheduler with free workers, or for this one later
+            if self._claim(job, now):
+                claimed.append(job)
+        with self._claims_lock:
+            self._claimed.update(job.id for job in claimed)
+        return claimed
+
+    def _claim(self, job: Job, now: datetime) -> bool:
+        """Move the job's next run time on as the scheduler will, if nobody did it first."""
+        run_times = job._get_run_times(now)
+        following = job.trigger.get_next_fire_time(run_times[-1], now) if run_times else None
+        if following is None:
+            return True  # the scheduler removes a job that has no next run
+        jobs = self.jobs_t.c
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                self.jobs_t.update()
+                .where(jobs.id == job.id)
+                .where(jobs.next_run_time == datetime_to_utc_timestamp(job.next_run_time))
+                .values(next_run_time=datetime_to_utc_timestamp(following))
+            ).rowcount
+        return bool(moved)
+
+    def get_next_run_time(self) -> datetime | None:
+        """When to look again: the next due run, a run due that was not ours to claim
+        (every worker busy) or a scheduled run to take up, at most ``POLL_SECONDS`` on."""
+        soon = datetime.now(UTC) + timedelta(seconds=POLL_SECONDS)
+        due = super().get_next_run_time()
+        return soon if due is None or due <= datetime.now(UTC) else min(due, soon)
+
+
 class _BackgroundScheduler(BackgroundScheduler):
     """APScheduler's background scheduler, without a last round of jobs after ``shutdown()``.
 
@@ -165,10 +242,18 @@ class _BackgroundScheduler(BackgroundScheduler):
     which the shutdown takes too, leaves such jobs due for the next start.
     """
 
+    #: what to do before each look for due runs (the scheduler running)
+    before_round: Callable[[], None] | None = None
+
     def _process_jobs(self) -> float | None:
         with self._jobstores_lock:
             if self.state == STATE_STOPPED:
                 return None
+            if self.state == STATE_RUNNING and self.before_round is not None:
+                try:
+                    self.before_round()
+                except Exception as exc:  # the store is away: next round
+                    logger.warning("cannot look for scheduled runs to take up: %s", exc)
             return super()._process_jobs()
 
 
@@ -191,11 +276,16 @@ class NodeScheduler:
         self.config_key = str(Path(config.path).resolve())
         self.runs: list[dict[str, Any]] = []
         self._runs_lock = threading.Lock()
+        self.jobstore = SharedJobStore(
+            engine=store.engine, tablename=JOBS_TABLE, workers=self.settings.workers
+        )
         self.scheduler = _BackgroundScheduler(
-            jobstores={"default": SQLAlchemyJobStore(engine=store.engine, tablename=JOBS_TABLE)},
+            jobstores={"default": self.jobstore},
+            executors={"default": ThreadPoolExecutor(self.settings.workers)},
             job_defaults=self._options(),
             timezone=UTC,
         )
+        self.scheduler.before_round = self._take_up_abandoned
         self.scheduler.add_listener(
             self._on_event,
             EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES,
@@ -273,7 +363,26 @@ class NodeScheduler:
             changes.removed.append(code)
         return changes
 
+    def _take_up_abandoned(self) -> None:
+        """Make due now the partners whose scheduled run died with its process."""
+        for code in abandoned(self.store, LEASE_PURPOSE):
+            job = self.jobstore.lookup_job(code)
+            if job is None:
+                continue
+            holder = clear_abandoned(self.store, code, LEASE_PURPOSE)
+            if holder is None:
+                continue  # still running, or another scheduler took it up
+            logger.warning(
+                "%s: the scheduled exchange of %s stopped without finishing: made due again",
+                code,
+                holder.describe(),
+            )
+            job._modify(next_run_time=datetime.now(UTC))
+            self.jobstore.update_job(job)
+
     def _on_event(self, event: JobEvent) -> None:
+        self.jobstore.finished(event.job_id)
+        self.scheduler.wakeup()  # a worker is free: claim the next due run
         code = event.job_id
         partner = self.config.partners.get(code)
         zone = partner.timezone if partner else "UTC"

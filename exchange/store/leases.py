@@ -318,6 +318,15 @@ def try_acquire(
             session.close()
 
 
+def _same_row(held: Holder, token: str | None) -> Any:
+    """The condition that the lease row is still the one read (by its token; rows of
+    earlier versions, without one, by when they were taken)."""
+    leases = t.partner_leases
+    if token is not None:
+        return leases.c.token == token
+    return leases.c.token.is_(None) & (leases.c.acquired_at == held.since)
+
+
 def _take(
     store: Store, partner: str, me: Holder, ttl: timedelta, session: _SessionLock | None
 ) -> Lease | None:
@@ -354,19 +363,55 @@ def _take(
         )
         if not stale:
             return None
-        same = (
-            leases.c.token == held_token
-            if held_token is not None
-            else (leases.c.token.is_(None) & (leases.c.acquired_at == held.since))
-        )
         with store.connect() as conn:
             taken = conn.execute(
-                update(leases).where(leases.c.partner == partner, same).values(**values)
+                update(leases)
+                .where(leases.c.partner == partner, _same_row(held, held_token))
+                .values(**values)
             ).rowcount
         if taken:
             logger.info("partner %s: took over the lease of %s", partner, held.describe())
             return Lease(store, partner, holder, token, ttl, session)
     return None
+
+
+def abandoned(store: Store, purpose: str) -> list[str]:
+    """Partners whose lease, taken for ``purpose``, is still held: by an exchange going on,
+    or left by one that died (:func:`clear_abandoned` tells them apart)."""
+    leases = t.partner_leases
+    with store.connect() as conn:
+        query = select(leases.c.partner).where(leases.c.holder == purpose[:200])
+        return sorted(conn.execute(query.order_by(leases.c.partner)).scalars())
+
+
+def clear_abandoned(store: Store, partner: str, purpose: str) -> Holder | None:
+    """Remove the partner's lease if an exchange for ``purpose`` that died left it; the
+    holder it named, else None (no lease, another purpose, or a holder still alive).
+
+    The holder is dead as :func:`try_acquire` tells it (its process gone from this
+    machine, its PostgreSQL session ended, or its lease expired). The row is removed
+    only if it is still the one that was read: of several callers, one clears it.
+    """
+    found = _read(store, partner)
+    if found is None or found[0].purpose != purpose[:200]:
+        return None
+    held, token = found
+    session = _SessionLock(store, partner) if store.dialect == "postgresql" else None
+    try:
+        if session is not None:
+            if not session.try_lock() and not (held.is_gone() and session.wait(SESSION_GRACE)):
+                return None  # its session, and so the holder, is alive
+        elif not ((held.expires is not None and held.expires < now()) or held.is_gone()):
+            return None
+        leases = t.partner_leases
+        with store.connect() as conn:
+            cleared = conn.execute(
+                delete(leases).where(leases.c.partner == partner, _same_row(held, token))
+            )
+        return held if cleared.rowcount else None
+    finally:
+        if session is not None:
+            session.close()
 
 
 @contextmanager

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, Select, Table, and_, select
 
 from exchange.model import (
     Affiliation,
@@ -28,8 +29,10 @@ from exchange.model import (
 )
 from exchange.store import tables as t
 from exchange.store.rows import (
+    IDS,
     add_detail,
     chunks,
+    in_ids,
     one_of,
     original_from_json,
     performer_from_row,
@@ -55,6 +58,79 @@ def registered_by(conn: Connection, work_ids: Iterable[int]) -> set[tuple[int, s
     return held
 
 
+# The statements of a reader, built once per database: a lookup of one work runs a dozen.
+
+
+@cache
+def _by_ids(dialect: str, table: str, column: str) -> Select[Any]:
+    """Every row of ``table`` whose ``column`` is one of the ids given, in id order."""
+    of: Table = t.metadata.tables[table]
+    return select(of).where(in_ids(dialect, of.c[column])).order_by(of.c.id)
+
+
+@cache
+def _claims_query(dialect: str) -> Select[Any]:
+    """The claims of the works given, with their parties and the key each source gave."""
+    c, p, key = t.claims, t.parties, t.party_keys
+    return (
+        select(
+            c.c.id,
+            c.c.work_id,
+            c.c.role,
+            c.c.side,
+            c.c.controlled,
+            c.c.chain,
+            c.c.writers,
+            c.c.pr_ownership,
+            c.c.mr_ownership,
+            c.c.sr_ownership,
+            c.c.source_id,
+            p.c.id,
+            p.c.last_name,
+            p.c.first_name,
+            p.c.ipi_name_number,
+            p.c.ipi_base_number,
+            p.c.is_legal_entity,
+            key.c.key,
+        )
+        .join(p, p.c.id == c.c.party_id)
+        .outerjoin(t.sources, t.sources.c.id == c.c.source_id)
+        .outerjoin(
+            key,
+            and_(key.c.party_id == c.c.party_id, key.c.issuer == t.sources.c.partner),
+        )
+        .where(in_ids(dialect, c.c.work_id))
+        .order_by(c.c.work_id, c.c.source_id, c.c.position, c.c.id)
+    )
+
+
+@cache
+def _territories_query(dialect: str) -> Select[Any]:
+    ct = t.claim_territories
+    return (
+        select(
+            ct.c.claim_id,
+            ct.c.tis,
+            ct.c.include,
+            ct.c.pr_collection,
+            ct.c.mr_collection,
+            ct.c.sr_collection,
+        )
+        .where(in_ids(dialect, ct.c.claim_id))
+        .order_by(ct.c.claim_id, ct.c.position)
+    )
+
+
+@cache
+def _affiliations_query(dialect: str) -> Select[Any]:
+    a = t.affiliations
+    return (
+        select(a.c.party_id, a.c.right, a.c.territory, a.c.society, a.c.source_id)
+        .where(in_ids(dialect, a.c.party_id))
+        .order_by(a.c.id)
+    )
+
+
 class WorkReader:
     """Reads works, claims and sources on one connection, caching sources."""
 
@@ -69,7 +145,7 @@ class WorkReader:
         missing = [i for i in ids if i is not None and i not in self._sources]
         for chunk in chunks(missing, CHUNK):
             for r in self.conn.execute(
-                select(t.sources).where(one_of(self.conn.dialect.name, t.sources.c.id, chunk))
+                _by_ids(self.conn.dialect.name, "sources", "id"), {IDS: list(chunk)}
             ):
                 self._sources[r.id] = Source(
                     partner=r.partner,
@@ -105,13 +181,10 @@ class WorkReader:
         if len(known) + len(wanted) > AFFILIATION_CACHE:
             known.clear()
             wanted = list(party_ids)
-        a = t.affiliations
-        query = select(a.c.party_id, a.c.right, a.c.territory, a.c.society, a.c.source_id)
+        query = _affiliations_query(self.conn.dialect.name)
         rows: list[Any] = []
         for chunk in chunks(wanted, CHUNK):
-            rows += self.conn.execute(
-                query.where(one_of(self.conn.dialect.name, a.c.party_id, chunk)).order_by(a.c.id)
-            ).all()
+            rows += self.conn.execute(query, {IDS: list(chunk)}).all()
         self._load_sources({r[4] for r in rows})
         latest: dict[int, dict[tuple[str, str], Affiliation]] = defaultdict(dict)
         source = self.source
@@ -127,54 +200,14 @@ class WorkReader:
 
     def claims_of(self, work_ids: Sequence[int]) -> dict[int, list[Claim]]:
         """Claims per work, each with its party (and the key its source uses for it)."""
-        c, p, key = t.claims, t.parties, t.party_keys
-        query = (
-            select(
-                c.c.id,
-                c.c.work_id,
-                c.c.role,
-                c.c.side,
-                c.c.controlled,
-                c.c.chain,
-                c.c.writers,
-                c.c.pr_ownership,
-                c.c.mr_ownership,
-                c.c.sr_ownership,
-                c.c.source_id,
-                p.c.id,
-                p.c.last_name,
-                p.c.first_name,
-                p.c.ipi_name_number,
-                p.c.ipi_base_number,
-                p.c.is_legal_entity,
-                key.c.key,
-            )
-            .join(p, p.c.id == c.c.party_id)
-            .outerjoin(t.sources, t.sources.c.id == c.c.source_id)
-            .outerjoin(
-                key,
-                and_(key.c.party_id == c.c.party_id, key.c.issuer == t.sources.c.partner),
-            )
-            .order_by(c.c.work_id, c.c.source_id, c.c.position, c.c.id)
-        )
+        dialect = self.conn.dialect.name
         rows: list[Any] = []
         for chunk in chunks(list(work_ids), CHUNK):
-            rows += self.conn.execute(
-                query.where(one_of(self.conn.dialect.name, c.c.work_id, chunk))
-            ).all()
+            rows += self.conn.execute(_claims_query(dialect), {IDS: list(chunk)}).all()
         territories: dict[int, list[TerritoryShare]] = defaultdict(list)
-        ct = t.claim_territories
-        ter_query = select(
-            ct.c.claim_id,
-            ct.c.tis,
-            ct.c.include,
-            ct.c.pr_collection,
-            ct.c.mr_collection,
-            ct.c.sr_collection,
-        ).order_by(ct.c.claim_id, ct.c.position)
         for chunk in chunks(list(dict.fromkeys(r[0] for r in rows)), CHUNK):
             for claim_id, tis, include, pr, mr, sr in self.conn.execute(
-                ter_query.where(one_of(self.conn.dialect.name, ct.c.claim_id, chunk))
+                _territories_query(dialect), {IDS: list(chunk)}
             ):
                 territories[claim_id].append(TerritoryShare(tis, include, Shares(pr, mr, sr)))
         self._load_sources({r[10] for r in rows})
@@ -238,12 +271,9 @@ class WorkReader:
 
     def _rows(self, table: Any, column: Any, ids: Sequence[int]) -> list[Any]:
         rows: list[Any] = []
+        query = _by_ids(self.conn.dialect.name, table.name, column.name)
         for chunk in chunks(list(ids), CHUNK):
-            rows += self.conn.execute(
-                select(table)
-                .where(one_of(self.conn.dialect.name, column, chunk))
-                .order_by(table.c.id)
-            ).all()
+            rows += self.conn.execute(query, {IDS: list(chunk)}).all()
         return rows
 
     def load_many(self, work_ids: Sequence[int]) -> list[Work]:

@@ -20,12 +20,18 @@ from sqlalchemy import func, select, text
 
 from exchange.cli.common import NodeContext
 from exchange.cli.scheduler import scheduler
-from exchange.config import NodeConfig, load_config
+from exchange.config import ConfigError, NodeConfig, load_config
 from exchange.demo import sample_works
 from exchange.errors import ExchangeError
 from exchange.model import Partner
 from exchange.scheduler.cron import crontab_trigger, next_runs
-from exchange.scheduler.jobs import JOBS_TABLE, NodeScheduler, run_scheduled
+from exchange.scheduler.jobs import (
+    JOBS_TABLE,
+    POLL_SECONDS,
+    NodeScheduler,
+    SharedJobStore,
+    run_scheduled,
+)
 from exchange.scheduler.runs import read_records
 from exchange.store import Store
 from exchange.store.leases import current_holder
@@ -318,6 +324,44 @@ def test_a_run_missed_beyond_the_grace_time_is_recorded_missed(
     assert store_of(url).ledger() == []  # nothing was exchanged
     shown = invoke(node.config, url, "status", "--json")
     assert json.loads(shown.stdout)["partners"][0]["last_run"]["outcome"] == "missed"
+
+
+def test_a_due_run_is_claimed_once_and_only_by_a_scheduler_with_a_free_worker(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, store_of: Callable[[str], Store]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    node, config = scheduled_node(capsys, tmp_path, url, "0 2 * * *")
+    due = minute_floor(datetime.now(UTC))
+    stop_node_at(store_of(url), config, due)
+
+    def job_store(workers: int) -> SharedJobStore:
+        shared = SharedJobStore(engine=store_of(url).engine, tablename=JOBS_TABLE, workers=workers)
+        shared.start(None, "default")
+        return shared
+
+    busy, first, second = job_store(0), job_store(1), job_store(1)
+    now = datetime.now(UTC)
+    assert busy.get_due_jobs(now) == []  # no free worker: the run is left for another
+    [job] = first.get_due_jobs(now)
+    assert (job.id, job.next_run_time) == ("052", due)
+    assert second.get_due_jobs(now) == []  # claimed: the job's next run time moved on
+    with store_of(url).connect() as conn:  # to the next 02:00 (UTC)
+        moved = conn.execute(text(f"SELECT next_run_time FROM {JOBS_TABLE}")).scalar_one()
+    after = datetime.fromtimestamp(moved, UTC)
+    assert (after.hour, after.minute) == (2, 0) and now < after <= now + timedelta(days=1)
+    assert first.get_due_jobs(now) == []  # its one worker is taken
+    first.finished("052")
+    looks_again = first.get_next_run_time()  # before the run, to look for others' runs
+    assert looks_again <= datetime.now(UTC) + timedelta(seconds=POLL_SECONDS)
+
+
+def test_workers_must_be_a_positive_number(tmp_path: Path) -> None:
+    config = tmp_path / "node.toml"
+    config.write_text('[node]\nsociety_code = "058"\n\n[scheduler]\nworkers = 0\n')
+    with pytest.raises(ConfigError, match=r"node.toml: \[scheduler\] workers must be at least 1"):
+        load_config(config)
+    config.write_text('[node]\nsociety_code = "058"\n\n[scheduler]\nworkers = 3\n')
+    assert load_config(config).scheduler_workers == 3
 
 
 # -- no overlap, clean stops -----------------------------------------------------------------
