@@ -499,7 +499,7 @@ class WorkWriter:
             ],
         )
 
-    def set_iswc(self, work_id: int, iswc: str, source_id: int | None) -> None:
+    def set_iswc(self, work_id: int, iswc: str | None, source_id: int | None) -> None:
         """Give a work its ISWC, keeping the previous header in the history."""
         row = self.conn.execute(select(t.works).where(t.works.c.id == work_id)).one()
         before = jsonable(row._asdict())
