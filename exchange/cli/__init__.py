@@ -19,6 +19,7 @@ from exchange.cli.conflicts import conflicts
 from exchange.cli.demo import demo
 from exchange.cli.export import export
 from exchange.cli.files import import_, validate
+from exchange.cli.iswc import iswc
 from exchange.cli.ledger import ledger
 from exchange.cli.matches import matches
 from exchange.cli.operators import operators
@@ -101,6 +102,7 @@ cli.add_command(ledger)
 cli.add_command(serve)
 cli.add_command(scheduler)
 cli.add_command(template)
+cli.add_command(iswc)
 
 
 def _wants_json(args: list[str]) -> bool:

@@ -33,6 +33,8 @@ from exchange.store.writer import WorkWriter
 #: The partner code of what the ISWC database's REST API answered (a source of ISWCs).
 ISWC_DATABASE = "ISWC-DB"
 PREFERRED, ARCHIVED = "preferred", "archived"
+#: A preferred ISWC another took the place of (a conflict settled, not a merge).
+REPLACED = "replaced"
 #: Outcomes of a notification's transaction.
 NOTIFICATION_OUTCOMES = ("applied", "unchanged", "conflict", "skipped")
 
@@ -75,7 +77,7 @@ class WorkIswc:
     """An ISWC of a work, where it came from, and whether it is archived."""
 
     iswc: str
-    status: str  # preferred | archived
+    status: str  # preferred | archived | replaced
     preferred: str | None  # archived: the ISWC it was merged into
     source: Source | None
     at: datetime
@@ -214,6 +216,11 @@ def set_preferred(
             .where(w.c.id == row.id)
             .values(status=PREFERRED, preferred=None, source_id=source_id, at=now())
         )
+    conn.execute(
+        update(w)
+        .where(w.c.work_id == work_id, w.c.iswc != iswc, w.c.status == PREFERRED)
+        .values(status=REPLACED)
+    )
     if held != iswc:
         writer.set_iswc(work_id, iswc, source_id)
     _history(writer, work_id, entity_id, "add", {"iswc": held, **note}, source_id)
