@@ -12,6 +12,7 @@ from exchange.errors import EXIT_FINDINGS, ExchangeError
 from exchange.identifiers import iswc as iswc_id
 from exchange.iswc import repertoire, tasks
 from exchange.iswc.client import IswcClient
+from exchange.iswc.collect import collect
 from exchange.store.iswc_works import ISWC_DATABASE
 
 pass_node = click.make_pass_decorator(NodeContext)
@@ -228,3 +229,51 @@ def tasks_reject(node: NodeContext, task_id: int, message: str | None) -> None:
       exchange iswc tasks reject 12 --message "not our writer"
     """
     _decide(node, task_id, "reject", message)
+
+
+@iswc.command("sync")
+@click.option("--dry-run", is_flag=True, help="Say which files would be applied; change nothing.")
+@json_option
+@pass_node
+def sync_(node: NodeContext, dry_run: bool) -> None:
+    """Collect the ISWC database's notification files (ISWC JSON; EDI CSN, ACK, CSE)
+    from [iswc] notification_partner or notification_folder, and apply them.
+
+    Each file is in the ledger and applied once. A new or changed ISWC of a work we
+    hold is ingested, a merge archives the old ISWC, a delete withdraws ours, another
+    agency's update is noted in the work's history; a notification on a work we do
+    not hold is recorded and skipped; a file that fails its schema is rejected whole.
+    Exit 1 when a file was rejected or held rejected transactions.
+
+    \b
+    Example:
+      exchange iswc sync
+      exchange iswc sync --dry-run --json
+    """
+    settings_of(node)
+    result = collect(node.store(), node.config, dry_run=dry_run)
+
+    def human(out: Console) -> None:
+        where = result.get("partner") or result.get("folder")
+        out.print(f"{len(result['received'])} notification files from {where}")
+        table = Table("file", "state", "transactions", "outcomes", box=None)
+        for item in result["received"]:
+            outcomes = ", ".join(
+                f"{n} {o}" for o, n in sorted((item.get("statuses") or {}).items())
+            )
+            table.add_row(
+                item["name"],
+                str(item.get("state") or item.get("action") or "-"),
+                str(item.get("transactions", "-")),
+                outcomes or item.get("error", "") or "",
+            )
+        if result["received"]:
+            out.print(table)
+        for item in result["received"]:
+            for f in item.get("findings") or ():
+                out.print(f"  {item['name']}: {f.get('level')} {f.get('message')}")
+
+    emit(node, result, human)
+    rejecting = ("rejected", "refused", "failed")
+    if any(i.get("state") in rejecting or i.get("rejected") for i in result["received"]):
+        raise SystemExit(EXIT_FINDINGS)

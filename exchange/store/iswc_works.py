@@ -141,12 +141,18 @@ def record_submission(
     if not changed:
         conn.execute(insert(s).values(work_id=work_id, **values))
     if rejection:
-        code, message = rejection
-        conn.execute(
-            insert(t.iswc_rejections).values(
-                work_id=work_id, digest=digest, code=code[:10], message=message[:2000], at=stamp
-            )
+        record_rejection(conn, work_id, *rejection, digest=digest)
+
+
+def record_rejection(
+    conn: Connection, work_id: int, code: str, message: str, digest: str | None = None
+) -> None:
+    """Keep a rejection of a work by the database (``digest``: of the submission, if ours)."""
+    conn.execute(
+        insert(t.iswc_rejections).values(
+            work_id=work_id, digest=digest, code=code[:10], message=message[:2000], at=now()
         )
+    )
 
 
 def rejections_of(conn: Connection, work_id: int) -> list[StoredRejection]:

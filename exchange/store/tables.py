@@ -490,7 +490,7 @@ iswc_rejections = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("work_id", ForeignKey("works.id", ondelete="CASCADE"), nullable=False),
-    Column("digest", String(64), nullable=False),  # of the submission rejected
+    Column("digest", String(64), nullable=True),  # of the submission (None: an ACK file's)
     Column("code", String(10), nullable=False),
     Column("message", String(2000), nullable=False),
     Column("at", UtcDateTime(), nullable=False),

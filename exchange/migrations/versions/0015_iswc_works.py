@@ -37,7 +37,7 @@ def upgrade() -> None:
         "iswc_rejections",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("work_id", sa.Integer(), nullable=False),
-        sa.Column("digest", sa.String(length=64), nullable=False),
+        sa.Column("digest", sa.String(length=64), nullable=True),
         sa.Column("code", sa.String(length=10), nullable=False),
         sa.Column("message", sa.String(length=2000), nullable=False),
         sa.Column("at", sa.DateTime(timezone=True), nullable=False),
