@@ -75,13 +75,21 @@ def _content(path: Path) -> bytes:
         raise ExchangeError(f"{path.name}: not a readable zip file ({exc})") from None
 
 
-def read_file(path: Path, kind: str) -> tuple[list[Notification], list[Acknowledgement], list]:
+def read_file(
+    path: Path, kind: str, agency: str | None = None
+) -> tuple[list[Notification], list[Acknowledgement], list[Finding]]:
     """The notifications, acknowledgements and findings (TR) of a JSON or EDI file
-    (IswcFileError: refused whole)."""
+    (IswcFileError: refused whole, also when it is addressed to another agency than
+    ``agency``)."""
     data = _content(path)
     read = (
         json_files.read_json(data, path.name) if kind == "json" else edi.read_edi(data, path.name)
     )
+    receiver = read.header.receiver
+    if agency is not None and receiver is not None and receiver != agency:
+        what = f"{path.name}: addressed to agency {receiver}, not to us ({agency})"
+        finding = Finding("ER", what, record="fileHeader", field="receivingAgency", value=receiver)
+        raise IswcFileError(what, [finding])
     return read.notifications, read.acknowledgements, read.findings
 
 
@@ -103,7 +111,7 @@ def judge(path: Path, kind: str, ledger_format: str) -> FileReport:
 
 @dataclass(slots=True)
 class _Outcome:
-    outcome: str  # applied | unchanged | conflict | skipped
+    outcome: str  # one of iswc_works.NOTIFICATION_OUTCOMES
     message: str
     work_id: int | None = None
 
@@ -133,7 +141,7 @@ class NotificationImporter:
             return done
         report = FileReport(path.name, self.format)
         try:
-            notifications, acks, findings = read_file(path, self.kind)
+            notifications, acks, findings = read_file(path, self.kind, self.agency)
             refused: IswcFileError | None = None
         except IswcFileError as exc:
             notifications, acks, findings, refused = [], [], exc.findings, exc
@@ -230,9 +238,11 @@ class _Applier:
 
     def _our_work(self, item: Notification | Acknowledgement) -> tuple[int | None, str | None]:
         """Our work the item is about, and the ISWC the database had for it (archived)."""
-        ours = [
-            w for w in (*item.work_info, *getattr(item, "merges", ())) if w.agency == self.agency
-        ]
+        # a merge concerns our work whose ISWC was archived: those first
+        infos = (*item.work_info, *getattr(item, "merges", ()))
+        ours = sorted(
+            (w for w in infos if w.agency == self.agency), key=lambda w: w.archived_iswc is None
+        )
         if item.agency == self.agency and item.workcode:
             work_id = find_our_work(self.conn, self.agency, item.workcode)
             if work_id is not None:
@@ -295,10 +305,10 @@ class _Applier:
                     "applied", f"our work {work_id} withdrawn from {_shown(held)}", work_id
                 )
             iw.noted(self.writer, work_id, source_id, note)
-            return _Outcome("unchanged", f"{who} deleted from {_shown(preferred)}; noted", work_id)
+            return _Outcome("noted", f"{who} deleted from {_shown(preferred)}", work_id)
         if preferred is None:
             iw.noted(self.writer, work_id, source_id, note)
-            return _Outcome("unchanged", f"{kind} of {who}: no preferred ISWC; noted", work_id)
+            return _Outcome("noted", f"{kind} of {who}: no preferred ISWC", work_id)
         done = receive_iswc(
             self.writer, work_id, preferred, source_id, note, partner=self.partner,
             deadline=self.deadline,
@@ -311,8 +321,9 @@ class _Applier:
                 work_id,
             )
         iw.noted(self.writer, work_id, source_id, note)
-        said = "ISWC ingested" if done == "applied" else "change noted"
-        return _Outcome(done, f"{kind} of {who} on {_shown(preferred)}: {said}", work_id)
+        if done == "applied":
+            return _Outcome(done, f"{kind} of {who} on {_shown(preferred)}: ISWC ingested", work_id)
+        return _Outcome("noted", f"{kind} of {who} on {_shown(preferred)}: noted", work_id)
 
     def _merge(
         self,
@@ -330,7 +341,7 @@ class _Applier:
         if held == preferred:
             iw.noted(self.writer, work_id, source_id, note)
             return _Outcome(
-                "unchanged", f"merged into {_shown(preferred)}, which the work has", work_id
+                "noted", f"merged into {_shown(preferred)}, which the work has", work_id
             )
         old = held or archived
         if old is None:

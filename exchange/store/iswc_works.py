@@ -35,8 +35,9 @@ ISWC_DATABASE = "ISWC-DB"
 PREFERRED, ARCHIVED = "preferred", "archived"
 #: A preferred ISWC another took the place of (a conflict settled, not a merge).
 REPLACED = "replaced"
-#: Outcomes of a notification's transaction.
-NOTIFICATION_OUTCOMES = ("applied", "unchanged", "conflict", "skipped")
+#: Outcomes of a notification's transaction: applied to our work, noted in its history,
+#: nothing to do, an ISWC conflict opened, or no work of ours (skipped).
+NOTIFICATION_OUTCOMES = ("applied", "noted", "unchanged", "conflict", "skipped")
 
 
 @dataclass(frozen=True, slots=True)

@@ -515,7 +515,8 @@ work_iswcs = Table(
 )
 
 # What each transaction of a notification file from the ISWC database came to: applied to
-# a work of ours, unchanged, a conflict opened, or skipped (a work we do not hold).
+# a work of ours, noted in its history, unchanged, a conflict opened, or skipped (a work
+# we do not hold).
 iswc_notifications = Table(
     "iswc_notifications",
     metadata,
@@ -527,7 +528,7 @@ iswc_notifications = Table(
     Column("agency", String(3), nullable=True),
     Column("workcode", String(20), nullable=True),
     Column("work_id", ForeignKey("works.id", ondelete="SET NULL"), nullable=True),
-    Column("outcome", String(10), nullable=False),  # applied | unchanged | conflict | skipped
+    Column("outcome", String(10), nullable=False),  # iswc_works.NOTIFICATION_OUTCOMES
     Column("message", String(2000), nullable=False),
     Index(None, "file_id"),
 )

@@ -131,7 +131,7 @@ def test_other_agencies_changes_and_works_we_do_not_hold(
     assert code == 0, result
     assert outcomes(store) == [
         ("CAR", "applied", without),
-        ("CUR", "unchanged", held),
+        ("CUR", "noted", held),
         ("CUR", "conflict", held),
         ("CAR", "skipped", None),
     ]
