@@ -307,12 +307,3 @@ class IswcWorks(Database):
                 "submission": last.as_dict() if last else None,
                 "rejections": [r.as_dict() for r in rejections_of(conn, work_id)],
             }
-
-    def notifications_of(self, file_id: int) -> list[dict[str, Any]]:
-        n = t.iswc_notifications
-        with self.connect() as conn:
-            rows = conn.execute(select(n).where(n.c.file_id == file_id).order_by(n.c.position))
-            return [
-                {k: v for k, v in row._asdict().items() if k not in ("id", "file_id")}
-                for row in rows
-            ]
