@@ -122,7 +122,7 @@ class IswcSettings:
     #: a configured partner (typically CISAC's SFTP), or a folder; None: not collected
     notification_partner: str | None = None
     notification_folder: Path | None = None
-    #: when the scheduler runs `iswc sync` then `iswc submit` (cron, five fields)
+    #: when the scheduler runs `iswc submit` then `iswc sync` (cron, five fields)
     schedule: str | None = None
     timezone: str = "UTC"
     #: a workflow task left pending this many days is approved by the database
