@@ -161,3 +161,30 @@ def test_tasks_on_our_works_with_their_deadline_and_conflicts(
     done = tasks.decide(store, api, view.task.task_id, "reject", "not ours",
                         auto_approve_days=30)  # fmt: skip
     assert done.task.status == "Rejected"
+
+
+def test_a_429_and_a_lost_answer_are_retried_without_a_second_submission(
+    store: Store, clock: FakeClock
+) -> None:
+    from tests.iswc.conftest import running_standin
+    from tests.iswc.test_client import DroppingProxy
+
+    ids = store.add_works(
+        [(member_work("LOST ANSWER", "R1"), None), (member_work("SLOW GATEWAY", "R2"), None)]
+    )
+    with running_standin(clock.time, rpm=1) as standin:  # a second request a minute: 429
+        proxy = DroppingProxy(standin.url, drops=1)  # the first batch's answer is lost
+        try:
+            with make_client(proxy.url, store, clock, batch_size=1) as api:
+                report = submit(store, api)
+                assert submit(store, api).sent == 0
+        finally:
+            proxy.close()
+        assert len(standin.db.infos) == 2 and len(standin.db.records) == 2  # one each
+    assert [w.outcome for w in report.works] == ["accepted", "accepted"]
+    with store.connect() as conn:
+        statuses = [row.status for row in conn.execute(select(t.iswc_calls))]
+        kept = conn.execute(select(func.count()).select_from(t.iswc_submissions)).scalar_one()
+    assert None in statuses and 429 in statuses and statuses.count(207) == 2
+    assert kept == 2
+    assert {store.load_work(i).iswc for i in ids} == {w.iswc for w in report.works}
