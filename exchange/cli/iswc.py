@@ -263,7 +263,8 @@ def sync_(node: NodeContext, dry_run: bool) -> None:
             )
             table.add_row(
                 item["name"],
-                str(item.get("state") or item.get("action") or "-"),
+                str(item.get("state") or item.get("action") or "-")
+                + (" before" if item.get("imported_before") else ""),
                 str(item.get("transactions", "-")),
                 outcomes or item.get("error", "") or "",
             )

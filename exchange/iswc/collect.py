@@ -22,6 +22,7 @@ from exchange.config import ConfigError, NodeConfig
 from exchange.digest import sha256_file
 from exchange.formats.iswc import EDI, JSON
 from exchange.store import Store
+from exchange.store.ledger import DONE
 from exchange.sync.session import exchange_with
 
 
@@ -48,11 +49,18 @@ def collect(store: Store, config: NodeConfig, *, dry_run: bool = False) -> dict[
         if fmt is None:
             continue  # not an ISWC file: not ours to take
         if dry_run:
-            received.append({"name": path.name, "format": fmt.name, "action": "apply"})
+            before = _state(store, path) in DONE
+            action = "none (imported before)" if before else "apply"
+            received.append({"name": path.name, "format": fmt.name, "action": action})
             continue
         report = formats.reader(fmt.name).importer(store, config, None).import_file(path)
         received.append(
-            {"name": path.name, "state": _state(store, path), **report.as_dict(imported=True)}
+            {
+                "name": path.name,
+                "state": _state(store, path),
+                "imported_before": report.duplicate_of is not None,
+                **report.as_dict(imported=True),
+            }
         )
     return {"route": "folder", "folder": str(folder), "received": received}
 
