@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 import click
@@ -170,7 +171,8 @@ def iswc_lines(state: dict[str, Any]) -> list[str]:
             f" (work code {last['workcode']})"
         )
     lines += [f"  rejected {r['code']}: {r['message']}" for r in state["rejections"]]
-    return lines
+    # the caller indents by 2: 80 columns in all
+    return [part for line in lines for part in textwrap.wrap(line, 78, subsequent_indent="    ")]
 
 
 def _on(source: Source) -> str:
