@@ -104,8 +104,8 @@ def judge(path: Path, kind: str, ledger_format: str) -> FileReport:
         return report
     report.add(findings)
     report.rejected = sum(1 for f in findings if f.level == "TR")
-    report.transactions = len(notifications) + len(acks)
-    report.accepted = report.transactions
+    report.accepted = len(notifications) + len(acks)
+    report.transactions = report.accepted + report.rejected
     return report
 
 
@@ -163,7 +163,8 @@ class NotificationImporter:
                     entry.id, state=REJECTED, summary=report.summary(), error=str(refused)[:1990]
                 )
                 return report
-            report.rejected = sum(1 for f in findings if f.level == "TR")
+            # transactions dropped by the reader (TR) count as rejected ones
+            report.rejected = report.transactions = sum(1 for f in findings if f.level == "TR")
             with self.store.connect() as conn:
                 writer = self.store.writer(conn, entry.id)
                 applier = _Applier(self, writer, path.name, entry.id, report)

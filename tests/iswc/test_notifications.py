@@ -205,3 +205,28 @@ def test_notifications_collected_over_sftp_like_partner_files(
     assert entry.format == "iswc-edi" and entry.state == "imported"
     code, again = run(capsys, "--db", db_url, "--config", str(config), "iswc", "sync", "--json")
     assert again["received"] == []  # collected: not fetched again
+
+
+def test_a_bad_transaction_is_left_out_and_a_file_for_another_agency_refused(
+    node, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args, inbox, store = node
+    without = ours(store, "R6")
+    name, data = json_files.write_notifications(
+        HEADER,
+        [note("CAR", NEW, work_info=(WorkInfo("128", 128, "R6", NEW),)), note("CAR", OTHER)],
+    )
+    document = json.loads(data)
+    document["notifications"][1]["preferredIswc"] = "T9000000034"  # a wrong check digit
+    (inbox / name).write_text(json.dumps(document))
+    elsewhere = FileHeader("315", "052", DAY, 315)
+    other, data = json_files.write_notifications(elsewhere, [note("CAR", OTHER, code="R6")])
+    (inbox / other).write_bytes(data)
+    code, result = run(capsys, *args, "iswc", "sync", "--json")
+    assert code == 1
+    mine, theirs = sorted(result["received"], key=lambda i: i["name"] != name)
+    assert (mine["transactions"], mine["accepted"], mine["rejected"]) == (2, 1, 1)
+    assert any("check digit" in f["message"] for f in mine["findings"])
+    assert store.load_work(without).iswc == NEW
+    assert theirs["state"] == "rejected"
+    assert "addressed to agency 052" in theirs["findings"][0]["message"]
