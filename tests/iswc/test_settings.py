@@ -11,6 +11,8 @@ from exchange.iswc import limits
 from exchange.iswc.client import IswcClient
 from exchange.store import Store
 
+pytestmark = pytest.mark.iswc
+
 
 def _parse(text: str, tmp_path: Path):
     import tomllib
