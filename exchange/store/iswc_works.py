@@ -175,7 +175,8 @@ def iswcs_of(conn: Connection, work_id: int) -> list[WorkIswc]:
 
 
 def work_with_archived(conn: Connection, iswc: str) -> int | None:
-    """The work that holds ``iswc`` (compact) as an archived ISWC, if any."""
+    """The work that held ``iswc`` (compact) before another took its place (archived by a
+    merge, or replaced), if any."""
     w = t.work_iswcs
     return conn.execute(
         select(w.c.work_id).where(w.c.iswc == iswc).order_by(w.c.status.desc(), w.c.work_id)

@@ -57,3 +57,22 @@ def test_a_merge_keeps_the_old_iswc_archived_and_it_still_finds_the_work(store: 
     assert iswcs[1]["source"]["file"] == "ISWC20261202100000128315.CSN"
     history = [(h.entity, h.action) for h in store.history(work_id)]
     assert ("iswc", "archive") in history and ("iswc", "add") in history
+
+
+def test_a_work_folded_into_another_brings_its_iswcs_and_rejections(store: Store) -> None:
+    kept, folded = store.add_works([(Work("KEPT"), None), (Work("FOLDED"), None)])
+    with store.connect() as conn:
+        writer = store.writer(conn)
+        iw.set_preferred(writer, kept, NEW, None, {})
+        iw.set_preferred(writer, folded, OLD, None, {})
+        iw.set_preferred(writer, folded, NEW, None, {})  # OLD replaced: NEW held by both
+        iw.record_submission(conn, folded, workcode="2", digest="d", method="add", iswc=None,
+                             rejection=("137", "IP not found"))  # fmt: skip
+        writer.fold_work(folded, kept, None)
+    state = store.iswc_state(kept)
+    assert sorted((i["iswc"], i["status"]) for i in state["iswcs"]) == [
+        (OLD, "replaced"),
+        (NEW, "preferred"),
+    ]
+    assert [r["code"] for r in state["rejections"]] == ["137"]
+    assert store.find_work(OLD) == kept
