@@ -101,6 +101,10 @@ class ConfigError(Exception):
     """The configuration cannot be used; the message says where and why."""
 
 
+#: The scheduler's job of ``[iswc] schedule`` (partner jobs are named by partner code).
+ISWC_JOB = "iswc"
+
+
 @dataclass(slots=True, frozen=True)
 class IswcSettings:
     """[iswc]: how the node talks to CISAC's ISWC database (docs/iswc.md)."""
@@ -401,13 +405,19 @@ def _iswc(reader: _Reader, society_code: str, partners: dict[str, Partner]) -> I
         raise ConfigError(
             f"{reader.where('notification_partner')}: unknown partner {partner!r} (known: {known})"
         )
+    schedule = _schedule(reader)
+    if schedule is not None and ISWC_JOB in partners:
+        raise ConfigError(
+            f"{reader.where('schedule')}: the scheduler's job of the ISWC database is named "
+            f"{ISWC_JOB!r}, as a partner is: give that partner another code"
+        )
     return IswcSettings(
         url=url.rstrip("/"),
         agency=agency,
         key_env=key_env,
         notification_partner=partner,
         notification_folder=reader.path.parent / folder if folder else None,
-        schedule=_schedule(reader),
+        schedule=schedule,
         timezone=_timezone(reader),
         **counts,
     )

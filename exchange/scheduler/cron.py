@@ -15,7 +15,7 @@ from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
-from exchange.config import ConfigError, NodeConfig
+from exchange.config import ISWC_JOB, ConfigError, NodeConfig
 from exchange.identifiers import digits_value
 from exchange.model import Partner
 from exchange.store.rows import now
@@ -180,7 +180,7 @@ def next_runs(config: NodeConfig, at: datetime | None = None) -> list[dict[str, 
         fire = iswc.get_next_fire_time(None, moment)
         jobs.append(
             {
-                "partner": "iswc",  # the round with the ISWC database (exchange.scheduler.jobs)
+                "partner": ISWC_JOB,  # the round with the ISWC database
                 "schedule": config.iswc.schedule,
                 "timezone": config.iswc.timezone,
                 "next_run": None if fire is None else fire.isoformat(),

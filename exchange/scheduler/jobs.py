@@ -40,7 +40,7 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED
 
-from exchange.config import ConfigError, NodeConfig, load_config
+from exchange.config import ISWC_JOB, ConfigError, NodeConfig, load_config
 from exchange.errors import ExchangeError
 from exchange.scheduler.cron import (
     CrontabTrigger,
@@ -73,8 +73,6 @@ JOBS_TABLE = "scheduler_jobs"
 LEASE_PURPOSE = "scheduler"
 #: What the jobs run, by reference (the job store keeps references, not functions).
 JOB_FUNC = "exchange.scheduler:run_job"
-#: The id of the job of ``[iswc] schedule`` (partner jobs are named by partner code).
-ISWC_JOB = "iswc"
 
 
 @dataclass(frozen=True, slots=True)
