@@ -154,16 +154,6 @@ class _Pending:
     method: str
 
 
-def _database_iswc(conn: Connection, work: Work) -> str | None:
-    """The ISWC the database holds our work under (its preferred ISWC, from the database)."""
-    if work.id is None or not work.iswc:
-        return None
-    for held in iw.iswcs_of(conn, work.id):
-        if held.iswc == work.iswc and held.status == iw.PREFERRED and held.from_database:
-            return held.iswc
-    return None
-
-
 def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
@@ -180,29 +170,31 @@ def submit(
     pending: list[_Pending] = []
     with store.connect() as conn:
         last = iw.last_submissions(conn, ids)
-        for work in store.iter_works(ids):
-            assert work.id is not None
-            try:
-                workcode = workcode_of(work, agency)
-                preferred = _database_iswc(conn, work)
-                payload = submission(
-                    work, agency=agency, source_db=client.source_db, preferred_iswc=preferred
-                )
-            except PayloadError as exc:
-                report.works.append(
-                    WorkOutcome(work.id, work.title, None, "unsendable", message=str(exc))
-                )
-                continue
-            digest = digest_of(payload)
-            before = last.get(work.id)
-            if before is not None and before.digest == digest:
-                report.unchanged += 1
-                continue
-            if before is None and preferred is not None:
-                report.unchanged += 1  # its ISWC came from the database: nothing to send
-                continue
-            method = "update" if preferred else "add"
-            pending.append(_Pending(work, workcode, payload, digest, method))
+        given = iw.database_iswcs(conn, ids)
+    for work in store.iter_works(ids):
+        assert work.id is not None
+        # the ISWC the database holds our work under, if the work still has it
+        preferred = work.iswc if work.iswc and given.get(work.id) == work.iswc else None
+        try:
+            workcode = workcode_of(work, agency)
+            payload = submission(
+                work, agency=agency, source_db=client.source_db, preferred_iswc=preferred
+            )
+        except PayloadError as exc:
+            report.works.append(
+                WorkOutcome(work.id, work.title, None, "unsendable", message=str(exc))
+            )
+            continue
+        digest = digest_of(payload)
+        before = last.get(work.id)
+        if before is not None and before.digest == digest:
+            report.unchanged += 1
+            continue
+        if before is None and preferred is not None:
+            report.unchanged += 1  # its ISWC came from the database: nothing to send
+            continue
+        method = "update" if preferred else "add"
+        pending.append(_Pending(work, workcode, payload, digest, method))
     deadline = now() + timedelta(days=deadline_days)
     for method in ("add", "update"):
         items = [p for p in pending if p.method == method]

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, or_, select, update
 
 from exchange.model import Source
 from exchange.store import tables as t
@@ -83,13 +83,6 @@ class WorkIswc:
     source: Source | None
     at: datetime
 
-    @property
-    def from_database(self) -> bool:
-        """Whether the ISWC database gave it (its API, or one of its notification files)."""
-        return self.source is not None and (
-            self.source.partner == ISWC_DATABASE or self.source.file is not None
-        )
-
     def as_dict(self) -> dict[str, Any]:
         source = self.source
         return {
@@ -114,6 +107,22 @@ def last_submissions(conn: Connection, work_ids: list[int]) -> dict[int, LastSub
         part = work_ids[start : start + 500]
         for row in conn.execute(select(s).where(s.c.work_id.in_(part))):
             found[row.work_id] = LastSubmission(**row._asdict())
+    return found
+
+
+def database_iswcs(conn: Connection, work_ids: list[int]) -> dict[int, str]:
+    """The preferred ISWC of each of these works that the ISWC database gave (its API, or
+    one of its notification files), by work id."""
+    w, s = t.work_iswcs, t.sources
+    found: dict[int, str] = {}
+    for start in range(0, len(work_ids), 500):
+        query = (
+            select(w.c.work_id, w.c.iswc)
+            .join(s, s.c.id == w.c.source_id)
+            .where(w.c.work_id.in_(work_ids[start : start + 500]), w.c.status == PREFERRED)
+            .where(or_(s.c.partner == ISWC_DATABASE, s.c.file_name.is_not(None)))
+        )
+        found.update({row.work_id: row.iswc for row in conn.execute(query)})
     return found
 
 
