@@ -14,16 +14,22 @@ Either way each file is a ledger entry and is applied once
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
+
+from sqlalchemy.exc import OperationalError
 
 from exchange import formats
 from exchange.config import ConfigError, NodeConfig
 from exchange.digest import sha256_file
 from exchange.formats.iswc import EDI, JSON
 from exchange.store import Store
-from exchange.store.ledger import DONE
+from exchange.store.database import StoreError
+from exchange.store.ledger import DONE, FAILED
 from exchange.sync.session import exchange_with
+
+logger = logging.getLogger(__name__)
 
 
 def collect(store: Store, config: NodeConfig, *, dry_run: bool = False) -> dict[str, Any]:
@@ -53,7 +59,15 @@ def collect(store: Store, config: NodeConfig, *, dry_run: bool = False) -> dict[
             action = "none (imported before)" if before else "apply"
             received.append({"name": path.name, "format": fmt.name, "action": action})
             continue
-        report = formats.reader(fmt.name).importer(store, config, None).import_file(path)
+        try:
+            report = formats.reader(fmt.name).importer(store, config, None).import_file(path)
+        except (StoreError, OperationalError):
+            raise
+        except Exception as exc:  # noqa: BLE001 - one file's failure must not stop the others
+            said = " ".join(str(exc).split())
+            logger.warning("%s: %s", path.name, said)
+            received.append({"name": path.name, "state": FAILED, "error": said[:1990]})
+            continue
         received.append(
             {
                 "name": path.name,

@@ -39,7 +39,6 @@ from sqlalchemy import select
 
 from adapters.iswc import edi, json_files
 from adapters.iswc.model import Acknowledgement, IswcFileError, Notification
-from exchange.errors import ExchangeError
 from exchange.identifiers import iswc as iswc_id
 from exchange.imports.file_claims import claim_file
 from exchange.imports.report import FileReport, Progress, duplicate, earlier_import
@@ -57,22 +56,31 @@ from exchange.store.writer import WorkWriter
 MAX_BYTES = edi.MAX_FILE_BYTES
 
 
+def _refused(path: Path, what: str) -> IswcFileError:
+    message = f"{path.name}: {what}"
+    return IswcFileError(message, [Finding("ER", message, record="file")])
+
+
 def _content(path: Path) -> bytes:
-    """The file's bytes; a zipped EDI file's one member."""
-    data = path.read_bytes()
+    """The file's bytes; a zipped EDI file's one member (IswcFileError if unreadable)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise _refused(path, f"cannot be read: {exc.strerror}") from None
     if not data.startswith(b"PK\x03\x04"):
         return data
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             members = [m for m in archive.infolist() if not m.is_dir()]
             if len(members) != 1 or members[0].file_size > MAX_BYTES:
-                raise ExchangeError(
-                    f"{path.name}: a zipped ISWC file holds one file of at most "
-                    f"{MAX_BYTES:,} bytes ({len(members)} found)"
+                raise _refused(
+                    path,
+                    f"a zipped ISWC file holds one file of at most {MAX_BYTES:,} bytes "
+                    f"({len(members)} found)",
                 )
             return archive.read(members[0])
     except zipfile.BadZipFile as exc:
-        raise ExchangeError(f"{path.name}: not a readable zip file ({exc})") from None
+        raise _refused(path, f"not a readable zip file ({exc})") from None
 
 
 def read_file(

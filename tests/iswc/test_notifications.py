@@ -230,3 +230,20 @@ def test_a_bad_transaction_is_left_out_and_a_file_for_another_agency_refused(
     assert store.load_work(without).iswc == NEW
     assert theirs["state"] == "rejected"
     assert "addressed to agency 052" in theirs["findings"][0]["message"]
+
+
+def test_a_damaged_zip_is_rejected_and_the_other_files_applied(
+    node, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args, inbox, store = node
+    without = ours(store, "R7")
+    (inbox / "ISWC20261201093000128315.zip").write_bytes(b"PK\x03\x04 not really a zip")
+    name, data = edi_writer.write_notifications(
+        HEADER, [note("CAR", NEW, work_info=(WorkInfo("128", 128, "R7", NEW),))]
+    )
+    (inbox / name).write_bytes(data)
+    code, result = run(capsys, *args, "iswc", "sync", "--json")
+    assert code == 1
+    states = {item["name"]: item["state"] for item in result["received"]}
+    assert states == {"ISWC20261201093000128315.zip": "rejected", name: "imported"}
+    assert store.load_work(without).iswc == NEW
