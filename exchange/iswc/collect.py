@@ -40,6 +40,10 @@ def collect(store: Store, config: NodeConfig, *, dry_run: bool = False) -> dict[
     if settings.notification_partner:
         partner = config.partner(settings.notification_partner)
         report = exchange_with(store, config, partner, purpose="iswc", dry_run=dry_run)
+        for item in report.received:  # what came of the transactions, as from a folder
+            entry = store.find_file(item["sha256"]) if item.get("sha256") else None
+            if entry is not None:
+                item.setdefault("statuses", dict(entry.summary.statuses or {}))
         return {"route": "partner", "partner": partner.code, "received": report.received}
     folder = settings.notification_folder
     if folder is None:

@@ -200,6 +200,7 @@ def test_notifications_collected_over_sftp_like_partner_files(
     assert result["partner"] == "315"
     [item] = result["received"]
     assert (item["name"], item["format"], item["state"]) == (name, "iswc-edi", "imported")
+    assert item["statuses"] == {"applied": 1}
     assert store.load_work(work_id).iswc == NEW
     [entry] = store.ledger(partner="315")
     assert entry.format == "iswc-edi" and entry.state == "imported"
