@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 from rich.console import Console
-from rich.table import Table
+from rich.table import Column, Table
 
 from exchange.cli.common import NodeContext, emit, json_option
 from exchange.config import ConfigError, IswcSettings
-from exchange.errors import EXIT_FINDINGS, ExchangeError
+from exchange.errors import EXIT_FINDINGS
 from exchange.identifiers import iswc as iswc_id
 from exchange.iswc import repertoire, tasks
 from exchange.iswc.client import IswcClient
@@ -138,23 +138,23 @@ def tasks_() -> None:
     """
 
 
-def _task_table(views: list[tasks.TaskView]) -> Table:
-    table = Table("task", "type", "status", "by", "ISWC", "work", "auto-approved", "conflicts",
-                  box=None)  # fmt: skip
+def _task_lines(views: list[tasks.TaskView]) -> list[str]:
+    """Two lines a task, for 80 columns: what and by whom; our work, when, conflicts."""
+    lines = []
     for v in views:
         d = v.as_dict()
         work = d["work"]
-        table.add_row(
-            str(d["id"]),
-            d["type"],
-            d["status"],
-            d["originating_agency"] or "-",
-            _iswc(d["iswc"]),
-            "-" if work is None else f"{work['id']} {work['title'] or ''}".strip(),
-            (d["auto_approved_on"] or "-")[:10],
-            ", ".join(f"#{c['id']} {c['kind']}" for c in d["conflicts"]) or "-",
+        lines.append(
+            f"task {d['id']}  {d['type']}  {d['status']}  by {d['originating_agency'] or '-'}"
+            f"  ISWC {_iswc(d['iswc'])}"
         )
-    return table
+        what = "no work of ours" if work is None else f"work {work['id']} {work['title'] or ''}"
+        when = (d["auto_approved_on"] or "-")[:10]
+        conflicts = ", ".join(f"#{c['id']} {c['kind']}" for c in d["conflicts"]) or "none"
+        lines.append(f"  {what.strip()}; approved on {when} if pending; conflicts: {conflicts}")
+        if d["rejection"]:
+            lines.append(f"  refused by the ISWC database: {v.task.rejection}")
+    return lines
 
 
 @tasks_.command("list")
@@ -181,8 +181,8 @@ def tasks_list(node: NodeContext, statuses: tuple[str, ...]) -> None:
 
     def human(out: Console) -> None:
         out.print(f"{len(views)} workflow tasks")
-        if views:
-            out.print(_task_table(views))
+        for line in _task_lines(views):
+            out.print(line, markup=False)
 
     emit(node, {"tasks": [v.as_dict() for v in views]}, human)
 
@@ -194,11 +194,12 @@ def _decide(node: NodeContext, task_id: int, decision: str, message: str | None)
     data = view.as_dict()
 
     def human(out: Console) -> None:
-        out.print(_task_table([view]))
+        for line in _task_lines([view]):
+            out.print(line, markup=False)
 
     emit(node, {"task": data}, human)
     if view.task.rejection is not None:
-        raise ExchangeError(f"task {task_id}: the ISWC database refused: {view.task.rejection}")
+        raise SystemExit(EXIT_FINDINGS)
 
 
 @tasks_.command("approve")
@@ -256,7 +257,8 @@ def sync_(node: NodeContext, dry_run: bool) -> None:
     def human(out: Console) -> None:
         where = result.get("partner") or result.get("folder")
         out.print(f"{len(result['received'])} notification files from {where}")
-        table = Table("file", "state", "transactions", "outcomes", box=None)
+        table = Table(Column("file", overflow="fold"), "state", "transactions",
+                      Column("outcomes", overflow="fold"), box=None)  # fmt: skip
         for item in result["received"]:
             outcomes = ", ".join(
                 f"{n} {o}" for o, n in sorted((item.get("statuses") or {}).items())

@@ -77,3 +77,48 @@ def test_clear_errors_without_iswc_settings_or_key(
     args = node(tmp_path / "bare", "", iswc=False)
     code, _, err = run(capsys, *args, "iswc", "tasks", "list")
     assert code == 2 and "no [iswc] section" in err
+
+
+def test_a_task_rejected_then_refused_a_second_time(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import time
+
+    from exchange.iswc.payloads import submission
+    from tests.iswc.conftest import make_client
+
+    monkeypatch.setenv("EXCHANGE_ISWC_KEY", KEY)
+    with running_standin(time.time) as standin:
+        args = node(tmp_path, standin.url)
+        with Store(args[1]) as store:
+            [work_id] = store.add_works([(member_work("SHARED", "R1"), None)])
+        code, out, _ = run(capsys, *args, "iswc", "submit", "--json")
+        [ours] = json.loads(out)["works"]
+        with Store(args[1]) as store, make_client(standin.url, store, _Clock(), "052") as sister:
+            work = store.load_work(work_id)
+            theirs = submission(work, agency="052", source_db=52)
+            assert sister.add(theirs).iswc == ours["iswc"]
+            assert sister.update({**theirs, "originalTitle": "SHARED (NEW)"}, ours["iswc"]).ok
+        code, out, _ = run(capsys, *args, "iswc", "tasks", "list")
+        assert code == 0 and "UpdateApproval  Outstanding  by 052" in out
+        assert f"work {work_id} SHARED; approved on " in out
+        code, out, _ = run(capsys, *args, "iswc", "tasks", "list", "--json")
+        [task] = json.loads(out)["tasks"]
+        assert task["work"]["id"] == work_id and task["auto_approved_on"]
+        code, out, _ = run(capsys, *args, "iswc", "tasks", "reject", str(task["id"]),
+                           "--message", "not ours", "--json")  # fmt: skip
+        assert code == 0 and json.loads(out)["task"]["status"] == "Rejected"
+        code, out, _ = run(capsys, *args, "iswc", "tasks", "approve", str(task["id"]))
+        assert code == 1 and "refused by the ISWC database: 152" in out
+
+
+class _Clock:
+    def time(self) -> float:
+        import time
+
+        return time.time()
+
+    def sleep(self, seconds: float) -> None:
+        import time
+
+        time.sleep(seconds)
