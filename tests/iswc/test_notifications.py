@@ -248,3 +248,25 @@ def test_a_damaged_zip_is_rejected_and_the_other_files_applied(
     states = {item["name"]: item["state"] for item in result["received"]}
     assert states == {"ISWC20261201093000128315.zip": "rejected", name: "imported"}
     assert store.load_work(without).iswc == NEW
+
+
+def test_deletes_ours_withdrawn_another_agency_s_noted(
+    node, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args, inbox, store = node
+    withdrawn = ours(store, "R8", OLD)
+    shared = ours(store, "R9", NEW)
+    name, data = json_files.write_notifications(
+        HEADER,
+        [
+            note("CDR", OLD, agency="128", code="R8"),  # our work, deleted (through CIS-Net)
+            note("CDR", NEW, code="S9", work_info=(WorkInfo("128", 128, "R9", NEW),)),
+        ],
+    )
+    (inbox / name).write_bytes(data)
+    code, result = run(capsys, *args, "iswc", "sync", "--json")
+    assert code == 0, result
+    assert outcomes(store) == [("CDR", "applied", withdrawn), ("CDR", "noted", shared)]
+    assert store.load_work(withdrawn).iswc is None
+    assert store.find_work(OLD) == withdrawn  # kept, archived
+    assert store.load_work(shared).iswc == NEW
