@@ -16,6 +16,7 @@ from exchange.model import Affiliation, Claim, InterestedParty, Right, Side, Wor
 from exchange.store import Store
 from exchange.store import conflicts as stored_conflicts
 from exchange.store import tables as t
+from exchange.store.rows import now
 from tests.iswc.conftest import UNKNOWN_IPI, WRITERS, FakeClock, StandIn, make_client
 
 pytestmark = [pytest.mark.iswc, pytest.mark.http]
@@ -152,7 +153,7 @@ def test_tasks_on_our_works_with_their_deadline_and_conflicts(
         assert sister.update({**theirs, "originalTitle": "SHARED WORK (NEW)"}, shared).ok
     with store.connect() as conn:
         stored_conflicts.open_iswc_conflict(conn, work_id, "058", shared, "T0345246801", None,
-                                            stored_conflicts.now())  # fmt: skip
+                                            now())  # fmt: skip
     [view] = tasks.list_tasks(store, api, auto_approve_days=30)
     data = view.as_dict()
     assert data["work"]["id"] == work_id and data["type"] == "UpdateApproval"

@@ -4,6 +4,7 @@ and the node applies them (a merge by another agency among them); `exchange demo
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -26,8 +27,6 @@ def config_for(folder: Path, url: str) -> NodeConfig:
         '[node]\nsociety_code = "128"\n'
         f'[iswc]\nurl = "{url}"\nnotification_folder = "{folder / "128"}"\n'
     )
-    import tomllib
-
     return parse_config(tomllib.loads(text), folder / "node.toml")
 
 
