@@ -270,3 +270,32 @@ def test_deletes_ours_withdrawn_another_agency_s_noted(
     assert store.load_work(withdrawn).iswc is None
     assert store.find_work(OLD) == withdrawn  # kept, archived
     assert store.load_work(shared).iswc == NEW
+
+
+def test_acknowledgements_give_iswcs_and_rejections(
+    node, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from adapters.iswc.model import Acknowledgement, ErrorMessage
+
+    args, inbox, store = node
+    given, refused = ours(store, "A1"), ours(store, "A2")
+
+    def ack(number: int, code: str, **more) -> Acknowledgement:
+        return Acknowledgement(DAY, number, "CAR", DAY, submission_id=number, agency="128",
+                               sourcedb=128, workcode=code, original_title="A SONG",
+                               **more)  # fmt: skip
+
+    name, data = json_files.write_acknowledgements(
+        HEADER,
+        [
+            ack(1, "A1", status="FA", preferred_iswc=NEW),
+            ack(2, "A2", status="RJ", errors=(ErrorMessage(137, "IP not found"),)),
+        ],
+    )
+    (inbox / name).write_bytes(data)
+    code, result = run(capsys, *args, "iswc", "sync", "--json")
+    assert code == 0, result
+    assert store.load_work(given).iswc == NEW
+    assert [(r["code"], r["message"]) for r in store.iswc_state(refused)["rejections"]] == [
+        ("137", "IP not found")
+    ]
