@@ -100,6 +100,10 @@ SECTION_KEYS: dict[str, frozenset[str]] = {
 }
 
 
+#: The scheduler's job of ``[iswc] schedule`` (partner jobs are named by partner code).
+ISWC_JOB = "iswc"
+
+
 @dataclass(slots=True, frozen=True)
 class IswcSettings:
     """[iswc]: how the node talks to CISAC's ISWC database (docs/iswc.md)."""
@@ -121,7 +125,7 @@ class IswcSettings:
     #: a configured partner (typically CISAC's SFTP), or a folder; None: not collected
     notification_partner: str | None = None
     notification_folder: Path | None = None
-    #: when the scheduler runs `iswc sync` then `iswc submit` (cron, five fields)
+    #: when the scheduler runs `iswc submit` then `iswc sync` (cron, five fields)
     schedule: str | None = None
     timezone: str = "UTC"
     #: a workflow task left pending this many days is approved by the database
@@ -405,13 +409,19 @@ def _iswc(reader: _Reader, society_code: str, partners: dict[str, Partner]) -> I
         raise ConfigError(
             f"{reader.where('notification_partner')}: unknown partner {partner!r} (known: {known})"
         )
+    schedule = _schedule(reader)
+    if schedule is not None and ISWC_JOB in partners:
+        raise ConfigError(
+            f"{reader.where('schedule')}: the scheduler's job of the ISWC database is named "
+            f"{ISWC_JOB!r}, as a partner is: give that partner another code"
+        )
     return IswcSettings(
         url=url.rstrip("/"),
         agency=agency,
         key_env=key_env,
         notification_partner=partner,
         notification_folder=reader.path.parent / folder if folder else None,
-        schedule=_schedule(reader),
+        schedule=schedule,
         timezone=_timezone(reader),
         **counts,
     )

@@ -7,11 +7,14 @@ are invented; the identifiers are valid published examples.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 from adapters.cwr.export import file_name
 from adapters.cwr.file_writer import CwrWriter
+from exchange.errors import ExchangeError
 from exchange.model import (
     WORLD,
     Affiliation,
@@ -217,3 +220,70 @@ def demo_nodes(directory: Path) -> dict[str, Path]:
             {OURS: (lane(sister, OURS), lane(OURS, sister))},
         )
     return configs
+
+
+# -- one round with the ISWC database's stand-in -------------------------------------------
+
+#: The stand-in's key, and the variable our demo node reads it from ([iswc] key_env).
+DEMO_ISWC_KEY = "demo-subscription-key"
+DEMO_ISWC_KEY_ENV = "EXCHANGE_DEMO_ISWC_KEY"
+#: Where the stand-in of CISAC's ISWC database lives: the tests of a source tree.
+STANDIN = Path(__file__).resolve().parents[1] / "tests" / "iswc_standin"
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def iswc_standin(notifications: Path) -> Iterator[str]:
+    """The stand-in of the ISWC database (``python -m tests.iswc_standin``) on a loopback
+    port until the block ends, writing its CSN files under ``notifications``; its URL."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    port = _free_port()
+    command = [
+        *(sys.executable, "-m", "tests.iswc_standin", "--port", str(port)),
+        *("--key", DEMO_ISWC_KEY, "--rpm", "600", "--notifications", str(notifications)),
+    ]
+    process = subprocess.Popen(
+        command, cwd=STANDIN.parents[1], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                error = (process.stderr.read() if process.stderr else b"").decode(errors="replace")
+                raise ExchangeError(f"the ISWC database stand-in did not start: {error.strip()}")
+            try:
+                httpx.get(url, timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise ExchangeError("the ISWC database stand-in did not answer") from None
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def iswc_config(url: str, notifications: Path) -> str:
+    """The [iswc] section of our demo node: the stand-in, its CSN files for us (052)."""
+    return (
+        f'\n[iswc]\nurl = "{url}"\nkey_env = "{DEMO_ISWC_KEY_ENV}"\n'
+        f'requests_per_minute = 600\nnotification_folder = "{notifications / OURS}"\n'
+    )

@@ -7,7 +7,14 @@ from exchange.model import Source
 from exchange.store.repertoire import HistoryEntry
 
 #: The history's actions, as a line says them.
-_DONE = {"create": "created", "add": "added", "update": "changed", "delete": "removed"}
+_DONE = {
+    "create": "created",
+    "add": "added",
+    "update": "changed",
+    "delete": "removed",
+    "archive": "archived",
+    "notify": "notified",
+}
 
 
 def history_lines(history: list[HistoryEntry]) -> list[str]:

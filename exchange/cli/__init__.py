@@ -64,6 +64,11 @@ COMMANDS: dict[str, Entry] = {
         "init",
         "Create the store, or upgrade its schema (safe to rerun).",
     ),
+    "iswc": Entry(
+        "exchange.cli.iswc",
+        "iswc",
+        "Our works in CISAC's ISWC database, and its notifications.",
+    ),
     "ledger": Entry(
         "exchange.cli.ledger",
         "ledger",

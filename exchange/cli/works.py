@@ -6,7 +6,8 @@ the other commands import theirs when they run.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import textwrap
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -119,6 +120,37 @@ def _territories(claim: Claim) -> str:
     )
 
 
+def iswc_lines(state: dict[str, Any]) -> list[str]:
+    """A work's ISWCs with their sources, its last submission and rejections (one a line).
+
+    >>> iswc_lines({"iswcs": [{"iswc": "T9000000011", "status": "archived",
+    ...     "preferred": "T9000000022", "source": {"partner": "ISWC-DB", "file": None,
+    ...     "transaction": None}, "at": "2026-12-02T10:00:00+00:00"}],
+    ...     "submission": None, "rejections": []})
+    ['ISWC T-900.000.001-1 archived, merged into T-900.000.002-2 (from ISWC-DB)']
+    """
+    from exchange.identifiers import iswc as iswc_id
+
+    lines = []
+    for i in state["iswcs"]:
+        source = i["source"] or {}
+        where = " ".join(str(p) for p in (source.get("partner"), source.get("file")) if p)
+        merged = f", merged into {iswc_id.format(i['preferred'])}" if i["preferred"] else ""
+        lines.append(
+            f"ISWC {iswc_id.format(i['iswc'])} {i['status']}{merged}"
+            + (f" (from {where})" if where else "")
+        )
+    last = state["submission"]
+    if last:
+        lines.append(
+            f"ISWC database: {last['method']} {last['outcome']} {last['submitted'][:16]}"
+            f" (work code {last['workcode']})"
+        )
+    lines += [f"  rejected {r['code']}: {r['message']}" for r in state["rejections"]]
+    # the caller indents by 2: 80 columns in all
+    return [part for line in lines for part in textwrap.wrap(line, 78, subsequent_indent="    ")]
+
+
 def _on(source: Source) -> str:
     return f", {source.received_at:%Y-%m-%d}" if source.received_at else ""
 
@@ -151,6 +183,7 @@ def show(node: NodeContext, key: str) -> None:
         raise NotFound(f"no work {key!r} in the store (give a local id, an ISWC or PARTNER:NUMBER)")
     history = store.history(work.id)
     registrations = store.registrations(work_id=work.id)
+    in_iswc_database = store.iswc_state(work.id)
 
     def human(out: Console) -> None:
         out.print(f"[bold]{escape(work.title)}[/]  (work {work.id})", markup=True)
@@ -180,6 +213,8 @@ def show(node: NodeContext, key: str) -> None:
             out.print(f"  production {p.intended_purpose} {title}{isan}")
         for c in work.components:
             out.print(f"  component {c.iswc or '-'} {c.title}")
+        for line in iswc_lines(in_iswc_database):
+            out.print(f"  {line}")
         for reg in registrations:
             out.print(registration_line(reg))
             for m in reg.messages:
@@ -202,5 +237,6 @@ def show(node: NodeContext, key: str) -> None:
             for h in history
         ],
         "registrations": [r.as_dict() for r in registrations],
+        "iswc_database": in_iswc_database,
     }
     emit(node, data, human)

@@ -35,7 +35,7 @@ from exchange.conflicts.rules import work_conflicts
 from exchange.errors import ExchangeError, NotFound
 from exchange.jsonview import claim_view
 from exchange.model import Source, Work
-from exchange.store import Store, tables
+from exchange.store import Store, iswc_works, tables
 from exchange.store import conflicts as stored
 from exchange.store.bulk import insert_returning_ids, insert_rows
 from exchange.store.conflicts import OUTCOMES, Conflict
@@ -355,7 +355,8 @@ class Conflicts:
         if conflict.kind == "iswc":
             received = conflict.detail.get("received")
             if outcome == "upheld" and received:
-                writer.set_iswc(work_id, received, source_id)
+                note = {"by": f"conflict {conflict.id} upheld"}
+                iswc_works.set_preferred(writer, work_id, received, source_id, note)
             return
         theirs = {
             c["id"]

@@ -15,7 +15,7 @@ from typing import Any
 
 from apscheduler.triggers.cron import CronTrigger
 
-from exchange.config import ConfigError, NodeConfig
+from exchange.config import ISWC_JOB, ConfigError, NodeConfig
 from exchange.identifiers import digits_value
 from exchange.model import Partner
 from exchange.store.rows import now
@@ -137,6 +137,19 @@ def partner_trigger(config: NodeConfig, partner: Partner) -> CrontabTrigger:
         ) from None
 
 
+def iswc_trigger(config: NodeConfig) -> CrontabTrigger | None:
+    """The trigger of ``[iswc] schedule`` (None: the round with the ISWC database is not
+    scheduled); ConfigError when it is unusable."""
+    settings = config.iswc
+    if settings is None or settings.schedule is None:
+        return None
+    try:
+        return crontab_trigger(settings.schedule, settings.timezone)
+    except ValueError as exc:
+        where = f"{config.path}: " if config.path else ""
+        raise ConfigError(f"{where}[iswc] schedule {settings.schedule!r}: {exc}") from None
+
+
 def scheduled_partners(config: NodeConfig) -> list[Partner]:
     """The partners that have a schedule, in code order."""
     return [
@@ -158,6 +171,18 @@ def next_runs(config: NodeConfig, at: datetime | None = None) -> list[dict[str, 
                 "partner": partner.code,
                 "schedule": partner.schedule,
                 "timezone": partner.timezone,
+                "next_run": None if fire is None else fire.isoformat(),
+                "next_run_utc": None if fire is None else fire.astimezone(UTC).isoformat(),
+            }
+        )
+    iswc = iswc_trigger(config)
+    if iswc is not None and config.iswc is not None:
+        fire = iswc.get_next_fire_time(None, moment)
+        jobs.append(
+            {
+                "partner": ISWC_JOB,  # the round with the ISWC database
+                "schedule": config.iswc.schedule,
+                "timezone": config.iswc.timezone,
                 "next_run": None if fire is None else fire.isoformat(),
                 "next_run_utc": None if fire is None else fire.astimezone(UTC).isoformat(),
             }

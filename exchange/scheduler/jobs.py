@@ -53,9 +53,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_RUNNING, STATE_STOPPED
 from apscheduler.util import datetime_to_utc_timestamp
 
-from exchange.config import ConfigError, NodeConfig, load_config
+from exchange.config import ISWC_JOB, ConfigError, NodeConfig, load_config
 from exchange.errors import ExchangeError
-from exchange.scheduler.cron import CrontabTrigger, partner_trigger, scheduled_partners
+from exchange.scheduler.cron import (
+    CrontabTrigger,
+    iswc_trigger,
+    partner_trigger,
+    scheduled_partners,
+)
 from exchange.scheduler.runs import (
     RunRecord,
     _conflicts_since,
@@ -132,6 +137,50 @@ def run_scheduled(store: Store, config: NodeConfig, code: str, *, wait: float = 
     return record
 
 
+def run_iswc(store: Store, config: NodeConfig) -> RunRecord:
+    """The scheduled round with the ISWC database: ``iswc submit``, then ``iswc sync``.
+
+    Recorded like an exchange (job ``iswc``): the submissions accepted and rejected
+    as its transactions, the notification files as what came in. Never raises.
+    """
+    from exchange.iswc.client import IswcClient
+    from exchange.iswc.collect import collect
+    from exchange.iswc.repertoire import submit
+    from exchange.store.iswc_works import ISWC_DATABASE
+
+    settings = config.iswc
+    started = now()
+    zone = settings.timezone if settings else "UTC"
+    record = RunRecord(ISWC_JOB, "ok", timezone=zone, started=started)
+    logger.info("the scheduled round with the ISWC database starting")
+    try:
+        if settings is None:
+            raise ConfigError("[iswc] is no longer in the configuration")
+        with IswcClient.from_settings(settings, store) as client:
+            sent = submit(store, client, deadline_days=config.deadline_days(ISWC_DATABASE))
+        record.accepted, record.rejected = sent.count("accepted"), sent.count("rejected")
+        if settings.notification_partner or settings.notification_folder:
+            collected = collect(store, config)
+            record.received = [item["name"] for item in collected["received"]]
+    except Exception as exc:
+        record.outcome, record.error = "failed", _one_line(exc)
+        logger.debug("the scheduled round with the ISWC database failed", exc_info=True)
+    record.finished = now()
+    partners = {ISWC_DATABASE, settings.notification_partner if settings else None} - {None}
+    try:
+        record.conflicts_opened = sum(_conflicts_since(store, p, started) for p in partners)
+    except Exception as exc:  # the store went away: the record says what is known
+        logger.warning("iswc: cannot count what the run did: %s", _one_line(exc))
+    write_record(config, record)
+    log = logger.info if record.outcome == "ok" else logger.warning
+    log("%s", record.text().replace("\n    ", "; "))
+    return record
+
+
+def _run(store: Store, config: NodeConfig, job: str) -> RunRecord:
+    return run_iswc(store, config) if job == ISWC_JOB else run_scheduled(store, config, job)
+
+
 # -- the scheduler ------------------------------------------------------------------------
 
 #: The nodes whose scheduler runs in this process, by configuration file: what their jobs use.
@@ -140,7 +189,8 @@ _running_lock = threading.Lock()
 
 
 def run_job(config_path: str, partner: str) -> dict[str, Any]:
-    """What a scheduled job runs: one exchange with ``partner``; the record as a dict.
+    """What a scheduled job runs: one exchange with ``partner`` (or, for ``iswc``, the
+    round with the ISWC database); the record as a dict.
 
     Uses the store and configuration of the scheduler running in this process for
     ``config_path``; without one, loads the configuration and opens the store as
@@ -150,10 +200,10 @@ def run_job(config_path: str, partner: str) -> dict[str, Any]:
         node = _running.get(config_path)
     if node is not None:
         store, config = node
-        return run_scheduled(store, config, partner).as_dict()
+        return _run(store, config, partner).as_dict()
     config = load_config(config_path)
     with Store(os.environ.get("EXCHANGE_DB") or config.store_url or DEFAULT_URL) as store:
-        return run_scheduled(store, config, partner).as_dict()
+        return _run(store, config, partner).as_dict()
 
 
 @dataclass(slots=True)
@@ -307,6 +357,9 @@ class NodeScheduler:
         triggers = {
             p.code: partner_trigger(self.config, p) for p in scheduled_partners(self.config)
         }
+        iswc = iswc_trigger(self.config)
+        if iswc is not None:
+            triggers[ISWC_JOB] = iswc
         with _running_lock:
             _running[self.config_key] = (self.store, self.config)
         try:
@@ -339,7 +392,8 @@ class NodeScheduler:
         existing = {job.id: job for job in self.scheduler.get_jobs()}
         for code, trigger in sorted(triggers.items()):
             args = (self.config_key, code)
-            options = {**self._options(), "name": f"exchange with {code}"}
+            what = "the ISWC database" if code == ISWC_JOB else code
+            options = {**self._options(), "name": f"exchange with {what}"}
             job = existing.pop(code, None)
             if job is None or repr(job.trigger) != repr(trigger):
                 # a new schedule: the next run time is computed from it
@@ -385,7 +439,8 @@ class NodeScheduler:
         self.scheduler.wakeup()  # a worker is free: claim the next due run
         code = event.job_id
         partner = self.config.partners.get(code)
-        zone = partner.timezone if partner else "UTC"
+        iswc = self.config.iswc if code == ISWC_JOB else None
+        zone = partner.timezone if partner else iswc.timezone if iswc else "UTC"
         if event.code == EVENT_JOB_EXECUTED:
             if isinstance(event.retval, dict):
                 self._keep(event.retval)

@@ -2,7 +2,8 @@
 
 One code path serves both engines. :class:`Store` (:mod:`exchange.store.store`) is
 the database (:mod:`exchange.store.database`), its file ledger
-(:mod:`exchange.store.ledger`) and the repertoire (:mod:`exchange.store.repertoire`).
+(:mod:`exchange.store.ledger`), the repertoire (:mod:`exchange.store.repertoire`)
+and its record in the ISWC database (:mod:`exchange.store.iswc_works`).
 
 ``from exchange.store import Store`` loads SQLAlchemy; importing the package
 alone does not, so that its light modules (:mod:`exchange.store.url`,

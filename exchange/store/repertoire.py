@@ -21,6 +21,7 @@ from exchange.model import InterestedParty, Source, Work
 from exchange.normalise import normalise_title
 from exchange.store import tables as t
 from exchange.store.database import Database, row_id
+from exchange.store.iswc_works import work_with_archived
 from exchange.store.reader import WorkReader
 from exchange.store.rows import chunks, party_from_row
 from exchange.store.writer import PartyCache, WorkWriter
@@ -131,11 +132,12 @@ class Repertoire(Database):
                     return None
                 return conn.execute(select(t.works.c.id).where(t.works.c.id == local_id)).scalar()
             if iswc_id.is_valid(key):
-                return conn.execute(
-                    select(t.works.c.id)
-                    .where(t.works.c.iswc == iswc_id.compact(key))
-                    .order_by(t.works.c.id)
+                iswc = iswc_id.compact(key)
+                found = conn.execute(
+                    select(t.works.c.id).where(t.works.c.iswc == iswc).order_by(t.works.c.id)
                 ).scalar()
+                # an ISWC archived by a merge still finds its work
+                return found if found is not None else work_with_archived(conn, iswc)
             if ":" in key:
                 issuer, number = (part.strip() for part in key.split(":", 1))
                 return conn.execute(

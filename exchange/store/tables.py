@@ -470,6 +470,69 @@ iswc_calls = Table(
     Index(None, "at"),
 )
 
+# Per work, its last submission to the ISWC database (exchange.iswc.submit): a digest of
+# the Submission sent, so the same content is never sent twice, when, and how it ended.
+iswc_submissions = Table(
+    "iswc_submissions",
+    metadata,
+    Column("work_id", ForeignKey("works.id", ondelete="CASCADE"), primary_key=True),
+    Column("workcode", String(20), nullable=False),  # our agency work code
+    Column("digest", String(64), nullable=False),  # sha256 of the Submission's JSON
+    Column("method", String(6), nullable=False),  # add | update
+    Column("submitted_at", UtcDateTime(), nullable=False),
+    Column("outcome", String(10), nullable=False),  # accepted | rejected
+    Column("iswc", String(11), nullable=True),  # the ISWC the database answered
+)
+
+# Every rejection of a submission of ours: the database's error code (100-247), message.
+iswc_rejections = Table(
+    "iswc_rejections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("work_id", ForeignKey("works.id", ondelete="CASCADE"), nullable=False),
+    Column("digest", String(64), nullable=True),  # of the submission (None: an ACK file's)
+    Column("code", String(10), nullable=False),
+    Column("message", String(2000), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    Index(None, "work_id"),
+)
+
+# The ISWCs of a work with where each came from (the database's answer or a notification
+# file: the source's partner and file). The preferred one is also ``works.iswc``; those
+# archived by a merge stay here, and find the work still.
+work_iswcs = Table(
+    "work_iswcs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("work_id", ForeignKey("works.id", ondelete="CASCADE"), nullable=False),
+    Column("iswc", String(11), nullable=False),
+    Column("status", String(10), nullable=False),  # preferred | archived
+    Column("preferred", String(11), nullable=True),  # an archived ISWC: merged into this one
+    Column("source_id", ForeignKey("sources.id"), nullable=True),
+    Column("at", UtcDateTime(), nullable=False),
+    UniqueConstraint("work_id", "iswc"),
+    Index(None, "iswc"),
+)
+
+# What each transaction of a notification file from the ISWC database came to: applied to
+# a work of ours, noted in its history, unchanged, a conflict opened, or skipped (a work
+# we do not hold).
+iswc_notifications = Table(
+    "iswc_notifications",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("file_id", ForeignKey("files.id", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),  # in the file, from 1
+    Column("transaction_type", String(3), nullable=True),  # CAR, CUR, CDR, MER...
+    Column("preferred_iswc", String(11), nullable=True),
+    Column("agency", String(3), nullable=True),
+    Column("workcode", String(20), nullable=True),
+    Column("work_id", ForeignKey("works.id", ondelete="SET NULL"), nullable=True),
+    Column("outcome", String(10), nullable=False),  # iswc_works.NOTIFICATION_OUTCOMES
+    Column("message", String(2000), nullable=False),
+    Index(None, "file_id"),
+)
+
 # The people who use the operator console (exchange.operators): viewers read, operators
 # also decide. Only an argon2 hash of the password is kept; failed sign-ins are counted
 # here so that a lockout holds across processes and restarts.

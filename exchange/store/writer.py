@@ -499,7 +499,7 @@ class WorkWriter:
             ],
         )
 
-    def set_iswc(self, work_id: int, iswc: str, source_id: int | None) -> None:
+    def set_iswc(self, work_id: int, iswc: str | None, source_id: int | None) -> None:
         """Give a work its ISWC, keeping the previous header in the history."""
         row = self.conn.execute(select(t.works).where(t.works.c.id == work_id)).one()
         before = jsonable(row._asdict())
@@ -608,9 +608,18 @@ class WorkWriter:
                 t.titles,
                 [{**row, "work_id": into, "title_norm": moved.title_norm, "source_id": source_id}],
             )
+        # its ISWCs in the ISWC database (those ``into`` has not), its rejections there
+        held = select(t.work_iswcs.c.iswc).where(t.work_iswcs.c.work_id == into)
+        self.conn.execute(
+            delete(t.work_iswcs).where(
+                t.work_iswcs.c.work_id == work_id, t.work_iswcs.c.iswc.in_(held)
+            )
+        )
+        self.conn.execute(delete(t.iswc_submissions).where(t.iswc_submissions.c.work_id == work_id))
         for table in (
             *(t.titles, t.work_numbers, t.claims, t.recordings, t.performers),
             *(t.transaction_outcomes, t.registrations, t.conflicts, t.history),
+            *(t.work_iswcs, t.iswc_rejections, t.iswc_notifications),
         ):
             self.conn.execute(update(table).where(table.c.work_id == work_id).values(work_id=into))
         o, m = t.transaction_outcomes, t.matches

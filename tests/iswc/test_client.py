@@ -40,7 +40,7 @@ from tests.iswc.conftest import (
     work,
 )
 
-pytestmark = pytest.mark.http
+pytestmark = [pytest.mark.iswc, pytest.mark.http]
 
 REPO = Path(__file__).resolve().parents[2]
 

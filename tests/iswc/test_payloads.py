@@ -25,6 +25,8 @@ from exchange.model import (
     WorkNumber,
 )
 
+pytestmark = pytest.mark.iswc
+
 
 def writer(name: str, number: str | None, role: str = "CA") -> Claim:
     return Claim(InterestedParty(name, ipi_name_number=number), role, Side.WRITER)

@@ -11,6 +11,8 @@ from exchange.iswc import limits
 from exchange.iswc.client import IswcClient
 from exchange.store import Store
 
+pytestmark = pytest.mark.iswc
+
 
 def _parse(text: str, tmp_path: Path):
     import tomllib
@@ -88,3 +90,12 @@ def test_a_notification_partner_must_be_configured(tmp_path: Path) -> None:
         tmp_path,
     )
     assert config.iswc.notification_partner == "CIS"
+
+
+def test_a_partner_may_not_take_the_name_of_the_iswc_job(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="give that partner another code"):
+        _parse(
+            '[iswc]\nurl = "http://x"\nagency = "052"\nschedule = "0 3 * * *"\n'
+            '[[partners]]\ncode = "iswc"\n',
+            tmp_path,
+        )

@@ -23,7 +23,7 @@ from exchange.identifiers import iswc as iswc_id
 from tests.http_server import free_port
 from tests.iswc.conftest import KEY, UNKNOWN_IPI, WRITERS, FakeClock, StandIn, running_standin
 
-pytestmark = pytest.mark.http
+pytestmark = [pytest.mark.iswc, pytest.mark.http]
 
 REPO = Path(__file__).resolve().parents[2]
 HEADERS = {"Ocp-Apim-Subscription-Key": KEY}

@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--auto-approve-days", type=int, default=30, help="days before a task is approved"
     )
+    parser.add_argument(
+        "--notifications",
+        type=Path,
+        help="a folder to write the CSN files (ISWC JSON) the database sends other agencies",
+    )
     args = parser.parse_args(argv)
     ipis = None
     if args.ipi is not None:
@@ -41,7 +46,13 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, UnicodeDecodeError, ValueError) as exc:
             print(f"{args.ipi}: {exc}", file=sys.stderr)
             return 2
-    app = create_app(args.key, rpm=args.rpm, ipis=ipis, auto_approve_days=args.auto_approve_days)
+    app = create_app(
+        args.key,
+        rpm=args.rpm,
+        ipis=ipis,
+        auto_approve_days=args.auto_approve_days,
+        notifications=args.notifications,
+    )
     print(f"ISWC database stand-in on http://127.0.0.1:{args.port} (not CISAC's)", flush=True)
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning")
     return 0

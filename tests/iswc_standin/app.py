@@ -16,6 +16,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Body, FastAPI, Query, Request
@@ -39,6 +40,7 @@ from tests.iswc_standin.models import (
     WorkflowTaskUpdate,
     WorkflowType,
 )
+from tests.iswc_standin.notices import Notices
 from tests.iswc_standin.rules import Refused, check_iswc
 
 MISSING_KEY = (
@@ -108,10 +110,17 @@ def create_app(
     ipis: frozenset[int] | None = None,
     auto_approve_days: int = 30,
     clock: Callable[[], float] = time.time,
+    notifications: Path | None = None,
 ) -> FastAPI:
-    """The stand-in; ``app.state.db`` is its database and ``app.state.gateway`` its gateway."""
+    """The stand-in; ``app.state.db`` is its database and ``app.state.gateway`` its gateway.
+
+    ``notifications``: a folder where it writes the CSN files the database sends
+    other agencies (:mod:`tests.iswc_standin.notices`).
+    """
     app = FastAPI(title="ISWC Database REST API - Agency (stand-in)", version="1.0.0")
     db = Database(ipis=ipis, clock=clock, auto_approve_days=auto_approve_days)
+    if notifications is not None:
+        db.notices = Notices(notifications)
     gateway = Gateway(key, rpm, window, per_month, clock)
     app.state.db, app.state.gateway = db, gateway
 

@@ -22,6 +22,7 @@ from typing import Any
 from adapters.iswc.vocabulary import CREATOR_ROLES
 from exchange.identifiers import iswc as iswc_id
 from tests.iswc_standin.models import MergeRequest, Submission, WorkflowTaskUpdate
+from tests.iswc_standin.notices import Notices
 from tests.iswc_standin.rules import check_agency, check_iswc, check_submission, refuse
 
 #: The stand-in's ISWCs come from this range (T-900.000.001-x on), so they stand out.
@@ -105,6 +106,8 @@ class Database:
         self.tasks: dict[int, Task] = {}
         self.lock = threading.RLock()
         self._next_number = FIRST_NUMBER
+        #: writes CSN files for other agencies when a folder is given (tests.iswc_standin.notices)
+        self.notices: Notices | None = None
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
@@ -196,6 +199,8 @@ class Database:
         info = WorkInfo(len(self.infos) + 1, body, target, moment, moment, archived=sub.iswc)
         self.infos[info.id] = info
         self.by_code[(sub.agency, sub.workcode)] = info.id
+        if self.notices is not None:
+            self.notices.changed(self, "CAR", info, self.root(target), moment)
         return info
 
     def _touch(self, sub: Submission, touched: set[tuple[str, str]]) -> None:
@@ -243,6 +248,8 @@ class Database:
 
         if changed:
             self._open_tasks("UpdateApproval", sub.agency, record.iswc, undo)
+        if self.notices is not None:
+            self.notices.changed(self, "CUR", info, record.iswc, moment)
         return info
 
     def delete(
@@ -298,6 +305,9 @@ class Database:
                 self.records[child].parent = None
 
             self._open_tasks("MergeApproval", agency, preferred, undo)
+            by = next(i for i in self.active(preferred) if i.agency == agency)
+            if self.notices is not None:
+                self.notices.changed(self, "MER", by, preferred, moment, merged=iswc)
 
     def demerge(self, preferred: str, agency: str, workcode: str) -> None:
         """Take ``agency``'s work out of ``preferred``, where it was merged or matched."""
