@@ -50,7 +50,7 @@ def _iswc_round(ours: Store, config_path: Path, directory: Path) -> dict[str, An
     files of that come back and are applied; the workflow task waits for us."""
     if not STANDIN.is_dir():
         return {"skipped": "the stand-in of the ISWC database comes with the source tree"}
-    notifications = directory / "iswc-notifications"
+    notifications = (directory / "iswc-notifications").resolve()  # the stand-in runs elsewhere
     with iswc_standin(notifications) as url:
         with config_path.open("a", encoding="utf-8") as toml:
             toml.write(iswc_config(url, notifications))
