@@ -32,35 +32,26 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 class PostgresServer:
-    """Gives each test a throwaway schema of one database made for the session.
-
-    A schema, not a database, per test: dropping a database forces a checkpoint,
-    which costs seconds on a busy machine, hundreds of times a run. The URL carries
-    the schema as the connection's ``search_path``, so every process and every
-    connection that opens it sees only its own tables.
-    """
+    """Creates throwaway databases on the test server and drops them afterwards."""
 
     def __init__(self) -> None:
         import psycopg
 
+        self._psycopg = psycopg
+        self.created: list[str] = []
         self.admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=3)
         info = self.admin.info
-        self.database = f"exchange_test_{uuid.uuid4().hex[:12]}"
-        self.admin.execute(f'CREATE DATABASE "{self.database}"')
         self.base = f"postgresql+psycopg://{info.user}@{info.host}:{info.port}"
 
     def new_database(self) -> str:
-        import psycopg
-        from psycopg.conninfo import make_conninfo
-
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        dsn = make_conninfo(PG_ADMIN_DSN, dbname=self.database)
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'CREATE SCHEMA "{schema}"')
-        return f"{self.base}/{self.database}?options=-csearch_path%3D{schema}"
+        name = f"exchange_test_{uuid.uuid4().hex[:12]}"
+        self.admin.execute(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return f"{self.base}/{name}"
 
     def close(self) -> None:
-        self.admin.execute(f'DROP DATABASE IF EXISTS "{self.database}" WITH (FORCE)')
+        for name in self.created:
+            self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         self.admin.close()
 
 
