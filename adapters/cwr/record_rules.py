@@ -444,25 +444,23 @@ class RecordValidator:
 
         False when the record's length says it cannot be read (one finding, TR).
         """
-        problem = self.length_problem(record, text)
-        if problem is not None:
-            message, field = problem
-            findings.append(
-                Finding(
-                    "TR",
-                    f"{message}; the record cannot be read, the transaction is rejected",
-                    record.line,
-                    record.type,
-                    field,
-                    str(len(text)),
-                    LENGTH_EDIT,
+        if len(text) != self.length:  # (most lines have the length of their layout)
+            problem = self.length_problem(record, text)
+            if problem is not None:
+                message, field = problem
+                findings.append(
+                    Finding(
+                        "TR",
+                        f"{message}; the record cannot be read, the transaction is rejected",
+                        record.line,
+                        record.type,
+                        field,
+                        str(len(text)),
+                        LENGTH_EDIT,
+                    )
                 )
-            )
-            return False
-        if len(text) < self.length:
-            text = text.ljust(self.length)
-        elif len(text) > self.length:
-            text = text[: self.length]
+                return False
+            text = text.ljust(self.length) if len(text) < self.length else text[: self.length]
         checks = self._slow_steps if self.fast.fullmatch(text) else self._all_steps
         values = record.values
         for name, condition, check, c in checks:

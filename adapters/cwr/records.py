@@ -437,6 +437,7 @@ class RecordCodec:
         "_cut_text",
         "_cut_other",
         "_reorder",
+        "_to_dict",
         "_single_byte",
         "_defaults",
         "_encoders",
@@ -465,6 +466,7 @@ class RecordCodec:
         self._reorder = itemgetter(*[position[i] for i in range(len(fields))])
         if len(fields) == 1:  # itemgetter with one index returns a scalar
             self._reorder = lambda values: (values[0],)
+        self._to_dict = _dict_decoder(layout)
         self._single_byte = _is_single_byte(self.encoding)
         self._pad = " " * self.length
 
@@ -524,8 +526,19 @@ class RecordCodec:
 
     def decode_dict(self, line: bytes | bytearray | memoryview | str) -> dict[str, str]:
         """Like :meth:`decode`, keyed by field name."""
-        # decode gives exactly one value per name: no need to pay for a strict zip
-        return dict(zip(self.names, self.decode(line), strict=False))
+        if line.__class__ is bytes:
+            line = line.rstrip(b"\r\n")
+            text = line.decode(self.encoding, "replace")
+            if not self._single_byte and len(text) != len(line):
+                # decode gives exactly one value per name: no need for a strict zip
+                return dict(zip(self.names, self._decode_multibyte(line, text), strict=False))
+        elif isinstance(line, str):
+            text = line.rstrip("\r\n")
+        else:  # bytearray, memoryview
+            return dict(zip(self.names, self.decode(line), strict=False))
+        if len(text) < self.length:
+            text += self._pad
+        return self._to_dict(text)
 
     def _decode_multibyte(self, raw: bytes, text: str) -> tuple[str, ...]:
         if len(raw) == self.length and len(text) != self.length:
@@ -560,6 +573,22 @@ class RecordCodec:
                 raise EncodeError(self.record_type, name, value, "no such field")
             out[i] = encoders[i](value)
         return "".join(out)
+
+
+def _dict_decoder(layout: RecordLayout) -> Callable[[str], dict[str, str]]:
+    """A function of one record type's padded text giving its values by field name: one
+    dict display of slices, written from the layout once (no table read per line).
+
+    ``A`` fields lose their trailing blanks, every other type blanks on both sides.
+    """
+    items = ", ".join(
+        f"{f.name!r}: text[{f.offset}:{f.end}].{'rstrip' if f.type == 'A' else 'strip'}()"
+        for f in layout.fields
+    )
+    name = f"decode_{layout.record_type}"
+    scope: dict[str, object] = {}
+    exec(f"def {name}(text):\n    return {{{items}}}\n", scope)  # noqa: S102
+    return scope[name]  # type: ignore[return-value]
 
 
 def _slicer(fields: list[Field]) -> Callable[[str], tuple[str, ...]]:

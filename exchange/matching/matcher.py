@@ -33,7 +33,8 @@ the store does not hold yet.
 
 Candidates for a similar title are the works whose normalised titles sort
 nearest to it (``CANDIDATES`` of them, from the title index): spelling variants
-mostly differ towards the end of a title. A batch costs two index reads per title.
+mostly differ towards the end of a title. A batch costs two index reads per title,
+all in two statements on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -41,9 +42,12 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache, lru_cache
+from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import Connection, select
+from sqlalchemy import ARRAY, Connection, bindparam, func, select, true
+from sqlalchemy.engine import Dialect
 
 from exchange.identifiers import known
 from exchange.model import Side, Work
@@ -103,8 +107,10 @@ def _titles_of(work: Work) -> list[str]:
     return [title for title in dict.fromkeys(found) if title]
 
 
-def _digits(title: str) -> list[str]:
-    return _NUMBERS.findall(title)
+@lru_cache(maxsize=65536)
+def _digits(title: str) -> tuple[str, ...]:
+    """The numbers in a title (cached: a batch compares each candidate's many times)."""
+    return tuple(_NUMBERS.findall(title))
 
 
 def score(title_similarity: float, writer_overlap: float) -> int:
@@ -188,19 +194,17 @@ class Matcher:
         titles = {i: _titles_of(works[i][0]) for i in rest}
         fuzzy = {titles[i][0] for i in rest if titles[i] and not works[i][0].iswc}
         candidates = self._title_candidates({t for ts in titles.values() for t in ts}, fuzzy)
+        # per title (a batch repeats common titles): candidate -> its best similarity
+        alike = {title: self._similar(title, found) for title, found in candidates.items()}
         similar: dict[int, list[tuple[int, float]]] = {}  # per work: (candidate, similarity)
         for i in rest:
+            if len(titles[i]) == 1:
+                similar[i] = list(alike[titles[i][0]].items())
+                continue
             seen: dict[int, float] = {}
             for title in titles[i]:
-                for work_id, other in candidates.get(title, ()):
-                    if other == title:
-                        similarity = 100.0
-                    elif _digits(other) != _digits(title):
-                        continue  # "SONG 1" and "SONG 2" are two works
-                    else:
-                        # a similar title is never certain on its own: a person decides
-                        similarity = min(fuzz.ratio(title, other), self.certain - 1)
-                    if similarity >= self.review and similarity > seen.get(work_id, -1):
+                for work_id, similarity in alike[title].items():
+                    if similarity > seen.get(work_id, -1):
                         seen[work_id] = similarity
             similar[i] = list(seen.items())
         candidate_ids = {w for pairs in similar.values() for w, _ in pairs}
@@ -218,11 +222,11 @@ class Matcher:
             sender = works[i][1]
             for work_id, similarity in similar[i]:
                 theirs = writers.get(work_id, nobody)
-                overlap = incoming.overlap(theirs)
-                value = score(similarity, overlap)
                 own = (work_id, sender) in registered
                 if own and not (similarity == 100 and incoming.same(theirs)):
                     continue  # one sender's works alike in part: its numbers say two works
+                overlap = incoming.overlap(theirs)
+                value = score(similarity, overlap)
                 if value >= self.review and (
                     best is None
                     or (value, not own, -work_id) > (best.score, not best.own, -best.work_id)
@@ -230,6 +234,22 @@ class Matcher:
                     best = Match(work_id, value, _reason(similarity, overlap), own)
             found[i] = best
         return found
+
+    def _similar(self, title: str, candidates: list[tuple[int, str]]) -> dict[int, float]:
+        """Candidate work id -> the best similarity of its titles to ``title``, for those
+        at or above ``review``."""
+        seen: dict[int, float] = {}
+        for work_id, other in candidates:
+            if other == title:
+                similarity = 100.0
+            elif _digits(other) != _digits(title):
+                continue  # "SONG 1" and "SONG 2" are two works
+            else:
+                # a similar title is never certain on its own: a person decides
+                similarity = min(fuzz.ratio(title, other), self.certain - 1)
+            if similarity >= self.review and similarity > seen.get(work_id, -1):
+                seen[work_id] = similarity
+        return seen
 
     def _by_society_numbers(self, works: Sequence[tuple[Work, str]]) -> list[Match | None]:
         keys: list[list[tuple[str, str]]] = []
@@ -262,15 +282,7 @@ class Matcher:
         alternate title, and for the ``fuzzy`` titles also of the works whose titles sort
         nearest to it."""
         w, ti = t.works, t.titles
-        near: dict[str, list[tuple[int, str]]] = {}
-        half = CANDIDATES // 2
-        above = select(w.c.id, w.c.title_norm).order_by(w.c.title_norm).limit(half)
-        below = select(w.c.id, w.c.title_norm).order_by(w.c.title_norm.desc()).limit(half)
-        for title in sorted(fuzzy):
-            near[title] = [
-                *self.conn.execute(above.where(w.c.title_norm > title)),
-                *self.conn.execute(below.where(w.c.title_norm < title)),
-            ]
+        near = _nearest_titles(self.conn, sorted(fuzzy))
         exact: dict[str, list[tuple[int, str]]] = {}
         for part in chunks(sorted(titles), 500):
             for work_id, norm in self.conn.execute(
@@ -310,3 +322,73 @@ class Matcher:
             work_id: _Writers(frozenset(ipis.get(work_id, ())), frozenset(names[work_id]))
             for work_id in names
         }
+
+
+def _nearest_titles(conn: Connection, titles: list[str]) -> dict[str, list[tuple[int, str]]]:
+    """Per title: (id, normalised title) of the ``CANDIDATES`` works whose titles sort
+    nearest to it, half above, then half below.
+
+    On PostgreSQL one statement for all the titles (a lateral join on each side);
+    on SQLite two index reads per title, through the driver with the statements
+    compiled once (SQLAlchemy's own execution of a statement costs more than
+    SQLite's reading of the index).
+    """
+    if not titles:
+        return {}
+    near: dict[str, list[tuple[int, str]]] = {title: [] for title in titles}
+    if conn.dialect.name == "postgresql":
+        for side in _near_sides():
+            for title, work_id, norm in conn.execute(side, {"titles": titles}):
+                near[title].append((work_id, norm))
+        return near
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        statements = _near_statements(conn.dialect)
+        for title in titles:
+            found = near[title]
+            for sql, order in statements:
+                cursor.execute(sql, tuple(title if p is None else p for p in order))
+                found.extend(cursor.fetchall())
+    finally:
+        cursor.close()
+    return near
+
+
+def _near_select(title: Any, above: bool) -> Any:
+    w = t.works
+    order = w.c.title_norm if above else w.c.title_norm.desc()
+    where = w.c.title_norm > title if above else w.c.title_norm < title
+    return select(w.c.id, w.c.title_norm).where(where).order_by(order).limit(CANDIDATES // 2)
+
+
+@lru_cache(maxsize=8)
+def _near_statements(dialect: Dialect) -> tuple[tuple[str, tuple[Any, ...]], ...]:
+    """The SQL of the two nearest-title reads and their parameters (None: the title)."""
+    found = []
+    for above in (True, False):
+        compiled = _near_select(bindparam("title"), above).compile(dialect=dialect)
+        names = compiled.positiontup or []
+        found.append(
+            (compiled.string, tuple(None if n == "title" else compiled.params[n] for n in names))
+        )
+    return tuple(found)
+
+
+@cache
+def _near_sides() -> tuple[Any, ...]:
+    """PostgreSQL: (title, id, normalised title) of the works nearest to each of the
+    ``titles`` (an array parameter), one statement for each side."""
+    wanted = (
+        func.unnest(bindparam("titles", type_=ARRAY(t.works.c.title_norm.type)))
+        .table_valued("title")
+        .render_derived("wanted")
+    )
+    sides = []
+    for above in (True, False):
+        side = _near_select(wanted.c.title, above).lateral("near")
+        sides.append(
+            select(wanted.c.title, side.c.id, side.c.title_norm).select_from(
+                wanted.join(side, true())
+            )
+        )
+    return tuple(sides)
