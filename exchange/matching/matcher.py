@@ -34,6 +34,10 @@ the store does not hold yet.
 Candidates for a similar title are the works whose normalised titles sort
 nearest to it (``CANDIDATES`` of them, from the title index): spelling variants
 mostly differ towards the end of a title. A batch costs two index reads per title.
+Candidates with the very same title are read through the incoming works' writers
+(their works, then those works' titles), not through the title: a title such as
+LOVE is held by more works the more the store grows, and without a writer in common
+a title scores below ``review`` (unless ``review`` is set that low).
 """
 
 from __future__ import annotations
