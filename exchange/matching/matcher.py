@@ -263,9 +263,10 @@ class Matcher:
         return result
 
     def _written_by(self, incoming: Sequence[_Writers]) -> list[int] | None:
-        """The works of the store with one of these writers (by IPI or by name), the only
-        ones a title alone cannot bring to ``review`` (a title without a common writer
-        scores ``score(100, 0)``); None when it can (a low ``review``): every work may match.
+        """The works of the store with one of these writers (by IPI or by name): the only
+        ones the very same title brings to ``review``, as a title without a writer in
+        common scores ``score(100, 0)``. None when that score reaches ``review`` (set that
+        low): then any work of the title may match.
 
         Read through the writers, not through the titles: a title such as LOVE is held by
         more works the more the store grows, a writer's works are the writer's.
