@@ -37,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 from catalogue import varied_title  # noqa: E402
 from databases import pg_dsn  # noqa: E402
+from sqlalchemy import Connection, inspect  # noqa: E402
 
 from exchange.identifiers import ipi_name, iswc  # noqa: E402
 from exchange.normalise import normalise_name, normalise_title  # noqa: E402
@@ -50,6 +51,18 @@ WRITERS, PUBLISHERS = 20_000, 3_000
 #: Works written per transaction.
 CHUNK = 20_000
 DEFAULT_FOLDER = Path("/tmp/exchange-bench-templates")
+#: The tables the template fills: the parties', then those written per chunk of works.
+FILLED = (
+    tables.parties,
+    tables.party_keys,
+    tables.affiliations,
+    tables.works,
+    tables.titles,
+    tables.work_numbers,
+    tables.claims,
+    tables.claim_territories,
+    tables.recordings,
+)
 WORLD = "2136"
 
 
@@ -227,13 +240,8 @@ def _chunk(
                 "source_id": source,
             }
         )
-    for table, rows_of in (
-        (tables.works, works),
-        (tables.titles, titles),
-        (tables.work_numbers, numbers),
-        (tables.claims, claims),
-        (tables.claim_territories, territories),
-        (tables.recordings, recordings),
+    for table, rows_of in zip(
+        FILLED[3:], (works, titles, numbers, claims, territories, recordings), strict=True
     ):
         insert_rows(conn, table, rows_of)
 
@@ -246,6 +254,7 @@ def fill(url: str, works: int, say: object = print) -> None:
     ids = {"file": 0, "claim": 0}
     start = time.perf_counter()
     with store.engine.begin() as conn:
+        indexes = _drop_indexes(conn)
         teams = _parties(conn)
     for first in range(1, works + 1, CHUNK):
         last = min(first + CHUNK - 1, works)
@@ -254,6 +263,9 @@ def fill(url: str, works: int, say: object = print) -> None:
         if last % 200_000 == 0 or last == works:
             say(f"  {last:,} works written ({time.perf_counter() - start:.0f} s)")
     with store.engine.begin() as conn:
+        for name, table, columns in indexes:
+            conn.exec_driver_sql(f'CREATE INDEX "{name}" ON "{table}" ({columns})')
+        say(f"  indexes built ({time.perf_counter() - start:.0f} s)")
         if conn.dialect.name == "postgresql":
             for table in tables.metadata.sorted_tables:
                 if "id" in table.c and table.c.id.primary_key:
@@ -265,6 +277,21 @@ def fill(url: str, works: int, say: object = print) -> None:
         else:
             conn.exec_driver_sql("ANALYZE")
     store.engine.dispose()
+
+
+def _drop_indexes(conn: Connection) -> list[tuple[str, str, str]]:
+    """Drop the indexes of the tables the template fills, but those of its unique
+    constraints: each is built once after the load, far faster than kept up row by row.
+    Returns (name, table, columns) of each, to build it again."""
+    inspector = inspect(conn)
+    dropped = []
+    for table in FILLED:
+        for index in inspector.get_indexes(table.name):
+            if not index["unique"]:
+                columns = ", ".join(f'"{name}"' for name in index["column_names"])
+                dropped.append((index["name"], table.name, columns))
+                conn.exec_driver_sql(f'DROP INDEX "{index["name"]}"')
+    return dropped
 
 
 def revision() -> str:

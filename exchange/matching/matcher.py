@@ -35,6 +35,11 @@ Candidates for a similar title are the works whose normalised titles sort
 nearest to it (``CANDIDATES`` of them, from the title index): spelling variants
 mostly differ towards the end of a title. A batch costs two index reads per title,
 all in two statements on PostgreSQL.
+
+Candidates with the very same title are read through the incoming works' writers
+(their works, then those works' titles), not through the title: a title such as
+LOVE is held by more works the more the store grows, and without a writer in common
+a title scores below ``review`` (unless ``review`` is set that low).
 """
 
 from __future__ import annotations
@@ -193,7 +198,10 @@ class Matcher:
         rest = [i for i, m in enumerate(found) if m is None]
         titles = {i: _titles_of(works[i][0]) for i in rest}
         fuzzy = {titles[i][0] for i in rest if titles[i] and not works[i][0].iswc}
-        candidates = self._title_candidates({t for ts in titles.values() for t in ts}, fuzzy)
+        incoming = [_writers_of(works[i][0]) for i in rest if titles[i]]
+        candidates = self._title_candidates(
+            {t for ts in titles.values() for t in ts}, fuzzy, self._written_by(incoming)
+        )
         # per title (a batch repeats common titles): candidate -> its best similarity
         alike = {title: self._similar(title, found) for title, found in candidates.items()}
         similar: dict[int, list[tuple[int, float]]] = {}  # per work: (candidate, similarity)
@@ -275,28 +283,57 @@ class Matcher:
             result.append(None if hit is None else Match(hit, 100, "society work number"))
         return result
 
+    def _written_by(self, incoming: Sequence[_Writers]) -> list[int] | None:
+        """The works of the store with one of these writers (by IPI or by name): the only
+        ones the very same title brings to ``review``, as a title without a writer in
+        common scores ``score(100, 0)``. None when that score reaches ``review`` (set that
+        low): then any work of the title may match.
+
+        Read through the writers, not through the titles: a title such as LOVE is held by
+        more works the more the store grows, a writer's works are the writer's.
+        """
+        if self.review <= score(100, 0):
+            return None
+        c, p = t.claims, t.parties
+        dialect = self.conn.dialect.name
+        ipis = sorted({ipi for writers in incoming for ipi in writers.ipis})
+        names = sorted({name for writers in incoming for name in writers.names})
+        party_ids: set[int] = set()
+        for column, values in ((p.c.ipi_name_number, ipis), (p.c.name_norm, names)):
+            for part in chunks(values, 500):
+                party_ids.update(
+                    self.conn.execute(select(p.c.id).where(one_of(dialect, column, part))).scalars()
+                )
+        work_ids: set[int] = set()
+        for part in chunks(sorted(party_ids), 500):
+            work_ids.update(
+                self.conn.execute(
+                    select(c.c.work_id).where(
+                        one_of(dialect, c.c.party_id, part), c.c.side == str(Side.WRITER)
+                    )
+                ).scalars()
+            )
+        return sorted(work_ids)
+
     def _title_candidates(
-        self, titles: set[str], fuzzy: set[str]
+        self, titles: set[str], fuzzy: set[str], among: Sequence[int] | None = None
     ) -> dict[str, list[tuple[int, str]]]:
         """Per normalised title: (work id, its title) of works with this exact title or
-        alternate title, and for the ``fuzzy`` titles also of the works whose titles sort
-        nearest to it."""
+        alternate title (only works of ``among`` if given), and for the ``fuzzy`` titles
+        also of the works whose titles sort nearest to it."""
         w, ti = t.works, t.titles
         near = _nearest_titles(self.conn, sorted(fuzzy))
         exact: dict[str, list[tuple[int, str]]] = {}
-        for part in chunks(sorted(titles), 500):
-            for work_id, norm in self.conn.execute(
-                select(ti.c.work_id, ti.c.title_norm).where(
-                    one_of(self.conn.dialect.name, ti.c.title_norm, part)
-                )
-            ).all():
-                exact.setdefault(norm, []).append((work_id, norm))
-            for work_id, norm in self.conn.execute(
-                select(w.c.id, w.c.title_norm).where(
-                    one_of(self.conn.dialect.name, w.c.title_norm, part)
-                )
-            ).all():
-                exact.setdefault(norm, []).append((work_id, norm))
+        dialect = self.conn.dialect.name
+        # the works of these titles, or the titles of the works ``among``
+        keys = sorted(titles) if among is None else among
+        for part in chunks(keys, 500):
+            for work_id, norm in (ti.c.work_id, ti.c.title_norm), (w.c.id, w.c.title_norm):
+                key = norm if among is None else work_id
+                query = select(work_id, norm).where(one_of(dialect, key, part))
+                for row_work, row_norm in self.conn.execute(query).all():
+                    if row_norm in titles:
+                        exact.setdefault(row_norm, []).append((row_work, row_norm))
         return {
             title: list(dict.fromkeys(exact.get(title, []) + near.get(title, [])))
             for title in titles

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from exchange.imports.cwr import CwrImporter
-from exchange.matching.matcher import score
+from exchange.matching.matcher import Matcher, score
 from exchange.matching.queue import Matches
-from exchange.model import WorkNumber
+from exchange.model import Claim, InterestedParty, Side, Work, WorkNumber
 from exchange.store import Store
 from tests.adapters.cwr.cwr_builder import CwrFile, change, valid_work
 from tests.catalogues import common_title_catalogue, write_catalogue
@@ -244,3 +244,27 @@ def test_a_catalogue_with_common_titles_is_all_its_own_works(db_url: str, tmp_pa
     assert len(queued) == report.matches_queued
     assert {m.kind for m in queued} == {"duplicate"}
     assert all(m.work_id != m.candidate_id for m in queued)
+
+
+def test_a_common_title_is_matched_through_its_writers(db_url: str) -> None:
+    """Of many works called LOVE, the one by the incoming work's writer is found; a title
+    alone reaches a ``review`` as low as a title without writers scores."""
+
+    def love(last_name: str, ipi: str) -> Work:
+        writer = InterestedParty(last_name=last_name, ipi_name_number=ipi)
+        return Work(title="LOVE", claims=[Claim(writer, "CA", Side.WRITER)])
+
+    store = Store(db_url)
+    store.init()
+    with store.connect() as conn:
+        others = [love(f"OTHER {n}", None) for n in range(30)]
+        ids = store.writer(conn).create_works(
+            [(w, None) for w in [*others, love("SMITH", "00014107338")]]
+        )
+        incoming = love("SMITH", "00014107338")
+        [found] = Matcher(conn).match_many([(incoming, "OTH")])
+        assert found is not None and (found.work_id, found.score) == (ids[-1], 100)
+        stranger = love("NOBODY", "00052210040")
+        assert Matcher(conn).match_many([(stranger, "OTH")]) == [None]
+        [alone] = Matcher(conn, review=score(100, 0)).match_many([(stranger, "OTH")])
+        assert alone is not None and alone.score == score(100, 0)
