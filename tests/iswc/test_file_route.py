@@ -74,6 +74,9 @@ def test_submissions_written_as_a_file_then_acknowledged(
     assert [(s.submission_id, s.workcode) for s in subs] == [(1, "R1"), (2, "R2"), (3, "R3")]
     assert store.iswc_state(ids[0])["submission"]["outcome"] == "pending"
     assert store.iswc_state(ids[0])["submission"]["route"] == "file"
+    code, _, shown = run(capsys, *config, "works", "show", str(ids[1]))
+    said = " ".join(shown.split())
+    assert code == 0 and "add pending" in said and f"in {path.name} #2" in said
 
     # the same content is never written twice
     code, again, text = run(capsys, *config, "iswc", "submit", "--file", str(outbox), "--json")
