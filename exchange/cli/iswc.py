@@ -135,7 +135,6 @@ def submit(node: NodeContext, folder: Path | None) -> None:
     store = node.store()
     if folder is not None:
         settings = settings_of(node)
-        folder.mkdir(parents=True, exist_ok=True)
         report, path = repertoire.write_file(
             store, folder, agency=settings.agency, source_db=settings.source_db
         )

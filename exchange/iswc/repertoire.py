@@ -36,7 +36,7 @@ from sqlalchemy import Connection, select
 
 from adapters.iswc import json_files
 from adapters.iswc import json_records as jr
-from adapters.iswc.model import FileHeader
+from adapters.iswc.model import FileHeader, IswcWriteError, Transaction
 from adapters.iswc.vocabulary import ISWC_DATABASE_AGENCY
 from exchange.errors import ExchangeError
 from exchange.identifiers import iswc as iswc_id
@@ -226,6 +226,12 @@ def submit(
     return report
 
 
+def _transaction(item: _Pending, submission_id: int) -> Transaction:
+    """The Submission of the file format for a payload of the REST API (the same JSON)."""
+    group = "addSubmissions" if item.method == "add" else "updateSubmissions"
+    return jr.transaction_from_json(group, {"submissionId": submission_id, **item.payload})
+
+
 def write_file(
     store: Store,
     folder: Path,
@@ -239,43 +245,55 @@ def write_file(
     keep them as submitted in that file, ``pending`` until its acknowledgement.
 
     The file is checked against the ISWC JSON schema, written under a temporary name
-    and renamed into place, so a crash leaves no half file; it is recorded only once
-    in place. No file when there is nothing to send (the path is then None).
+    and renamed into place, so a crash leaves no half file; the submissions are
+    recorded in the database transaction that the rename ends. No file when there is
+    nothing to send (the path is then None).
     """
-    report, pending = _select(store, agency, source_db, work_ids)
-    if not pending:
-        return report, None
+    report, selected = _select(store, agency, source_db, work_ids)
     created = now().replace(microsecond=0)  # the file name says the second
     header = FileHeader(agency, ISWC_DATABASE_AGENCY, created, source_db)
-    transactions = [
-        jr.transaction_from_json(
-            "addSubmissions" if p.method == "add" else "updateSubmissions",
-            {"submissionId": n, **p.payload},
-        )
-        for n, p in enumerate(pending, start=1)
-    ]
+    pending: list[_Pending] = []
+    for item in selected:  # a work the schema refuses is left out, saying why
+        try:
+            json_files.write_submissions(header, [_transaction(item, 1)])
+        except IswcWriteError as exc:
+            work = item.work
+            assert work.id is not None
+            why = WorkOutcome(work.id, work.title, item.workcode, "unsendable", item.method)
+            why.message = str(exc)
+            report.works.append(why)
+        else:
+            pending.append(item)
+    if not pending:
+        return report, None
+    transactions = [_transaction(p, n) for n, p in enumerate(pending, start=1)]
     name, data = json_files.write_submissions(header, transactions)
     path = folder / name
-    if path.exists():
-        raise ExchangeError(f"{path} exists already: not overwritten")
     partial = folder / f".{name}.partial"
     try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            raise ExchangeError(f"{path} exists already: not overwritten (run again)")
         partial.write_bytes(data)
-        os.replace(partial, path)
+        # recorded in the transaction that the rename ends: both or neither
+        with store.connect() as conn:
+            for n, item in enumerate(pending, start=1):
+                assert item.work.id is not None
+                iw.record_submission(
+                    conn, item.work.id, workcode=item.workcode, digest=item.digest,
+                    method=item.method, iswc=None, rejection=None, sent_in=(name, n),
+                )  # fmt: skip
+            os.replace(partial, path)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise ExchangeError(f"cannot write {path}: {exc.strerror}") from None
-    with store.connect() as conn:
-        for n, item in enumerate(pending, start=1):
-            assert item.work.id is not None
-            iw.record_submission(
-                conn, item.work.id, workcode=item.workcode, digest=item.digest,
-                method=item.method, iswc=None, rejection=None, sent_in=(name, n),
-            )  # fmt: skip
-            report.works.append(
-                WorkOutcome(item.work.id, item.work.title, item.workcode, "pending", item.method,
-                            message=f"{name} #{n}")
-            )  # fmt: skip
+    finally:
+        partial.unlink(missing_ok=True)
+    for n, item in enumerate(pending, start=1):
+        assert item.work.id is not None
+        report.works.append(
+            WorkOutcome(item.work.id, item.work.title, item.workcode, "pending", item.method,
+                        message=f"{name} #{n}")
+        )  # fmt: skip
     report.sent = len(pending)
     return report, path
 

@@ -145,3 +145,21 @@ def test_a_failed_write_leaves_no_file_and_nothing_recorded(
         repertoire.write_file(store, outbox, agency="128", source_db=128)
     assert os.listdir(outbox) == []
     assert store.iswc_state(work_id)["submission"] is None
+
+
+def test_a_work_the_schema_refuses_is_left_out_saying_why(
+    node, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config, _, outbox, store = node
+    version = member_work("VERSION OF NOTHING", "R9")
+    version.version_type = "MOD"  # derived, from no work the schema can take
+    ids = store.add_works([(member_work("FIRST WORK", "R1"), None), (version, None)])
+    code, result, _ = run(capsys, *config, "iswc", "submit", "--file", str(outbox), "--json")
+    assert code == 1  # like a work that cannot be sent by the API
+    works = {w["work"]: w for w in result["works"]}
+    assert works[ids[0]]["outcome"] == "pending"
+    refused = works[ids[1]]
+    assert refused["outcome"] == "unsendable" and "derivedFromIswcs" in refused["message"]
+    written = json_files.read_json(Path(result["file"]).read_bytes())
+    assert [s.workcode for s in written.transactions] == ["R1"]
+    assert store.iswc_state(ids[1])["submission"] is None
