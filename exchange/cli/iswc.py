@@ -106,6 +106,7 @@ def iswc() -> None:
 @click.option(
     "--file",
     "folder",
+    metavar="DIR",
     type=click.Path(file_okay=False, dir_okay=True, writable=True, path_type=Path),
     help="Write the submissions as one ISWC JSON file in this folder instead of "
     "calling the API (the file route).",
@@ -122,7 +123,7 @@ def submit(node: NodeContext, folder: Path | None) -> None:
     a work was rejected or could not be sent (the table says which and why).
 
     With --file the same works are written as one ISWC JSON submission file in
-    FOLDER (named iswc_<UTC time>_315_<agency>.json, checked against the schema),
+    DIR (named iswc_<UTC time>_315_<agency>.json, checked against the schema),
     for the ISWC database's SFTP route; [iswc] url is not needed. They stay
     pending until `exchange iswc sync` applies the file's acknowledgement.
 
