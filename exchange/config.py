@@ -108,8 +108,9 @@ ISWC_JOB = "iswc"
 class IswcSettings:
     """[iswc]: how the node talks to CISAC's ISWC database (docs/iswc.md)."""
 
-    #: the agency REST API's base URL (CISAC's test or production portal, or the stand-in)
-    url: str
+    #: the agency REST API's base URL (CISAC's test or production portal, or the stand-in);
+    #: None when only the file route is used (`exchange iswc submit --file`, `iswc sync`)
+    url: str | None
     #: our agency code in the ISWC database (default: [node] society_code)
     agency: str
     #: our source database number (default: the agency code as a number)
@@ -369,8 +370,9 @@ def _partner(reader: _Reader) -> Partner:
 
 
 def _iswc(reader: _Reader, society_code: str, partners: dict[str, Partner]) -> IswcSettings:
-    url = reader.required("url", str).strip()
-    if not url.startswith(("https://", "http://")):
+    url = reader.get("url", str)
+    url = url.strip() if url is not None else None
+    if url is not None and not url.startswith(("https://", "http://")):
         raise ConfigError(f"{reader.where('url')} must be an http(s) URL, not {url!r}")
     agency = reader.get("agency", str, society_code)
     if not (is_digits(agency) and 1 <= len(agency) <= 3) or agency == "000":
@@ -416,7 +418,7 @@ def _iswc(reader: _Reader, society_code: str, partners: dict[str, Partner]) -> I
             f"{ISWC_JOB!r}, as a partner is: give that partner another code"
         )
     return IswcSettings(
-        url=url.rstrip("/"),
+        url=url.rstrip("/") if url else None,
         agency=agency,
         key_env=key_env,
         notification_partner=partner,

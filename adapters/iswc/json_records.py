@@ -248,6 +248,11 @@ def transaction_to_json(t: Transaction) -> Json:
     return next(write for _, kind, write, _ in GROUPS if isinstance(t, kind))(t)
 
 
+def transaction_from_json(group: str, o: Json) -> Transaction:
+    """The transaction of an object of ``group`` (``addSubmissions``...)."""
+    return next(back for name, _, _, back in GROUPS if name == group)(o)
+
+
 # -- answers ----------------------------------------------------------------------------
 
 

@@ -22,6 +22,10 @@ from typing import Any
 
 from schemas.iswc import SCHEMA_FILE
 
+#: The agency code of the ISWC database, the receiver of our submission files and the
+#: sender of their acknowledgements (SPE_20191118 2.2.3 and its sample files).
+ISWC_DATABASE_AGENCY = "315"
+
 
 @cache
 def schema() -> Mapping[str, Any]:

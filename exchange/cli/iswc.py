@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from rich.console import Console
 from rich.table import Column, Table
@@ -50,21 +52,38 @@ def _report_table(report: repertoire.Report) -> Table:
     return table
 
 
-def _emit_report(node: NodeContext, report: repertoire.Report, verb: str) -> None:
+def _emit_report(
+    node: NodeContext, report: repertoire.Report, verb: str, file: Path | None = None
+) -> None:
+    """The report; with ``file``, the submission file written (None: nothing to write)."""
+    data = report.as_dict()
+    if verb == "written":
+        data["file"] = str(file) if file is not None else None
+
     def human(out: Console) -> None:
         counts = ", ".join(
             f"{report.count(o)} {o}"
-            for o in ("accepted", "found", "rejected", "conflict", "not found", "unsendable")
+            for o in (
+                "accepted",
+                "found",
+                "pending",
+                "rejected",
+                "conflict",
+                "not found",
+                "unsendable",
+            )  # fmt: skip
             if report.count(o)
         )
         out.print(
             f"{report.considered} works considered, {report.sent} {verb}, "
             f"{report.unchanged} unchanged" + (f"; {counts}" if counts else "")
         )
+        if verb == "written":
+            out.print(f"file: {file}" if file is not None else "no file written", markup=False)
         if report.works:
             out.print(_report_table(report))
 
-    emit(node, report.as_dict(), human)
+    emit(node, data, human)
     if report.count("rejected") or report.count("unsendable"):
         raise SystemExit(EXIT_FINDINGS)
 
@@ -84,9 +103,17 @@ def iswc() -> None:
 
 
 @iswc.command()
+@click.option(
+    "--file",
+    "folder",
+    metavar="DIR",
+    type=click.Path(file_okay=False, dir_okay=True, writable=True, path_type=Path),
+    help="Write the submissions as one ISWC JSON file in this folder instead of "
+    "calling the API (the file route).",
+)
 @json_option
 @pass_node
-def submit(node: NodeContext) -> None:
+def submit(node: NodeContext, folder: Path | None) -> None:
     """Send our works without an ISWC from the database, or changed since our last
     submission, as batch adds and updates; keep the ISWCs and rejections answered.
 
@@ -95,12 +122,25 @@ def submit(node: NodeContext) -> None:
     opens an ISWC conflict (see `exchange conflicts list --type iswc`). Exit 1 when
     a work was rejected or could not be sent (the table says which and why).
 
+    With --file the same works are written as one ISWC JSON submission file in
+    DIR (named iswc_<UTC time>_315_<agency>.json, checked against the schema),
+    for the ISWC database's SFTP route; [iswc] url is not needed. They stay
+    pending until `exchange iswc sync` applies the file's acknowledgement.
+
     \b
     Example:
       exchange iswc submit
       exchange iswc submit --json
+      exchange iswc submit --file outbox/iswc
     """
     store = node.store()
+    if folder is not None:
+        settings = settings_of(node)
+        report, path = repertoire.write_file(
+            store, folder, agency=settings.agency, source_db=settings.source_db
+        )
+        _emit_report(node, report, "written", path)
+        return
     client = client_of(node)
     report = repertoire.submit(
         store, client, deadline_days=node.config.deadline_days(ISWC_DATABASE)

@@ -144,7 +144,8 @@ def iswc_lines(state: dict[str, Any]) -> list[str]:
     if last:
         lines.append(
             f"ISWC database: {last['method']} {last['outcome']} {last['submitted'][:16]}"
-            f" (work code {last['workcode']})"
+            f" (work code {last['workcode']}"
+            + (f", in {last['file']} #{last['submission_id']})" if last.get("file") else ")")
         )
     lines += [f"  rejected {r['code']}: {r['message']}" for r in state["rejections"]]
     # the caller indents by 2: 80 columns in all

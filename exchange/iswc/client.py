@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from exchange.errors import ConfigError
 from exchange.identifiers import iswc as iswc_id
 from exchange.iswc.answers import (
     IswcMetadata,
@@ -89,6 +90,11 @@ class IswcClient:
     @classmethod
     def from_settings(cls, settings: IswcSettings, store: Store, **options: Any) -> IswcClient:
         """The client that ``[iswc]`` describes; the key is read from its variable."""
+        if settings.url is None:
+            raise ConfigError(
+                "[iswc] url is not set: the node does not call the ISWC database's API "
+                "(`exchange iswc submit --file DIR` writes a submission file instead)"
+            )
         return cls(
             settings.url,
             agency=settings.agency,

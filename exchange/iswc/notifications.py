@@ -14,7 +14,10 @@ for works sent through CIS-Net, CSE files. The guidelines
 - **delete** (CDR): of our own work code, our ISWC is withdrawn (kept as archived);
   of another agency's work, noted in the history;
 - **acknowledgement** of one of our works: its preferred ISWC is ingested, its
-  rejection kept with code and message;
+  rejection kept with code and message; of a submission we sent in an ISWC JSON
+  file (:func:`exchange.iswc.repertoire.write_file`), found by that file's
+  creation time and the submission id, the pending submission becomes accepted
+  or rejected;
 - a notification on a work we do not hold is recorded (``skipped``) and nothing
   else happens.
 
@@ -39,6 +42,8 @@ from sqlalchemy import select
 
 from adapters.iswc import edi, json_files
 from adapters.iswc.model import Acknowledgement, IswcFileError, Notification
+from adapters.iswc.naming import json_file_name
+from adapters.iswc.vocabulary import ISWC_DATABASE_AGENCY
 from exchange.identifiers import iswc as iswc_id
 from exchange.imports.file_claims import claim_file
 from exchange.imports.report import FileReport, Progress, duplicate, earlier_import
@@ -201,6 +206,7 @@ class _Applier:
         report: FileReport,
     ) -> None:
         self.agency = importer.agency
+        self.kind = importer.kind
         self.partner = importer.partner
         self.writer = writer
         self.conn = writer.conn
@@ -382,24 +388,39 @@ class _Applier:
             "conflict", f"{message}; work {other} has it too (conflict opened)", work_id
         )
 
+    def _pending(self, item: Acknowledgement) -> iw.LastSubmission | None:
+        """Our submission the acknowledgement answers, when we sent it in an ISWC JSON
+        file (its name is the original file's creation time, us and the database)."""
+        if self.kind != "json":
+            return None
+        name = json_file_name(item.original_file_created, self.agency, ISWC_DATABASE_AGENCY)
+        return iw.pending_in_file(self.conn, name, item.original_submission)
+
     def _acknowledgement(self, item: Acknowledgement, source_id: int | None) -> _Outcome:
-        work_id = (
-            find_our_work(self.conn, self.agency, item.workcode)
-            if item.workcode and (item.agency or self.agency) == self.agency
-            else None
-        )
+        pending = self._pending(item)
+        if pending is not None:
+            work_id: int | None = pending.work_id
+        elif item.workcode and (item.agency or self.agency) == self.agency:
+            work_id = find_our_work(self.conn, self.agency, item.workcode)
+        else:
+            work_id = None
         kind = item.original_transaction_type
         if work_id is None:
             return _Outcome(
                 "skipped", f"ACK of {item.agency}:{item.workcode}: no work of ours; skipped"
             )
         if item.status == "RJ" or item.errors:
+            digest = pending.digest if pending is not None else None
             for error in item.errors or ():
-                iw.record_rejection(self.conn, work_id, str(error.number), error.message)
+                iw.record_rejection(self.conn, work_id, str(error.number), error.message, digest)
+            if pending is not None:
+                iw.acknowledge(self.conn, pending, "rejected", None)
             codes = ", ".join(str(e.number) for e in item.errors) or "-"
-            outcome = "applied" if item.errors else "unchanged"
+            outcome = "applied" if item.errors or pending is not None else "unchanged"
             return _Outcome(outcome, f"ACK of {kind}: rejected ({codes})", work_id)
         preferred = _compact(item.preferred_iswc)
+        if pending is not None:
+            iw.acknowledge(self.conn, pending, "accepted", preferred)
         if preferred is None:
             return _Outcome("unchanged", f"ACK of {kind} without a preferred ISWC", work_id)
         held = self._held(work_id)

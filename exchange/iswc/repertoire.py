@@ -14,7 +14,10 @@ submission, as a batch add (a work the database does not hold for us) or update
 
 What was sent is remembered by a digest of the Submission (without the ISWCs in
 it, which the answer itself gives), so a second run sends nothing for works that
-did not change, accepted or rejected. :func:`lookup` asks the ISWCs of works that
+did not change, accepted or rejected. :func:`write_file` writes the same works
+as an ISWC JSON submission file instead, for the file route; they stay ``pending``
+until the file's acknowledgement (:mod:`exchange.iswc.notifications`) is applied.
+:func:`lookup` asks the ISWCs of works that
 have none by our agency work codes.
 """
 
@@ -22,13 +25,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, select
 
+from adapters.iswc import json_files
+from adapters.iswc import json_records as jr
+from adapters.iswc.model import FileHeader, IswcWriteError, Transaction
+from adapters.iswc.vocabulary import ISWC_DATABASE_AGENCY
+from exchange.errors import ExchangeError
 from exchange.identifiers import iswc as iswc_id
 from exchange.iswc.answers import SearchResult, SubmissionResult
 from exchange.iswc.client import IswcClient
@@ -159,12 +169,12 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[start : start + size]
 
 
-def submit(
-    store: Store, client: IswcClient, *, deadline_days: int, work_ids: Sequence[int] | None = None
-) -> Report:
-    """Send our works that have no ISWC from the database or changed since our last
-    submission; apply the answers (see the module's documentation)."""
-    agency, report = client.agency, Report()
+def _select(
+    store: Store, agency: str, source_db: int, work_ids: Sequence[int] | None
+) -> tuple[Report, list[_Pending]]:
+    """Our works to send: those with no ISWC from the database, or changed since our last
+    submission (by its digest); the report counts the others."""
+    report = Report()
     ids = list(work_ids) if work_ids is not None else our_work_ids(store, agency)
     report.considered = len(ids)
     pending: list[_Pending] = []
@@ -177,9 +187,8 @@ def submit(
         preferred = work.iswc if work.iswc and given.get(work.id) == work.iswc else None
         try:
             workcode = workcode_of(work, agency)
-            payload = submission(
-                work, agency=agency, source_db=client.source_db, preferred_iswc=preferred
-            )
+            payload = submission(work, agency=agency, source_db=source_db,
+                                 preferred_iswc=preferred)  # fmt: skip
         except PayloadError as exc:
             report.works.append(
                 WorkOutcome(work.id, work.title, None, "unsendable", message=str(exc))
@@ -195,6 +204,17 @@ def submit(
             continue
         method = "update" if preferred else "add"
         pending.append(_Pending(work, workcode, payload, digest, method))
+    # adds first, then updates, as the batches are sent
+    pending.sort(key=lambda p: p.method != "add")
+    return report, pending
+
+
+def submit(
+    store: Store, client: IswcClient, *, deadline_days: int, work_ids: Sequence[int] | None = None
+) -> Report:
+    """Send our works that have no ISWC from the database or changed since our last
+    submission; apply the answers (see the module's documentation)."""
+    report, pending = _select(store, client.agency, client.source_db, work_ids)
     deadline = now() + timedelta(days=deadline_days)
     for method in ("add", "update"):
         items = [p for p in pending if p.method == method]
@@ -204,6 +224,78 @@ def submit(
             report.sent += len(chunk)
             _apply(store, chunk, results, report, deadline)
     return report
+
+
+def _transaction(item: _Pending, submission_id: int) -> Transaction:
+    """The Submission of the file format for a payload of the REST API (the same JSON)."""
+    group = "addSubmissions" if item.method == "add" else "updateSubmissions"
+    return jr.transaction_from_json(group, {"submissionId": submission_id, **item.payload})
+
+
+def write_file(
+    store: Store,
+    folder: Path,
+    *,
+    agency: str,
+    source_db: int,
+    work_ids: Sequence[int] | None = None,
+) -> tuple[Report, Path | None]:
+    """Write the works :func:`submit` would send as one ISWC JSON submission file in
+    ``folder`` (from our agency to the ISWC database, named as the format says), and
+    keep them as submitted in that file, ``pending`` until its acknowledgement.
+
+    The file is checked against the ISWC JSON schema, written under a temporary name
+    and renamed into place, so a crash leaves no half file; the submissions are
+    recorded in the database transaction that the rename ends. No file when there is
+    nothing to send (the path is then None).
+    """
+    report, selected = _select(store, agency, source_db, work_ids)
+    created = now().replace(microsecond=0)  # the file name says the second
+    header = FileHeader(agency, ISWC_DATABASE_AGENCY, created, source_db)
+    pending: list[_Pending] = []
+    for item in selected:  # a work the schema refuses is left out, saying why
+        try:
+            json_files.write_submissions(header, [_transaction(item, 1)])
+        except IswcWriteError as exc:
+            work = item.work
+            assert work.id is not None
+            why = WorkOutcome(work.id, work.title, item.workcode, "unsendable", item.method)
+            why.message = str(exc)
+            report.works.append(why)
+        else:
+            pending.append(item)
+    if not pending:
+        return report, None
+    transactions = [_transaction(p, n) for n, p in enumerate(pending, start=1)]
+    name, data = json_files.write_submissions(header, transactions)
+    path = folder / name
+    partial = folder / f".{name}.partial"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            raise ExchangeError(f"{path} exists already: not overwritten (run again)")
+        partial.write_bytes(data)
+        # recorded in the transaction that the rename ends: both or neither
+        with store.connect() as conn:
+            for n, item in enumerate(pending, start=1):
+                assert item.work.id is not None
+                iw.record_submission(
+                    conn, item.work.id, workcode=item.workcode, digest=item.digest,
+                    method=item.method, iswc=None, rejection=None, sent_in=(name, n),
+                )  # fmt: skip
+            os.replace(partial, path)
+    except OSError as exc:
+        raise ExchangeError(f"cannot write {path}: {exc.strerror}") from None
+    finally:
+        partial.unlink(missing_ok=True)
+    for n, item in enumerate(pending, start=1):
+        assert item.work.id is not None
+        report.works.append(
+            WorkOutcome(item.work.id, item.work.title, item.workcode, "pending", item.method,
+                        message=f"{name} #{n}")
+        )  # fmt: skip
+    report.sent = len(pending)
+    return report, path
 
 
 def _apply(

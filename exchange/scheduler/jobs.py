@@ -141,7 +141,8 @@ def run_iswc(store: Store, config: NodeConfig) -> RunRecord:
     """The scheduled round with the ISWC database: ``iswc submit``, then ``iswc sync``.
 
     Recorded like an exchange (job ``iswc``): the submissions accepted and rejected
-    as its transactions, the notification files as what came in. Never raises.
+    as its transactions, the notification files as what came in. Without ``[iswc] url``
+    (the file route only) nothing is submitted, the files are collected. Never raises.
     """
     from exchange.iswc.client import IswcClient
     from exchange.iswc.collect import collect
@@ -156,9 +157,10 @@ def run_iswc(store: Store, config: NodeConfig) -> RunRecord:
     try:
         if settings is None:
             raise ConfigError("[iswc] is no longer in the configuration")
-        with IswcClient.from_settings(settings, store) as client:
-            sent = submit(store, client, deadline_days=config.deadline_days(ISWC_DATABASE))
-        record.accepted, record.rejected = sent.count("accepted"), sent.count("rejected")
+        if settings.url is not None:
+            with IswcClient.from_settings(settings, store) as client:
+                sent = submit(store, client, deadline_days=config.deadline_days(ISWC_DATABASE))
+            record.accepted, record.rejected = sent.count("accepted"), sent.count("rejected")
         if settings.notification_partner or settings.notification_folder:
             collected = collect(store, config)
             record.received = [item["name"] for item in collected["received"]]

@@ -2,7 +2,8 @@
 
 - ``iswc_submissions``: per work, the last submission (a digest of what was sent,
   when, add or update, accepted or rejected, the ISWC answered), so that the
-  same content is never sent twice;
+  same content is never sent twice; one sent in an ISWC JSON file is ``pending``
+  with the file's name and its submission id until the file's acknowledgement;
 - ``iswc_rejections``: each rejection, with the database's code and message;
 - ``work_iswcs``: the ISWCs of a work with their source (the database's answer,
   or a notification file: the source's partner, file and transaction). The
@@ -49,8 +50,15 @@ class LastSubmission:
     digest: str
     method: str  # add | update
     submitted_at: datetime
-    outcome: str  # accepted | rejected
+    outcome: str  # accepted | rejected | pending
     iswc: str | None
+    #: sent in an ISWC JSON file: its name and the submission id in it (None: by the API)
+    file_name: str | None = None
+    submission_id: int | None = None
+
+    @property
+    def route(self) -> str:
+        return "file" if self.file_name else "api"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -60,6 +68,9 @@ class LastSubmission:
             "submitted": self.submitted_at.isoformat(),
             "outcome": self.outcome,
             "iswc": self.iswc,
+            "route": self.route,
+            "file": self.file_name,
+            "submission_id": self.submission_id,
         }
 
 
@@ -135,23 +146,53 @@ def record_submission(
     method: str,
     iswc: str | None,
     rejection: tuple[str, str] | None,
+    sent_in: tuple[str, int] | None = None,
 ) -> None:
-    """Keep our last submission of a work, and its rejection (code, message) if any."""
+    """Keep our last submission of a work, and its rejection (code, message) if any.
+
+    ``sent_in``: the ISWC JSON file (name, submission id) it was written in; it is
+    ``pending`` until :func:`acknowledge` applies the file's acknowledgement.
+    """
     s = t.iswc_submissions
     stamp = now()
+    outcome = "pending" if sent_in else "rejected" if rejection else "accepted"
+    file_name, submission_id = sent_in or (None, None)
     values = {
         "workcode": workcode,
         "digest": digest,
         "method": method,
         "submitted_at": stamp,
-        "outcome": "rejected" if rejection else "accepted",
+        "outcome": outcome,
         "iswc": iswc,
+        "file_name": file_name,
+        "submission_id": submission_id,
     }
     changed = conn.execute(update(s).where(s.c.work_id == work_id).values(**values)).rowcount
     if not changed:
         conn.execute(insert(s).values(work_id=work_id, **values))
     if rejection:
         record_rejection(conn, work_id, *rejection, digest=digest)
+
+
+def pending_in_file(conn: Connection, file_name: str, submission_id: int) -> LastSubmission | None:
+    """Our submission still waiting for its acknowledgement: submission ``submission_id``
+    of the ISWC JSON file ``file_name``."""
+    s = t.iswc_submissions
+    row = conn.execute(
+        select(s).where(
+            s.c.file_name == file_name,
+            s.c.submission_id == submission_id,
+            s.c.outcome == "pending",
+        )
+    ).first()
+    return LastSubmission(**row._asdict()) if row is not None else None
+
+
+def acknowledge(conn: Connection, pending: LastSubmission, outcome: str, iswc: str | None) -> None:
+    """The acknowledgement of a submission sent in a file: ``accepted`` (with the ISWC
+    given) or ``rejected`` (the caller keeps the rejection, with the digest)."""
+    s = t.iswc_submissions
+    conn.execute(update(s).where(s.c.work_id == pending.work_id).values(outcome=outcome, iswc=iswc))
 
 
 def record_rejection(

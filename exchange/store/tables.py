@@ -480,8 +480,11 @@ iswc_submissions = Table(
     Column("digest", String(64), nullable=False),  # sha256 of the Submission's JSON
     Column("method", String(6), nullable=False),  # add | update
     Column("submitted_at", UtcDateTime(), nullable=False),
-    Column("outcome", String(10), nullable=False),  # accepted | rejected
+    Column("outcome", String(10), nullable=False),  # accepted | rejected | pending
     Column("iswc", String(11), nullable=True),  # the ISWC the database answered
+    # sent in an ISWC JSON file (not by the API): the file's name, the submission id in it
+    Column("file_name", String(255), nullable=True),
+    Column("submission_id", Integer(), nullable=True),
 )
 
 # Every rejection of a submission of ours: the database's error code (100-247), message.

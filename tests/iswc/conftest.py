@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from exchange.iswc.client import IswcClient
-from exchange.model import Claim, InterestedParty, Side, Work, WorkNumber
+from exchange.model import Affiliation, Claim, InterestedParty, Right, Side, Work, WorkNumber
 from exchange.store import Store
 from tests.http_server import serving
 from tests.iswc_standin.app import create_app
@@ -121,3 +121,20 @@ def work(
         claims.append(Claim(InterestedParty(name, ipi_name_number=number), "C", Side.WRITER))
     numbers = [WorkNumber(agency, code)] if code else []
     return Work(title, iswc=iswc, numbers=numbers, claims=claims, id=1)
+
+
+def member_work(title: str, code: str, *writers: str, agency: str = "128", iswc=None) -> Work:
+    """A work of ours: its writers are members of ``agency``; ``code`` our work code."""
+    claims = [
+        Claim(
+            InterestedParty(
+                name,
+                ipi_name_number=WRITERS.get(name, name),
+                affiliations=[Affiliation(agency, Right.PR)],
+            ),
+            "C",
+            Side.WRITER,
+        )  # fmt: skip
+        for name in writers or ("CORLEY",)
+    ]
+    return Work(title, iswc=iswc, numbers=[WorkNumber(agency, code)], claims=claims)

@@ -12,31 +12,14 @@ from sqlalchemy import func, select
 from exchange.identifiers import iswc as iswc_id
 from exchange.iswc import repertoire, tasks
 from exchange.iswc.client import IswcClient
-from exchange.model import Affiliation, Claim, InterestedParty, Right, Side, Work, WorkNumber
+from exchange.model import Work, WorkNumber
 from exchange.store import Store
 from exchange.store import conflicts as stored_conflicts
 from exchange.store import tables as t
 from exchange.store.rows import now
-from tests.iswc.conftest import UNKNOWN_IPI, WRITERS, FakeClock, StandIn, make_client
+from tests.iswc.conftest import UNKNOWN_IPI, WRITERS, FakeClock, StandIn, make_client, member_work
 
 pytestmark = [pytest.mark.iswc, pytest.mark.http]
-
-
-def member_work(title: str, code: str, *writers: str, agency: str = "128", iswc=None) -> Work:
-    """A work of ours: its writers are members of ``agency``; ``code`` our work code."""
-    claims = [
-        Claim(
-            InterestedParty(
-                name,
-                ipi_name_number=WRITERS.get(name, name),
-                affiliations=[Affiliation(agency, Right.PR)],
-            ),
-            "C",
-            Side.WRITER,
-        )  # fmt: skip
-        for name in writers or ("CORLEY",)
-    ]
-    return Work(title, iswc=iswc, numbers=[WorkNumber(agency, code)], claims=claims)
 
 
 def calls(store: Store) -> int:

@@ -12,11 +12,10 @@ from adapters.iswc import json_files
 from adapters.iswc.model import FileHeader, Notification, WorkInfo
 from exchange.config import load_config
 from exchange.scheduler.cron import next_runs
-from exchange.scheduler.jobs import ISWC_JOB, NodeScheduler
+from exchange.scheduler.jobs import ISWC_JOB, NodeScheduler, run_iswc
 from exchange.scheduler.runs import read_records
 from exchange.store import Store
-from tests.iswc.conftest import KEY, running_standin
-from tests.iswc.test_repertoire import member_work
+from tests.iswc.conftest import KEY, member_work, running_standin
 
 pytestmark = [pytest.mark.iswc, pytest.mark.scheduler, pytest.mark.http]
 
@@ -66,3 +65,29 @@ def test_the_iswc_job_submits_then_applies_notifications(
         assert store.load_work(second).iswc != "T9000000011"
         [record] = read_records(config)
         assert record["partner"] == ISWC_JOB
+
+
+def test_without_the_api_the_round_only_collects(tmp_path: Path) -> None:
+    """The file route only ([iswc] url unset): nothing submitted, the files applied."""
+    inbox = tmp_path / "notifications"
+    inbox.mkdir()
+    config_path = tmp_path / "exchange.toml"
+    config_path.write_text(
+        f'[node]\nsociety_code = "128"\ndata_dir = "{tmp_path / "data"}"\n\n'
+        f'[iswc]\nnotification_folder = "{inbox}"\nschedule = "30 3 * * *"\n'
+    )
+    config = load_config(config_path)
+    with Store(f"sqlite:///{tmp_path / 'node.db'}") as store:
+        store.init()
+        [work_id] = store.add_works([(member_work("FIRST WORK", "R1"), None)])
+        day = datetime(2026, 12, 1, tzinfo=UTC)
+        csn = Notification("T9000000011", "052", 52, "S1", "FIRST WORK", day, day, "CAR",
+                           submission_id=1, original_submission=1, status="FA",
+                           work_info=(WorkInfo("128", 128, "R1", "T9000000011"),))  # fmt: skip
+        name, data = json_files.write_notifications(FileHeader("315", "128", day, 315), [csn])
+        (inbox / name).write_bytes(data)
+        record = run_iswc(store, config)
+        assert record.outcome == "ok", record.error
+        assert record.received == [name] and record.accepted is None  # nothing submitted
+        assert store.load_work(work_id).iswc == "T9000000011"
+        assert store.iswc_state(work_id)["submission"] is None

@@ -56,11 +56,20 @@ def test_the_key_comes_from_the_environment(
         assert (client.agency, client.source_db, client.batch_size) == ("128", 128, 100)
 
 
+def test_the_url_is_needed_only_by_the_api(tmp_path: Path) -> None:
+    """Without [iswc] url the file route works; a client for the API says what is missing."""
+    config = _parse('[iswc]\nagency = "128"\n', tmp_path)
+    assert config.iswc is not None and config.iswc.url is None
+    store = Store(f"sqlite:///{tmp_path / 's.db'}")
+    with pytest.raises(ConfigError, match=r"\[iswc\] url is not set.*--file"):
+        IswcClient.from_settings(config.iswc, store)
+
+
 @pytest.mark.parametrize(
     ("lines", "says"),
     [
         ('url = "http://x"\nbatchsize = 5', "did you mean 'batch_size'"),
-        ("agency = '052'", "[iswc] url is missing"),
+        ("agency = '052'\nurl_ = 'http://x'", "did you mean 'url'"),
         ('url = "ftp://x"', "must be an http(s) URL"),
         ('url = "http://x"', "agency must be our agency code"),  # no society code either
         ('url = "http://x"\nagency = "52A"', "agency must be our agency code"),
