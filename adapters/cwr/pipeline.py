@@ -96,6 +96,16 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
     return _pool
 
 
+def drop_broken_pool() -> None:
+    """Forget the pool, whose worker died (``BrokenProcessPool``): the next
+    :func:`process_pool` starts a new one, so that a long-running node (the scheduler,
+    ``serve``) keeps its workers after one ran out of memory."""
+    global _pool
+    broken, _pool = _pool, None
+    if broken is not None:
+        broken.shutdown(wait=False)  # what it still held fails as BrokenProcessPool
+
+
 @contextmanager
 def relaxed_gc() -> Iterator[None]:
     """Collect garbage less often while streaming a file.

@@ -21,12 +21,13 @@ import os
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from adapters.cwr.pipeline import process_pool, worker_count
+from adapters.cwr.pipeline import drop_broken_pool, process_pool, worker_count
 from adapters.ddex.mwn.writer import ConflictGroup, Header, MwnError, write_message
 from exchange.config import NodeConfig
 from exchange.ddex import dpid_of, load_schema, message_errors, schema_dir
@@ -92,12 +93,19 @@ class _Messages:
     def _publish(self) -> None:
         message, temporary, checked = self.pending.popleft()
         try:
+            errors = None
             if checked is not None:
-                errors = checked.result()
-            elif self.folder is not None:
-                errors = message_errors(self.folder, temporary, message.path.name)
-            else:
-                errors = []
+                try:
+                    errors = checked.result()
+                except BrokenProcessPool:  # the worker died (memory?): check it here
+                    drop_broken_pool()
+                    self.pool = None
+            if errors is None:
+                errors = (
+                    message_errors(self.folder, temporary, message.path.name)
+                    if self.folder is not None
+                    else []
+                )
             if errors:
                 raise ExchangeError(
                     "the node wrote a message the DDEX schema refuses (a bug; nothing "

@@ -29,7 +29,13 @@ from sqlalchemy import Connection, RootTransaction
 
 from adapters.cwr.file_names import FileName
 from adapters.cwr.parser import CwrParser
-from adapters.cwr.pipeline import PARALLEL_FROM_BYTES, CheckedFile, process_pool, worker_count
+from adapters.cwr.pipeline import (
+    PARALLEL_FROM_BYTES,
+    CheckedFile,
+    drop_broken_pool,
+    process_pool,
+    worker_count,
+)
 from adapters.cwr.record_rules import check_header
 from adapters.cwr.source import CwrSource, CwrSourceError
 from adapters.cwr.transactions import Group
@@ -150,6 +156,7 @@ class _Pending:
         try:
             structure = self.ahead.result()  # a CwrSourceError from the worker goes on up
         except BrokenProcessPool:  # the worker died (memory?): do the pass here
+            drop_broken_pool()
             structure = _structure(open_source(self.path))
         if structure.rejects_something:
             self.close()

@@ -240,6 +240,30 @@ def test_a_message_the_schema_refuses_is_not_written(
     assert list(out.iterdir()) == []  # nothing written, no temporary file left
 
 
+def test_a_worker_that_dies_leaves_the_check_to_the_main_process(
+    capsys, db_url: str, tmp_path: Path, with_schema: Path, monkeypatch
+) -> None:
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    class DeadWorkers:  # every check answers as a pool whose worker was killed
+        def submit(self, *_args: object) -> Future[list[str]]:
+            dead: Future[list[str]] = Future()
+            dead.set_exception(BrokenProcessPool("a worker ended abruptly"))
+            return dead
+
+    monkeypatch.setenv("EXCHANGE_WORKERS", "2")
+    monkeypatch.setattr("exchange.exports.mwn.process_pool", lambda _workers: DeadWorkers())
+    node = Node(capsys, db_url, node_config(tmp_path / "n", "052"))
+    _three_works(node, tmp_path)
+    out = tmp_path / "o"
+    _, exported = node("export", "--format", "mwn", "--max-works", "1", "-o", str(out))
+    assert [(f["works"], f["validated"]) for f in exported["files"]] == [(1, True)] * 3
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        Path(f["path"]).name for f in exported["files"]
+    )
+
+
 def test_export_without_schema_says_it_did_not_validate(
     capsys, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

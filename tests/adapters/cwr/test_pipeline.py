@@ -75,3 +75,13 @@ def test_workers_end_when_the_import_is_killed(tmp_path: Path) -> None:
     while any(_running(pid) for pid in everyone) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not [pid for pid in everyone if _running(pid)], "processes outlived the import"
+
+
+def test_a_broken_pool_is_replaced_by_a_new_one() -> None:
+    from adapters.cwr.pipeline import drop_broken_pool, process_pool
+
+    broken = process_pool(1)
+    drop_broken_pool()
+    fresh = process_pool(1)
+    assert fresh is not broken
+    assert fresh.submit(abs, -3).result() == 3
