@@ -249,6 +249,8 @@ def iswc_standin(notifications: Path) -> Iterator[str]:
 
     import httpx
 
+    from exchange.subprocesses import end
+
     port = _free_port()
     command = [
         *(sys.executable, "-m", "tests.iswc_standin", "--port", str(port)),
@@ -273,12 +275,7 @@ def iswc_standin(notifications: Path) -> Iterator[str]:
                 time.sleep(0.1)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        end(process, 10)
 
 
 def iswc_config(url: str, notifications: Path) -> str:

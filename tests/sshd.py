@@ -24,6 +24,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from exchange.subprocesses import end
 from tests.services import missing_service
 
 HOST = "127.0.0.1"
@@ -164,12 +165,7 @@ class SshServer:
         """Stop the listening sshd (sessions still open end with their clients)."""
         if self.process is None:
             return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        end(self.process, 5)
         self.process = None
 
     def restart_with_new_host_key(self) -> str:

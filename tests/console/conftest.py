@@ -23,6 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
+from exchange.subprocesses import end
 from tests.http_server import free_port
 from tests.services import missing_service
 
@@ -109,12 +110,7 @@ def serving(node: ConsoleNode) -> Iterator[None]:
             time.sleep(0.1)
         yield
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        end(process, 20)
         log.close()
 
 
