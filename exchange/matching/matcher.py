@@ -59,7 +59,7 @@ from exchange.model import Side, Work
 from exchange.normalise import normalise_name, normalise_title
 from exchange.store import tables as t
 from exchange.store.reader import registered_by
-from exchange.store.rows import chunks, one_of
+from exchange.store.rows import lookups, one_of
 
 #: Candidate works read per title: the titles that sort nearest to it, half on each side.
 CANDIDATES = 40
@@ -270,7 +270,7 @@ class Matcher:
         numbers = sorted({number for mine in keys for _, number in mine})
         n = t.work_numbers
         held: dict[tuple[str, str], int] = {}
-        for part in chunks(numbers, 500):
+        for part in lookups(self.conn.dialect.name, numbers):
             rows = self.conn.execute(
                 select(n.c.issuer, n.c.number, n.c.work_id).where(
                     n.c.kind == "society", one_of(self.conn.dialect.name, n.c.number, part)
@@ -300,12 +300,12 @@ class Matcher:
         names = sorted({name for writers in incoming for name in writers.names})
         party_ids: set[int] = set()
         for column, values in ((p.c.ipi_name_number, ipis), (p.c.name_norm, names)):
-            for part in chunks(values, 500):
+            for part in lookups(dialect, values):
                 party_ids.update(
                     self.conn.execute(select(p.c.id).where(one_of(dialect, column, part))).scalars()
                 )
         work_ids: set[int] = set()
-        for part in chunks(sorted(party_ids), 500):
+        for part in lookups(dialect, sorted(party_ids)):
             work_ids.update(
                 self.conn.execute(
                     select(c.c.work_id).where(
@@ -327,7 +327,7 @@ class Matcher:
         dialect = self.conn.dialect.name
         # the works of these titles, or the titles of the works ``among``
         keys = sorted(titles) if among is None else among
-        for part in chunks(keys, 500):
+        for part in lookups(dialect, keys):
             for work_id, norm in (ti.c.work_id, ti.c.title_norm), (w.c.id, w.c.title_norm):
                 key = norm if among is None else work_id
                 query = select(work_id, norm).where(one_of(dialect, key, part))
@@ -343,7 +343,7 @@ class Matcher:
         c, p = t.claims, t.parties
         ipis: dict[int, set[str]] = {}
         names: dict[int, set[str]] = {}
-        for part in chunks(list(work_ids), 500):
+        for part in lookups(self.conn.dialect.name, list(work_ids)):
             rows = self.conn.execute(
                 select(c.c.work_id, p.c.ipi_name_number, p.c.name_norm)
                 .join(p, p.c.id == c.c.party_id)

@@ -33,6 +33,7 @@ from exchange.store.rows import (
     add_detail,
     chunks,
     in_ids,
+    lookups,
     one_of,
     original_from_json,
     performer_from_row,
@@ -48,7 +49,7 @@ def registered_by(conn: Connection, work_ids: Iterable[int]) -> set[tuple[int, s
     """(work id, sender) for each of the works' work numbers that a sender gave it."""
     n = t.work_numbers
     held: set[tuple[int, str]] = set()
-    for part in chunks(sorted(set(work_ids)), 500):
+    for part in lookups(conn.dialect.name, sorted(set(work_ids))):
         rows = conn.execute(
             select(n.c.work_id, n.c.issuer).where(
                 n.c.kind == "submitter", one_of(conn.dialect.name, n.c.work_id, part)

@@ -49,6 +49,21 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[i : i + size]
 
 
+#: Values of one ``IN`` lookup on SQLite (each a bound parameter; SQLite takes 999).
+LOOKUP_CHUNK = 500
+
+
+def lookups(dialect: str, values: Sequence[Any]) -> Iterator[Sequence[Any]]:
+    """The values of a :func:`one_of` lookup, as many at a time as one statement takes:
+    all of them on PostgreSQL (one array parameter: one round trip for a whole batch),
+    :data:`LOOKUP_CHUNK` on SQLite."""
+    if dialect == "postgresql":
+        if values:
+            yield values
+        return
+    yield from chunks(values, LOOKUP_CHUNK)
+
+
 def one_of(dialect: str, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
     """``column IN values``, as the database reads it fastest.
 

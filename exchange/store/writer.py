@@ -22,6 +22,7 @@ from exchange.store.rows import (
     detail_rows,
     history_row,
     jsonable,
+    lookups,
     now,
     one_of,
     performer_row,
@@ -147,7 +148,7 @@ class WorkWriter:
         ]
         wanted = {i for i in identities if i not in self._held(i)}
         ipis = [i[1] for i in wanted if i[0] == "ipi"]
-        for chunk in chunks(ipis, 500):
+        for chunk in lookups(self.conn.dialect.name, ipis):
             rows = self.conn.execute(
                 select(t.parties.c.ipi_name_number, t.parties.c.id, t.parties.c.name_norm).where(
                     one_of(self.conn.dialect.name, t.parties.c.ipi_name_number, chunk)
@@ -161,7 +162,7 @@ class WorkWriter:
         } - self._party_ids.keys()
         for issuer in {i[1] for i in keyed}:
             keys = [i[2] for i in keyed if i[1] == issuer]
-            for chunk in chunks(keys, 500):
+            for chunk in lookups(self.conn.dialect.name, keys):
                 rows = self.conn.execute(
                     select(t.party_keys.c.key, t.party_keys.c.party_id)
                     .where(t.party_keys.c.issuer == issuer)
@@ -216,7 +217,7 @@ class WorkWriter:
     def _named_on_works(self, work_ids: Iterable[int]) -> None:
         """Learn the parties without IPI that each issuer names on these works."""
         c, p, s = t.claims, t.parties, t.sources
-        for chunk in chunks(sorted(work_ids), 500):
+        for chunk in lookups(self.conn.dialect.name, sorted(work_ids)):
             rows = self.conn.execute(
                 select(c.c.work_id, s.c.partner, p.c.id, p.c.is_legal_entity, p.c.name_norm)
                 .select_from(
@@ -362,7 +363,8 @@ class WorkWriter:
         """
         n = t.work_numbers
         found: set[tuple[str, str, str]] = set()
-        for chunk in chunks(sorted({number for _, _, number in wanted}), 500):
+        numbers = sorted({number for _, _, number in wanted})
+        for chunk in lookups(self.conn.dialect.name, numbers):
             rows = self.conn.execute(
                 select(n.c.kind, n.c.issuer, n.c.number).where(
                     one_of(self.conn.dialect.name, n.c.number, chunk)
@@ -448,7 +450,7 @@ class WorkWriter:
         """The latest society per (party, right, territory), loaded once per party."""
         current = self._affiliations
         missing = [pid for pid in set(party_ids) if pid not in self._affiliations_loaded]
-        for chunk in chunks(missing, 500):
+        for chunk in lookups(self.conn.dialect.name, missing):
             rows = self.conn.execute(
                 select(
                     t.affiliations.c.party_id,
