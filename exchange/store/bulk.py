@@ -84,10 +84,11 @@ def insert_returning_ids(conn: Connection, table: Table, rows: list[dict[str, An
     if n == 0:
         return []
     if conn.dialect.name == "postgresql":
+        # the sequence looked up once (a sub-select), not once per id as an argument would be
+        sequence = f"(SELECT pg_get_serial_sequence('{table.name}', 'id')::regclass)"
         ids = list(
             conn.exec_driver_sql(
-                f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
-                f"FROM generate_series(1, {n})"
+                f"SELECT nextval({sequence}) FROM generate_series(1, {n})"
             ).scalars()
         )
         insert_rows(conn, table, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
