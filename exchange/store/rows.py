@@ -56,7 +56,15 @@ LOOKUP_CHUNK = 500
 def lookups(dialect: str, values: Sequence[Any]) -> Iterator[Sequence[Any]]:
     """The values of a :func:`one_of` lookup, as many at a time as one statement takes:
     all of them on PostgreSQL (one array parameter: one round trip for a whole batch),
-    :data:`LOOKUP_CHUNK` on SQLite."""
+    :data:`LOOKUP_CHUNK` on SQLite.
+
+    >>> [len(part) for part in lookups("sqlite", range(1200))]
+    [500, 500, 200]
+    >>> [len(part) for part in lookups("postgresql", range(1200))]
+    [1200]
+    >>> list(lookups("postgresql", []))
+    []
+    """
     if dialect == "postgresql":
         if values:
             yield values
