@@ -27,9 +27,10 @@ import logging
 import os
 import secrets
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, status
 from fastapi import Path as PathParameter
@@ -60,6 +61,7 @@ REFUSALS = {
     "expired": "the token has expired: ask the node's operator for a new one",
 }
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 _CHUNK = 1024 * 1024
 #: File names longer than this (in UTF-8) are refused: no file system takes them.
 MAX_NAME_BYTES = 255
@@ -206,16 +208,25 @@ def create_app(store: Store, config: NodeConfig, max_upload: int = DEFAULT_MAX_U
         message = f"invalid request: {where}: {first.get('msg', '')}".rstrip(": ")
         return JSONResponse({"error": message, "details": details}, 422)
 
+    async def in_store(read: Callable[..., T], *args: Any) -> T:
+        """``read(*args)``, a read of the store: on this thread for SQLite, whose reads
+        of a local file leave nothing to overlap and a hand-over to a worker thread
+        would only add its cost; on a worker thread for PostgreSQL, whose round trips
+        to the server the event loop spends answering other requests."""
+        if store.dialect == "sqlite":
+            return read(*args)
+        return await run_in_threadpool(read, *args)
+
     bearer = HTTPBearer(auto_error=False, description="The token `exchange partners token` gave")
 
-    def caller(
+    async def caller(
         request: Request,
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> str:
         unauthorised = {"WWW-Authenticate": "Bearer"}
         if credentials is None:
             raise HTTPException(401, "a bearer token is required", headers=unauthorised)
-        checked = check_token(store, credentials.credentials)
+        checked = await in_store(check_token, store, credentials.credentials)
         if checked.refused is not None:
             client = request.client.host if request.client else "unknown address"
             whose = f"of partner {checked.partner}" if checked.partner else "(no partner)"
@@ -227,6 +238,11 @@ def create_app(store: Store, config: NodeConfig, max_upload: int = DEFAULT_MAX_U
         return partner
 
     Caller = Annotated[str, Depends(caller)]
+
+    def work_by_key(key: str) -> dict[str, Any] | None:
+        work_id = store.find_work(key)
+        work = None if work_id is None else store.load_work(work_id)
+        return None if work is None else work_view(work)
 
     def inbox(partner: str) -> Path:
         return data_dir / "inbox" / safe_name(partner)
@@ -300,26 +316,31 @@ def create_app(store: Store, config: NodeConfig, max_upload: int = DEFAULT_MAX_U
             raise
         return Delivered(name=name, size=size, sha256=digest.hexdigest())
 
-    @app.get("/v1/outbox", tags=["files"], responses=_errors(401, 403))
-    def list_outbox(partner: Caller) -> Outbox:
-        """Files waiting for the partner (not collected yet), by name."""
-        folder = outbox(partner)
+    def waiting_files(folder: Path) -> list[OutboxFile]:
         files: list[OutboxFile] = []
-        if folder.is_dir():
-            for path in sorted(folder.iterdir(), key=lambda p: p.name):
-                if path.name.startswith(".") or _waiting(folder, path.name) is None:
-                    continue
-                try:
-                    safe_name(path.name)
-                    stat = path.stat()
-                    sha256 = checksums.of(path, stat)
-                except (TransportError, OSError):
-                    continue  # a name we cannot serve, or a file gone meanwhile
-                modified = datetime.fromtimestamp(stat.st_mtime, UTC)
-                files.append(
-                    OutboxFile(name=path.name, size=stat.st_size, modified=modified, sha256=sha256)
-                )
-        return Outbox(files=files)
+        if not folder.is_dir():
+            return files
+        for path in sorted(folder.iterdir(), key=lambda p: p.name):
+            if path.name.startswith(".") or _waiting(folder, path.name) is None:
+                continue
+            try:
+                safe_name(path.name)
+                stat = path.stat()
+                sha256 = checksums.of(path, stat)
+            except (TransportError, OSError):
+                continue  # a name we cannot serve, or a file gone meanwhile
+            modified = datetime.fromtimestamp(stat.st_mtime, UTC)
+            files.append(
+                OutboxFile(name=path.name, size=stat.st_size, modified=modified, sha256=sha256)
+            )
+        return files
+
+    @app.get("/v1/outbox", tags=["files"], responses=_errors(401, 403))
+    async def list_outbox(partner: Caller) -> Outbox:
+        """Files waiting for the partner (not collected yet), by name."""
+        # the folder in a worker thread, the answer here (FastAPI checks what a route
+        # that is not async returns on a worker thread too: another hand-over)
+        return Outbox(files=await run_in_threadpool(waiting_files, outbox(partner)))
 
     @app.get(
         "/v1/outbox/{name}",
@@ -361,7 +382,7 @@ def create_app(store: Store, config: NodeConfig, max_upload: int = DEFAULT_MAX_U
         return Response(status_code=204)
 
     @app.get("/v1/works", tags=["works"], responses=_errors(400, 401, 403, 404))
-    def find_work(
+    async def find_work(
         partner: Caller,
         iswc: Annotated[
             str | None, Query(description="An ISWC, with or without dots", min_length=1)
@@ -377,11 +398,10 @@ def create_app(store: Store, config: NodeConfig, max_upload: int = DEFAULT_MAX_U
         if iswc is not None and not iswc_id.is_valid(iswc):
             raise HTTPException(400, f"{iswc!r} is not a valid ISWC")
         lookup = iswc if iswc is not None else str(key)
-        work_id = store.find_work(lookup)
-        work = None if work_id is None else store.load_work(work_id)
-        if work is None:
+        view = await in_store(work_by_key, lookup)
+        if view is None:
             raise HTTPException(404, f"no work for {lookup!r}")
         # pydantic turns the view's dates into JSON as jsonable_encoder would, ten times faster
-        return WorkAnswer(work=work_view(work))
+        return WorkAnswer(work=view)
 
     return app
