@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import random
@@ -37,6 +38,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -186,8 +188,9 @@ def start_server(url: str, config: Path, port: int, workers: int) -> subprocess.
     )
 
 
-def cpu_seconds(pid: int) -> float:
-    """CPU time (user and system) of process ``pid`` and its descendants so far (Linux)."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """CPU time (user and system) of process ``pid`` and its descendants so far, and the
+    time their threads spent ready to run but waiting for a CPU (Linux)."""
     parents: dict[int, int] = {}
     times: dict[int, float] = {}
     tick = os.sysconf("SC_CLK_TCK")
@@ -204,7 +207,14 @@ def cpu_seconds(pid: int) -> float:
         found = {p for p, parent in parents.items() if parent in tree} - tree
         grew = bool(found)
         tree |= found
-    return sum(times.get(p, 0.0) for p in tree)
+    waited = 0
+    for process in tree:
+        for thread in Path(f"/proc/{process}/task").glob("*/schedstat"):
+            try:
+                waited += int(thread.read_text().split()[1])  # ns on a run queue
+            except (OSError, IndexError, ValueError):
+                continue
+    return sum(times.get(p, 0.0) for p in tree), waited / 1e9
 
 
 def wait_started(server: subprocess.Popen[bytes], base: str) -> None:
@@ -244,49 +254,106 @@ def plan(args: argparse.Namespace, iswcs: list[str], keys: list[str]) -> list[tu
     return planned
 
 
-async def drive(
-    base: str, token: str, planned: list[tuple[str, str]], args: argparse.Namespace
-) -> tuple[dict[str, list[float]], dict[str, int], float]:
-    """Send the planned requests on the timetable; latencies (s) and errors per kind."""
-    import httpx
+class Connection:
+    """One keep-alive HTTP/1.1 connection to the server, one request at a time.
 
+    A few lines over asyncio's streams rather than an HTTP client library: the
+    client shares the machine's CPUs with the server, and what it spends on a
+    request (httpx: more than the server) would be measured as the server's latency.
+    It reads answers with a Content-Length, which is all the server sends to these
+    requests.
+    """
+
+    def __init__(self, host: str, port: int, token: str) -> None:
+        self.host, self.port = host, port
+        self.headers = f"Host: {host}:{port}\r\nAuthorization: Bearer {token}\r\n"
+        self.streams: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None
+
+    async def request(self, method: str, target: str, body: bytes = b"") -> int:
+        """Send one request and read its answer; returns the status."""
+        if self.streams is None:
+            self.streams = await asyncio.open_connection(self.host, self.port)
+        reader, writer = self.streams
+        length = f"Content-Length: {len(body)}\r\n" if body else ""
+        writer.write(f"{method} {target} HTTP/1.1\r\n{self.headers}{length}\r\n".encode() + body)
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+            lines = head.decode("latin-1").lower().split("\r\n")
+            fields = dict(line.partition(": ")[::2] for line in lines[1:] if line)
+            await reader.readexactly(int(fields["content-length"]))
+        except (OSError, asyncio.IncompleteReadError, KeyError, ValueError):
+            self.close()
+            raise
+        if fields.get("connection") == "close":
+            self.close()
+        return int(lines[0].split()[1])
+
+    def close(self) -> None:
+        if self.streams is not None:
+            self.streams[1].close()
+            self.streams = None
+
+
+async def drive(
+    host: str, port: int, token: str, planned: list[tuple[str, str]], args: argparse.Namespace
+) -> tuple[dict[str, list[float]], dict[str, int], list[float], float]:
+    """Send the planned requests on the timetable over ``args.connections`` connections.
+
+    Returns the latencies (s) and errors per kind, how late the client was with
+    each request (from its due time to when it was handed to the connections: the
+    client's own delay, which a client that keeps up holds to a millisecond or
+    so) and the seconds it all took. A request waits for a free connection
+    when all of them wait for answers: that wait is the server's, in its latency.
+    """
     body = bytes(args.upload_bytes)
     latencies: dict[str, list[float]] = defaultdict(list)
     errors: dict[str, int] = defaultdict(int)
-    limits = httpx.Limits(
-        max_connections=args.connections, max_keepalive_connections=args.connections
-    )
-    headers = {"Authorization": f"Bearer {token}"}
-    async with httpx.AsyncClient(
-        base_url=base, headers=headers, limits=limits, timeout=60
-    ) as client:
-        await client.get("/v1/health")  # the first connection, outside the clock
+    late: list[float] = []
+    due_requests: asyncio.Queue[tuple[float, str, str] | None] = asyncio.Queue()
+    ready = asyncio.Semaphore(0)
 
-        async def one(due: float, kind: str, what: str) -> None:
-            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+    async def connection() -> None:
+        link = Connection(host, port, token)
+        await link.request("GET", "/v1/health")  # opened outside the clock
+        ready.release()
+        while (item := await due_requests.get()) is not None:
+            due, kind, what = item
             try:
                 if kind == "iswc":
-                    answer = await client.get("/v1/works", params={"iswc": what})
+                    status = await link.request("GET", f"/v1/works?iswc={quote(what)}")
                 elif kind == "key":
-                    answer = await client.get("/v1/works", params={"key": what})
+                    status = await link.request("GET", f"/v1/works?key={quote(what)}")
                 elif kind == "outbox":
-                    answer = await client.get("/v1/outbox")
+                    status = await link.request("GET", "/v1/outbox")
                 else:
-                    answer = await client.put(f"/v1/inbox/{what}", content=body)
-                ok = answer.status_code < 300
-            except httpx.HTTPError:
+                    status = await link.request("PUT", f"/v1/inbox/{quote(what)}", body)
+                ok = status < 300
+            except (OSError, asyncio.IncompleteReadError, KeyError, ValueError):
                 ok = False
             latencies[kind].append(time.perf_counter() - due)
             if not ok:
                 errors[kind] += 1
+        link.close()
 
-        start = time.perf_counter() + 0.2
-        interval = 1.0 / args.rate
-        await asyncio.gather(
-            *(one(start + n * interval, kind, what) for n, (kind, what) in enumerate(planned))
-        )
-        elapsed = time.perf_counter() - start
-    return latencies, errors, elapsed
+    links = [asyncio.create_task(connection()) for _ in range(args.connections)]
+    for _ in links:
+        await ready.acquire()
+    # what the setup left is not scanned again by each collection during the run
+    gc.collect()
+    gc.freeze()
+    start = time.perf_counter() + 0.2
+    interval = 1.0 / args.rate
+    for n, (kind, what) in enumerate(planned):
+        due = start + n * interval
+        wait = due - time.perf_counter()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        late.append(time.perf_counter() - due)
+        due_requests.put_nowait((due, kind, what))
+    for _ in links:
+        due_requests.put_nowait(None)
+    await asyncio.gather(*links)
+    return latencies, errors, late, time.perf_counter() - start
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -329,13 +396,17 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         iswcs, keys = lookups(url, args.works, random.Random(args.seed))
         config, token = node_folder(url, folder, args.outbox_files)
         port = free_port()
-        base = f"http://127.0.0.1:{port}"
         server = start_server(url, config, port, args.server_workers)
-        wait_started(server, base)
+        wait_started(server, f"http://127.0.0.1:{port}")
         planned = plan(args, iswcs, keys)
-        before = cpu_seconds(server.pid)
-        latencies, errors, elapsed = asyncio.run(drive(base, token, planned, args))
-        server_cpu = cpu_seconds(server.pid) - before
+        cpu_before, waited_before = cpu_seconds(server.pid)
+        client_before = time.process_time()
+        latencies, errors, late, elapsed = asyncio.run(
+            drive("127.0.0.1", port, token, planned, args)
+        )
+        client_cpu = time.process_time() - client_before
+        server_cpu, server_waited = cpu_seconds(server.pid)
+        server_cpu, server_waited = server_cpu - cpu_before, server_waited - waited_before
     finally:
         if server is not None:
             server.terminate()
@@ -355,6 +426,15 @@ def run(args: argparse.Namespace, folder: Path) -> dict[str, Any]:
         "seconds": round(elapsed, 2),
         # what the server spent per request (all kinds): the figure a busy machine moves least
         "server_cpu_ms_per_request": round(server_cpu * 1000 / args.requests, 2),
+        # ready to run but not running: what the machine's other work took from the server
+        "server_cpu_wait_ms_per_request": round(server_waited * 1000 / args.requests, 2),
+        "client_cpu_ms_per_request": round(client_cpu * 1000 / args.requests, 2),
+        # from due to handed to a connection: what of the latencies is the client's own
+        "client_late_ms": {
+            "p50": round(percentile(late, 0.50) * 1000, 2),
+            "p99": round(percentile(late, 0.99) * 1000, 2),
+            "max": round(max(late) * 1000, 2),
+        },
         "kinds": summary(latencies, errors, elapsed),
     }
 
@@ -379,7 +459,13 @@ def main(argv: list[str] | None = None) -> None:
         f"{target['server_workers']} server process(es), "
         f"{result['seconds']} s (load {result['machine']['load'][0]:.1f})"
     )
-    print(f"server CPU per request: {result['server_cpu_ms_per_request']} ms")
+    late = result["client_late_ms"]
+    print(
+        f"CPU per request: server {result['server_cpu_ms_per_request']} ms (and "
+        f"{result['server_cpu_wait_ms_per_request']} ms waiting for one), "
+        f"client {result['client_cpu_ms_per_request']} ms; the client was late by "
+        f"p50 {late['p50']} ms, p99 {late['p99']} ms, max {late['max']} ms"
+    )
     head = ("requests", "errors", "p50 ms", "p99 ms", "max ms", "req/s")
     print(f"{'kind':<8}" + "".join(f"{h:>9}" for h in head))
     for kind, figures in result["kinds"].items():
