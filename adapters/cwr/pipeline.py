@@ -26,6 +26,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -47,6 +48,9 @@ CHUNK_TRANSACTIONS = 400
 RELAXED_GC = (50_000, 20, 20)
 
 _pool: ProcessPoolExecutor | None = None
+
+#: A chunk's arguments for :func:`_check_chunk`, and the worker's future result.
+_Pending = tuple[tuple, Future[list[CheckedTransaction]]]
 
 #: What a worker is told of a transaction: group type and id, sequence, rejected so
 #: far, findings so far, first and last line in the file.
@@ -202,6 +206,7 @@ class CheckedFile:
             and source.size >= PARALLEL_FROM_BYTES
         )
         self.workers = workers
+        self._broken = False  # a worker died: check the rest here
         self.parser = CwrParser(source, decode=not self.parallel, keep_records=False)
 
     def __iter__(self) -> Iterator[CheckedTransaction]:
@@ -221,9 +226,8 @@ class CheckedFile:
             yield check_transaction(tx, parser.version, parser.encoding, self.sender, source)
 
     def _in_workers(self) -> Iterator[CheckedTransaction]:
-        pool = process_pool(self.workers)
         parser = self.parser
-        pending: deque[Future[list[CheckedTransaction]] | list[CheckedTransaction]] = deque()
+        pending: deque[_Pending | list[CheckedTransaction]] = deque()
         chunk: list[TransactionPlace] = []
         offset = 0
         skipped: list[CheckedTransaction] = []
@@ -234,20 +238,18 @@ class CheckedFile:
                 pending.append(skipped)
                 skipped = []
             if chunk:
-                pending.append(
-                    pool.submit(
-                        _check_chunk,
-                        str(self.source.path),
-                        offset,
-                        parser.version,
-                        parser.encoding,
-                        self.sender,
-                        self.source.name,
-                        self.received,
-                        chunk,
-                        self.with_works,
-                    )
+                work = (
+                    str(self.source.path),
+                    offset,
+                    parser.version,
+                    parser.encoding,
+                    self.sender,
+                    self.source.name,
+                    self.received,
+                    chunk,
+                    self.with_works,
                 )
+                pending.append(self._submit(work))
                 chunk = []
 
         for tx in parser.transactions():
@@ -279,11 +281,31 @@ class CheckedFile:
         while pending:
             yield from self._result(pending.popleft())
 
-    def _result(
-        self, item: Future[list[CheckedTransaction]] | list[CheckedTransaction]
-    ) -> Iterator[CheckedTransaction]:
+    def _submit(self, work: tuple) -> _Pending | list[CheckedTransaction]:
+        """A chunk handed to a worker, or checked here once a worker of this file died."""
+        if not self._broken:
+            try:
+                return work, process_pool(self.workers).submit(_check_chunk, *work)
+            except BrokenProcessPool:
+                self._lost_worker()
+        return _check_chunk(*work)
+
+    def _lost_worker(self) -> None:
+        """A worker died (out of memory?): the rest of the file is checked here."""
+        if not self._broken:
+            drop_broken_pool()
+            self._broken = True
+
+    def _result(self, item: _Pending | list[CheckedTransaction]) -> Iterator[CheckedTransaction]:
         """A batch's transactions, their works mapped from the values the worker sent."""
-        for checked in item if isinstance(item, list) else item.result():
+        if not isinstance(item, list):
+            work, future = item
+            try:
+                item = future.result()
+            except BrokenProcessPool:
+                self._lost_worker()
+                item = _check_chunk(*work)
+        for checked in item:
             if checked.content is not None:
                 header, *details = (
                     Record(line, kind, values, b"", dropped)

@@ -6,13 +6,17 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from adapters.cwr.pipeline import PARALLEL_FROM_BYTES
 from exchange.store import Store
-from tests.adapters.cwr.cwr_builder import numbered_works
+from tests.adapters.cwr.cwr_builder import change, numbered_works, valid_work
 
 PROC = Path("/proc")
 
@@ -85,3 +89,57 @@ def test_a_broken_pool_is_replaced_by_a_new_one() -> None:
     fresh = process_pool(1)
     assert fresh is not broken
     assert fresh.submit(abs, -3).result() == 3
+
+
+class _DyingPool:
+    """A pool whose worker answers the first chunk, then dies: the chunks handed to it
+    fail, and it refuses new ones (as a ``ProcessPoolExecutor`` whose worker was killed)."""
+
+    def __init__(self) -> None:
+        self.handed = 0
+
+    def submit(self, fn: Callable[..., object], *args: object) -> Future[object]:
+        self.handed += 1
+        if self.handed > 3:
+            raise BrokenProcessPool("a child process terminated abruptly")
+        answer: Future[object] = Future()
+        if self.handed == 1:
+            answer.set_result(fn(*args))
+        else:
+            answer.set_exception(BrokenProcessPool("a worker ended abruptly"))
+        return answer
+
+
+def test_a_worker_that_dies_leaves_the_rest_of_the_file_to_the_main_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from exchange.imports.cwr import CwrImporter, validate_file
+
+    cwr = numbered_works(5000)
+    cwr.add("NWR", change(valid_work("BAD1", "A BAD WORK"), "NWR", iswc="T1234567890"))
+    path = cwr.write(tmp_path)
+    monkeypatch.setenv("EXCHANGE_WORKERS", "0")
+    alone = validate_file(path)
+    store = Store(f"sqlite:///{tmp_path / 'alone.db'}")
+    store.init()
+    CwrImporter(store).import_file(path)
+
+    pool = _DyingPool()
+    monkeypatch.setenv("EXCHANGE_WORKERS", "2")
+    monkeypatch.setattr("adapters.cwr.pipeline.process_pool", lambda _workers: pool)
+    dying = validate_file(path)
+    assert pool.handed > 3  # the first chunk by the worker, the rest here
+    assert (dying.summary(), dying.findings) == (alone.summary(), alone.findings)
+    assert [f.value for f in alone.findings] == ["T1234567890"]
+
+    pool.handed = 0
+    again = Store(f"sqlite:///{tmp_path / 'dying.db'}")
+    again.init()
+    report = CwrImporter(again).import_file(path)
+    assert pool.handed > 3 and report.works_created == 5001
+    assert _works(again) == _works(store)
+
+
+def _works(store: Store) -> list[tuple[str, str | None]]:
+    with store.connect() as conn:
+        return sorted(conn.execute(text("SELECT title, iswc FROM works")).all())
