@@ -57,6 +57,15 @@ class _Enough(Exception):
     """The file is rejected and reading on would only pile up findings."""
 
 
+def starts_transaction(record_type: str, group_type: str, in_transaction: bool) -> bool:
+    """Whether a record of ``record_type`` begins a transaction (in a group of
+    ``group_type``; ``in_transaction`` if one has begun): an ACK transaction goes on
+    with the header of the transaction it answers."""
+    return record_type in HEADER_TYPES and not (
+        group_type == "ACK" and record_type in ACK_CONTINUATION and in_transaction
+    )
+
+
 class CwrParser:
     """Reads one CWR 2.x file; iterate :meth:`transactions` to go through it.
 
@@ -329,9 +338,7 @@ class CwrParser:
                 continue
             tx_seq_text = raw[tx_seq_at]
             rec_seq_text = raw[rec_seq_at]
-            starts = record_type in HEADER_TYPES and not (
-                group.type == "ACK" and record_type in ACK_CONTINUATION and tx is not None
-            )
+            starts = starts_transaction(record_type, group.type, tx is not None)
             try:
                 tx_seq = to_int(tx_seq_text)
                 rec_seq = to_int(rec_seq_text)

@@ -26,17 +26,18 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from datetime import datetime
 
 from adapters.cwr.layout import record_prefix
-from adapters.cwr.parser import CwrParser
+from adapters.cwr.parser import READ_VERSIONS, CwrParser, starts_transaction
 from adapters.cwr.reader import WORK_HEADERS, work_from_records
 from adapters.cwr.records import codecs_for
-from adapters.cwr.source import CwrSource, strip_line
-from adapters.cwr.transactions import CONTROL_TYPES, Record, Transaction
+from adapters.cwr.source import BOM, MAX_LINE_BYTES, CwrSource, strip_line
+from adapters.cwr.transactions import CONTROL_TYPES, HEADER_TYPES, Record, Transaction
 from adapters.cwr.validator import CheckedTransaction, check_transaction
-from exchange.identifiers import digits_value
+from exchange.identifiers import digits_value, is_digits
 from exchange.model import Finding, Source
 
 #: Files smaller than this are checked in the main process.
@@ -47,6 +48,9 @@ CHUNK_TRANSACTIONS = 400
 RELAXED_GC = (50_000, 20, 20)
 
 _pool: ProcessPoolExecutor | None = None
+
+#: A chunk's arguments for :func:`_check_chunk`, and the worker's future result.
+_Pending = tuple[tuple, Future[list[CheckedTransaction]]]
 
 #: What a worker is told of a transaction: group type and id, sequence, rejected so
 #: far, findings so far, first and last line in the file.
@@ -174,6 +178,66 @@ def _skipped(tx: Transaction) -> CheckedTransaction:
     )
 
 
+_HEADERS = frozenset(t.encode() for t in HEADER_TYPES)
+_CONTROLS = frozenset(t.encode() for t in CONTROL_TYPES)
+
+
+def scan_transactions(source: CwrSource, version: str, encoding: str) -> Iterator[Transaction]:
+    """The transactions of a file, found by their record types alone: where each begins
+    and ends, its group and sequence number, no record decoded (but the GRH's).
+
+    Right for a file whose structure pass finds nothing to say, and only for one:
+    nothing is checked here. The import runs that pass beside, and starts again with
+    :class:`CwrParser`'s walk when the pass has anything to say.
+    """
+    prefix = record_prefix()
+    type_at, sequence_at = prefix.record_type, prefix.transaction_sequence
+    group_codec = codecs_for(version, encoding)["GRH"]
+    group_type, group_id = "", 0
+    tx: Transaction | None = None
+    number = offset = 0
+    with source.path.open("rb") as fh:
+        while raw := fh.readline(MAX_LINE_BYTES + 1):
+            number += 1
+            start, offset = offset, offset + len(raw)
+            if not number % 1000:
+                source.bytes_read = offset
+            if len(raw) > MAX_LINE_BYTES:
+                break  # the structure pass says what is wrong
+            if number == 1 and raw.startswith(BOM):
+                raw = raw[len(BOM) :]
+            line = strip_line(raw)
+            if not line:
+                continue
+            record_type = line[type_at]
+            if record_type in _HEADERS and starts_transaction(
+                record_type.decode("latin-1"), group_type, tx is not None
+            ):
+                if tx is not None:
+                    yield tx
+                sequence = line[sequence_at]
+                tx = Transaction(
+                    group_type,
+                    group_id,
+                    int(sequence) if is_digits(sequence) else 0,
+                    first_line=number,
+                    last_line=number,
+                    offset=start,
+                )
+            elif record_type in _CONTROLS:
+                if tx is not None:
+                    yield tx
+                    tx = None
+                if record_type == b"GRH":
+                    group_id += 1
+                    group_type = group_codec.decode_dict(line).get("transaction_type", "")
+            elif tx is not None:
+                tx.last_line = number
+    if tx is not None:
+        yield tx
+    source.bytes_read = offset
+
+
 class CheckedFile:
     """Iterate to get a file's transactions, checked, in file order.
 
@@ -189,6 +253,7 @@ class CheckedFile:
         rejected_groups: frozenset[int] = frozenset(),
         workers: int | None = None,
         with_works: bool = True,
+        head: CwrParser | None = None,
     ) -> None:
         self.source = source
         self.sender = sender
@@ -202,7 +267,21 @@ class CheckedFile:
             and source.size >= PARALLEL_FROM_BYTES
         )
         self.workers = workers
-        self.parser = CwrParser(source, decode=not self.parallel, keep_records=False)
+        self._broken = False  # a worker died: check the rest here
+        #: with ``head`` (a parser that has read the HDR), the structure is judged
+        #: elsewhere: the places of a large file's transactions are only scanned for
+        #: (:func:`scan_transactions`), and ``parser`` knows the HDR alone
+        self.scan = (
+            head is not None
+            and self.parallel
+            and head.version in READ_VERSIONS
+            and not (head.unsupported or head.file_rejected)
+        )
+        self.parser = (
+            head
+            if head is not None and self.scan
+            else CwrParser(source, decode=not self.parallel, keep_records=False)
+        )
 
     def __iter__(self) -> Iterator[CheckedTransaction]:
         with relaxed_gc():
@@ -221,9 +300,8 @@ class CheckedFile:
             yield check_transaction(tx, parser.version, parser.encoding, self.sender, source)
 
     def _in_workers(self) -> Iterator[CheckedTransaction]:
-        pool = process_pool(self.workers)
         parser = self.parser
-        pending: deque[Future[list[CheckedTransaction]] | list[CheckedTransaction]] = deque()
+        pending: deque[_Pending | list[CheckedTransaction]] = deque()
         chunk: list[TransactionPlace] = []
         offset = 0
         skipped: list[CheckedTransaction] = []
@@ -234,23 +312,26 @@ class CheckedFile:
                 pending.append(skipped)
                 skipped = []
             if chunk:
-                pending.append(
-                    pool.submit(
-                        _check_chunk,
-                        str(self.source.path),
-                        offset,
-                        parser.version,
-                        parser.encoding,
-                        self.sender,
-                        self.source.name,
-                        self.received,
-                        chunk,
-                        self.with_works,
-                    )
+                work = (
+                    str(self.source.path),
+                    offset,
+                    parser.version,
+                    parser.encoding,
+                    self.sender,
+                    self.source.name,
+                    self.received,
+                    chunk,
+                    self.with_works,
                 )
+                pending.append(self._submit(work))
                 chunk = []
 
-        for tx in parser.transactions():
+        walk = (
+            scan_transactions(self.source, parser.version, parser.encoding)
+            if self.scan
+            else parser.transactions()
+        )
+        for tx in walk:
             if tx.group_id in self.rejected_groups:
                 if chunk:
                     submit()
@@ -279,11 +360,31 @@ class CheckedFile:
         while pending:
             yield from self._result(pending.popleft())
 
-    def _result(
-        self, item: Future[list[CheckedTransaction]] | list[CheckedTransaction]
-    ) -> Iterator[CheckedTransaction]:
+    def _submit(self, work: tuple) -> _Pending | list[CheckedTransaction]:
+        """A chunk handed to a worker, or checked here once a worker of this file died."""
+        if not self._broken:
+            try:
+                return work, process_pool(self.workers).submit(_check_chunk, *work)
+            except BrokenProcessPool:
+                self._lost_worker()
+        return _check_chunk(*work)
+
+    def _lost_worker(self) -> None:
+        """A worker died (out of memory?): the rest of the file is checked here."""
+        if not self._broken:
+            drop_broken_pool()
+            self._broken = True
+
+    def _result(self, item: _Pending | list[CheckedTransaction]) -> Iterator[CheckedTransaction]:
         """A batch's transactions, their works mapped from the values the worker sent."""
-        for checked in item if isinstance(item, list) else item.result():
+        if not isinstance(item, list):
+            work, future = item
+            try:
+                item = future.result()
+            except BrokenProcessPool:
+                self._lost_worker()
+                item = _check_chunk(*work)
+        for checked in item:
             if checked.content is not None:
                 header, *details = (
                     Record(line, kind, values, b"", dropped)

@@ -90,6 +90,9 @@ class Structure:
     groups: list[Group]
     transaction_count: int
     unsupported: str | None = None
+    #: the walk found nothing to say of the file's structure or of a transaction's (the
+    #: HDR's fields aside): scanning the file for its transactions finds them all
+    sound: bool = False
 
     @property
     def rejects_something(self) -> bool:
@@ -98,8 +101,10 @@ class Structure:
 
 def _structure(source: CwrSource) -> Structure:
     parser = CwrParser(source, decode=False, keep_records=False)
-    for _ in parser.transactions():
-        pass
+    quiet = True
+    for tx in parser.transactions():
+        quiet = quiet and not tx.findings
+    sound = quiet and not parser.findings and not parser.file_rejected
     judge_header(parser)
     return Structure(
         parser.version,
@@ -110,6 +115,7 @@ def _structure(source: CwrSource) -> Structure:
         parser.groups,
         parser.transaction_count,
         parser.unsupported,
+        sound,
     )
 
 
@@ -129,8 +135,9 @@ def head_of(source: CwrSource) -> CwrParser:
 
 class _Pending:
     """Batches written in one database transaction while the structure pass runs in a
-    worker: committed once it says nothing of the file is rejected, else rolled back
-    (and :class:`_Rejects` raised, for the import to start again knowing the structure).
+    worker: committed once it finds the file sound, else rolled back (and
+    :class:`_Rejects` raised, for the import to start again knowing the structure).
+    Meanwhile the transactions are only scanned for (:func:`scan_transactions`).
     """
 
     def __init__(self, store: Store, ahead: Future[Structure], path: Path) -> None:
@@ -158,7 +165,7 @@ class _Pending:
         except BrokenProcessPool:  # the worker died (memory?): do the pass here
             drop_broken_pool()
             structure = _structure(open_source(self.path))
-        if structure.rejects_something:
+        if not structure.sound:  # the transactions were only scanned for: walk the file
             self.close()
             raise _Rejects(structure)
         if self._transaction is not None:
@@ -175,7 +182,8 @@ class _Pending:
 
 
 class _Rejects(Exception):
-    """The structure pass, done beside the content pass, rejects part of the file."""
+    """The structure pass, done beside the content pass, rejects part of the file or
+    has something to say of it: the import starts again, walking the file."""
 
     def __init__(self, structure: Structure) -> None:
         self.structure = structure
@@ -241,7 +249,7 @@ class CwrImporter(BatchImporter):
             if known is not None:
                 return self._import(path, entry, known, progress)
             # A large file: the structure pass runs in a worker beside the content pass,
-            # whose first batches wait uncommitted until it says nothing is rejected.
+            # whose first batches wait uncommitted until it finds the file sound.
             ahead = process_pool(worker_count()).submit(_structure_of, str(source.path))
             try:
                 return self._import(path, entry, ahead, progress)
@@ -261,7 +269,8 @@ class CwrImporter(BatchImporter):
         report = FileReport(source.name, version=entry.version)
         self.parties = PartyCache()  # ids of parties this import's batches made
         known = structure if isinstance(structure, Structure) else None
-        sender = entry.partner or sender_of(head_of(source), self.partner)
+        head = head_of(source)
+        sender = entry.partner or sender_of(head, self.partner)
         if known is not None and known.file_rejected:
             report.file_rejected = True
             report.unsupported = known.unsupported
@@ -276,9 +285,15 @@ class CwrImporter(BatchImporter):
         skip = self.resume(report, entry)
 
         received = datetime.now(UTC)
-        checked = CheckedFile(source, sender, received, rejected_groups or frozenset())
         pending = (
             None if isinstance(structure, Structure) else _Pending(self.store, structure, path)
+        )
+        checked = CheckedFile(
+            source,
+            sender,
+            received,
+            rejected_groups or frozenset(),
+            head=head if pending is not None else None,
         )
 
         def write(batch: list[CheckedTransaction], done: int) -> None:

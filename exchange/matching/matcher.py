@@ -198,9 +198,11 @@ class Matcher:
         rest = [i for i, m in enumerate(found) if m is None]
         titles = {i: _titles_of(works[i][0]) for i in rest}
         fuzzy = {titles[i][0] for i in rest if titles[i] and not works[i][0].iswc}
-        incoming = [_writers_of(works[i][0]) for i in rest if titles[i]]
+        incoming = {i: _writers_of(works[i][0]) for i in rest}
         candidates = self._title_candidates(
-            {t for ts in titles.values() for t in ts}, fuzzy, self._written_by(incoming)
+            {t for ts in titles.values() for t in ts},
+            fuzzy,
+            self._written_by([incoming[i] for i in rest if titles[i]]),
         )
         # per title (a batch repeats common titles): candidate -> its best similarity
         alike = {title: self._similar(title, found) for title, found in candidates.items()}
@@ -226,14 +228,14 @@ class Matcher:
             best: Match | None = None
             if not similar[i]:
                 continue
-            incoming = _writers_of(works[i][0])
+            ours = incoming[i]
             sender = works[i][1]
             for work_id, similarity in similar[i]:
                 theirs = writers.get(work_id, nobody)
                 own = (work_id, sender) in registered
-                if own and not (similarity == 100 and incoming.same(theirs)):
+                if own and not (similarity == 100 and ours.same(theirs)):
                     continue  # one sender's works alike in part: its numbers say two works
-                overlap = incoming.overlap(theirs)
+                overlap = ours.overlap(theirs)
                 value = score(similarity, overlap)
                 if value >= self.review and (
                     best is None

@@ -448,3 +448,49 @@ def mwn_party():
     from exchange.model import InterestedParty
 
     return InterestedParty("WRITER", "ANNA")
+
+
+def test_a_message_checked_by_a_worker_while_read_imports_as_one_checked_here(
+    capsys, tmp_path: Path, with_schema: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large messages are validated in a worker process while the main process reads
+    them: valid, invalid and hostile messages end as they do checked in one process."""
+    work = Work("A SONG", claims=[Claim(mwn_party(), "CA", Side.WRITER, Shares(10000))])
+    valid = tmp_path / "valid.xml"
+    valid.write_bytes(message_bytes([work], header(), SENDER))
+    tree = safe_xml.parse_bytes(valid.read_bytes(), "message")
+    etree.SubElement(tree.getroot().find("WorkList/MusicalWork/Title"), "Unexpected").text = "x"
+    invalid = tmp_path / "invalid.xml"
+    invalid.write_bytes(etree.tostring(tree, xml_declaration=True, encoding="UTF-8"))
+    hostile = tmp_path / "xxe.xml"
+    hostile.write_bytes(ATTACKS["xxe.xml"])
+    swamped = tmp_path / "namespaces.xml"
+    swamped.write_bytes(_with_extra_declarations(SWAMPED["namespaces.xml"]))
+
+    monkeypatch.setattr("exchange.imports.mwn.PARALLEL_FROM_BYTES", 0)  # every message
+    ended = {}
+    for workers in ("0", "2"):
+        monkeypatch.setenv("EXCHANGE_WORKERS", workers)
+        node = Node(
+            capsys,
+            f"sqlite:///{tmp_path / f'w{workers}.db'}",
+            node_config(tmp_path / workers, "052"),
+        )
+        for path in (valid, invalid, hostile, swamped):
+            code, out, _ = run(
+                capsys, "--db", node.url, "--config", str(node.config), "--json",
+                "import", "--partner", "058", str(path),
+            )  # fmt: skip
+            [report] = json.loads(out)["files"]
+            ended[workers, path.name] = (
+                code,
+                report.get("error"),
+                report.get("findings"),
+                report.get("works_created"),
+            )
+        ended[workers, "works"] = stored_works(node)
+    assert {k[1]: v for k, v in ended.items() if k[0] == "0"} == {
+        k[1]: v for k, v in ended.items() if k[0] == "2"
+    }
+    assert ended["2", "valid.xml"][0] == 0 and ended["2", "valid.xml"][3] == 1
+    assert ended["2", "invalid.xml"][0] == 1 and ended["2", "xxe.xml"][0] == 2
