@@ -587,18 +587,17 @@ class RecordCodec:
             # write them, without a call per field; the encoder writes the others.
             if value is None:
                 continue  # every encoder writes its default for None: blanks or zeros
-            if common == _ASCII_TEXT:
-                if value.__class__ is str and value.isascii() and value.isprintable():
+            if common == _ASCII_TEXT and value.__class__ is str:
+                if value.isascii() and value.isprintable():
                     text = value.upper().rstrip()
                     if len(text) <= width:
                         out[i] = text.ljust(width)
                         continue
-            elif common == _WHOLE_NUMBER:
-                if value.__class__ is int and value >= 0:
-                    text = str(value)
-                    if len(text) <= width:
-                        out[i] = text.zfill(width)
-                        continue
+            elif common == _WHOLE_NUMBER and value.__class__ is int and value >= 0:
+                text = str(value)
+                if len(text) <= width:
+                    out[i] = text.zfill(width)
+                    continue
             out[i] = encoders[i](value)
         return "".join(out)
 

@@ -69,10 +69,10 @@ def works_to_export(
 ) -> Iterator[Work | EncodedWork | SkippedWork]:
     """The works to hand to ``export_works``, in id order: encoded ahead when there are many.
 
-    The worker processes take the chunks of works in turn; while the next chunk due is
-    not ready (the workers are starting, or busy), the main process encodes the chunk
-    after the last one handed out itself rather than wait.  At most ``3 * workers``
-    chunks are encoded ahead of the one being written.
+    The worker processes take the chunks of works in turn, up to ``2 * workers`` ahead
+    of the one being written.  Until the first of them is ready (while the workers
+    start), the main process encodes the chunks after those handed out itself, up to
+    ``workers`` of them, rather than wait.
     """
     workers = worker_count() if workers is None else workers
     if workers < 1 or len(ids) < PARALLEL_FROM_WORKS:
@@ -84,6 +84,7 @@ def works_to_export(
     chunks.reverse()  # taken from the end
     ahead: deque[Future[list[EncodedWork | SkippedWork]] | list[EncodedWork | SkippedWork]]
     ahead = deque()
+    spare = workers  # chunks the main process may still encode while the workers start
     while chunks or ahead:
         while chunks and len(ahead) < 2 * workers:
             ahead.append(
@@ -93,7 +94,9 @@ def works_to_export(
             )
         due = ahead.popleft()
         if isinstance(due, Future):
-            while chunks and not due.done() and len(ahead) < 3 * workers:
+            while spare and chunks and not due.done():
                 ahead.append(_encoded(store, chunks.pop(), version, transaction, sender, encoding))
+                spare -= 1
             due = due.result()
+            spare = 0
         yield from due

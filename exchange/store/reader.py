@@ -151,7 +151,7 @@ class WorkReader:
         for chunk in chunks(missing, CHUNK):
             for r in self.conn.execute(
                 _by_ids(self.conn.dialect.name, "sources", "id"), {IDS: list(chunk)}
-            ):
+            ).all():  # all at once: iterating a result fetches row by row
                 self._sources[r.id] = Source(
                     partner=r.partner,
                     file=r.file_name,
@@ -235,7 +235,7 @@ class WorkReader:
         for chunk in chunks(list(dict.fromkeys(r[0] for r in rows)), CHUNK):
             for claim_id, tis, include, pr, mr, sr in self.conn.execute(
                 _territories_query(dialect), {IDS: list(chunk)}
-            ):
+            ).all():
                 territories[claim_id].append(territory_share(tis, include, pr, mr, sr))
         self._load_sources({r[10] for r in rows})
         affiliations = self.affiliations_of(list(dict.fromkeys(r[11] for r in rows)))
