@@ -415,7 +415,7 @@ def _record_type_encoder(record: str, f: Field) -> _Encoder:
 # The codec
 
 #: Which values of a field :meth:`RecordCodec.encode` writes without its encoder.
-_ASCII_TEXT, _WHOLE_NUMBER, _OTHER = range(3)
+_RECORD_TYPE, _ASCII_TEXT, _WHOLE_NUMBER, _OTHER = range(4)
 
 
 def _normal_encoding(encoding: str) -> str:
@@ -485,6 +485,7 @@ class RecordCodec:
             if f.name == "record_type":
                 enc = _record_type_encoder(self.record_type, f)
                 default = self.record_type
+                common = _RECORD_TYPE
             elif f.type in ("A", "L"):
                 enc = _text_encoder(self.record_type, f, check)
                 default = " " * f.length
@@ -598,6 +599,8 @@ class RecordCodec:
                 if len(text) <= width:
                     out[i] = text.zfill(width)
                     continue
+            elif common == _RECORD_TYPE and value == self.record_type:
+                continue  # the default
             out[i] = encoders[i](value)
         return "".join(out)
 
