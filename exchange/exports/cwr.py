@@ -4,9 +4,9 @@ Each work carries the claims the claim policy chooses (:mod:`exchange.exports.cl
 
 Loading works from the store and encoding them costs far more than writing the
 lines. For a large export, worker processes each read a slice of the works from
-the store (with their own connections) and encode them; the main process takes
-the encoded transactions in order and writes them into files, numbering them
-(:func:`adapters.cwr.export.export_works`).
+the store (with their own connections) and encode them; the main process encodes a
+few slices itself while the workers start, takes the encoded transactions in order
+and writes them into files, numbering them (:func:`adapters.cwr.export.export_works`).
 """
 
 from __future__ import annotations
