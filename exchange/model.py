@@ -143,7 +143,7 @@ class InterestedParty(NamedParty):
         first: dict[Right, str] = {}
         world: dict[Right, str] = {}
         for a in self.affiliations:
-            right = Right(a.right)
+            right = a.right if a.right.__class__ is Right else Right(a.right)
             first.setdefault(right, a.society)
             if a.territory == WORLD:
                 world.setdefault(right, a.society)

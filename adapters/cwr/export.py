@@ -79,8 +79,10 @@ def renumbered(lines: list[str], sequence: int) -> list[str]:
     """The lines of a transaction with another transaction sequence number."""
     if sequence == 0:
         return lines
-    prefix = record_prefix()
-    return [prefix.numbered(line, sequence) for line in lines]
+    field = record_prefix().transaction_sequence
+    start, stop = field.start, field.stop
+    number = str(sequence).zfill(stop - start)  # what RecordPrefix.numbered writes
+    return [line[:start] + number + line[stop:] for line in lines]
 
 
 @dataclass(frozen=True, slots=True)

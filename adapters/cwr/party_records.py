@@ -11,6 +11,7 @@ and the party's store id on 7 digits (or a counter).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from functools import lru_cache
 
 from adapters.cwr.work_values import (
     Profile,
@@ -23,6 +24,9 @@ from exchange.identifiers import is_digits, known
 from exchange.model import Claim, InterestedParty, Right, Side, Work
 
 __all__ = ["add_parties"]
+
+#: :func:`known` of IPI numbers, which recur from work to work with their parties.
+_known = lru_cache(maxsize=1 << 16)(known)
 
 
 def _societies(party: InterestedParty) -> tuple[str | None, str | None, str | None]:
@@ -116,7 +120,7 @@ def _party_values(
         first = text_value(party.first_name)
         if first:
             values[first_field] = first
-    ipi, base = known(party.ipi_name_number), known(party.ipi_base_number)
+    ipi, base = _known(party.ipi_name_number), _known(party.ipi_base_number)
     if ipi:  # a placeholder (zeros) is written as what it means: no number
         values["ipi_name_number"] = ipi
     if base:
@@ -202,7 +206,7 @@ def add_parties(
     for claim in writers:
         ip = ip_of(claim)
         partner = claim.source.partner if claim.source else None
-        for ref in (claim.party.key, known(claim.party.ipi_name_number), ip):
+        for ref in (claim.party.key, _known(claim.party.ipi_name_number), ip):
             ref = text_value(ref)
             if ref:
                 by_source.setdefault((partner, ref.upper()), ip)

@@ -414,6 +414,9 @@ def _record_type_encoder(record: str, f: Field) -> _Encoder:
 # ---------------------------------------------------------------------------
 # The codec
 
+#: Which values of a field :meth:`RecordCodec.encode` writes without its encoder.
+_RECORD_TYPE, _ASCII_TEXT, _WHOLE_NUMBER, _OTHER = range(4)
+
 
 def _normal_encoding(encoding: str) -> str:
     return _codecs.lookup(encoding).name
@@ -441,6 +444,7 @@ class RecordCodec:
         "_single_byte",
         "_defaults",
         "_encoders",
+        "_fields",
         "_pad",
     )
 
@@ -473,16 +477,23 @@ class RecordCodec:
         check = _text_checker(self.encoding)
         self._defaults: list[str] = []
         self._encoders: list[_Encoder] = []
-        for f in fields:
+        #: per field name: its position, width and which common values :meth:`encode`
+        #: writes itself (the field's encoder writes every other value)
+        self._fields: dict[str, tuple[int, int, int]] = {}
+        for i, f in enumerate(fields):
+            common = _OTHER
             if f.name == "record_type":
                 enc = _record_type_encoder(self.record_type, f)
                 default = self.record_type
+                common = _RECORD_TYPE
             elif f.type in ("A", "L"):
                 enc = _text_encoder(self.record_type, f, check)
                 default = " " * f.length
+                common = _ASCII_TEXT
             elif f.type == "N":
                 enc = _numeric_encoder(self.record_type, f)
                 default = "0" * f.length
+                common = _WHOLE_NUMBER
             elif f.type == "D":
                 enc = _date_encoder(self.record_type, f)
                 default = "0" * f.length
@@ -492,6 +503,7 @@ class RecordCodec:
             else:  # B, F
                 enc = _yes_no_encoder(self.record_type, f)
                 default = " " * f.length
+            self._fields[f.name] = (i, f.length, common)
             self._encoders.append(enc)
             self._defaults.append(default)
 
@@ -565,12 +577,30 @@ class RecordCodec:
         cannot carry.
         """
         out = self._defaults.copy()
-        index = self.index
+        fields = self._fields
         encoders = self._encoders
         for name, value in values.items():
-            i = index.get(name)
-            if i is None:
+            found = fields.get(name)
+            if found is None:
                 raise EncodeError(self.record_type, name, value, "no such field")
+            i, width, common = found
+            # The most common values are written here, as their field's encoder would
+            # write them, without a call per field; the encoder writes the others.
+            if value is None:
+                continue  # every encoder writes its default for None: blanks or zeros
+            if common == _ASCII_TEXT and value.__class__ is str:
+                if value.isascii() and value.isprintable():
+                    text = value.upper().rstrip()
+                    if len(text) <= width:
+                        out[i] = text.ljust(width)
+                        continue
+            elif common == _WHOLE_NUMBER and value.__class__ is int and value >= 0:
+                text = str(value)
+                if len(text) <= width:
+                    out[i] = text.zfill(width)
+                    continue
+            elif common == _RECORD_TYPE and value == self.record_type:
+                continue  # the default
             out[i] = encoders[i](value)
         return "".join(out)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from exchange.identifiers import is_digits
 from exchange.model import Work
@@ -95,11 +96,14 @@ def text_value(value: str | None) -> str | None:
     return value or None
 
 
+# Codes and society codes are few and recur in every work: their values are kept.
+@lru_cache(maxsize=4096)
 def code_value(value: str | None) -> str | None:
     value = text_value(value)
     return value.upper() if value else None
 
 
+@lru_cache(maxsize=4096)
 def society_value(code: str | None) -> str | None:
     code = text_value(code)
     if code and is_digits(code) and len(code) < 3:

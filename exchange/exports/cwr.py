@@ -4,9 +4,9 @@ Each work carries the claims the claim policy chooses (:mod:`exchange.exports.cl
 
 Loading works from the store and encoding them costs far more than writing the
 lines. For a large export, worker processes each read a slice of the works from
-the store (with their own connections) and encode them; the main process takes
-the encoded transactions in order and writes them into files, numbering them
-(:func:`adapters.cwr.export.export_works`).
+the store (with their own connections) and encode them; the main process encodes a
+few slices itself while the workers start, takes the encoded transactions in order
+and writes them into files, numbering them (:func:`adapters.cwr.export.export_works`).
 """
 
 from __future__ import annotations
@@ -25,18 +25,15 @@ from exchange.store import Store
 
 #: Exports of fewer works are encoded in the main process.
 PARALLEL_FROM_WORKS = 5000
-CHUNK_WORKS = 1000
+CHUNK_WORKS = 500
 
 _stores: dict[str, Store] = {}
 
 
-def _encode_chunk(
-    url: str, ids: Sequence[int], version: str, transaction: str, sender: str, encoding: str
+def _encoded(
+    store: Store, ids: Sequence[int], version: str, transaction: str, sender: str, encoding: str
 ) -> list[EncodedWork | SkippedWork]:
-    """In a worker: load works from the store and encode them (transaction sequence 0)."""
-    store = _stores.get(url)
-    if store is None:
-        store = _stores[url] = Store(url)
+    """The works of the store with these ids, encoded (transaction sequence 0)."""
     encoded: list[EncodedWork | SkippedWork] = []
     for work in store.iter_works(ids):
         try:
@@ -50,6 +47,16 @@ def _encode_chunk(
     return encoded
 
 
+def _encode_chunk(
+    url: str, ids: Sequence[int], version: str, transaction: str, sender: str, encoding: str
+) -> list[EncodedWork | SkippedWork]:
+    """In a worker: load works from the store (its own connection) and encode them."""
+    store = _stores.get(url)
+    if store is None:
+        store = _stores[url] = Store(url)
+    return _encoded(store, ids, version, transaction, sender, encoding)
+
+
 def works_to_export(
     store: Store,
     ids: Sequence[int],
@@ -60,20 +67,36 @@ def works_to_export(
     encoding: str,
     workers: int | None = None,
 ) -> Iterator[Work | EncodedWork | SkippedWork]:
-    """The works to hand to ``export_works``, in id order: encoded ahead when there are many."""
+    """The works to hand to ``export_works``, in id order: encoded ahead when there are many.
+
+    The worker processes take the chunks of works in turn, up to ``2 * workers`` ahead
+    of the one being written.  Until the first of them is ready (while the workers
+    start), the main process encodes the chunks after those handed out itself, up to
+    ``workers`` of them, rather than wait.
+    """
     workers = worker_count() if workers is None else workers
     if workers < 1 or len(ids) < PARALLEL_FROM_WORKS:
         for work in store.iter_works(ids):
             yield registration(work, sender)
         return
     pool = process_pool(workers)
-    pending: deque[Future[list[EncodedWork | SkippedWork]]] = deque()
-    for start in range(0, len(ids), CHUNK_WORKS):
-        chunk = list(ids[start : start + CHUNK_WORKS])
-        pending.append(
-            pool.submit(_encode_chunk, store.url, chunk, version, transaction, sender, encoding)
-        )
-        while len(pending) > 2 * workers:
-            yield from pending.popleft().result()
-    while pending:
-        yield from pending.popleft().result()
+    chunks = [list(ids[start : start + CHUNK_WORKS]) for start in range(0, len(ids), CHUNK_WORKS)]
+    chunks.reverse()  # taken from the end
+    ahead: deque[Future[list[EncodedWork | SkippedWork]] | list[EncodedWork | SkippedWork]]
+    ahead = deque()
+    spare = workers  # chunks the main process may still encode while the workers start
+    while chunks or ahead:
+        while chunks and len(ahead) < 2 * workers:
+            ahead.append(
+                pool.submit(
+                    _encode_chunk, store.url, chunks.pop(), version, transaction, sender, encoding
+                )
+            )
+        due = ahead.popleft()
+        if isinstance(due, Future):
+            while spare and chunks and not due.done():
+                ahead.append(_encoded(store, chunks.pop(), version, transaction, sender, encoding))
+                spare -= 1
+            due = due.result()
+            spare = 0
+        yield from due

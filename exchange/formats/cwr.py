@@ -82,32 +82,35 @@ class CwrFormat:
 
     def write(self, export: Export) -> Written:
         from adapters.cwr.export import export_works
+        from adapters.cwr.pipeline import relaxed_gc
         from adapters.cwr.work_values import CwrWriteError
         from exchange.exports.cwr import works_to_export
 
         store, sender = export.store, export.config.society_code
         try:
-            result = export_works(
-                works_to_export(
-                    store,
-                    export.ids,
+            # an export makes millions of short-lived objects, as an import does
+            with relaxed_gc():
+                result = export_works(
+                    works_to_export(
+                        store,
+                        export.ids,
+                        version=self.version,
+                        transaction=export.transaction,
+                        sender=sender,
+                        encoding=export.encoding,
+                    ),
+                    export.folder,
                     version=self.version,
-                    transaction=export.transaction,
                     sender=sender,
+                    sender_name=export.config.name,
+                    next_sequence=lambda: store.next_file_sequence(sender, export.receiver),
+                    receiver=export.receiver,
+                    transaction=export.transaction,
+                    max_works_per_file=export.max_works,
+                    package=export.package,
                     encoding=export.encoding,
-                ),
-                export.folder,
-                version=self.version,
-                sender=sender,
-                sender_name=export.config.name,
-                next_sequence=lambda: store.next_file_sequence(sender, export.receiver),
-                receiver=export.receiver,
-                transaction=export.transaction,
-                max_works_per_file=export.max_works,
-                package=export.package,
-                encoding=export.encoding,
-                progress=export.progress,
-            )
+                    progress=export.progress,
+                )
         except CwrWriteError as exc:
             raise ExchangeError(str(exc), EXIT_USAGE) from None
         return Written(

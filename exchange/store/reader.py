@@ -41,6 +41,7 @@ from exchange.store.rows import (
 
 CHUNK = 500
 AFFILIATION_CACHE = 100_000  # parties whose affiliations a reader keeps
+SHARES_CACHE = 100_000  # distinct shares and territory shares a reader keeps
 _RIGHTS = {r.value: r for r in Right}
 _SIDES = {s.value: s for s in Side}
 
@@ -139,6 +140,10 @@ class WorkReader:
         self.conn = conn
         self._sources: dict[int, Source] = {}
         self._affiliations: dict[int, list[Affiliation]] = {}
+        # Shares and territory shares are frozen and few values recur across claims:
+        # one object per value (making a frozen object costs more than finding it).
+        self._shares: dict[tuple[int, int, int], Shares] = {}
+        self._territory_shares: dict[tuple[str, bool, int, int, int], TerritoryShare] = {}
 
     # -- sources ------------------------------------------------------------------
 
@@ -147,7 +152,7 @@ class WorkReader:
         for chunk in chunks(missing, CHUNK):
             for r in self.conn.execute(
                 _by_ids(self.conn.dialect.name, "sources", "id"), {IDS: list(chunk)}
-            ):
+            ).all():  # all at once: iterating a result fetches row by row
                 self._sources[r.id] = Source(
                     partner=r.partner,
                     file=r.file_name,
@@ -199,6 +204,27 @@ class WorkReader:
 
     # -- claims -------------------------------------------------------------------
 
+    def _shares_of(self, pr: int, mr: int, sr: int) -> Shares:
+        known = self._shares
+        found = known.get((pr, mr, sr))
+        if found is None:
+            if len(known) >= SHARES_CACHE:
+                known.clear()
+            found = known[(pr, mr, sr)] = Shares(pr, mr, sr)
+        return found
+
+    def _territory_share(
+        self, tis: str, include: bool, pr: int, mr: int, sr: int
+    ) -> TerritoryShare:
+        known = self._territory_shares
+        key = (tis, include, pr, mr, sr)
+        found = known.get(key)
+        if found is None:
+            if len(known) >= SHARES_CACHE:
+                known.clear()
+            found = known[key] = TerritoryShare(tis, include, self._shares_of(pr, mr, sr))
+        return found
+
     def claims_of(self, work_ids: Sequence[int]) -> dict[int, list[Claim]]:
         """Claims per work, each with its party (and the key its source uses for it)."""
         dialect = self.conn.dialect.name
@@ -206,16 +232,18 @@ class WorkReader:
         for chunk in chunks(list(work_ids), CHUNK):
             rows += self.conn.execute(_claims_query(dialect), {IDS: list(chunk)}).all()
         territories: dict[int, list[TerritoryShare]] = defaultdict(list)
+        territory_share = self._territory_share
         for chunk in chunks(list(dict.fromkeys(r[0] for r in rows)), CHUNK):
             for claim_id, tis, include, pr, mr, sr in self.conn.execute(
                 _territories_query(dialect), {IDS: list(chunk)}
-            ):
-                territories[claim_id].append(TerritoryShare(tis, include, Shares(pr, mr, sr)))
+            ).all():
+                territories[claim_id].append(territory_share(tis, include, pr, mr, sr))
         self._load_sources({r[10] for r in rows})
         affiliations = self.affiliations_of(list(dict.fromkeys(r[11] for r in rows)))
         result: dict[int, list[Claim]] = defaultdict(list)
         seen: set[int] = set()
         source = self.source
+        shares = self._shares_of
         for (
             claim_id,
             work_id,
@@ -254,7 +282,7 @@ class WorkReader:
                     party=party,
                     role=role,
                     side=_SIDES[side],
-                    ownership=Shares(pr, mr, sr),
+                    ownership=shares(pr, mr, sr),
                     territories=territories.get(claim_id, []),
                     controlled=controlled,
                     chain=chain,
