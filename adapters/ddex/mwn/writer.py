@@ -10,6 +10,7 @@ print the tree, and no tree of the whole message is ever built.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ from adapters.ddex.mwn.vocabulary import (
 from exchange import codes
 from exchange.identifiers import iswc as iswc_id
 from exchange.identifiers import known
-from exchange.model import WORLD, Claim, InterestedParty, Right, Shares, Side, Work
+from exchange.model import WORLD, Claim, InterestedParty, Right, Side, Work
 from exchange.shares import percentage
 
 
@@ -260,12 +261,17 @@ _CWR = _attributes({"Namespace": CWR_NAMESPACE})
 _RIGHTS_ORDER = (Right.PR, Right.MR, Right.SR)
 
 
-def _by_percentage(shares: Shares) -> list[tuple[int, tuple[Right, ...]]]:
-    """Rights grouped by equal share, in PR, MR, SR order."""
+@functools.lru_cache(maxsize=1024)
+def _by_percentage(pr: int, mr: int, sr: int) -> tuple[tuple[int, tuple[Right, ...]], ...]:
+    """Rights grouped by equal share, in PR, MR, SR order.
+
+    >>> _by_percentage(5000, 10000, 10000)
+    ((5000, (<Right.PR: 'PR'>,)), (10000, (<Right.MR: 'MR'>, <Right.SR: 'SR'>)))
+    """
     groups: dict[int, list[Right]] = {}
-    for right, value in zip(_RIGHTS_ORDER, (shares.pr, shares.mr, shares.sr), strict=True):
+    for right, value in zip(_RIGHTS_ORDER, (pr, mr, sr), strict=True):
         groups.setdefault(value, []).append(right)
-    return [(value, tuple(rights)) for value, rights in groups.items()]
+    return tuple((value, tuple(rights)) for value, rights in groups.items())
 
 
 #: A RightShare without its references, in the pieces that go around them: before
@@ -290,8 +296,11 @@ class _Shares:
 
     def claim(self, work_ref: str, party_ref: str, claim: Claim) -> None:
         head = (claim_tag(claim), claim.side, claim.role)
-        for value, rights in _by_percentage(claim.ownership):
-            self._share(work_ref, party_ref, claim, (head, OWNERSHIP, rights, value, WORLD, ()))
+        own = claim.ownership
+        keys = [
+            (head, OWNERSHIP, rights, value, WORLD, ())
+            for value, rights in _by_percentage(own.pr, own.mr, own.sr)
+        ]
         entries = claim.territories
         for index, entry in enumerate(entries):
             if not entry.include:
@@ -301,18 +310,22 @@ class _Shares:
                 if later.include:
                     break
                 excluded.append(later.tis)
-            for value, rights in _by_percentage(entry.collection):
-                key = (head, COLLECTION, rights, value, entry.tis, tuple(excluded))
-                self._share(work_ref, party_ref, claim, key)
-
-    def _share(self, work_ref: str, party_ref: str, claim: Claim, key: tuple) -> None:
-        ref = f"S{len(self.specs) + 1}"
-        template = self.templates.get(key)
-        if template is None:
-            template = self.templates[key] = _share_template(claim, *key[1:])
-        self.specs.append((ref, work_ref, party_ref, template))
+            share = entry.collection
+            keys += (
+                (head, COLLECTION, rights, value, entry.tis, tuple(excluded))
+                for value, rights in _by_percentage(share.pr, share.mr, share.sr)
+            )
+        specs, templates = self.specs, self.templates
+        refs = []
+        for key in keys:
+            template = templates.get(key)
+            if template is None:
+                template = templates[key] = _share_template(claim, *key[1:])
+            ref = f"S{len(specs) + 1}"
+            specs.append((ref, work_ref, party_ref, template))
+            refs.append((ref, key[2]))
         if claim.id is not None:
-            self.of_claim.setdefault(claim.id, []).append((ref, key[2]))
+            self.of_claim.setdefault(claim.id, []).extend(refs)
 
 
 def _share_template(
