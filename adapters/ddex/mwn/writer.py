@@ -30,6 +30,7 @@ from adapters.ddex.mwn.vocabulary import (
     ROOT,
     SHARE_NOTIFICATION,
     TITLE_TYPES,
+    WORLDWIDE,
     WRITER_ROLE_NAMES,
 )
 from exchange import codes
@@ -143,7 +144,7 @@ def territory_code(tis: str) -> tuple[str, dict[str, str]]:
     (('Worldwide', {}), ('826', {'IdentifierType': 'TIS'}))
     """
     if tis == WORLD:
-        return "Worldwide", {}
+        return WORLDWIDE, {}
     return tis.lstrip("0") or "0", {"IdentifierType": "TIS"}
 
 
