@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
@@ -270,7 +271,8 @@ class _LocalFilesOnly(etree.Resolver):
         if url and "://" not in url.removeprefix("file://"):
             if not self.first:
                 return None  # a local file: libxml2 reads it
-            document = etree.parse(url.removeprefix("file://"), etree.XMLParser(**_PARSER_OPTIONS))
+            local = unquote(urlsplit(url).path) if url.startswith("file:") else url
+            document = etree.parse(local, etree.XMLParser(**_PARSER_OPTIONS))
             _values_first(document, self.first)
             return self.resolve_string(etree.tostring(document), context, base_url=url)
         return self.resolve_empty(context)
