@@ -179,6 +179,7 @@ class _Parties:
     """The PartyList: one Party per party (and per society), with references."""
 
     def __init__(self, namespace: str) -> None:
+        #: the Namespace attribute of the ids the sender gives
         self.namespace = _attributes({"Namespace": namespace})
         self.refs: dict[Any, str] = {}
         self.elements: list[str] = []
@@ -367,6 +368,7 @@ _DISPUTED = f"{_LEVEL[3]}<HasRightsInDispute>true</HasRightsInDispute>"
 def _work(
     work: Work, ref: str, number: str, namespace: str, writers: list[tuple[str, Claim]]
 ) -> str:
+    """A MusicalWork (``namespace``: the Namespace attribute of its ProprietaryId)."""
     l2, l3, l4 = _LEVEL[2:5]
     parts = [f"{l2}<MusicalWork>{l3}<MusicalWorkReference>{ref}</MusicalWorkReference>"]
     parts.append(f"{l3}<MusicalWorkId>")
@@ -490,10 +492,9 @@ def write_message(
     for party in parties.elements:
         put(party)
     put(f"{l1}</PartyList>{l1}<WorkList>")
-    work_namespace = parties.namespace
     for index, (work, written) in enumerate(zip(works, writers, strict=True), 1):
         number = work.number(sender) or (str(work.id) if work.id is not None else f"{index}")
-        put(_work(work, f"W{index}", number, work_namespace, written))
+        put(_work(work, f"W{index}", number, parties.namespace, written))
     put(f"{l1}</WorkList>{l1}<RightShareList>")
     end = f"{l2}</RightShare>"
     for ref, work_ref, party_ref, (before, work_at, party_at, after) in shares.specs:
