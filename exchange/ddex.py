@@ -18,6 +18,7 @@ from pathlib import Path
 
 from adapters import safe_xml
 from adapters.ddex.mwn.reader import STREAMED
+from adapters.ddex.mwn.vocabulary import WORLDWIDE
 from exchange.config import NodeConfig
 from exchange.errors import EXIT_USAGE, ExchangeError
 
@@ -46,7 +47,11 @@ def load_schema(folder: Path) -> safe_xml.Schema:
             "DDEX MWN 1.3 schemas",
             EXIT_USAGE,
         )
-    return safe_xml.load_schema(main, {XMLDSIG: folder / "xmldsig-core-schema.xsd"})
+    # Most TerritoryCodes of a message say Worldwide, the last of the 500 territory
+    # codes the allowed value sets list: libxml2 compares it first.
+    return safe_xml.load_schema(
+        main, {XMLDSIG: folder / "xmldsig-core-schema.xsd"}, first=(WORLDWIDE,)
+    )
 
 
 def message_errors(folder: Path, path: Path, where: str) -> list[str]:

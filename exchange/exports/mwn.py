@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from adapters.cwr.pipeline import drop_broken_pool, process_pool, worker_count
+from adapters.cwr.pipeline import drop_broken_pool, process_pool, relaxed_gc, worker_count
 from adapters.ddex.mwn.writer import ConflictGroup, Header, MwnError, write_message
 from exchange.config import NodeConfig
 from exchange.ddex import dpid_of, load_schema, message_errors, schema_dir
@@ -194,19 +194,20 @@ class MwnWriter:
             batch.clear()
 
         try:
-            for work in self.store.iter_works(ids):
-                if progress is not None:
-                    progress(work)
-                chosen = registration(work, self.sender)
-                if not chosen.claims:
-                    result.skipped.append(
-                        {"work": work.id, "title": work.title, "message": "no claims to notify"}
-                    )
-                    continue
-                batch.append(chosen)
-                if len(batch) >= per_message:
-                    flush()
-            flush()
+            with relaxed_gc():  # a message is many small objects: collect less often
+                for work in self.store.iter_works(ids):
+                    if progress is not None:
+                        progress(work)
+                    chosen = registration(work, self.sender)
+                    if not chosen.claims:
+                        result.skipped.append(
+                            {"work": work.id, "title": work.title, "message": "no claims to notify"}
+                        )
+                        continue
+                    batch.append(chosen)
+                    if len(batch) >= per_message:
+                        flush()
+                flush()
         except BaseException:
             messages.discard()
             raise

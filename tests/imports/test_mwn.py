@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from lxml import etree
 
 from adapters import safe_xml
@@ -19,7 +20,7 @@ from adapters.ddex.mwn.writer import Header, message_bytes
 from exchange.ddex import load_schema
 from exchange.identifiers import ipi_base
 from exchange.identifiers import iswc as iswc_id
-from exchange.model import Claim, Shares, Side, TerritoryShare, Work
+from exchange.model import Claim, InterestedParty, Shares, Side, TerritoryShare, Work
 from exchange.store import Store
 from tests.adapters.cwr.cwr_builder import CwrFile, change, valid_work
 from tests.conflicts.test_lifecycle import disputed
@@ -109,8 +110,6 @@ def test_a_work_survives_an_mwn_message(work: Work) -> None:
 
 
 def test_shares_are_percentages_and_rights_with_one_share_are_grouped() -> None:
-    from exchange.model import InterestedParty
-
     publisher = Claim(
         InterestedParty("PUB", is_legal_entity=True), "E", Side.PUBLISHER,
         Shares(3333, 10000, 10000),
@@ -130,6 +129,56 @@ def test_shares_are_percentages_and_rights_with_one_share_are_grouped() -> None:
     assert {s.findtext("TerritoryCode") for s in collection} == {"Worldwide"}
     assert {s.findtext("ExcludedTerritoryCode") for s in collection} == {"826"}
     assert {s.findtext("RightShareId") for s in shares} == {"SPU E 1"}
+
+
+_AWKWARD = st.text(
+    st.sampled_from("aZ9 &<>\"'\t\n\r;]é€😀\x00\x01\x1f\ufffe"), min_size=1, max_size=12
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(title=_AWKWARD, name=_AWKWARD, kind=_AWKWARD)
+def test_a_message_is_printed_as_lxml_prints_it_and_refuses_what_lxml_refuses(
+    title: str, name: str, kind: str
+) -> None:
+    from exchange.model import Title
+
+    writer = Claim(InterestedParty(name, first_name=name), "CA", Side.WRITER, Shares(10000))
+    work = Work(title, titles=[Title(title, kind, "EN")], claims=[writer])
+    try:  # lxml refuses what XML cannot hold
+        etree.Element("Check", Kind=kind).text = title + name
+    except ValueError as refused:
+        with pytest.raises(ValueError) as raised:
+            message_bytes([work], header(), SENDER)
+        assert type(raised.value) is type(refused) and str(raised.value) == str(refused)
+        return
+    data = message_bytes([work], header(), SENDER)
+    root = etree.fromstring(data)
+    assert (
+        etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8") + b"\n" == data
+    )
+    assert root.findtext("WorkList/MusicalWork/Title/TitleText") == title
+
+
+def test_worldwide_first_in_the_schema_changes_no_verdict(schema_dir: Path) -> None:
+    from exchange.ddex import MAIN_SCHEMA, XMLDSIG
+
+    as_published = safe_xml.load_schema(
+        schema_dir / MAIN_SCHEMA, {XMLDSIG: schema_dir / "xmldsig-core-schema.xsd"}
+    )
+    publisher = Claim(
+        InterestedParty("PUB", is_legal_entity=True), "E", Side.PUBLISHER, Shares(10000),
+        [TerritoryShare("2136", True, Shares(10000)), TerritoryShare("0826", False)],
+    )  # fmt: skip
+    data = message_bytes([Work("A SONG", claims=[publisher])], header(), SENDER)
+    world = b"<TerritoryCode>Worldwide</TerritoryCode>"
+    for code in (b"Worldwide", b"worldwide", b"Worldwide ", b"GB", b"826", b"ZZ", b""):
+        tree = etree.ElementTree(
+            etree.fromstring(data.replace(world, b"<TerritoryCode>%s</TerritoryCode>" % code))
+        )
+        verdict = as_published.checker.validate(tree)
+        assert load_schema(schema_dir).checker.validate(tree) is verdict
+        assert verdict is (code in (b"Worldwide", b"GB", b"826"))
 
 
 # -- two nodes -------------------------------------------------------------------------
@@ -445,7 +494,6 @@ def said_by(node: Node, *args: str) -> tuple[int, str]:
 
 
 def mwn_party():
-    from exchange.model import InterestedParty
 
     return InterestedParty("WRITER", "ANNA")
 

@@ -27,6 +27,7 @@ from adapters.ddex.mwn.vocabulary import (
     RIGHTS_BACK,
     ROOT,
     TITLE_TYPES_BACK,
+    WORLDWIDE,
     WRITER_ROLES_BACK,
 )
 from adapters.registrations import ReadFile, registration
@@ -96,7 +97,7 @@ class _Reading:
 
 def _tis(text: str) -> str | None:
     """A TIS code (four digits) for a TerritoryCode, None if unknown."""
-    if text == "Worldwide":
+    if text == WORLDWIDE:
         return WORLD
     territory = codes.territory(text.zfill(4) if is_digits(text) else text)
     return territory.tis_n if territory is not None else None

@@ -15,6 +15,8 @@ ROOT = "MusicalWorkClaimNotificationMessage"
 AVS_VERSION = "7"
 SHARE_NOTIFICATION = "ShareNotification"
 CONFLICT_NOTIFICATION = "ConflictNotification"
+#: The TerritoryCode of the whole world (TIS 2136).
+WORLDWIDE = "Worldwide"
 #: Namespaces of the ProprietaryIds the node writes besides the sender's own.
 CWR_NAMESPACE = "CWR"
 IPI_BASE_NAMESPACE = "IPI:BaseNumber"

@@ -2,20 +2,21 @@
 
 :func:`write_message` writes a ShareNotification, or with conflict groups a
 ConflictNotification (see :mod:`adapters.ddex.mwn` for how the node's model maps to
-MWN), element by element (lxml's incremental ``xmlfile``): no tree of the whole
-message is ever built. :func:`message_bytes` gives the same message as bytes.
+MWN), element by element as text: each Party, MusicalWork and RightShare is put
+together from its escaped values and written in turn, pretty-printed as lxml would
+print the tree, and no tree of the whole message is ever built.
+:func:`message_bytes` gives the same message as bytes.
 """
 
 from __future__ import annotations
 
-import copy
+import functools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from io import BytesIO
 from typing import Any
-
-from lxml import etree
 
 from adapters.ddex.mwn.vocabulary import (
     AVS_VERSION,
@@ -29,12 +30,13 @@ from adapters.ddex.mwn.vocabulary import (
     ROOT,
     SHARE_NOTIFICATION,
     TITLE_TYPES,
+    WORLDWIDE,
     WRITER_ROLE_NAMES,
 )
 from exchange import codes
 from exchange.identifiers import iswc as iswc_id
 from exchange.identifiers import known
-from exchange.model import WORLD, Claim, InterestedParty, Right, Shares, Side, Work
+from exchange.model import WORLD, Claim, InterestedParty, Right, Side, Work
 from exchange.shares import percentage
 
 
@@ -68,11 +70,71 @@ class ConflictGroup:
     right: str | None = None
 
 
-def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs: str) -> Any:
-    element = etree.SubElement(parent, tag, attrs) if attrs else etree.SubElement(parent, tag)
-    if text is not None:
-        element.text = text
-    return element
+#: Characters XML 1.0 does not allow, which lxml refuses in any text or attribute value.
+_NOT_XML = "\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff"
+_TEXT_SPECIAL = re.compile(f"[&<>\r{_NOT_XML}]")
+_ATTRIBUTE_SPECIAL = re.compile(f'[&<>"\t\n\r{_NOT_XML}]')
+_REFUSED = re.compile(f"[{_NOT_XML}]")
+
+
+def _refuse_not_xml(value: str) -> None:
+    """Raise what lxml raises for a value XML cannot hold (a surrogate fails to encode
+    first, as it does in lxml)."""
+    if _REFUSED.search(value):
+        value.encode("utf-8")
+        raise ValueError(
+            "All strings must be XML compatible: Unicode or ASCII, no NULL bytes or "
+            "control characters"
+        )
+
+
+def _text(value: str) -> str:
+    """A value as element text, escaped as lxml escapes it.
+
+    >>> _text("A & B <C>\\r")
+    'A &amp; B &lt;C&gt;&#13;'
+    """
+    if _TEXT_SPECIAL.search(value) is None:
+        return value
+    _refuse_not_xml(value)
+    return (
+        value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\r", "&#13;")
+    )
+
+
+def _attributes(attrs: dict[str, str]) -> str:
+    """Attributes as they follow an element's name, values escaped as lxml escapes them.
+
+    >>> _attributes({"Namespace": 'A"B', "Type": "X\\tY"})
+    ' Namespace="A&quot;B" Type="X&#9;Y"'
+    """
+    written = []
+    for name, value in attrs.items():
+        if _ATTRIBUTE_SPECIAL.search(value) is not None:
+            _refuse_not_xml(value)
+            value = (
+                value.replace("&", "&amp;")
+                .replace("<", "&lt;")
+                .replace(">", "&gt;")
+                .replace('"', "&quot;")
+                .replace("\n", "&#10;")
+                .replace("\r", "&#13;")
+                .replace("\t", "&#9;")
+            )
+        written.append(f' {name}="{value}"')
+    return "".join(written)
+
+
+def _leaf(indent: str, tag: str, text: str | None, attributes: str = "") -> str:
+    """An element without children on its own line (``indent``: the line break and the
+    spaces before it); an element without text is empty (``<Tag/>``)."""
+    if text is None:
+        return f"{indent}<{tag}{attributes}/>"
+    return f"{indent}<{tag}{attributes}>{_text(text)}</{tag}>"
+
+
+#: Line breaks and indents of each level of the message (the root's children at 1).
+_LEVEL = ["\n" + "  " * level for level in range(6)]
 
 
 def territory_code(tis: str) -> tuple[str, dict[str, str]]:
@@ -82,8 +144,13 @@ def territory_code(tis: str) -> tuple[str, dict[str, str]]:
     (('Worldwide', {}), ('826', {'IdentifierType': 'TIS'}))
     """
     if tis == WORLD:
-        return "Worldwide", {}
+        return WORLDWIDE, {}
     return tis.lstrip("0") or "0", {"IdentifierType": "TIS"}
+
+
+def _territory(indent: str, tag: str, tis: str) -> str:
+    text, attrs = territory_code(tis)
+    return _leaf(indent, tag, text, _attributes(attrs))
 
 
 def _duration(seconds: int) -> str:
@@ -112,9 +179,10 @@ class _Parties:
     """The PartyList: one Party per party (and per society), with references."""
 
     def __init__(self, namespace: str) -> None:
-        self.namespace = namespace
+        #: the Namespace attribute of the ids the sender gives
+        self.namespace = _attributes({"Namespace": namespace})
         self.refs: dict[Any, str] = {}
-        self.elements: list[etree._Element] = []
+        self.elements: list[str] = []
         self.keys: set[str] = set()  # ProprietaryIds given so far (one party each)
 
     def _identity(self, party: InterestedParty) -> Any:
@@ -139,16 +207,18 @@ class _Parties:
         if identity in self.refs:
             return self.refs[identity]
         ref = f"PS{code}"
-        party = etree.Element("Party")
-        ids = _sub(party, "PartyId")
-        _sub(ids, "CisacSocietyId", code)
-        _sub(ids, "ProprietaryId", f"SOCIETY{code}", Namespace=self.namespace)
-        _sub(party, "PartyReference", ref)
-        name = _sub(party, "PartyName")
-        _sub(name, "FullName", codes.society_name(code) or f"SOCIETY {code}")
-        _sub(party, "IsOrganization", "true")
+        _, l3, l4 = _LEVEL[2:5]
+        self.elements.append(
+            f"{_LEVEL[2]}<Party>{l3}<PartyId>"
+            + _leaf(l4, "CisacSocietyId", code)
+            + _leaf(l4, "ProprietaryId", f"SOCIETY{code}", self.namespace)
+            + f"{l3}</PartyId>"
+            + _leaf(l3, "PartyReference", ref)
+            + f"{l3}<PartyName>"
+            + _leaf(l4, "FullName", codes.society_name(code) or f"SOCIETY {code}")
+            + f"{l3}</PartyName>{l3}<IsOrganization>true</IsOrganization>{_LEVEL[2]}</Party>"
+        )
         self.refs[identity] = ref
-        self.elements.append(party)
         return ref
 
     def party(self, party: InterestedParty) -> str:
@@ -157,73 +227,82 @@ class _Parties:
             return self.refs[identity]
         ref = f"P{len(self.refs) + 1}"
         self.refs[identity] = ref
-        element = etree.Element("Party")
-        ids = _sub(element, "PartyId")
+        l2, l3, l4 = _LEVEL[2:5]
+        parts = [f"{l2}<Party>{l3}<PartyId>"]
         ipi, base = known(party.ipi_name_number), known(party.ipi_base_number)
         if ipi:
-            _sub(ids, "IpiNameNumber", ipi)
-        _sub(ids, "ProprietaryId", self._key(party, ref), Namespace=self.namespace)
+            parts.append(_leaf(l4, "IpiNameNumber", ipi))
+        parts.append(_leaf(l4, "ProprietaryId", self._key(party, ref), self.namespace))
         if base:
-            _sub(ids, "ProprietaryId", base, Namespace=IPI_BASE_NAMESPACE)
-        _sub(element, "PartyReference", ref)
-        name = _sub(element, "PartyName")
+            parts.append(_leaf(l4, "ProprietaryId", base, _IPI_BASE))
+        parts.append(f"{l3}</PartyId>")
+        parts.append(_leaf(l3, "PartyReference", ref))
+        parts.append(f"{l3}<PartyName>")
         full = f"{party.first_name} {party.last_name}" if party.first_name else party.last_name
-        _sub(name, "FullName", full or "UNKNOWN")
+        parts.append(_leaf(l4, "FullName", full or "UNKNOWN"))
         if party.first_name:
-            _sub(name, "NamesBeforeKeyName", party.first_name)
+            parts.append(_leaf(l4, "NamesBeforeKeyName", party.first_name))
         if party.last_name:
-            _sub(name, "KeyName", party.last_name)
+            parts.append(_leaf(l4, "KeyName", party.last_name))
+        parts.append(f"{l3}</PartyName>")
         for affiliation in party.affiliations:
             society_ref = self.society(affiliation.society)
-            aff = _sub(element, "SocietyAffiliation")
-            text, attrs = territory_code(affiliation.territory)
-            _sub(aff, "TerritoryCode", text, **attrs)
-            _sub(aff, "RightsType", RIGHTS[Right(affiliation.right)])
-            _sub(aff, "MusicRightsSociety", society_ref)
-        _sub(element, "IsOrganization", "true" if party.is_legal_entity else "false")
-        self.elements.append(element)
+            parts.append(f"{l3}<SocietyAffiliation>")
+            parts.append(_territory(l4, "TerritoryCode", affiliation.territory))
+            parts.append(f"{l4}<RightsType>{RIGHTS[Right(affiliation.right)]}</RightsType>")
+            parts.append(f"{l4}<MusicRightsSociety>{society_ref}</MusicRightsSociety>")
+            parts.append(f"{l3}</SocietyAffiliation>")
+        organization = "true" if party.is_legal_entity else "false"
+        parts.append(f"{l3}<IsOrganization>{organization}</IsOrganization>{l2}</Party>")
+        self.elements.append("".join(parts))
         return ref
 
 
-def _by_percentage(shares: Shares) -> list[tuple[int, list[Right]]]:
-    """Rights grouped by equal share, in PR, MR, SR order."""
+_IPI_BASE = _attributes({"Namespace": IPI_BASE_NAMESPACE})
+_CWR = _attributes({"Namespace": CWR_NAMESPACE})
+_RIGHTS_ORDER = (Right.PR, Right.MR, Right.SR)
+
+
+@functools.lru_cache(maxsize=1024)
+def _by_percentage(pr: int, mr: int, sr: int) -> tuple[tuple[int, tuple[Right, ...]], ...]:
+    """Rights grouped by equal share, in PR, MR, SR order.
+
+    >>> _by_percentage(5000, 10000, 10000)
+    ((5000, (<Right.PR: 'PR'>,)), (10000, (<Right.MR: 'MR'>, <Right.SR: 'SR'>)))
+    """
     groups: dict[int, list[Right]] = {}
-    for right, value in ((Right.PR, shares.pr), (Right.MR, shares.mr), (Right.SR, shares.sr)):
+    for right, value in zip(_RIGHTS_ORDER, (pr, mr, sr), strict=True):
         groups.setdefault(value, []).append(right)
-    return list(groups.items())
+    return tuple((value, tuple(rights)) for value, rights in groups.items())
 
 
-#: A right share before it is written: its reference, its work's and its party's, the
-#: claim, its kind, rights and percentage, and (included, excluded) territories.
-_ShareSpec = tuple[str, str, str, Claim, str, list[Right], int, tuple[str, list[str]]]
+#: A RightShare without its references, in the pieces that go around them: before
+#: the share's, between it and the work's, between that and the controller's, after.
+_Template = tuple[str, str, str, str]
+#: A right share before it is written: its reference, its work's, its party's and
+#: its template.
+_ShareSpec = tuple[str, str, str, _Template]
 
 
 class _Shares:
-    """The RightShareList: every claim's right shares, with references by claim."""
+    """The RightShareList: every claim's right shares, with references by claim.
+
+    Right shares that differ only in their references (the share's, the work's and
+    the controller's) share one template, put together once."""
 
     def __init__(self) -> None:
         self.specs: list[_ShareSpec] = []
         #: (claim id, rights) of each right share reference, for conflict groups
-        self.of_claim: dict[int, list[tuple[str, list[Right]]]] = {}
-
-    def _share(
-        self,
-        work_ref: str,
-        party_ref: str,
-        claim: Claim,
-        kind: str,
-        rights: list[Right],
-        value: int,
-        territories: tuple[str, list[str]],
-    ) -> None:
-        ref = f"S{len(self.specs) + 1}"
-        self.specs.append((ref, work_ref, party_ref, claim, kind, rights, value, territories))
-        if claim.id is not None:
-            self.of_claim.setdefault(claim.id, []).append((ref, rights))
+        self.of_claim: dict[int, list[tuple[str, tuple[Right, ...]]]] = {}
+        self.templates: dict[tuple, _Template] = {}
 
     def claim(self, work_ref: str, party_ref: str, claim: Claim) -> None:
-        for value, rights in _by_percentage(claim.ownership):
-            self._share(work_ref, party_ref, claim, OWNERSHIP, rights, value, (WORLD, []))
+        head = (claim_tag(claim), claim.side, claim.role)
+        own = claim.ownership
+        keys = [
+            (head, OWNERSHIP, rights, value, WORLD, ())
+            for value, rights in _by_percentage(own.pr, own.mr, own.sr)
+        ]
         entries = claim.territories
         for index, entry in enumerate(entries):
             if not entry.include:
@@ -233,71 +312,76 @@ class _Shares:
                 if later.include:
                     break
                 excluded.append(later.tis)
-            for value, rights in _by_percentage(entry.collection):
-                self._share(
-                    work_ref, party_ref, claim, COLLECTION, rights, value, (entry.tis, excluded)
-                )
+            share = entry.collection
+            keys += (
+                (head, COLLECTION, rights, value, entry.tis, tuple(excluded))
+                for value, rights in _by_percentage(share.pr, share.mr, share.sr)
+            )
+        specs, templates = self.specs, self.templates
+        refs = []
+        for key in keys:
+            template = templates.get(key)
+            if template is None:
+                template = templates[key] = _share_template(claim, *key[1:])
+            ref = f"S{len(specs) + 1}"
+            specs.append((ref, work_ref, party_ref, template))
+            refs.append((ref, key[2]))
+        if claim.id is not None:
+            self.of_claim.setdefault(claim.id, []).extend(refs)
 
 
-class _ShareElements:
-    """RightShare elements, indented for their place: right shares that differ only in
-    their references (the share's, the work's and the controller's) are copies of one
-    element built once, their references put in."""
-
-    def __init__(self) -> None:
-        self.built: dict[tuple, etree._Element] = {}
-
-    def __call__(self, spec: _ShareSpec, disputed: bool) -> etree._Element:
-        ref, work_ref, party_ref, claim, kind, rights, value, (included, excluded) = spec
-        key = (claim_tag(claim), claim.side, claim.role, kind, *rights, value, included)
-        key += (*excluded, disputed)
-        model = self.built.get(key)
-        if model is None:
-            model = self.built[key] = _share_element(spec, disputed)
-            etree.indent(model, level=2)
-        share = copy.copy(model)  # an lxml element copies its whole subtree
-        share[0].text = ref
-        share[3].text = work_ref
-        share[5 + len(excluded) + len(rights)][0].text = party_ref  # the RightsController
-        return share
-
-
-def _share_element(spec: _ShareSpec, disputed: bool) -> etree._Element:
-    ref, work_ref, party_ref, claim, kind, rights, value, (included, excluded) = spec
-    share = etree.Element("RightShare")
-    _sub(share, "RightShareReference", ref)
-    _sub(share, "RightShareType", kind)
-    _sub(share, "RightShareId", claim_tag(claim), Namespace=CWR_NAMESPACE)
-    _sub(share, "RightShareWorkReference", work_ref)
-    text, attrs = territory_code(included)
-    _sub(share, "TerritoryCode", text, **attrs)
-    for tis in excluded:
-        text, attrs = territory_code(tis)
-        _sub(share, "ExcludedTerritoryCode", text, **attrs)
-    for right in rights:
-        _sub(share, "RightsType", RIGHTS[right])
-    controller = _sub(share, "RightsController")
-    _sub(controller, "RightsControllerPartyReference", party_ref)
+def _share_template(
+    claim: Claim,
+    kind: str,
+    rights: tuple[Right, ...],
+    value: int,
+    included: str,
+    excluded: tuple[str, ...],
+) -> _Template:
+    l3, l4 = _LEVEL[3:5]
+    middle = [
+        "</RightShareWorkReference>",
+        _territory(l3, "TerritoryCode", included),
+        *(_territory(l3, "ExcludedTerritoryCode", tis) for tis in excluded),
+        *(f"{l3}<RightsType>{RIGHTS[right]}</RightsType>" for right in rights),
+    ]
+    controller = ""
     if claim.side is Side.PUBLISHER:
-        controller.set("IsOwner", "true" if claim.role in ("E", "AQ") else "false")
-        controller.set("IsAgent", "true" if claim.role in ("AM", "SE", "ES") else "false")
-    _sub(share, "RightSharePercentage", percentage(value))
-    if disputed:
-        _sub(share, "HasRightsInDispute", "true")
-    return share
+        owner = "true" if claim.role in ("E", "AQ") else "false"
+        agent = "true" if claim.role in ("AM", "SE", "ES") else "false"
+        controller = f' IsOwner="{owner}" IsAgent="{agent}"'
+    middle.append(f"{l3}<RightsController{controller}>{l4}<RightsControllerPartyReference>")
+    return (
+        f"{_LEVEL[2]}<RightShare>{l3}<RightShareReference>",
+        f"</RightShareReference>{l3}<RightShareType>{kind}</RightShareType>"
+        + _leaf(l3, "RightShareId", claim_tag(claim), _CWR)
+        + f"{l3}<RightShareWorkReference>",
+        "".join(middle),
+        f"</RightsControllerPartyReference>{l3}</RightsController>"
+        f"{l3}<RightSharePercentage>{percentage(value)}</RightSharePercentage>",
+    )
 
 
-def _work(work: Work, ref: str, number: str, namespace: str) -> etree._Element:
-    element = etree.Element("MusicalWork")
-    _sub(element, "MusicalWorkReference", ref)
-    ids = _sub(element, "MusicalWorkId")
+_DISPUTED = f"{_LEVEL[3]}<HasRightsInDispute>true</HasRightsInDispute>"
+
+
+def _work(
+    work: Work, ref: str, number: str, namespace: str, writers: list[tuple[str, Claim]]
+) -> str:
+    """A MusicalWork (``namespace``: the Namespace attribute of its ProprietaryId)."""
+    l2, l3, l4 = _LEVEL[2:5]
+    parts = [f"{l2}<MusicalWork>{l3}<MusicalWorkReference>{ref}</MusicalWorkReference>"]
+    parts.append(f"{l3}<MusicalWorkId>")
     if work.iswc:
-        _sub(ids, "ISWC", iswc_id.compact(work.iswc))
-    _sub(ids, "ProprietaryId", number, Namespace=namespace)
-    main = _sub(element, "Title", TitleType="OriginalTitle")
+        parts.append(_leaf(l4, "ISWC", iswc_id.compact(work.iswc)))
+    parts.append(_leaf(l4, "ProprietaryId", number, namespace))
+    parts.append(f"{l3}</MusicalWorkId>")
+    main = {"TitleType": "OriginalTitle"}
     if work.language:
-        main.set("LanguageAndScriptCode", work.language.lower())
-    _sub(main, "TitleText", work.title)
+        main["LanguageAndScriptCode"] = work.language.lower()
+    parts.append(f"{l3}<Title{_attributes(main)}>")
+    parts.append(_leaf(l4, "TitleText", work.title))
+    parts.append(f"{l3}</Title>")
     for title in work.titles:
         attrs = {}
         if title.type in TITLE_TYPES:
@@ -307,36 +391,39 @@ def _work(work: Work, ref: str, number: str, namespace: str) -> etree._Element:
             attrs["UserDefinedValue"] = title.type
         if title.language:
             attrs["LanguageAndScriptCode"] = title.language.lower()
-        alt = _sub(element, "Title", **attrs)
-        _sub(alt, "TitleText", title.title)
+        parts.append(f"{l3}<Title{_attributes(attrs)}>")
+        parts.append(_leaf(l4, "TitleText", title.title))
+        parts.append(f"{l3}</Title>")
     if work.duration:
-        _sub(element, "Duration", _duration(work.duration))
-    return element
+        parts.append(f"{l3}<Duration>{_duration(work.duration)}</Duration>")
+    for party_ref, claim in writers:
+        parts.append(f"{l3}<Writer>{l4}<WriterPartyReference>{party_ref}</WriterPartyReference>")
+        if claim.role in WRITER_ROLE_NAMES:
+            parts.append(f"{l4}<Role>{WRITER_ROLE_NAMES[claim.role]}</Role>")
+        parts.append(f"{l3}</Writer>")
+    parts.append(f"{l2}</MusicalWork>")
+    return "".join(parts)
 
 
-def _message_header(header: Header) -> etree._Element:
-    head = etree.Element("MessageHeader")
-    _sub(head, "MessageId", header.message_id)
+def _message_header(header: Header) -> str:
+    l1, l2, l3, l4 = _LEVEL[1:5]
+    parts = [f"{l1}<MessageHeader>", _leaf(l2, "MessageId", header.message_id)]
     if header.file_name:
-        _sub(head, "MessageFileName", header.file_name)
+        parts.append(_leaf(l2, "MessageFileName", header.file_name))
     for tag, dpid, name in (
         ("MessageSender", header.sender_dpid, header.sender_name),
         ("MessageRecipient", header.recipient_dpid, header.recipient_name),
     ):
-        party = _sub(head, tag)
-        _sub(party, "PartyId", dpid)
-        names = _sub(party, "PartyName")
-        _sub(names, "FullName", name)
-    _sub(head, "MessageCreatedDateTime", header.created.isoformat(timespec="seconds"))
-    _sub(head, "MessageControlType", "TestMessage" if header.test else "LiveMessage")
-    return head
+        parts.append(f"{l2}<{tag}>" + _leaf(l3, "PartyId", dpid) + f"{l3}<PartyName>")
+        parts.append(_leaf(l4, "FullName", name) + f"{l3}</PartyName>{l2}</{tag}>")
+    parts.append(_leaf(l2, "MessageCreatedDateTime", header.created.isoformat(timespec="seconds")))
+    control = "TestMessage" if header.test else "LiveMessage"
+    parts.append(f"{l2}<MessageControlType>{control}</MessageControlType>{l1}</MessageHeader>")
+    return "".join(parts)
 
 
-def _put(xf: Any, element: etree._Element, level: int) -> None:
-    """Write an element on its own line, indented as a pretty-printed tree would be."""
-    xf.write("\n" + "  " * level)
-    etree.indent(element, level=level)
-    xf.write(element)
+#: Pieces of text gathered before they are written out.
+_FLUSH_EVERY = 2000
 
 
 def write_message(
@@ -355,7 +442,7 @@ def write_message(
     right shares of each group are flagged as disputed and grouped in a
     ``Conflict``. The parties, the references and the right shares are worked out
     first (:class:`MwnError` before anything is written); then each Party,
-    MusicalWork and RightShare is built and written in turn.
+    MusicalWork and RightShare is put together and written in turn.
     """
     if not works:
         raise MwnError("a claim notification needs at least one work")
@@ -384,47 +471,46 @@ def write_message(
         if refs:
             groups.append(refs)
     disputed = {ref for refs in groups for ref in refs}
-    attrs = {"AvsVersionId": AVS_VERSION, "LanguageAndScriptCode": "en"}
-    with etree.xmlfile(output, encoding="UTF-8") as xf:
-        xf.write_declaration()
-        with xf.element(f"{{{NAMESPACE}}}{ROOT}", attrs, nsmap={"mwn": NAMESPACE}):
-            _put(xf, _message_header(header), 1)
-            profile = etree.Element("ProfileId")
-            profile.text = CONFLICT_NOTIFICATION if conflicts else SHARE_NOTIFICATION
-            _put(xf, profile, 1)
-            xf.write("\n  ")
-            with xf.element("PartyList"):
-                for party in parties.elements:
-                    _put(xf, party, 2)
-                xf.write("\n  ")
-            xf.write("\n  ")
-            with xf.element("WorkList"):
-                for index, (work, written) in enumerate(zip(works, writers, strict=True), 1):
-                    number = work.number(sender) or (
-                        str(work.id) if work.id is not None else f"{index}"
-                    )
-                    element = _work(work, f"W{index}", number, namespace)
-                    for party_ref, claim in written:
-                        writer = _sub(element, "Writer")
-                        _sub(writer, "WriterPartyReference", party_ref)
-                        if claim.role in WRITER_ROLE_NAMES:
-                            _sub(writer, "Role", WRITER_ROLE_NAMES[claim.role])
-                    _put(xf, element, 2)
-                xf.write("\n  ")
-            xf.write("\n  ")
-            with xf.element("RightShareList"):
-                share_element = _ShareElements()
-                for spec in shares.specs:
-                    xf.write("\n    ")
-                    xf.write(share_element(spec, spec[0] in disputed))
-                for refs in groups:
-                    conflict = etree.Element("Conflict")
-                    for ref in refs:
-                        _sub(conflict, "ConflictRightShareReference", ref)
-                    _put(xf, conflict, 2)
-                xf.write("\n  ")
-            xf.write("\n")
-    output.write(b"\n")
+    pending: list[str] = []
+
+    def put(text: str) -> None:
+        pending.append(text)
+        if len(pending) >= _FLUSH_EVERY:
+            output.write("".join(pending).encode("utf-8"))
+            pending.clear()
+
+    l1, l2 = _LEVEL[1:3]
+    root = f"mwn:{ROOT}"
+    put(
+        f"<?xml version='1.0' encoding='UTF-8'?>\n"
+        f'<{root} xmlns:mwn="{NAMESPACE}" AvsVersionId="{AVS_VERSION}" '
+        'LanguageAndScriptCode="en">'
+    )
+    put(_message_header(header))
+    profile = CONFLICT_NOTIFICATION if conflicts else SHARE_NOTIFICATION
+    put(f"{l1}<ProfileId>{profile}</ProfileId>{l1}<PartyList>")
+    for party in parties.elements:
+        put(party)
+    put(f"{l1}</PartyList>{l1}<WorkList>")
+    for index, (work, written) in enumerate(zip(works, writers, strict=True), 1):
+        number = work.number(sender) or (str(work.id) if work.id is not None else f"{index}")
+        put(_work(work, f"W{index}", number, parties.namespace, written))
+    put(f"{l1}</WorkList>{l1}<RightShareList>")
+    end = f"{l2}</RightShare>"
+    for ref, work_ref, party_ref, (before, work_at, party_at, after) in shares.specs:
+        flag = _DISPUTED if ref in disputed else ""
+        put(f"{before}{ref}{work_at}{work_ref}{party_at}{party_ref}{after}{flag}{end}")
+    for refs in groups:
+        put(
+            f"{l2}<Conflict>"
+            + "".join(
+                f"{_LEVEL[3]}<ConflictRightShareReference>{ref}</ConflictRightShareReference>"
+                for ref in refs
+            )
+            + f"{l2}</Conflict>"
+        )
+    put(f"{l1}</RightShareList>\n</{root}>\n")
+    output.write("".join(pending).encode("utf-8"))
 
 
 def message_bytes(
