@@ -159,8 +159,8 @@ def _check_chunk(
                 if number == last:
                     break
             source = _source(sender, file, received, tx.type, sequence)
-            checked = check_transaction(tx, version, encoding, sender, source)
-            checked.mapped = None  # model objects cost more to pickle than to rebuild
+            # model objects cost more to pickle than to rebuild: the work is not kept
+            checked = check_transaction(tx, version, encoding, sender, source, keep_work=False)
             if with_works and tx.type in WORK_HEADERS:
                 checked.content = [(r.line, r.type, r.values, r.dropped) for r in records]
             results.append(checked)
@@ -218,7 +218,9 @@ class CheckedFile:
                 yield _skipped(tx)
                 continue
             source = _source(self.sender, self.source.name, self.received, tx.type, tx.sequence)
-            yield check_transaction(tx, parser.version, parser.encoding, self.sender, source)
+            yield check_transaction(
+                tx, parser.version, parser.encoding, self.sender, source, keep_work=self.with_works
+            )
 
     def _in_workers(self) -> Iterator[CheckedTransaction]:
         pool = process_pool(self.workers)

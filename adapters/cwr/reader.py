@@ -308,10 +308,36 @@ def _not_kept(r: Record) -> Finding:
     )
 
 
+def _unread(work: Work, r: Record, source: Source | None, mapped: MappedWork) -> None:
+    """A record that the work rules do not read, and that a full mapping keeps."""
+
+
+#: The records that the transaction rules (:mod:`adapters.cwr.work_rules`) read: the
+#: claims and their territories; and XRF, for whether it is kept depends on its values.
+_RULE_RECORDS = (
+    PUBLISHER_RECORDS.keys()
+    | WRITER_RECORDS.keys()
+    | PUBLISHER_TERRITORIES
+    | WRITER_TERRITORIES
+    | {"XRF"}
+)
+_RULE_DETAIL = {t: h if t in _RULE_RECORDS else _unread for t, h in _DETAIL.items()}
+
+
 def work_from_records(
-    header: Record, details: list[Record], sender: str, source: Source | None = None
+    header: Record,
+    details: list[Record],
+    sender: str,
+    source: Source | None = None,
+    *,
+    for_rules: bool = False,
 ) -> MappedWork:
-    """The work that a work header (NWR/REV/ISW/EXC) and its detail records describe."""
+    """The work that a work header (NWR/REV/ISW/EXC) and its detail records describe.
+
+    ``for_rules``: only what the transaction rules read (the header, the claims and
+    their territories), for a check whose work is not kept; titles, performers,
+    recordings and the other details are left out. Its findings are the same.
+    """
     get = header.values.get
     number = get("submitter_work_number", "")
     work = Work(
@@ -331,10 +357,11 @@ def work_from_records(
         numbers=[WorkNumber(sender, number)] if number else [],
     )
     mapped = MappedWork(work, number)
+    handlers = _RULE_DETAIL if for_rules else _DETAIL
     for record in details:
         if record.dropped:
             continue
-        handler = _DETAIL.get(record.type)
+        handler = handlers.get(record.type)
         if handler is not None:
             handler(work, record, source, mapped)
         else:
@@ -346,9 +373,9 @@ WORK_HEADERS = frozenset({"NWR", "REV", "ISW", "EXC"})
 
 
 def work_from_transaction(
-    tx: Transaction, sender: str, source: Source | None = None
+    tx: Transaction, sender: str, source: Source | None = None, *, for_rules: bool = False
 ) -> MappedWork | None:
     """The work of a work transaction (None for ACK/AGR transactions)."""
     if tx.type not in WORK_HEADERS:
         return None
-    return work_from_records(tx.header, tx.records[1:], sender, source)
+    return work_from_records(tx.header, tx.records[1:], sender, source, for_rules=for_rules)
