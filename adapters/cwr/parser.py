@@ -332,11 +332,14 @@ class CwrParser:
             starts = record_type in HEADER_TYPES and not (
                 group.type == "ACK" and record_type in ACK_CONTINUATION and tx is not None
             )
-            try:
-                tx_seq = to_int(tx_seq_text)
-                rec_seq = to_int(rec_seq_text)
-            except FieldError:
-                tx_seq = rec_seq = None
+            if tx_seq_text.isdigit() and rec_seq_text.isdigit():  # (bytes: ASCII 0-9 only)
+                tx_seq, rec_seq = int(tx_seq_text), int(rec_seq_text)
+            else:
+                try:
+                    tx_seq = to_int(tx_seq_text)
+                    rec_seq = to_int(rec_seq_text)
+                except FieldError:
+                    tx_seq = rec_seq = None
             if tx_seq is None or rec_seq is None:
                 bad, text = (
                     ("record_sequence", rec_seq_text)

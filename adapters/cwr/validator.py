@@ -70,7 +70,8 @@ def check_record_order(tx: Transaction, version: str) -> None:
                 )
             )
             return
-        rank = max(rank, this)
+        if this > rank:
+            rank = this
 
 
 def check_ack_order(tx: Transaction) -> None:
