@@ -2,10 +2,11 @@
 
 The main process walks the file's structure (record types, prefixes, control
 records: cheap) and hands the place of each batch of transactions to worker
-processes, which read, decode and validate them. Results come back in file
-order; at most a few batches are in flight, so memory stays bounded. Small files
-are checked in the main process, where starting workers would cost more than it
-saves.
+processes, which read, decode and validate them; when they have enough batches
+waiting (or are still starting), it checks the next batch itself rather than wait.
+Results come back in file order; at most a few batches are in flight, so memory
+stays bounded. Small files are checked in the main process, where starting
+workers would cost more than it saves.
 
 For an import, model objects cost more to pickle than to make: a worker sends
 back the records' values (with the defaults the field rules put in) and the main
@@ -42,6 +43,9 @@ from exchange.model import Finding, Source
 #: Files smaller than this are checked in the main process.
 PARALLEL_FROM_BYTES = 4_000_000
 CHUNK_TRANSACTIONS = 400
+#: Batches each worker may have waiting; past them the main process checks a batch
+#: itself (so it works while the workers start, and whenever it would wait for them).
+AHEAD = 2
 
 #: Collector thresholds while streaming (the defaults are 700, 10, 10).
 RELAXED_GC = (50_000, 20, 20)
@@ -236,20 +240,22 @@ class CheckedFile:
                 pending.append(skipped)
                 skipped = []
             if chunk:
-                pending.append(
-                    pool.submit(
-                        _check_chunk,
-                        str(self.source.path),
-                        offset,
-                        parser.version,
-                        parser.encoding,
-                        self.sender,
-                        self.source.name,
-                        self.received,
-                        chunk,
-                        self.with_works,
-                    )
+                task = (
+                    str(self.source.path),
+                    offset,
+                    parser.version,
+                    parser.encoding,
+                    self.sender,
+                    self.source.name,
+                    self.received,
+                    chunk,
+                    self.with_works,
                 )
+                in_workers = sum(not isinstance(p, list) and not p.done() for p in pending)
+                if in_workers < AHEAD * self.workers:
+                    pending.append(pool.submit(_check_chunk, *task))
+                else:  # they have enough to do (or are still starting): this one is ours
+                    pending.append(_check_chunk(*task))
                 chunk = []
 
         for tx in parser.transactions():
@@ -275,7 +281,11 @@ class CheckedFile:
             )
             if len(chunk) >= CHUNK_TRANSACTIONS:
                 submit()
-                while len(pending) > 2 * self.workers:
+                while pending and (
+                    isinstance(pending[0], list)
+                    or pending[0].done()
+                    or len(pending) > 2 * AHEAD * self.workers
+                ):
                     yield from self._result(pending.popleft())
         submit()
         while pending:
