@@ -164,7 +164,9 @@ def _check_chunk(
                     break
             source = _source(sender, file, received, tx.type, sequence)
             # model objects cost more to pickle than to rebuild: the work is not kept
-            checked = check_transaction(tx, version, encoding, sender, source, keep_work=False)
+            checked = check_transaction(
+                tx, version, encoding, sender, source, keep_work=False, fingerprint=with_works
+            )
             if with_works and tx.type in WORK_HEADERS:
                 checked.content = [(r.line, r.type, r.values, r.dropped) for r in records]
             results.append(checked)
@@ -182,7 +184,8 @@ class CheckedFile:
     """Iterate to get a file's transactions, checked, in file order.
 
     ``parser`` (structure findings, header, version, counts) is complete once
-    the iteration has ended.
+    the iteration has ended. ``with_works=False`` (a validation): the checked
+    transactions carry neither their works nor their fingerprints (``digest``).
     """
 
     def __init__(
@@ -223,7 +226,13 @@ class CheckedFile:
                 continue
             source = _source(self.sender, self.source.name, self.received, tx.type, tx.sequence)
             yield check_transaction(
-                tx, parser.version, parser.encoding, self.sender, source, keep_work=self.with_works
+                tx,
+                parser.version,
+                parser.encoding,
+                self.sender,
+                source,
+                keep_work=self.with_works,
+                fingerprint=self.with_works,
             )
 
     def _in_workers(self) -> Iterator[CheckedTransaction]:

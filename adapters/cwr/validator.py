@@ -144,11 +144,13 @@ def check_transaction(
     source: Source | None = None,
     *,
     keep_work: bool = True,
+    fingerprint: bool = True,
 ) -> CheckedTransaction:
     """Apply field, record and transaction rules to one transaction; map its work.
 
     ``keep_work=False``: the work is mapped only as far as its rules need, and not
-    returned (``mapped`` is None).
+    returned (``mapped`` is None). ``fingerprint=False``: no :func:`digest` (an
+    import compares them; a validation does not).
     """
     findings = tx.findings
     validators = record_validators(version)
@@ -181,7 +183,7 @@ def check_transaction(
         rejected,
         findings,
         mapped if keep_work else None,
-        digest(tx),
+        digest(tx) if fingerprint else "",
     )
 
 
