@@ -27,7 +27,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 
 from adapters.cwr.layout import record_prefix
@@ -98,6 +98,24 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
         )
         atexit.register(_pool.shutdown, cancel_futures=True)
     return _pool
+
+
+def _start_workers(pool: ProcessPoolExecutor, workers: int) -> threading.Thread:
+    """Start the pool's worker processes in a thread, which ends when they are there.
+
+    The first submit to a new pool waits for the server process to start (a new
+    interpreter importing the preloaded modules); the main process goes on meanwhile.
+    A pool that cannot start says so at the main process's own submit.
+    """
+
+    def start() -> None:
+        with suppress(RuntimeError):  # a broken or shut down pool
+            for _ in range(workers):
+                pool.submit(int)
+
+    thread = threading.Thread(target=start, name="start-workers", daemon=True)
+    thread.start()
+    return thread
 
 
 def drop_broken_pool() -> None:
@@ -237,6 +255,7 @@ class CheckedFile:
 
     def _in_workers(self) -> Iterator[CheckedTransaction]:
         pool = process_pool(self.workers)
+        starting = _start_workers(pool, self.workers)
         parser = self.parser
         pending: deque[Future[list[CheckedTransaction]] | list[CheckedTransaction]] = deque()
         chunk: list[TransactionPlace] = []
@@ -261,10 +280,10 @@ class CheckedFile:
                     self.with_works,
                 )
                 in_workers = sum(not isinstance(p, list) and not p.done() for p in pending)
-                if in_workers < AHEAD * self.workers:
+                if starting.is_alive() or in_workers >= AHEAD * self.workers:
+                    pending.append(_check_chunk(*task))  # theirs would wait: this one is ours
+                else:
                     pending.append(pool.submit(_check_chunk, *task))
-                else:  # they have enough to do (or are still starting): this one is ours
-                    pending.append(_check_chunk(*task))
                 chunk = []
 
         for tx in parser.transactions():
