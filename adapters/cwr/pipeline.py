@@ -27,6 +27,7 @@ import threading
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from datetime import datetime
 
@@ -283,7 +284,12 @@ class CheckedFile:
                 if starting.is_alive() or in_workers >= AHEAD * self.workers:
                     pending.append(_check_chunk(*task))  # theirs would wait: this one is ours
                 else:
-                    pending.append(pool.submit(_check_chunk, *task))
+                    try:
+                        pending.append(pool.submit(_check_chunk, *task))
+                    except BrokenProcessPool:
+                        raise
+                    except RuntimeError:  # shut down (dropped for a worker of another pass)
+                        pending.append(_check_chunk(*task))
                 chunk = []
 
         for tx in parser.transactions():
