@@ -47,6 +47,10 @@ TITLE_TYPES = frozenset({"OT", "AT", "TE", "FT", "IT", "TT", "PT", "RT", "ET", "
 WORLD = "2136"  # the TIS code of the whole world
 
 
+#: The attribute of :class:`Shares` that holds each right's share.
+_SHARE_ATTRIBUTES = {right: right.lower() for right in Right}
+
+
 @dataclass(frozen=True, slots=True)
 class Shares:
     """PR, MR and SR shares in hundredths of a percent."""
@@ -56,7 +60,7 @@ class Shares:
     sr: int = 0
 
     def get(self, right: Right | str) -> int:
-        return getattr(self, str(right).lower())
+        return getattr(self, _SHARE_ATTRIBUTES.get(right) or str(right).lower())
 
     def __bool__(self) -> bool:
         return bool(self.pr or self.mr or self.sr)

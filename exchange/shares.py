@@ -142,19 +142,24 @@ def collection_totals(claims: Iterable[Claim]) -> dict[Right, tuple[int, str]]:
     each claim's include/exclude lines are resolved through the TIS hierarchy and
     summed in one country of each region the territories draw.
     """
-    with_lines = [c for c in claims if c.territories]
-    if not with_lines:
+    return dict(_collection_totals(tuple(tuple(c.territories) for c in claims if c.territories)))
+
+
+@lru_cache(maxsize=4096)
+def _collection_totals(
+    claimed: tuple[tuple[TerritoryShare, ...], ...],
+) -> Mapping[Right, tuple[int, str]]:
+    """:func:`collection_totals` of claims with these territory lines (a catalogue
+    repeats the same few sets of them)."""
+    if not claimed:
         return {}
-    first = with_lines[0].territories[0]
-    if all(
-        len(c.territories) == 1 and c.territories[0].tis == first.tis and c.territories[0].include
-        for c in with_lines
-    ):
-        summed = total(c.territories[0].collection for c in with_lines)
+    first = claimed[0][0]
+    if all(len(lines) == 1 and lines[0].tis == first.tis and lines[0].include for lines in claimed):
+        summed = total(lines[0].collection for lines in claimed)
         return {right: (summed.get(right), first.tis) for right in Right}
     best: dict[Right, tuple[int, str]] = {r: (-1, "") for r in Right}
-    for country in representatives(frozenset(t.tis for c in with_lines for t in c.territories)):
-        found = (share_at(claim.territories, country) for claim in with_lines)
+    for country in representatives(frozenset(t.tis for lines in claimed for t in lines)):
+        found = (share_at(lines, country) for lines in claimed)
         summed = total(s for s in found if s is not None)
         for right in Right:
             if summed.get(right) > best[right][0]:

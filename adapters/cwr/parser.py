@@ -339,11 +339,14 @@ class CwrParser:
             tx_seq_text = raw[tx_seq_at]
             rec_seq_text = raw[rec_seq_at]
             starts = starts_transaction(record_type, group.type, tx is not None)
-            try:
-                tx_seq = to_int(tx_seq_text)
-                rec_seq = to_int(rec_seq_text)
-            except FieldError:
-                tx_seq = rec_seq = None
+            if tx_seq_text.isdigit() and rec_seq_text.isdigit():  # (bytes: ASCII 0-9 only)
+                tx_seq, rec_seq = int(tx_seq_text), int(rec_seq_text)
+            else:
+                try:
+                    tx_seq = to_int(tx_seq_text)
+                    rec_seq = to_int(rec_seq_text)
+                except FieldError:
+                    tx_seq = rec_seq = None
             if tx_seq is None or rec_seq is None:
                 bad, text = (
                     ("record_sequence", rec_seq_text)

@@ -2,10 +2,11 @@
 
 The main process walks the file's structure (record types, prefixes, control
 records: cheap) and hands the place of each batch of transactions to worker
-processes, which read, decode and validate them. Results come back in file
-order; at most a few batches are in flight, so memory stays bounded. Small files
-are checked in the main process, where starting workers would cost more than it
-saves.
+processes, which read, decode and validate them; when they have enough batches
+waiting (or are still starting), it checks the next batch itself rather than wait.
+Results come back in file order; at most a few batches are in flight, so memory
+stays bounded. Small files are checked in the main process, where starting
+workers would cost more than it saves.
 
 For an import, model objects cost more to pickle than to make: a worker sends
 back the records' values (with the defaults the field rules put in) and the main
@@ -27,7 +28,7 @@ from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 
 from adapters.cwr.layout import record_prefix
@@ -43,6 +44,9 @@ from exchange.model import Finding, Source
 #: Files smaller than this are checked in the main process.
 PARALLEL_FROM_BYTES = 4_000_000
 CHUNK_TRANSACTIONS = 400
+#: Batches each worker may have waiting; past them the main process checks a batch
+#: itself (so it works while the workers start, and whenever it would wait for them).
+AHEAD = 2
 
 #: Collector thresholds while streaming (the defaults are 700, 10, 10).
 RELAXED_GC = (50_000, 20, 20)
@@ -98,6 +102,24 @@ def process_pool(workers: int) -> ProcessPoolExecutor:
         )
         atexit.register(_pool.shutdown, cancel_futures=True)
     return _pool
+
+
+def _start_workers(pool: ProcessPoolExecutor, workers: int) -> threading.Thread:
+    """Start the pool's worker processes in a thread, which ends when they are there.
+
+    The first submit to a new pool waits for the server process to start (a new
+    interpreter importing the preloaded modules); the main process goes on meanwhile.
+    A pool that cannot start says so at the main process's own submit.
+    """
+
+    def start() -> None:
+        with suppress(RuntimeError):  # a broken or shut down pool
+            for _ in range(workers):
+                pool.submit(int)
+
+    thread = threading.Thread(target=start, name="start-workers", daemon=True)
+    thread.start()
+    return thread
 
 
 def drop_broken_pool() -> None:
@@ -163,8 +185,10 @@ def _check_chunk(
                 if number == last:
                     break
             source = _source(sender, file, received, tx.type, sequence)
-            checked = check_transaction(tx, version, encoding, sender, source)
-            checked.mapped = None  # model objects cost more to pickle than to rebuild
+            # model objects cost more to pickle than to rebuild: the work is not kept
+            checked = check_transaction(
+                tx, version, encoding, sender, source, keep_work=False, fingerprint=with_works
+            )
             if with_works and tx.type in WORK_HEADERS:
                 checked.content = [(r.line, r.type, r.values, r.dropped) for r in records]
             results.append(checked)
@@ -238,11 +262,17 @@ def scan_transactions(source: CwrSource, version: str, encoding: str) -> Iterato
     source.bytes_read = offset
 
 
+def _in_worker(item: _Pending | list[CheckedTransaction]) -> bool:
+    """Whether a batch handed to a worker is not done yet."""
+    return not isinstance(item, list) and not item[1].done()
+
+
 class CheckedFile:
     """Iterate to get a file's transactions, checked, in file order.
 
     ``parser`` (structure findings, header, version, counts) is complete once
-    the iteration has ended.
+    the iteration has ended. ``with_works=False`` (a validation): the checked
+    transactions carry neither their works nor their fingerprints (``digest``).
     """
 
     def __init__(
@@ -297,9 +327,19 @@ class CheckedFile:
                 yield _skipped(tx)
                 continue
             source = _source(self.sender, self.source.name, self.received, tx.type, tx.sequence)
-            yield check_transaction(tx, parser.version, parser.encoding, self.sender, source)
+            yield check_transaction(
+                tx,
+                parser.version,
+                parser.encoding,
+                self.sender,
+                source,
+                keep_work=self.with_works,
+                fingerprint=self.with_works,
+            )
 
     def _in_workers(self) -> Iterator[CheckedTransaction]:
+        pool = process_pool(self.workers)
+        starting = _start_workers(pool, self.workers)
         parser = self.parser
         pending: deque[_Pending | list[CheckedTransaction]] = deque()
         chunk: list[TransactionPlace] = []
@@ -312,7 +352,7 @@ class CheckedFile:
                 pending.append(skipped)
                 skipped = []
             if chunk:
-                work = (
+                task = (
                     str(self.source.path),
                     offset,
                     parser.version,
@@ -323,7 +363,11 @@ class CheckedFile:
                     chunk,
                     self.with_works,
                 )
-                pending.append(self._submit(work))
+                in_workers = sum(_in_worker(p) for p in pending)
+                if self._broken or starting.is_alive() or in_workers >= AHEAD * self.workers:
+                    pending.append(_check_chunk(*task))  # theirs would wait: this one is ours
+                else:
+                    pending.append(self._submit(pool, task))
                 chunk = []
 
         walk = (
@@ -354,20 +398,25 @@ class CheckedFile:
             )
             if len(chunk) >= CHUNK_TRANSACTIONS:
                 submit()
-                while len(pending) > 2 * self.workers:
+                while pending and (
+                    not _in_worker(pending[0]) or len(pending) > 2 * AHEAD * self.workers
+                ):
                     yield from self._result(pending.popleft())
         submit()
         while pending:
             yield from self._result(pending.popleft())
 
-    def _submit(self, work: tuple) -> _Pending | list[CheckedTransaction]:
-        """A chunk handed to a worker, or checked here once a worker of this file died."""
-        if not self._broken:
-            try:
-                return work, process_pool(self.workers).submit(_check_chunk, *work)
-            except BrokenProcessPool:
-                self._lost_worker()
-        return _check_chunk(*work)
+    def _submit(
+        self, pool: ProcessPoolExecutor, task: tuple
+    ) -> _Pending | list[CheckedTransaction]:
+        """A chunk handed to a worker, or checked here if the pool cannot take it."""
+        try:
+            return task, pool.submit(_check_chunk, *task)
+        except BrokenProcessPool:  # a worker of this pool died
+            self._lost_worker()
+        except RuntimeError:  # shut down (dropped for a worker of another pass)
+            pass
+        return _check_chunk(*task)
 
     def _lost_worker(self) -> None:
         """A worker died (out of memory?): the rest of the file is checked here."""
@@ -378,12 +427,12 @@ class CheckedFile:
     def _result(self, item: _Pending | list[CheckedTransaction]) -> Iterator[CheckedTransaction]:
         """A batch's transactions, their works mapped from the values the worker sent."""
         if not isinstance(item, list):
-            work, future = item
+            task, future = item
             try:
                 item = future.result()
             except BrokenProcessPool:
                 self._lost_worker()
-                item = _check_chunk(*work)
+                item = _check_chunk(*task)
         for checked in item:
             if checked.content is not None:
                 header, *details = (

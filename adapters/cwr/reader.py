@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import itemgetter
 
 from adapters.cwr.records import date_or_none, number_or_none
 from adapters.cwr.transactions import Record, Transaction
@@ -42,10 +43,6 @@ def _int(value: str) -> int:
     return number_or_none(value) or 0
 
 
-def _opt(value: str) -> str | None:
-    return value or None
-
-
 _SHARE_FIELDS = {
     kind: (f"pr_{kind}_share", f"mr_{kind}_share", f"sr_{kind}_share")
     for kind in ("ownership", "collection")
@@ -67,13 +64,22 @@ def _shares_of(pr: str, mr: str, sr: str) -> Shares:
 
 
 def _affiliations(record: Record) -> list[Affiliation]:
-    values = record.values
-    found = []
-    for right, name in _SOCIETY_FIELDS:
-        society = values[name]
-        if is_digits(society):
-            found.append(Affiliation(society.zfill(3), right))
-    return found
+    return [
+        Affiliation(society, right) for society, right in _societies(_SOCIETIES_OF(record.values))
+    ]
+
+
+_SOCIETIES_OF = itemgetter(*(name for _, name in _SOCIETY_FIELDS))
+
+
+@lru_cache(maxsize=4096)
+def _societies(societies: tuple[str, str, str]) -> tuple[tuple[str, Right], ...]:
+    """The (society, right) pairs of a record's PR, MR and SR society fields."""
+    return tuple(
+        (society.zfill(3), right)
+        for (right, _), society in zip(_SOCIETY_FIELDS, societies, strict=True)
+        if is_digits(society)
+    )
 
 
 def _territory(record: Record) -> TerritoryShare:
@@ -109,38 +115,44 @@ class MappedWork:
         return self.claim_lines.get(id(claim))
 
 
+# The record readers below run for every record of a file: they look values up through
+# a local ``get``; an empty value is None (``or None``).
+
+
 def _publisher(record: Record, controlled: bool, source: Source | None) -> Claim:
+    get = record.values.get
     party = InterestedParty(
-        last_name=record.values.get("publisher_name", ""),
-        ipi_name_number=_opt(record.values.get("ipi_name_number", "")),
-        ipi_base_number=_opt(record.values.get("ipi_base_number", "")),
+        last_name=get("publisher_name", ""),
+        ipi_name_number=get("ipi_name_number", "") or None,
+        ipi_base_number=get("ipi_base_number", "") or None,
         is_legal_entity=True,
-        key=_opt(record.values.get("interested_party_number", "")),
+        key=get("interested_party_number", "") or None,
         affiliations=_affiliations(record),
     )
     return Claim(
         party=party,
-        role=record.values.get("publisher_type", ""),
+        role=get("publisher_type", ""),
         side=Side.PUBLISHER,
         ownership=_shares(record, "ownership"),
         controlled=controlled,
-        chain=_int(record.values.get("publisher_sequence", "")) or None,
+        chain=_int(get("publisher_sequence", "")) or None,
         source=source,
     )
 
 
 def _writer(record: Record, controlled: bool, source: Source | None) -> Claim:
+    get = record.values.get
     party = InterestedParty(
-        last_name=record.values.get("writer_last_name", ""),
-        first_name=record.values.get("writer_first_name", ""),
-        ipi_name_number=_opt(record.values.get("ipi_name_number", "")),
-        ipi_base_number=_opt(record.values.get("ipi_base_number", "")),
-        key=_opt(record.values.get("interested_party_number", "")),
+        last_name=get("writer_last_name", ""),
+        first_name=get("writer_first_name", ""),
+        ipi_name_number=get("ipi_name_number", "") or None,
+        ipi_base_number=get("ipi_base_number", "") or None,
+        key=get("interested_party_number", "") or None,
         affiliations=_affiliations(record),
     )
     return Claim(
         party=party,
-        role=record.values.get("writer_designation_code", ""),
+        role=get("writer_designation_code", ""),
         side=Side.WRITER,
         ownership=_shares(record, "ownership"),
         controlled=controlled,
@@ -149,23 +161,23 @@ def _writer(record: Record, controlled: bool, source: Source | None) -> Claim:
 
 
 def _recording(record: Record, source: Source | None) -> Recording:
+    get = record.values.get
     return Recording(
-        isrc=_opt(record.values.get("isrc", "")),
-        title=_opt(record.values.get("recording_title", "")),
-        version_title=_opt(record.values.get("version_title", "")),
-        duration=duration_seconds(record.values.get("first_release_duration", "")),
-        label=_opt(record.values.get("record_label", ""))
-        or _opt(record.values.get("first_album_label", "")),
-        release_date=date_or_none(record.values.get("first_release_date", "")),
-        album_title=_opt(record.values.get("first_album_title", "")),
-        catalogue_number=_opt(record.values.get("first_release_catalog_number", "")),
-        ean=_opt(record.values.get("ean", "")),
-        display_artist=_opt(record.values.get("display_artist", "")),
-        recording_format=_opt(record.values.get("recording_format", "")),
-        recording_technique=_opt(record.values.get("recording_technique", "")),
-        media_type=_opt(record.values.get("media_type", "")),
-        isrc_validity=_opt(record.values.get("isrc_validity", "")),
-        submitter_recording_id=_opt(record.values.get("submitter_recording_identifier", "")),
+        isrc=get("isrc", "") or None,
+        title=get("recording_title", "") or None,
+        version_title=get("version_title", "") or None,
+        duration=duration_seconds(get("first_release_duration", "")),
+        label=get("record_label", "") or get("first_album_label", "") or None,
+        release_date=date_or_none(get("first_release_date", "")),
+        album_title=get("first_album_title", "") or None,
+        catalogue_number=get("first_release_catalog_number", "") or None,
+        ean=get("ean", "") or None,
+        display_artist=get("display_artist", "") or None,
+        recording_format=get("recording_format", "") or None,
+        recording_technique=get("recording_technique", "") or None,
+        media_type=get("media_type", "") or None,
+        isrc_validity=get("isrc_validity", "") or None,
+        submitter_recording_id=get("submitter_recording_identifier", "") or None,
         source=source,
     )
 
@@ -236,7 +248,7 @@ def _on_alt(work: Work, r: Record, source: Source | None, mapped: MappedWork) ->
         Title(
             r.values.get("alternate_title", ""),
             r.values.get("title_type", ""),
-            _opt(r.values.get("language_code", "")),
+            r.values.get("language_code", "") or None,
         )
     )
 
@@ -260,8 +272,8 @@ def _on_performer(work: Work, r: Record, source: Source | None, mapped: MappedWo
         Performer(
             last_name=r.values.get("performing_artist_last_name", ""),
             first_name=r.values.get("performing_artist_first_name", ""),
-            ipi_name_number=_opt(r.values.get("ipi_name_number", "")),
-            ipi_base_number=_opt(r.values.get("ipi_base_number", "")),
+            ipi_name_number=r.values.get("ipi_name_number", "") or None,
+            ipi_base_number=r.values.get("ipi_base_number", "") or None,
         )
     )
 
@@ -296,32 +308,60 @@ def _not_kept(r: Record) -> Finding:
     )
 
 
+def _unread(work: Work, r: Record, source: Source | None, mapped: MappedWork) -> None:
+    """A record that the work rules do not read, and that a full mapping keeps."""
+
+
+#: The records that the transaction rules (:mod:`adapters.cwr.work_rules`) read: the
+#: claims and their territories; and XRF, for whether it is kept depends on its values.
+_RULE_RECORDS = (
+    PUBLISHER_RECORDS.keys()
+    | WRITER_RECORDS.keys()
+    | PUBLISHER_TERRITORIES
+    | WRITER_TERRITORIES
+    | {"XRF"}
+)
+_RULE_DETAIL = {t: h if t in _RULE_RECORDS else _unread for t, h in _DETAIL.items()}
+
+
 def work_from_records(
-    header: Record, details: list[Record], sender: str, source: Source | None = None
+    header: Record,
+    details: list[Record],
+    sender: str,
+    source: Source | None = None,
+    *,
+    for_rules: bool = False,
 ) -> MappedWork:
-    """The work that a work header (NWR/REV/ISW/EXC) and its detail records describe."""
-    number = header.values.get("submitter_work_number", "")
+    """The work that a work header (NWR/REV/ISW/EXC) and its detail records describe.
+
+    ``for_rules``: only what the transaction rules read (the header, the claims and
+    their territories), for a check whose work is not kept; titles, performers,
+    recordings and the other details are left out. Its findings are the same.
+    """
+    get = header.values.get
+    number = get("submitter_work_number", "")
     work = Work(
-        title=header.values.get("work_title", ""),
-        iswc=_opt(header.values.get("iswc", "")),
-        language=_opt(header.values.get("language_code", "")),
-        duration=duration_seconds(header.values.get("duration", "")),
-        version_type=header.values.get("version_type", "") or "ORI",
-        music_arrangement=_opt(header.values.get("music_arrangement", "")),
-        lyric_adaptation=_opt(header.values.get("lyric_adaptation", "")),
-        distribution_category=header.values.get("musical_work_distribution_category", "") or "UNC",
-        text_music_relationship=_opt(header.values.get("text_music_relationship", "")),
-        copyright_date=date_or_none(header.values.get("copyright_date", "")),
-        excerpt_type=_opt(header.values.get("excerpt_type", "")),
-        composite_type=_opt(header.values.get("composite_type", "")),
-        composite_count=_int(header.values.get("composite_component_count", "")) or None,
+        title=get("work_title", ""),
+        iswc=get("iswc", "") or None,
+        language=get("language_code", "") or None,
+        duration=duration_seconds(get("duration", "")),
+        version_type=get("version_type", "") or "ORI",
+        music_arrangement=get("music_arrangement", "") or None,
+        lyric_adaptation=get("lyric_adaptation", "") or None,
+        distribution_category=get("musical_work_distribution_category", "") or "UNC",
+        text_music_relationship=get("text_music_relationship", "") or None,
+        copyright_date=date_or_none(get("copyright_date", "")),
+        excerpt_type=get("excerpt_type", "") or None,
+        composite_type=get("composite_type", "") or None,
+        composite_count=_int(get("composite_component_count", "")) or None,
         numbers=[WorkNumber(sender, number)] if number else [],
     )
     mapped = MappedWork(work, number)
+    handlers = _RULE_DETAIL if for_rules else _DETAIL
     for record in details:
         if record.dropped:
             continue
-        handler = _DETAIL.get(record.type)
+        handler = handlers.get(record.type)
         if handler is not None:
             handler(work, record, source, mapped)
         else:
@@ -333,9 +373,9 @@ WORK_HEADERS = frozenset({"NWR", "REV", "ISW", "EXC"})
 
 
 def work_from_transaction(
-    tx: Transaction, sender: str, source: Source | None = None
+    tx: Transaction, sender: str, source: Source | None = None, *, for_rules: bool = False
 ) -> MappedWork | None:
     """The work of a work transaction (None for ACK/AGR transactions)."""
     if tx.type not in WORK_HEADERS:
         return None
-    return work_from_records(tx.header, tx.records[1:], sender, source)
+    return work_from_records(tx.header, tx.records[1:], sender, source, for_rules=for_rules)

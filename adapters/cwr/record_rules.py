@@ -9,7 +9,10 @@ version into
   costs one ``fullmatch``;
 * the *checks*: one small function per rule, run only for rules the pattern
   cannot express (check digits, dates, big code tables) or when the pattern
-  fails, to say exactly which field broke which rule.
+  fails, to say exactly which field broke which rule;
+* a memory of the detail lines found clean (by their text after the prefix),
+  so that a line a file repeats (the same publisher, territory, writer) is
+  judged once.
 
 Levels are applied as the standard says: FR replaces the field with its
 default, RR drops the record, TR rejects the transaction.  Transactions as a
@@ -409,6 +412,11 @@ class RecordValidator:
         # what the per-record loop needs, unpacked once
         self._all_steps = [(c.field.name, c.condition, c.check, c) for c in self.compiled]
         self._slow_steps = [(c.field.name, c.condition, c.check, c) for c in self.slow]
+        # Detail records judged clean, by their text after the prefix (no rule of theirs
+        # reads the prefix): catalogues repeat the same publisher, territory and writer
+        # lines thousands of times, and a line found clean once is clean again.
+        self._content_from = None if not self._checks_length else record_prefix().end
+        self._clean: set[str] = set()
 
     def length_problem(self, record: Record, text: str) -> tuple[str, str | None] | None:
         """What is wrong with the length of a transaction or detail record, if anything:
@@ -444,7 +452,13 @@ class RecordValidator:
 
         False when the record's length says it cannot be read (one finding, TR).
         """
-        if len(text) != self.length:  # (most lines have the length of their layout)
+        content = None
+        if len(text) == self.length:  # most lines: then the text alone decides
+            if self._content_from is not None:
+                content = text[self._content_from :]
+                if content in self._clean:
+                    return True
+        else:
             problem = self.length_problem(record, text)
             if problem is not None:
                 message, field = problem
@@ -463,6 +477,7 @@ class RecordValidator:
             text = text.ljust(self.length) if len(text) < self.length else text[: self.length]
         checks = self._slow_steps if self.fast.fullmatch(text) else self._all_steps
         values = record.values
+        found = len(findings)
         for name, condition, check, c in checks:
             value = values.get(name, "")
             if condition is not None and not condition(record):
@@ -489,6 +504,10 @@ class RecordValidator:
             )
             if rule.level == "RR":
                 record.dropped = True
+        if content is not None and len(findings) == found:
+            if len(self._clean) >= _CLEAN_LINES:
+                self._clean.clear()
+            self._clean.add(content)
         return True
 
 
@@ -500,6 +519,8 @@ _DIGIT_CHECKS = frozenset(
 )
 #: The edit for a record whose length does not match its layout (prefix edit 9).
 LENGTH_EDIT = "FIL-F-009"
+#: Clean lines remembered per record type (then forgotten all at once, and remembered anew).
+_CLEAN_LINES = 20_000
 
 
 def _form_rules(layout: RecordLayout, version: str, rules: list[FieldRule]) -> list[FieldRule]:

@@ -70,7 +70,8 @@ def check_record_order(tx: Transaction, version: str) -> None:
                 )
             )
             return
-        rank = max(rank, this)
+        if this > rank:
+            rank = this
 
 
 def check_ack_order(tx: Transaction) -> None:
@@ -136,9 +137,21 @@ class CheckedTransaction:
 
 
 def check_transaction(
-    tx: Transaction, version: str, encoding: str, sender: str, source: Source | None = None
+    tx: Transaction,
+    version: str,
+    encoding: str,
+    sender: str,
+    source: Source | None = None,
+    *,
+    keep_work: bool = True,
+    fingerprint: bool = True,
 ) -> CheckedTransaction:
-    """Apply field, record and transaction rules to one transaction; map its work."""
+    """Apply field, record and transaction rules to one transaction; map its work.
+
+    ``keep_work=False``: the work is mapped only as far as its rules need, and not
+    returned (``mapped`` is None). ``fingerprint=False``: no :func:`digest` (an
+    import compares them; a validation does not).
+    """
     findings = tx.findings
     validators = record_validators(version)
     readable = True
@@ -153,7 +166,7 @@ def check_transaction(
             _echo_notes(tx, findings)
     if tx.type in WORK_HEADERS:
         check_record_order(tx, version)
-    mapped = work_from_transaction(tx, sender, source)
+    mapped = work_from_transaction(tx, sender, source, for_rules=not keep_work)
     # a record that cannot be read (cut, shifted) makes the work's rules meaningless
     if mapped is not None and tx.type in ("NWR", "REV") and not tx.header.dropped and readable:
         findings.extend(check_work(mapped.work, mapped.line_of, tx.header.line))
@@ -163,7 +176,14 @@ def check_transaction(
         mapped.findings.clear()
     rejected = tx.rejected or any(f.rejects_transaction for f in findings)
     return CheckedTransaction(
-        tx.type, tx.group_id, tx.sequence, tx.header.line, rejected, findings, mapped, digest(tx)
+        tx.type,
+        tx.group_id,
+        tx.sequence,
+        tx.header.line,
+        rejected,
+        findings,
+        mapped if keep_work else None,
+        digest(tx) if fingerprint else "",
     )
 
 

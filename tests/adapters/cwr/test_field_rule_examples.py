@@ -24,13 +24,14 @@ import pytest
 from adapters.cwr.layout import Field, layouts, lookup, lookup_names
 from adapters.cwr.record_rules import CHECKS, RecordValidator, _Compiled, record_validator
 from adapters.cwr.records import codec_for
-from adapters.cwr.transactions import Record
+from adapters.cwr.transactions import CONTROL_TYPES, Record
 from exchange import codes
 from exchange.imports.cwr import validate_file
 from exchange.model import Finding
 from tests.adapters.cwr.cwr_builder import CwrFile, valid_work
 
 VERSIONS = ("2.1", "2.2")
+_PREFIX = ("record_type", "transaction_sequence", "record_sequence")
 
 #: Check kinds that judge one field by its value alone.
 KINDS = CHECKS
@@ -318,6 +319,31 @@ def test_no_shortcut_hides_a_finding(version: str, record_type: str) -> None:
             if reported != expected:
                 hidden.append((f.name, probe, sorted(expected - reported)))
     assert hidden == []
+
+
+@pytest.mark.parametrize(
+    ("version", "record_type"), [(v, t) for v, t in RECORD_TYPES if t not in CONTROL_TYPES]
+)
+def test_a_line_is_judged_alike_every_time(version: str, record_type: str) -> None:
+    """A detail line the validator has seen before (it remembers those it found clean)
+    gets the same findings, values and verdict as the first time, whatever its prefix."""
+    validator = record_validator(version, record_type)
+    assert validator is not None
+    base = _base_line(version, record_type)
+    lines = [base]
+    for c in validator.compiled:
+        lines += [_with(base, c.field, bad) for bad in _bad(c)]
+    for line in lines:
+        first = _validate(version, record_type, line)
+        for again in (line, line[:3] + "0000012300000045" + line[19:]):
+            record, findings = _validate(version, record_type, again)
+            assert [(f.message, f.field, f.value, f.edit) for f in findings] == [
+                (f.message, f.field, f.value, f.edit) for f in first[1]
+            ]
+            assert record.dropped == first[0].dropped
+            assert {k: v for k, v in record.values.items() if k not in _PREFIX} == {
+                k: v for k, v in first[0].values.items() if k not in _PREFIX
+            }
 
 
 # -- gaps found once, fixed since: kept as regression tests ------------------------

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from adapters.cwr.parser import CwrParser
-from adapters.cwr.pipeline import PARALLEL_FROM_BYTES, scan_transactions
+from adapters.cwr.pipeline import PARALLEL_FROM_BYTES, _check_chunk, scan_transactions
 from adapters.cwr.transactions import Transaction
 from exchange.imports.cwr import CwrImporter
 from exchange.store import Store
@@ -98,18 +98,23 @@ def test_a_broken_pool_is_replaced_by_a_new_one() -> None:
 
 
 class _DyingPool:
-    """A pool whose worker answers the first chunk, then dies: the chunks handed to it
-    fail, and it refuses new ones (as a ``ProcessPoolExecutor`` whose worker was killed)."""
+    """A pool whose worker answers the first ``answered`` chunks, then dies: the next
+    ``failing`` chunks handed to it fail, and it refuses more (as a
+    ``ProcessPoolExecutor`` whose worker was killed)."""
 
-    def __init__(self) -> None:
+    def __init__(self, answered: int, failing: int) -> None:
+        self.answered, self.failing = answered, failing
         self.handed = 0
 
     def submit(self, fn: Callable[..., object], *args: object) -> Future[object]:
-        self.handed += 1
-        if self.handed > 3:
-            raise BrokenProcessPool("a child process terminated abruptly")
         answer: Future[object] = Future()
-        if self.handed == 1:
+        if fn is not _check_chunk:  # the pool's start
+            answer.set_result(fn(*args))
+            return answer
+        self.handed += 1
+        if self.handed > self.answered + self.failing:
+            raise BrokenProcessPool("a child process terminated abruptly")
+        if self.handed <= self.answered:
             answer.set_result(fn(*args))
         else:
             answer.set_exception(BrokenProcessPool("a worker ended abruptly"))
@@ -130,19 +135,19 @@ def test_a_worker_that_dies_leaves_the_rest_of_the_file_to_the_main_process(
     store.init()
     CwrImporter(store).import_file(path)
 
-    pool = _DyingPool()
+    pool = _DyingPool(answered=1, failing=1)
     monkeypatch.setenv("EXCHANGE_WORKERS", "2")
     monkeypatch.setattr("adapters.cwr.pipeline.process_pool", lambda _workers: pool)
     dying = validate_file(path)
-    assert pool.handed > 3  # the first chunk by the worker, the rest here
+    assert pool.handed == 2  # the first chunk by the worker, the rest here
     assert (dying.summary(), dying.findings) == (alone.summary(), alone.findings)
     assert [f.value for f in alone.findings] == ["T1234567890"]
 
-    pool.handed = 0
+    pool = _DyingPool(answered=0, failing=0)  # dead before the first chunk
     again = Store(f"sqlite:///{tmp_path / 'dying.db'}")
     again.init()
     report = CwrImporter(again).import_file(path)
-    assert pool.handed > 3 and report.works_created == 5001
+    assert pool.handed == 1 and report.works_created == 5001
     assert _works(again) == _works(store)
 
 
