@@ -79,10 +79,7 @@ def renumbered(lines: list[str], sequence: int) -> list[str]:
     """The lines of a transaction with another transaction sequence number."""
     if sequence == 0:
         return lines
-    field = record_prefix().transaction_sequence
-    start, stop = field.start, field.stop
-    number = str(sequence).zfill(stop - start)  # what RecordPrefix.numbered writes
-    return [line[:start] + number + line[stop:] for line in lines]
+    return record_prefix().renumbered(lines, sequence)
 
 
 @dataclass(frozen=True, slots=True)

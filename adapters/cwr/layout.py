@@ -281,7 +281,7 @@ class RecordPrefix:
     def numbered(self, line: str, transaction: int, record: int | None = None) -> str:
         """``line`` with other sequence numbers (its record sequence kept when None)."""
         tx = self.transaction_sequence
-        numbered = line[: tx.start] + str(transaction).zfill(tx.stop - tx.start)
+        numbered = line[: tx.start] + self._transaction_text(transaction)
         if record is None:
             return numbered + line[tx.stop :]
         rec = self.record_sequence
@@ -291,6 +291,17 @@ class RecordPrefix:
             + str(record).zfill(rec.stop - rec.start)
             + line[rec.stop :]
         )
+
+    def renumbered(self, lines: list[str], transaction: int) -> list[str]:
+        """The lines of a transaction with another transaction sequence number (the
+        number written once for them all)."""
+        tx = self.transaction_sequence
+        text = self._transaction_text(transaction)
+        return [line[: tx.start] + text + line[tx.stop :] for line in lines]
+
+    def _transaction_text(self, transaction: int) -> str:
+        tx = self.transaction_sequence
+        return str(transaction).zfill(tx.stop - tx.start)
 
 
 @cache

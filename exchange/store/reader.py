@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Select, Table, and_, select
@@ -41,7 +41,6 @@ from exchange.store.rows import (
 
 CHUNK = 500
 AFFILIATION_CACHE = 100_000  # parties whose affiliations a reader keeps
-SHARES_CACHE = 100_000  # distinct shares and territory shares a reader keeps
 _RIGHTS = {r.value: r for r in Right}
 _SIDES = {s.value: s for s in Side}
 
@@ -133,6 +132,18 @@ def _affiliations_query(dialect: str) -> Select[Any]:
     )
 
 
+# Shares and territory shares are frozen and few values recur across claims: one
+# object per value (making a frozen object costs more than finding it).
+@lru_cache(maxsize=65536)
+def _shares(pr: int, mr: int, sr: int) -> Shares:
+    return Shares(pr, mr, sr)
+
+
+@lru_cache(maxsize=65536)
+def _territory_share(tis: str, include: bool, pr: int, mr: int, sr: int) -> TerritoryShare:
+    return TerritoryShare(tis, include, _shares(pr, mr, sr))
+
+
 class WorkReader:
     """Reads works, claims and sources on one connection, caching sources."""
 
@@ -140,10 +151,6 @@ class WorkReader:
         self.conn = conn
         self._sources: dict[int, Source] = {}
         self._affiliations: dict[int, list[Affiliation]] = {}
-        # Shares and territory shares are frozen and few values recur across claims:
-        # one object per value (making a frozen object costs more than finding it).
-        self._shares: dict[tuple[int, int, int], Shares] = {}
-        self._territory_shares: dict[tuple[str, bool, int, int, int], TerritoryShare] = {}
 
     # -- sources ------------------------------------------------------------------
 
@@ -204,27 +211,6 @@ class WorkReader:
 
     # -- claims -------------------------------------------------------------------
 
-    def _shares_of(self, pr: int, mr: int, sr: int) -> Shares:
-        known = self._shares
-        found = known.get((pr, mr, sr))
-        if found is None:
-            if len(known) >= SHARES_CACHE:
-                known.clear()
-            found = known[(pr, mr, sr)] = Shares(pr, mr, sr)
-        return found
-
-    def _territory_share(
-        self, tis: str, include: bool, pr: int, mr: int, sr: int
-    ) -> TerritoryShare:
-        known = self._territory_shares
-        key = (tis, include, pr, mr, sr)
-        found = known.get(key)
-        if found is None:
-            if len(known) >= SHARES_CACHE:
-                known.clear()
-            found = known[key] = TerritoryShare(tis, include, self._shares_of(pr, mr, sr))
-        return found
-
     def claims_of(self, work_ids: Sequence[int]) -> dict[int, list[Claim]]:
         """Claims per work, each with its party (and the key its source uses for it)."""
         dialect = self.conn.dialect.name
@@ -232,7 +218,7 @@ class WorkReader:
         for chunk in chunks(list(work_ids), CHUNK):
             rows += self.conn.execute(_claims_query(dialect), {IDS: list(chunk)}).all()
         territories: dict[int, list[TerritoryShare]] = defaultdict(list)
-        territory_share = self._territory_share
+        territory_share = _territory_share
         for chunk in chunks(list(dict.fromkeys(r[0] for r in rows)), CHUNK):
             for claim_id, tis, include, pr, mr, sr in self.conn.execute(
                 _territories_query(dialect), {IDS: list(chunk)}
@@ -243,7 +229,7 @@ class WorkReader:
         result: dict[int, list[Claim]] = defaultdict(list)
         seen: set[int] = set()
         source = self.source
-        shares = self._shares_of
+        shares = _shares
         for (
             claim_id,
             work_id,
