@@ -86,10 +86,10 @@ def insert_returning_ids(conn: Connection, table: Table, rows: list[dict[str, An
     if conn.dialect.name == "postgresql":
         # the sequence looked up once (a sub-select), not once per id as an argument would be
         sequence = f"(SELECT pg_get_serial_sequence('{table.name}', 'id')::regclass)"
-        ids = list(
-            conn.exec_driver_sql(
-                f"SELECT nextval({sequence}) FROM generate_series(1, {n})"
-            ).scalars()
+        ids = (
+            conn.exec_driver_sql(f"SELECT nextval({sequence}) FROM generate_series(1, {n})")
+            .scalars()
+            .all()  # one fetchall, not a fetchone per id
         )
         insert_rows(conn, table, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
         return ids
