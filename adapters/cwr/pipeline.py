@@ -2,10 +2,11 @@
 
 The main process walks the file's structure (record types, prefixes, control
 records: cheap) and hands the place of each batch of transactions to worker
-processes, which read, decode and validate them; when they have enough batches
-waiting (or are still starting), it checks the next batch itself rather than wait.
-Results come back in file order; at most a few batches are in flight, so memory
-stays bounded. Small files are checked in the main process, where starting
+processes, which read, decode and validate them. In a validation, when they have
+enough batches waiting (or are still starting), the main process checks the next
+batch itself rather than wait; in an import it has the writing to do, and leaves
+every batch to them. Results come back in file order; at most a few batches are
+in flight, so memory stays bounded. Small files are checked in the main process, where starting
 workers would cost more than it saves.
 
 For an import, a worker maps each work too and sends back its model objects:
@@ -43,8 +44,8 @@ from exchange.model import Finding, Source
 #: Files smaller than this are checked in the main process.
 PARALLEL_FROM_BYTES = 4_000_000
 CHUNK_TRANSACTIONS = 400
-#: Batches each worker may have waiting; past them the main process checks a batch
-#: itself (so it works while the workers start, and whenever it would wait for them).
+#: Batches each worker may have waiting; past them a validation's main process checks
+#: a batch itself (so it works while the workers start, and whenever it would wait).
 AHEAD = 2
 
 #: Collector thresholds while streaming (the defaults are 700, 10, 10).
@@ -366,8 +367,7 @@ class CheckedFile:
                     chunk,
                     self.with_works,
                 )
-                in_workers = sum(_in_worker(p) for p in pending)
-                if self._broken or starting.is_alive() or in_workers >= AHEAD * self.workers:
+                if self._broken or (not self.with_works and self._ahead(starting, pending)):
                     pending.append(_check_chunk(*task))  # theirs would wait: this one is ours
                 else:
                     pending.append(self._submit(pool, task))
@@ -408,6 +408,11 @@ class CheckedFile:
         submit()
         while pending:
             yield from self._result(pending.popleft())
+
+    def _ahead(self, starting: threading.Thread, pending: deque) -> bool:
+        """Whether the workers are still starting, or have enough batches waiting."""
+        in_workers = sum(_in_worker(p) for p in pending)
+        return starting.is_alive() or in_workers >= AHEAD * self.workers
 
     def _submit(
         self, pool: ProcessPoolExecutor, task: tuple
