@@ -53,6 +53,12 @@ def _named(issuer: str | None, work_id: int, party: InterestedParty) -> tuple[An
     return ("name", issuer, work_id, party.is_legal_entity, normalise_name(party.name))
 
 
+def _other(stated: Source | None, source: Source | None) -> bool:
+    """Whether a claim's or recording's source is not its work's (an equal one is: the
+    mapping of a work makes its own)."""
+    return stated is not source and stated != source
+
+
 @dataclass(slots=True)
 class PartyCache:
     """What a writer knows of parties: their ids, names and current affiliations.
@@ -286,8 +292,8 @@ class WorkWriter:
             {(n.kind, n.issuer, n.number) for _, w, _, _ in items for n in w.numbers}
         )
         # sources of claims and recordings other than their work's (most have none)
-        own = [c.source for _, w, s, _ in items for c in w.claims if c.source is not s] + [
-            r.source for _, w, s, _ in items for r in w.recordings if r.source is not s
+        own = [c.source for _, w, s, _ in items for c in w.claims if _other(c.source, s)] + [
+            r.source for _, w, s, _ in items for r in w.recordings if _other(r.source, s)
         ]
         own_ids = dict(zip(map(id, own), self.source_ids(own), strict=True))
         for wid, work, source, sid in items:
@@ -321,12 +327,14 @@ class WorkWriter:
                 # party keys are that source's (WorkReader.claims_of reads them so).
                 stated_by = claim.source or source
                 issuer = stated_by.partner if stated_by is not None else None
-                claim_sid = sid if claim.source is source else own_ids[id(claim.source)] or sid
+                claim_sid = (
+                    own_ids[id(claim.source)] or sid if _other(claim.source, source) else sid
+                )
                 claim_items.append((wid, position, claim, claim_sid, issuer))
             perf_rows += [performer_row(p, wid, None, sid) for p in work.performers]
             details += detail_rows(work, wid, sid)
             rec_items += [
-                (wid, r, sid if r.source is source else own_ids[id(r.source)] or sid)
+                (wid, r, own_ids[id(r.source)] or sid if _other(r.source, source) else sid)
                 for r in work.recordings
             ]
         self._insert(t.titles, title_rows)
