@@ -352,21 +352,16 @@ class Matcher:
         dialect = self.conn.dialect.name
         ipis = sorted({ipi for writers in incoming for ipi in writers.ipis})
         names = sorted({name for writers in incoming for name in writers.names})
-        party_ids: set[int] = set()
+        party_ids: set[int] = set()  # (rows fetched all at once: faster than one by one)
         for column, values in ((p.c.ipi_name_number, ipis), (p.c.name_norm, names)):
             for part in lookups(dialect, values):
-                party_ids.update(
-                    self.conn.execute(select(p.c.id).where(one_of(dialect, column, part))).scalars()
-                )
+                query = select(p.c.id).where(one_of(dialect, column, part))
+                party_ids.update(self.conn.execute(query).scalars().all())
         work_ids: set[int] = set()
+        writer = c.c.side == str(Side.WRITER)
         for part in lookups(dialect, sorted(party_ids)):
-            work_ids.update(
-                self.conn.execute(
-                    select(c.c.work_id).where(
-                        one_of(dialect, c.c.party_id, part), c.c.side == str(Side.WRITER)
-                    )
-                ).scalars()
-            )
+            query = select(c.c.work_id).where(one_of(dialect, c.c.party_id, part), writer)
+            work_ids.update(self.conn.execute(query).scalars().all())
         return sorted(work_ids)
 
     def _title_candidates(
