@@ -323,7 +323,8 @@ class WorkWriter:
         existing_numbers = self._existing_numbers(
             {(n.kind, n.issuer, n.number) for _, w, _, _ in items for n in w.numbers}
         )
-        # sources of claims and recordings other than their work's (most have none)
+        # sources of claims and recordings other than their work's (most have none); one
+        # of them that is also a work's own (equal to it) has that work's id
         own = [c.source for _, w, s, _ in items for c in w.claims if _other(c.source, s)] + [
             r.source for _, w, s, _ in items for r in w.recordings if _other(r.source, s)
         ]
@@ -352,16 +353,11 @@ class WorkWriter:
                 # party keys are that source's (WorkReader.claims_of reads them so).
                 stated_by = claim.source or source
                 issuer = stated_by.partner if stated_by is not None else None
-                claim_sid = (
-                    own_ids[id(claim.source)] or sid if _other(claim.source, source) else sid
-                )
+                claim_sid = own_ids.get(id(claim.source)) or sid
                 claim_items.append((wid, position, claim, claim_sid, issuer))
             perf_rows += [performer_row(p, wid, None, sid) for p in work.performers]
             details += detail_rows(work, wid, sid)
-            rec_items += [
-                (wid, r, own_ids[id(r.source)] or sid if _other(r.source, source) else sid)
-                for r in work.recordings
-            ]
+            rec_items += [(wid, r, own_ids.get(id(r.source)) or sid) for r in work.recordings]
         insert_values(self.conn, t.titles, _TITLE_COLUMNS, title_rows)
         self._insert(t.work_numbers, number_rows)
         self._insert(t.performers, perf_rows)
