@@ -6,8 +6,8 @@ processes, which read, decode and validate them. In a validation, when they have
 enough batches waiting (or are still starting), the main process checks the next
 batch itself rather than wait; in an import it has the writing to do, and leaves
 every batch to them. Results come back in file order; at most a few batches are
-in flight, so memory stays bounded. Small files are checked in the main process, where starting
-workers would cost more than it saves.
+in flight, so memory stays bounded. Small files are checked in the main process,
+where starting workers would cost more than it saves.
 
 For an import, a worker maps each work too and sends back its model objects:
 unpickling them costs the main process less than mapping them from the records'
@@ -409,7 +409,9 @@ class CheckedFile:
         while pending:
             yield from self._result(pending.popleft())
 
-    def _ahead(self, starting: threading.Thread, pending: deque) -> bool:
+    def _ahead(
+        self, starting: threading.Thread, pending: deque[_Pending | list[CheckedTransaction]]
+    ) -> bool:
         """Whether the workers are still starting, or have enough batches waiting."""
         in_workers = sum(_in_worker(p) for p in pending)
         return starting.is_alive() or in_workers >= AHEAD * self.workers

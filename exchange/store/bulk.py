@@ -55,6 +55,7 @@ def _compiled(
 
 
 def _values(rows: Sequence[dict[str, Any]], columns: tuple[str, ...]) -> list[Row]:
+    """The rows' values of ``columns``, as tuples."""
     get = itemgetter(*columns)
     if len(columns) == 1:  # itemgetter of one name gives the value, not a tuple
         return [(get(row),) for row in rows]
