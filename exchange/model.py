@@ -11,9 +11,13 @@ the world, ``"0826"`` the United Kingdom). Durations are whole seconds.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from functools import cache
+from operator import attrgetter
+from typing import Any
 
 
 class Right(StrEnum):
@@ -47,12 +51,32 @@ TITLE_TYPES = frozenset({"OT", "AT", "TE", "FT", "IT", "TT", "PT", "RT", "ET", "
 WORLD = "2136"  # the TIS code of the whole world
 
 
+class _Value:
+    """The base of the frozen dataclasses below: pickled as their constructor's arguments.
+
+    Dataclasses pickle a frozen one with slots through a state that
+    ``dataclasses.fields`` lists anew for each object, both ways: a third of what a
+    worker process spends on pickling the works it sends (:mod:`adapters.cwr.pipeline`).
+    """
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[type, tuple[Any, ...]]:
+        return type(self), _arguments(type(self))(self)
+
+
+@cache
+def _arguments(cls: type) -> Callable[[Any], tuple[Any, ...]]:
+    """The values of a :class:`_Value` class's fields, in their order (at least two)."""
+    return attrgetter(*cls.__slots__)
+
+
 #: The attribute of :class:`Shares` that holds each right's share.
 _SHARE_ATTRIBUTES = {right: right.lower() for right in Right}
 
 
 @dataclass(frozen=True, slots=True)
-class Shares:
+class Shares(_Value):
     """PR, MR and SR shares in hundredths of a percent."""
 
     pr: int = 0
@@ -67,7 +91,7 @@ class Shares:
 
 
 @dataclass(frozen=True, slots=True)
-class Source:
+class Source(_Value):
     """Where a statement came from: which partner said it, in which file, when."""
 
     partner: str
@@ -79,14 +103,14 @@ class Source:
 
 
 @dataclass(frozen=True, slots=True)
-class Title:
+class Title(_Value):
     title: str
     type: str = "OT"
     language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
-class WorkNumber:
+class WorkNumber(_Value):
     """A work number given by someone else.
 
     ``kind`` is ``"submitter"`` for the number a sender (publisher or society)
@@ -155,7 +179,7 @@ class InterestedParty(NamedParty):
 
 
 @dataclass(frozen=True, slots=True)
-class TerritoryShare:
+class TerritoryShare(_Value):
     """Collection shares for a territory, included or excluded."""
 
     tis: str
@@ -438,7 +462,7 @@ LEVELS = ("ER", "GR", "TR", "RR", "FR", "WARN")
 
 
 @dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(_Value):
     """Something a validator noticed in an input file, and where.
 
     ``level`` says what it rejects: ER the file, GR the group, TR the

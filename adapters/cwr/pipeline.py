@@ -2,15 +2,16 @@
 
 The main process walks the file's structure (record types, prefixes, control
 records: cheap) and hands the place of each batch of transactions to worker
-processes, which read, decode and validate them; when they have enough batches
-waiting (or are still starting), it checks the next batch itself rather than wait.
-Results come back in file order; at most a few batches are in flight, so memory
-stays bounded. Small files are checked in the main process, where starting
-workers would cost more than it saves.
+processes, which read, decode and validate them. In a validation, when they have
+enough batches waiting (or are still starting), the main process checks the next
+batch itself rather than wait; in an import it has the writing to do, and leaves
+every batch to them. Results come back in file order; at most a few batches are
+in flight, so memory stays bounded. Small files are checked in the main process,
+where starting workers would cost more than it saves.
 
-For an import, model objects cost more to pickle than to make: a worker sends
-back the records' values (with the defaults the field rules put in) and the main
-process maps the work from them.
+For an import, a worker maps each work too and sends back its model objects:
+unpickling them costs the main process less than mapping them from the records'
+values would.
 
 Workers are started from a clean server process (``forkserver``), never forked
 from a process that holds database connections. A worker ends by itself when
@@ -33,7 +34,6 @@ from datetime import datetime
 
 from adapters.cwr.layout import record_prefix
 from adapters.cwr.parser import READ_VERSIONS, CwrParser, starts_transaction
-from adapters.cwr.reader import WORK_HEADERS, work_from_records
 from adapters.cwr.records import codecs_for
 from adapters.cwr.source import BOM, MAX_LINE_BYTES, CwrSource, strip_line
 from adapters.cwr.transactions import CONTROL_TYPES, HEADER_TYPES, Record, Transaction
@@ -44,8 +44,8 @@ from exchange.model import Finding, Source
 #: Files smaller than this are checked in the main process.
 PARALLEL_FROM_BYTES = 4_000_000
 CHUNK_TRANSACTIONS = 400
-#: Batches each worker may have waiting; past them the main process checks a batch
-#: itself (so it works while the workers start, and whenever it would wait for them).
+#: Batches each worker may have waiting; past them a validation's main process checks
+#: a batch itself (so it works while the workers start, and whenever it would wait).
 AHEAD = 2
 
 #: Collector thresholds while streaming (the defaults are 700, 10, 10).
@@ -163,7 +163,7 @@ def _check_chunk(
     with_works: bool,
 ) -> list[CheckedTransaction]:
     """In a worker: read the chunk's lines from the file itself, decode and validate them
-    (with their records' values, for the main process to map, if ``with_works``)."""
+    (and map their works, if ``with_works``)."""
     codecs = codecs_for(version, encoding)
     type_at = record_prefix().record_type
     results = []
@@ -185,13 +185,17 @@ def _check_chunk(
                 if number == last:
                     break
             source = _source(sender, file, received, tx.type, sequence)
-            # model objects cost more to pickle than to rebuild: the work is not kept
-            checked = check_transaction(
-                tx, version, encoding, sender, source, keep_work=False, fingerprint=with_works
+            results.append(
+                check_transaction(
+                    tx,
+                    version,
+                    encoding,
+                    sender,
+                    source,
+                    keep_work=with_works,
+                    fingerprint=with_works,
+                )
             )
-            if with_works and tx.type in WORK_HEADERS:
-                checked.content = [(r.line, r.type, r.values, r.dropped) for r in records]
-            results.append(checked)
     return results
 
 
@@ -363,8 +367,7 @@ class CheckedFile:
                     chunk,
                     self.with_works,
                 )
-                in_workers = sum(_in_worker(p) for p in pending)
-                if self._broken or starting.is_alive() or in_workers >= AHEAD * self.workers:
+                if self._broken or (not self.with_works and self._ahead(starting, pending)):
                     pending.append(_check_chunk(*task))  # theirs would wait: this one is ours
                 else:
                     pending.append(self._submit(pool, task))
@@ -406,6 +409,13 @@ class CheckedFile:
         while pending:
             yield from self._result(pending.popleft())
 
+    def _ahead(
+        self, starting: threading.Thread, pending: deque[_Pending | list[CheckedTransaction]]
+    ) -> bool:
+        """Whether the workers are still starting, or have enough batches waiting."""
+        in_workers = sum(_in_worker(p) for p in pending)
+        return starting.is_alive() or in_workers >= AHEAD * self.workers
+
     def _submit(
         self, pool: ProcessPoolExecutor, task: tuple
     ) -> _Pending | list[CheckedTransaction]:
@@ -424,26 +434,13 @@ class CheckedFile:
             drop_broken_pool()
             self._broken = True
 
-    def _result(self, item: _Pending | list[CheckedTransaction]) -> Iterator[CheckedTransaction]:
-        """A batch's transactions, their works mapped from the values the worker sent."""
-        if not isinstance(item, list):
-            task, future = item
-            try:
-                item = future.result()
-            except BrokenProcessPool:
-                self._lost_worker()
-                item = _check_chunk(*task)
-        for checked in item:
-            if checked.content is not None:
-                header, *details = (
-                    Record(line, kind, values, b"", dropped)
-                    for line, kind, values, dropped in checked.content
-                )
-                source = _source(
-                    self.sender, self.source.name, self.received, header.type, checked.sequence
-                )
-                checked.mapped = work_from_records(header, details, self.sender, source)
-                checked.mapped.claim_lines.clear()
-                checked.mapped.findings.clear()  # the worker reported them
-                checked.content = None
-            yield checked
+    def _result(self, item: _Pending | list[CheckedTransaction]) -> list[CheckedTransaction]:
+        """A batch's transactions, from the worker that checked them or checked here."""
+        if isinstance(item, list):
+            return item
+        task, future = item
+        try:
+            return future.result()
+        except BrokenProcessPool:
+            self._lost_worker()
+            return _check_chunk(*task)

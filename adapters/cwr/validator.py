@@ -126,9 +126,6 @@ class CheckedTransaction:
     mapped: MappedWork | None
     #: A fingerprint of the transaction's content (its records without prefixes), or "".
     digest: str = ""
-    #: From a worker process: (line, type, values, dropped) of each record, to map the
-    #: work from (see adapters.cwr.pipeline).
-    content: list[tuple[int, str, dict[str, str], bool]] | None = None
 
     def add(self, finding: Finding) -> None:
         self.findings.append(finding)

@@ -180,6 +180,68 @@ class SeenTitles:
         return None
 
 
+_NOBODY = _Writers(frozenset(), frozenset())
+
+
+class _Contenders:
+    """The candidates of a title (or of a work's titles) for the works of one sender, with
+    its own works among them sorted out once for all the works that share the title.
+
+    A work the sender registered under another number contends only with the very same
+    title and writers (:meth:`_Writers.same`): those are found by their writers, not
+    compared one by one, as a common title is held by many of the sender's own works.
+    """
+
+    def __init__(
+        self,
+        similar: dict[int, float],
+        writers: dict[int, _Writers],
+        registered: set[tuple[int, str]],
+        sender: str,
+    ) -> None:
+        self.writers = writers
+        self.others: list[tuple[int, float]] = []
+        #: the sender's own candidates of the very same title, by their writers' IPIs
+        #: and by their names
+        self.own_by_ipis: dict[frozenset[str], list[int]] = {}
+        self.own_by_names: dict[frozenset[str], list[int]] = {}
+        for work_id, similarity in similar.items():
+            if (work_id, sender) not in registered:
+                self.others.append((work_id, similarity))
+            elif similarity == 100:
+                theirs = writers.get(work_id, _NOBODY)
+                if theirs.ipis:
+                    self.own_by_ipis.setdefault(theirs.ipis, []).append(work_id)
+                self.own_by_names.setdefault(theirs.names, []).append(work_id)
+
+    def best(self, ours: _Writers, review: int) -> Match | None:
+        """The best match at or above ``review`` for a work with these writers."""
+        best: Match | None = None
+        for work_id, similarity, own in self._contending(ours):
+            overlap = ours.overlap(self.writers.get(work_id, _NOBODY))
+            value = score(similarity, overlap)
+            if value >= review and (
+                best is None
+                or (value, not own, -work_id) > (best.score, not best.own, -best.work_id)
+            ):
+                best = Match(work_id, value, _reason(similarity, overlap), own)
+        return best
+
+    def _contending(self, ours: _Writers) -> list[tuple[int, float, bool]]:
+        """(candidate, similarity, own) of the candidates that may match: others' works,
+        and the sender's own works with the very same title and writers."""
+        found = [(work_id, similarity, False) for work_id, similarity in self.others]
+        if ours.ipis:
+            found += [(w, 100.0, True) for w in self.own_by_ipis.get(ours.ipis, ())]
+        if ours.names:
+            found += [
+                (w, 100.0, True)
+                for w in self.own_by_names.get(ours.names, ())
+                if not (ours.ipis and self.writers.get(w, _NOBODY).ipis)
+            ]
+        return found
+
+
 class Matcher:
     """Matches incoming works against the store, a batch at a time."""
 
@@ -206,43 +268,33 @@ class Matcher:
         )
         # per title (a batch repeats common titles): candidate -> its best similarity
         alike = {title: self._similar(title, found) for title, found in candidates.items()}
-        similar: dict[int, list[tuple[int, float]]] = {}  # per work: (candidate, similarity)
+        similar: dict[int, dict[int, float]] = {}  # per work: candidate -> similarity
         for i in rest:
             if len(titles[i]) == 1:
-                similar[i] = list(alike[titles[i][0]].items())
+                similar[i] = alike[titles[i][0]]
                 continue
             seen: dict[int, float] = {}
             for title in titles[i]:
                 for work_id, similarity in alike[title].items():
                     if similarity > seen.get(work_id, -1):
                         seen[work_id] = similarity
-            similar[i] = list(seen.items())
-        candidate_ids = {w for pairs in similar.values() for w, _ in pairs}
+            similar[i] = seen
+        candidate_ids = {w for pairs in similar.values() for w in pairs}
         writers = self._writers(sorted(candidate_ids))
         registered = registered_by(self.conn, candidate_ids | {m.work_id for m in found if m})
         for i, match in enumerate(found):
             if match is not None and (match.work_id, works[i][1]) in registered:
                 found[i] = Match(match.work_id, match.score, match.reason, own=True)
-        nobody = _Writers(frozenset(), frozenset())
+        # per (candidates, sender): works with one title share their title's candidates
+        contenders: dict[tuple[int, str], _Contenders] = {}
         for i in rest:
-            best: Match | None = None
             if not similar[i]:
                 continue
-            ours = incoming[i]
             sender = works[i][1]
-            for work_id, similarity in similar[i]:
-                theirs = writers.get(work_id, nobody)
-                own = (work_id, sender) in registered
-                if own and not (similarity == 100 and ours.same(theirs)):
-                    continue  # one sender's works alike in part: its numbers say two works
-                overlap = ours.overlap(theirs)
-                value = score(similarity, overlap)
-                if value >= self.review and (
-                    best is None
-                    or (value, not own, -work_id) > (best.score, not best.own, -best.work_id)
-                ):
-                    best = Match(work_id, value, _reason(similarity, overlap), own)
-            found[i] = best
+            key = (id(similar[i]), sender)
+            if key not in contenders:
+                contenders[key] = _Contenders(similar[i], writers, registered, sender)
+            found[i] = contenders[key].best(incoming[i], self.review)
         return found
 
     def _similar(self, title: str, candidates: list[tuple[int, str]]) -> dict[int, float]:
@@ -300,21 +352,16 @@ class Matcher:
         dialect = self.conn.dialect.name
         ipis = sorted({ipi for writers in incoming for ipi in writers.ipis})
         names = sorted({name for writers in incoming for name in writers.names})
-        party_ids: set[int] = set()
+        party_ids: set[int] = set()  # (rows fetched all at once: faster than one by one)
         for column, values in ((p.c.ipi_name_number, ipis), (p.c.name_norm, names)):
             for part in lookups(dialect, values):
-                party_ids.update(
-                    self.conn.execute(select(p.c.id).where(one_of(dialect, column, part))).scalars()
-                )
+                query = select(p.c.id).where(one_of(dialect, column, part))
+                party_ids.update(self.conn.execute(query).scalars().all())
         work_ids: set[int] = set()
+        writer = c.c.side == str(Side.WRITER)
         for part in lookups(dialect, sorted(party_ids)):
-            work_ids.update(
-                self.conn.execute(
-                    select(c.c.work_id).where(
-                        one_of(dialect, c.c.party_id, part), c.c.side == str(Side.WRITER)
-                    )
-                ).scalars()
-            )
+            query = select(c.c.work_id).where(one_of(dialect, c.c.party_id, part), writer)
+            work_ids.update(self.conn.execute(query).scalars().all())
         return sorted(work_ids)
 
     def _title_candidates(

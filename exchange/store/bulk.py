@@ -23,6 +23,9 @@ from typing import Any
 from sqlalchemy import Connection, Table, func, insert, select
 from sqlalchemy.engine import Dialect
 
+#: A row's values, in the order of the columns they are given for.
+Row = tuple[Any, ...]
+
 
 class BulkInsertError(RuntimeError):
     """The ids a bulk insert received are not the ones it expected."""
@@ -31,40 +34,63 @@ class BulkInsertError(RuntimeError):
 @lru_cache(maxsize=256)
 def _compiled(
     table: Table, columns: tuple[str, ...], dialect: Dialect
-) -> tuple[str, tuple[str, ...], bool, tuple[tuple[int, Callable[[Any], Any]], ...]]:
+) -> tuple[
+    str,
+    Callable[[Row], Row] | None,
+    bool,
+    tuple[tuple[int, Callable[[Any], Any]], ...],
+]:
+    """The statement, how to put a row's values in its order (None: as given), whether it
+    is positional, and the bind processors of the columns that have one (by position)."""
     compiled = insert(table).compile(dialect=dialect, column_keys=list(columns))
     positional = bool(compiled.positional)
     names = tuple(compiled.positiontup) if positional else columns
+    order = itemgetter(*map(columns.index, names)) if names != columns else None
     processors = tuple(
         (i, p)
-        for i, name in enumerate(names)
+        for i, name in enumerate(columns)
         if (p := table.c[name].type._cached_bind_processor(dialect)) is not None
     )
-    return compiled.string, names, positional, processors
+    return compiled.string, order, positional, processors
+
+
+def _values(rows: Sequence[dict[str, Any]], columns: tuple[str, ...]) -> list[Row]:
+    """The rows' values of ``columns``, as tuples."""
+    get = itemgetter(*columns)
+    if len(columns) == 1:  # itemgetter of one name gives the value, not a tuple
+        return [(get(row),) for row in rows]
+    return [get(row) for row in rows]
 
 
 def insert_rows(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT all rows (dicts with the same keys) in one driver call."""
-    if not rows:
+    if rows:
+        columns = tuple(rows[0])
+        insert_values(conn, table, columns, _values(rows, columns))
+
+
+def insert_values(
+    conn: Connection, table: Table, columns: tuple[str, ...], values: list[Row]
+) -> None:
+    """INSERT rows given as the values of ``columns``, in that order, in one driver call
+    (no dict per row: the writer's many rows are made as tuples)."""
+    if not values:
         return
-    sql, names, positional, processors = _compiled(table, tuple(rows[0]), conn.dialect)
-    get = itemgetter(*names)
-    single = len(names) == 1  # itemgetter of one name gives the value, not a tuple
-    values = [(get(row),) for row in rows] if single else [get(row) for row in rows]
+    sql, order, positional, processors = _compiled(table, columns, conn.dialect)
     if processors:
         converted = []
         for row_values in values:
             row_list = list(row_values)
             for i, process in processors:
                 row_list[i] = process(row_list[i])
-            converted.append(row_list)
+            converted.append(tuple(row_list))
         values = converted
     if conn.dialect.name == "postgresql":
-        _copy(conn, table, names, values)
+        _copy(conn, table, columns, values)
     elif positional:
-        conn.exec_driver_sql(sql, [tuple(v) for v in values])
+        conn.exec_driver_sql(sql, values if order is None else list(map(order, values)))
     else:
-        conn.exec_driver_sql(sql, [dict(zip(names, v, strict=True)) for v in values])
+        conn.exec_driver_sql(sql, [dict(zip(columns, v, strict=True)) for v in values])
 
 
 def _copy(conn: Connection, table: Table, names: Sequence[str], values: Sequence[Any]) -> None:
@@ -80,7 +106,17 @@ def _copy(conn: Connection, table: Table, names: Sequence[str], values: Sequence
 
 def insert_returning_ids(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> list[int]:
     """INSERT rows and give back their new ids, in order."""
-    n = len(rows)
+    if not rows:
+        return []
+    columns = tuple(rows[0])
+    return insert_values_returning_ids(conn, table, columns, _values(rows, columns))
+
+
+def insert_values_returning_ids(
+    conn: Connection, table: Table, columns: tuple[str, ...], values: list[Row]
+) -> list[int]:
+    """:func:`insert_values`, giving back the rows' new ids, in order."""
+    n = len(values)
     if n == 0:
         return []
     if conn.dialect.name == "postgresql":
@@ -91,9 +127,11 @@ def insert_returning_ids(conn: Connection, table: Table, rows: list[dict[str, An
             .scalars()
             .all()  # one fetchall, not a fetchone per id
         )
-        insert_rows(conn, table, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+        insert_values(
+            conn, table, ("id", *columns), [(i, *v) for i, v in zip(ids, values, strict=True)]
+        )
         return ids
-    insert_rows(conn, table, rows)
+    insert_values(conn, table, columns, values)
     last = conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one()
     first = last - n + 1
     count = conn.execute(

@@ -14,7 +14,12 @@ from exchange.model import Claim, InterestedParty, Recording, Source, Work, Work
 from exchange.model_json import work_to_json
 from exchange.normalise import normalise_name, normalise_title
 from exchange.store import tables as t
-from exchange.store.bulk import insert_returning_ids, insert_rows
+from exchange.store.bulk import (
+    insert_returning_ids,
+    insert_rows,
+    insert_values,
+    insert_values_returning_ids,
+)
 from exchange.store.reader import WorkReader
 from exchange.store.rows import (
     chunks,
@@ -51,6 +56,39 @@ def _identity(party: InterestedParty, issuer: str | None, work_id: int | None) -
 def _named(issuer: str | None, work_id: int, party: InterestedParty) -> tuple[Any, ...]:
     """The identity of a stored party without IPI on a work (as :func:`_identity` makes it)."""
     return ("name", issuer, work_id, party.is_legal_entity, normalise_name(party.name))
+
+
+#: The columns of the rows of claims, territories and titles, which are made as tuples.
+_CLAIM_COLUMNS = (
+    "work_id",
+    "party_id",
+    "side",
+    "role",
+    "controlled",
+    "chain",
+    "writers",
+    "pr_ownership",
+    "mr_ownership",
+    "sr_ownership",
+    "position",
+    "source_id",
+)
+_TERRITORY_COLUMNS = (
+    "claim_id",
+    "position",
+    "tis",
+    "include",
+    "pr_collection",
+    "mr_collection",
+    "sr_collection",
+)
+_TITLE_COLUMNS = ("work_id", "title", "title_type", "language", "title_norm", "source_id")
+
+
+def _other(stated: Source | None, source: Source | None) -> bool:
+    """Whether a claim's or recording's source is not its work's (an equal one is: the
+    mapping of a work makes its own)."""
+    return stated is not source and stated != source
 
 
 @dataclass(slots=True)
@@ -285,23 +323,17 @@ class WorkWriter:
         existing_numbers = self._existing_numbers(
             {(n.kind, n.issuer, n.number) for _, w, _, _ in items for n in w.numbers}
         )
-        # sources of claims and recordings other than their work's (most have none)
-        own = [c.source for _, w, s, _ in items for c in w.claims if c.source is not s] + [
-            r.source for _, w, s, _ in items for r in w.recordings if r.source is not s
+        # sources of claims and recordings other than their work's (most have none); one
+        # of them that is also a work's own (equal to it) has that work's id
+        own = [c.source for _, w, s, _ in items for c in w.claims if _other(c.source, s)] + [
+            r.source for _, w, s, _ in items for r in w.recordings if _other(r.source, s)
         ]
         own_ids = dict(zip(map(id, own), self.source_ids(own), strict=True))
         for wid, work, source, sid in items:
-            for title in work.titles:
-                title_rows.append(
-                    {
-                        "work_id": wid,
-                        "title": title.title,
-                        "title_type": title.type,
-                        "language": title.language,
-                        "title_norm": normalise_title(title.title),
-                        "source_id": sid,
-                    }
-                )
+            title_rows += [
+                (wid, title.title, title.type, title.language, normalise_title(title.title), sid)
+                for title in work.titles
+            ]
             for number in work.numbers:
                 key = (number.kind, number.issuer, number.number)
                 if key in existing_numbers:
@@ -321,15 +353,12 @@ class WorkWriter:
                 # party keys are that source's (WorkReader.claims_of reads them so).
                 stated_by = claim.source or source
                 issuer = stated_by.partner if stated_by is not None else None
-                claim_sid = sid if claim.source is source else own_ids[id(claim.source)] or sid
+                claim_sid = own_ids.get(id(claim.source)) or sid
                 claim_items.append((wid, position, claim, claim_sid, issuer))
             perf_rows += [performer_row(p, wid, None, sid) for p in work.performers]
             details += detail_rows(work, wid, sid)
-            rec_items += [
-                (wid, r, sid if r.source is source else own_ids[id(r.source)] or sid)
-                for r in work.recordings
-            ]
-        self._insert(t.titles, title_rows)
+            rec_items += [(wid, r, own_ids.get(id(r.source)) or sid) for r in work.recordings]
+        insert_values(self.conn, t.titles, _TITLE_COLUMNS, title_rows)
         self._insert(t.work_numbers, number_rows)
         self._insert(t.performers, perf_rows)
         self._insert(t.work_details, details)
@@ -392,23 +421,25 @@ class WorkWriter:
                 same.add((pid, party.last_name, party.first_name))
             else:
                 self.renamed.append((wid, claim, held))
-        claim_ids = self._insert_returning(
+        claim_ids = insert_values_returning_ids(
+            self.conn,
             t.claims,
+            _CLAIM_COLUMNS,
             [
-                {
-                    "work_id": wid,
-                    "party_id": pid,
-                    "side": str(c.side),
-                    "role": c.role,
-                    "controlled": c.controlled,
-                    "chain": c.chain,
-                    "writers": ",".join(c.writers) or None,
-                    "pr_ownership": c.ownership.pr,
-                    "mr_ownership": c.ownership.mr,
-                    "sr_ownership": c.ownership.sr,
-                    "position": position,
-                    "source_id": sid,
-                }
+                (
+                    wid,
+                    pid,
+                    str(c.side),
+                    c.role,
+                    c.controlled,
+                    c.chain,
+                    ",".join(c.writers) or None,
+                    c.ownership.pr,
+                    c.ownership.mr,
+                    c.ownership.sr,
+                    position,
+                    sid,
+                )
                 for (wid, position, c, sid, _), pid in zip(items, party_ids, strict=True)
             ],
         )
@@ -418,16 +449,9 @@ class WorkWriter:
         for (_, _, claim, sid, _), cid, pid in zip(items, claim_ids, party_ids, strict=True):
             claim.id = cid
             for position, ter in enumerate(claim.territories):
+                shares = ter.collection
                 territory_rows.append(
-                    {
-                        "claim_id": cid,
-                        "position": position,
-                        "tis": ter.tis,
-                        "include": ter.include,
-                        "pr_collection": ter.collection.pr,
-                        "mr_collection": ter.collection.mr,
-                        "sr_collection": ter.collection.sr,
-                    }
+                    (cid, position, ter.tis, ter.include, shares.pr, shares.mr, shares.sr)
                 )
             for aff in claim.party.affiliations:
                 key = (pid, str(aff.right), aff.territory)
@@ -443,7 +467,7 @@ class WorkWriter:
                         "source_id": sid,
                     }
                 )
-        self._insert(t.claim_territories, territory_rows)
+        insert_values(self.conn, t.claim_territories, _TERRITORY_COLUMNS, territory_rows)
         self._insert(t.affiliations, affiliation_rows)
 
     def _current_affiliations(self, party_ids: Iterable[int]) -> dict[tuple[int, str, str], str]:
