@@ -79,7 +79,7 @@ def works_to_export(
         for work in store.iter_works(ids):
             yield registration(work, sender)
         return
-    pool = process_pool(workers)
+    pool = process_pool(workers, preload=(__name__,))
     chunks = [list(ids[start : start + CHUNK_WORKS]) for start in range(0, len(ids), CHUNK_WORKS)]
     chunks.reverse()  # taken from the end
     ahead: deque[Future[list[EncodedWork | SkippedWork]] | list[EncodedWork | SkippedWork]]

@@ -41,6 +41,7 @@ from exchange.store.rows import (
 
 CHUNK = 500
 AFFILIATION_CACHE = 100_000  # parties whose affiliations a reader keeps
+SOURCE_CACHE = 100_000  # sources a reader keeps
 _RIGHTS = {r.value: r for r in Right}
 _SIDES = {s.value: s for s in Side}
 
@@ -145,7 +146,11 @@ def _territory_share(tis: str, include: bool, pr: int, mr: int, sr: int) -> Terr
 
 
 class WorkReader:
-    """Reads works, claims and sources on one connection, caching sources."""
+    """Reads works, claims and sources on one connection.
+
+    Sources and the parties' affiliations recur from work to work: a reader keeps them
+    for its life, up to a bound (a long export keeps memory flat).
+    """
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
@@ -156,6 +161,9 @@ class WorkReader:
 
     def _load_sources(self, ids: set[int | None]) -> None:
         missing = [i for i in ids if i is not None and i not in self._sources]
+        if len(self._sources) + len(missing) > SOURCE_CACHE:
+            self._sources.clear()
+            missing = [i for i in ids if i is not None]
         for chunk in chunks(missing, CHUNK):
             for r in self.conn.execute(
                 _by_ids(self.conn.dialect.name, "sources", "id"), {IDS: list(chunk)}
@@ -180,14 +188,10 @@ class WorkReader:
 
     # -- parties ------------------------------------------------------------------
 
-    def forget_sources(self) -> None:
-        """Drop cached sources (a long export keeps memory flat this way)."""
-        self._sources.clear()
-
     def affiliations_of(self, party_ids: Sequence[int]) -> dict[int, list[Affiliation]]:
         """Current affiliations per party: the latest statement per right and territory.
 
-        Kept for the reader's life (parties recur from work to work), up to a bound.
+        Kept for the reader's life, up to a bound.
         """
         known = self._affiliations
         wanted = [pid for pid in party_ids if pid not in known]
