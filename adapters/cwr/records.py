@@ -424,7 +424,8 @@ class RecordCodec:
 
     ``decode`` returns a tuple of strings in layout order (``names`` gives the
     field names, ``index`` maps a name to its position); ``decode_dict`` returns
-    the same values keyed by field name.
+    the same values keyed by field name.  ``codes`` gives the codes that fields
+    may hold (a lookup table's): ``encode`` refuses other values for them.
     """
 
     __slots__ = (
@@ -440,11 +441,17 @@ class RecordCodec:
         "_to_dict",
         "_single_byte",
         "_encoders",
+        "_codes",
         "_by_names",
         "_pad",
     )
 
-    def __init__(self, layout: RecordLayout, encoding: str = "latin-1") -> None:
+    def __init__(
+        self,
+        layout: RecordLayout,
+        encoding: str = "latin-1",
+        codes: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
         self.layout = layout
         self.record_type = layout.record_type
         self.length = layout.length
@@ -486,6 +493,7 @@ class RecordCodec:
             else:  # B, F
                 enc = _yes_no_encoder(self.record_type, f)
             self._encoders.append(enc)
+        self._codes = dict(codes or {})
         #: the encoder of each sequence of field names given so far (a record's fields
         #: come in the same order every time: few sequences per record type)
         self._by_names: dict[tuple[str, ...], Callable[[Mapping[str, object]], str]] = {}
@@ -557,14 +565,17 @@ class RecordCodec:
         Missing fields are written as blanks (A, L, B, F) or zeros (N, D, T);
         ``record_type`` is filled in.  Raises :class:`EncodeError` for unknown
         fields, wrong types, values that do not fit and characters the field
-        cannot carry (the first of them in the order given).
+        cannot carry (the first of them in the order given), after codes that
+        are not in their field's ``codes`` (the first in layout order).
         """
         names = tuple(values)
         encode = self._by_names.get(names)
         if encode is None:
             if len(self._by_names) >= MAX_NAME_SEQUENCES:
                 self._by_names.clear()
-            encode = self._by_names[names] = _names_encoder(self.layout, names, self._encoders)
+            encode = self._by_names[names] = _names_encoder(
+                self.layout, names, self._encoders, self._codes
+            )
         return encode(values)
 
 
@@ -587,7 +598,10 @@ _COMMON_CLASS = {
 
 
 def _names_encoder(
-    layout: RecordLayout, names: tuple[str, ...], encoders: list[_Encoder]
+    layout: RecordLayout,
+    names: tuple[str, ...],
+    encoders: list[_Encoder],
+    codes: Mapping[str, frozenset[str]],
 ) -> Callable[[Mapping[str, object]], str]:
     """A function of the values of one record type's fields ``names``, given in that
     order, giving its line: written once, as a format of the fields given between the
@@ -599,6 +613,14 @@ def _names_encoder(
     position = {f.name: i for i, f in enumerate(layout.fields)}
     given = [f"v{k}" for k in range(len(names))]
     body = [f"    {', '.join(given)}, = values.values()" if names else ""]
+    value_of = dict(zip(names, given, strict=True))
+    for f in layout.fields:
+        v = value_of.get(f.name)
+        if v is not None and f.name in codes:
+            body.append(
+                f"    if {v} is not None and {v} not in CODES[{f.name!r}]:"
+                f" raise EncodeError(RECORD, {f.name!r}, {v}, 'not a code of the CWR lookup table')"
+            )
     memo: dict[int, dict[object, str]] = {}
     written: dict[int, str] = {}
     for v, name in zip(given, names, strict=True):
@@ -629,6 +651,7 @@ def _names_encoder(
         "E": tuple(encoders),
         "M": memo,
         "MAX_WRITTEN": MAX_WRITTEN,
+        "CODES": codes,
         "date": _dt.date,
         "EncodeError": EncodeError,
     }
