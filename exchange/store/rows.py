@@ -205,10 +205,9 @@ def detail_rows(work: Work, work_id: int, sid: int | None) -> list[dict[str, Any
     return rows
 
 
-def add_detail(work: Work, row: Any) -> None:
-    """Give a work the object a ``work_details`` row holds (the first one of a single kind)."""
-    kind = row.kind
-    value = from_json(DETAIL_KINDS[kind], row.data)
+def add_detail(work: Work, kind: str, data: Any) -> None:
+    """Give a work the object of a ``work_details`` row (the first one of a single kind)."""
+    value = from_json(DETAIL_KINDS[kind], data)
     if kind in SINGLE_DETAILS:
         if getattr(work, kind) is None:
             setattr(work, kind, value)
@@ -235,11 +234,21 @@ def performer_row(
     }
 
 
-def performer_from_row(row: Any) -> Performer:
+#: The columns of a ``performers`` row that :func:`performer_from_row` takes, in order.
+PERFORMER_COLUMNS = ("last_name", "first_name", "ipi_name_number", "ipi_base_number", "isni")
+
+
+def performer_from_row(
+    last_name: str,
+    first_name: str,
+    ipi_name_number: str | None,
+    ipi_base_number: str | None,
+    isni: str | None,
+) -> Performer:
     return Performer(
-        last_name=row.last_name,
-        first_name=row.first_name,
-        ipi_name_number=row.ipi_name_number,
-        ipi_base_number=row.ipi_base_number,
-        isni=row.isni,
+        last_name=last_name,
+        first_name=first_name,
+        ipi_name_number=ipi_name_number,
+        ipi_base_number=ipi_base_number,
+        isni=isni,
     )
