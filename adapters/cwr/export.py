@@ -69,17 +69,19 @@ class WrittenFile:
 
 @dataclass(frozen=True, slots=True)
 class EncodedWork:
-    """A work encoded ahead (in a worker process) with transaction sequence 0."""
+    """A work encoded ahead (in a worker process), with the transaction sequence number
+    it was expected to have (renumbered when it gets another one)."""
 
     work_id: int | None
     lines: list[str]
 
 
 def renumbered(lines: list[str], sequence: int) -> list[str]:
-    """The lines of a transaction with another transaction sequence number."""
-    if sequence == 0:
+    """The lines of a transaction with transaction sequence number ``sequence``."""
+    prefix = record_prefix()
+    if int(lines[0][prefix.transaction_sequence]) == sequence:
         return lines
-    return record_prefix().renumbered(lines, sequence)
+    return prefix.renumbered(lines, sequence)
 
 
 @dataclass(frozen=True, slots=True)

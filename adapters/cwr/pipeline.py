@@ -91,12 +91,17 @@ def _end_with(parent: multiprocessing.process.BaseProcess) -> None:
     os._exit(1)
 
 
-def process_pool(workers: int) -> ProcessPoolExecutor:
-    """The node's pool of worker processes (started once, from a clean server process)."""
+def process_pool(workers: int, preload: tuple[str, ...] = ()) -> ProcessPoolExecutor:
+    """The node's pool of worker processes (started once, from a clean server process).
+
+    The server process imports this module and ``preload`` (the modules of the tasks
+    to come) once, rather than each worker when its first task arrives: the workers
+    are ready as soon as they are forked. The first call of a process decides.
+    """
     global _pool
     if _pool is None:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["adapters.cwr.pipeline"])
+        context.set_forkserver_preload(["adapters.cwr.pipeline", *preload])
         _pool = ProcessPoolExecutor(
             max_workers=workers, mp_context=context, initializer=_worker_start
         )

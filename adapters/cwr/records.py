@@ -414,9 +414,6 @@ def _record_type_encoder(record: str, f: Field) -> _Encoder:
 # ---------------------------------------------------------------------------
 # The codec
 
-#: Which values of a field :meth:`RecordCodec.encode` writes without its encoder.
-_RECORD_TYPE, _ASCII_TEXT, _WHOLE_NUMBER, _OTHER = range(4)
-
 
 def _normal_encoding(encoding: str) -> str:
     return _codecs.lookup(encoding).name
@@ -427,7 +424,8 @@ class RecordCodec:
 
     ``decode`` returns a tuple of strings in layout order (``names`` gives the
     field names, ``index`` maps a name to its position); ``decode_dict`` returns
-    the same values keyed by field name.
+    the same values keyed by field name.  ``codes`` gives the codes that fields
+    may hold (a lookup table's): ``encode`` refuses other values for them.
     """
 
     __slots__ = (
@@ -442,13 +440,18 @@ class RecordCodec:
         "_reorder",
         "_to_dict",
         "_single_byte",
-        "_defaults",
         "_encoders",
-        "_fields",
+        "_codes",
+        "_by_names",
         "_pad",
     )
 
-    def __init__(self, layout: RecordLayout, encoding: str = "latin-1") -> None:
+    def __init__(
+        self,
+        layout: RecordLayout,
+        encoding: str = "latin-1",
+        codes: Mapping[str, frozenset[str]] | None = None,
+    ) -> None:
         self.layout = layout
         self.record_type = layout.record_type
         self.length = layout.length
@@ -475,37 +478,25 @@ class RecordCodec:
         self._pad = " " * self.length
 
         check = _text_checker(self.encoding)
-        self._defaults: list[str] = []
         self._encoders: list[_Encoder] = []
-        #: per field name: its position, width and which common values :meth:`encode`
-        #: writes itself (the field's encoder writes every other value)
-        self._fields: dict[str, tuple[int, int, int]] = {}
-        for i, f in enumerate(fields):
-            common = _OTHER
+        for f in fields:
             if f.name == "record_type":
                 enc = _record_type_encoder(self.record_type, f)
-                default = self.record_type
-                common = _RECORD_TYPE
             elif f.type in ("A", "L"):
                 enc = _text_encoder(self.record_type, f, check)
-                default = " " * f.length
-                common = _ASCII_TEXT
             elif f.type == "N":
                 enc = _numeric_encoder(self.record_type, f)
-                default = "0" * f.length
-                common = _WHOLE_NUMBER
             elif f.type == "D":
                 enc = _date_encoder(self.record_type, f)
-                default = "0" * f.length
             elif f.type == "T":
                 enc = _time_encoder(self.record_type, f)
-                default = "0" * f.length
             else:  # B, F
                 enc = _yes_no_encoder(self.record_type, f)
-                default = " " * f.length
-            self._fields[f.name] = (i, f.length, common)
             self._encoders.append(enc)
-            self._defaults.append(default)
+        self._codes = dict(codes or {})
+        #: the encoder of each sequence of field names given so far (a record's fields
+        #: come in the same order every time: few sequences per record type)
+        self._by_names: dict[tuple[str, ...], Callable[[Mapping[str, object]], str]] = {}
 
     def __repr__(self) -> str:
         return (
@@ -574,35 +565,106 @@ class RecordCodec:
         Missing fields are written as blanks (A, L, B, F) or zeros (N, D, T);
         ``record_type`` is filled in.  Raises :class:`EncodeError` for unknown
         fields, wrong types, values that do not fit and characters the field
-        cannot carry.
+        cannot carry (the first of them in the order given), after codes that
+        are not in their field's ``codes`` (the first in layout order).
         """
-        out = self._defaults.copy()
-        fields = self._fields
-        encoders = self._encoders
-        for name, value in values.items():
-            found = fields.get(name)
-            if found is None:
-                raise EncodeError(self.record_type, name, value, "no such field")
-            i, width, common = found
-            # The most common values are written here, as their field's encoder would
-            # write them, without a call per field; the encoder writes the others.
-            if value is None:
-                continue  # every encoder writes its default for None: blanks or zeros
-            if common == _ASCII_TEXT and value.__class__ is str:
-                if value.isascii() and value.isprintable():
-                    text = value.upper().rstrip()
-                    if len(text) <= width:
-                        out[i] = text.ljust(width)
-                        continue
-            elif common == _WHOLE_NUMBER and value.__class__ is int and value >= 0:
-                text = str(value)
-                if len(text) <= width:
-                    out[i] = text.zfill(width)
-                    continue
-            elif common == _RECORD_TYPE and value == self.record_type:
-                continue  # the default
-            out[i] = encoders[i](value)
-        return "".join(out)
+        names = tuple(values)
+        encode = self._by_names.get(names)
+        if encode is None:
+            if len(self._by_names) >= MAX_NAME_SEQUENCES:
+                self._by_names.clear()
+            encode = self._by_names[names] = _names_encoder(
+                self.layout, names, self._encoders, self._codes
+            )
+        return encode(values)
+
+
+#: Sequences of field names a codec keeps an encoder for.
+MAX_NAME_SEQUENCES = 256
+#: Texts and numbers a codec keeps the written form of, per field.
+MAX_WRITTEN = 4096
+
+
+#: The class of the values most given to a field of each type (those an encoder keeps).
+_COMMON_CLASS = {
+    "A": "str",
+    "L": "str",
+    "B": "str",
+    "F": "str",
+    "N": "int",
+    "T": "int",
+    "D": "date",
+}
+
+
+def _names_encoder(
+    layout: RecordLayout,
+    names: tuple[str, ...],
+    encoders: list[_Encoder],
+    codes: Mapping[str, frozenset[str]],
+) -> Callable[[Mapping[str, object]], str]:
+    """A function of the values of one record type's fields ``names``, given in that
+    order, giving its line: written once, as a format of the fields given between the
+    defaults (blanks or zeros) of the others.
+
+    Texts and whole numbers recur (names, codes, shares, sequence numbers): what the
+    field's encoder wrote for one is kept, per field, and written again.
+    """
+    position = {f.name: i for i, f in enumerate(layout.fields)}
+    given = [f"v{k}" for k in range(len(names))]
+    body = [f"    {', '.join(given)}, = values.values()" if names else ""]
+    value_of = dict(zip(names, given, strict=True))
+    for f in layout.fields:
+        v = value_of.get(f.name)
+        if v is not None and f.name in codes:
+            body.append(
+                f"    if {v} is not None and {v} not in CODES[{f.name!r}]:"
+                f" raise EncodeError(RECORD, {f.name!r}, {v}, 'not a code of the CWR lookup table')"
+            )
+    memo: dict[int, dict[object, str]] = {}
+    written: dict[int, str] = {}
+    for v, name in zip(given, names, strict=True):
+        i = position.get(name)
+        if i is None:
+            body.append(f"    raise EncodeError(RECORD, {name!r}, {v}, 'no such field')")
+            break
+        f = layout.fields[i]
+        if f.name == "record_type":
+            body.append(f"    if {v} is not None and {v} != RECORD: E[{i}]({v})")
+            continue
+        memo[i] = {}
+        body += [  # the class first: True == 1 and 1.0 == 1 must not meet 1
+            f"    if {v}.__class__ is {_COMMON_CLASS[f.type]}:",
+            f"        f{i} = M[{i}].get({v})",
+            f"        if f{i} is None:",
+            f"            f{i} = E[{i}]({v})",
+            f"            if len(M[{i}]) < MAX_WRITTEN: M[{i}][{v}] = f{i}",
+            f"    elif {v} is None: f{i} = {_default(layout, i)!r}",
+            f"    else: f{i} = E[{i}]({v})",
+        ]
+        written[i] = f"{{f{i}}}"
+    else:
+        line = "".join(written.get(i) or _default(layout, i) for i in range(len(layout.fields)))
+        body.append(f"    return f{line!r}")
+    scope: dict[str, object] = {
+        "RECORD": layout.record_type,
+        "E": tuple(encoders),
+        "M": memo,
+        "MAX_WRITTEN": MAX_WRITTEN,
+        "CODES": codes,
+        "date": _dt.date,
+        "EncodeError": EncodeError,
+    }
+    exec("def encode(values):\n" + "\n".join(body) + "\n", scope)  # noqa: S102
+    return scope["encode"]  # type: ignore[return-value]
+
+
+def _default(layout: RecordLayout, i: int) -> str:
+    """What a field holds when no value is given: the record type, blanks or zeros."""
+    f = layout.fields[i]
+    if f.name == "record_type":
+        return layout.record_type
+    return (" " if f.type in ("A", "L", "B", "F") else "0") * f.length
 
 
 def _dict_decoder(layout: RecordLayout) -> Callable[[str], dict[str, str]]:

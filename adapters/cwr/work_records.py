@@ -100,12 +100,11 @@ Decisions:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from functools import cache
 
 from adapters.cwr.layout import EXTERNAL_LOOKUPS, layouts, lookup
 from adapters.cwr.party_records import add_parties
-from adapters.cwr.records import EncodeError, RecordCodec, codecs_for
+from adapters.cwr.records import EncodeError, RecordCodec
 from adapters.cwr.work_details import DETAILS
 from adapters.cwr.work_values import (
     TRANSACTION_TYPES,
@@ -329,23 +328,21 @@ def _detail_records(
         yield values
 
 
-@dataclass(frozen=True, slots=True)
-class _Encoder:
-    codecs: Mapping[str, RecordCodec]
-    lookups: Mapping[str, tuple[tuple[str, frozenset[str]], ...]]
-
-
 @cache
-def _encoder(version: str, encoding: str) -> _Encoder:
-    codecs = codecs_for(version, encoding)
-    checks: dict[str, tuple[tuple[str, frozenset[str]], ...]] = {}
-    for record, layout in layouts(version).items():
-        checks[record] = tuple(
-            (f.name, lookup(f.lookup))
-            for f in layout.fields
-            if f.lookup and f.lookup not in EXTERNAL_LOOKUPS and f.name != "record_type"
+def _codecs(version: str, encoding: str) -> Mapping[str, RecordCodec]:
+    """The codecs of a version's records, refusing codes not in the CWR lookup tables."""
+    return {
+        record: RecordCodec(
+            layout,
+            encoding,
+            codes={
+                f.name: lookup(f.lookup)
+                for f in layout.fields
+                if f.lookup and f.lookup not in EXTERNAL_LOOKUPS and f.name != "record_type"
+            },
         )
-    return _Encoder(codecs, checks)
+        for record, layout in layouts(version).items()
+    }
 
 
 def encode_work(
@@ -367,17 +364,11 @@ def encode_work(
     >>> [(line[:3], len(line)) for line in lines[:3]]
     [('NWR', 260), ('SPU', 183), ('SPT', 58)]
     """
-    encoder = _encoder(version, encoding)
-    codecs = encoder.codecs
-    lookups = encoder.lookups
+    codecs = _codecs(version, encoding)
     lines: list[str] = []
     for values in work_records(work, version, transaction, sequence, sender):
         record = values["record_type"]
         assert isinstance(record, str)
-        for name, allowed in lookups[record]:
-            code = values.get(name)
-            if code is not None and code not in allowed:
-                raise WorkWriteError(work, record, name, code, "not a code of the CWR lookup table")
         try:
             lines.append(codecs[record].encode(values))
         except EncodeError as exc:

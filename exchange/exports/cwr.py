@@ -6,7 +6,9 @@ Loading works from the store and encoding them costs far more than writing the
 lines. For a large export, worker processes each read a slice of the works from
 the store (with their own connections) and encode them; the main process encodes a
 few slices itself while the workers start, takes the encoded transactions in order
-and writes them into files, numbering them (:func:`adapters.cwr.export.export_works`).
+and writes them into files (:func:`adapters.cwr.export.export_works`). Each work is
+encoded with its place in the export as its transaction number, which is the one it
+gets unless a work before it was skipped or a new file began: then it is renumbered.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 
 from adapters.cwr.export import EncodedWork, SkippedWork
+from adapters.cwr.layout import record_prefix
 from adapters.cwr.pipeline import process_pool, worker_count
 from adapters.cwr.work_records import encode_work
 from adapters.cwr.work_values import WorkWriteError
@@ -31,14 +34,27 @@ _stores: dict[str, Store] = {}
 
 
 def _encoded(
-    store: Store, ids: Sequence[int], version: str, transaction: str, sender: str, encoding: str
+    store: Store,
+    start: int,
+    ids: Sequence[int],
+    version: str,
+    transaction: str,
+    sender: str,
+    encoding: str,
 ) -> list[EncodedWork | SkippedWork]:
-    """The works of the store with these ids, encoded (transaction sequence 0)."""
+    """The works of the store with these ids, encoded; ``start`` is the first one's place
+    in the export.
+
+    Each work gets its place as its transaction sequence number: the one it has in the
+    file when no work before it was skipped (the writer renumbers the others).
+    """
     encoded: list[EncodedWork | SkippedWork] = []
-    for work in store.iter_works(ids):
+    digits = record_prefix().transaction_sequence
+    numbers = 10 ** (digits.stop - digits.start)
+    for place, work in enumerate(store.iter_works(ids), start):
         try:
             lines = encode_work(
-                registration(work, sender), version, transaction, 0, sender, encoding
+                registration(work, sender), version, transaction, place % numbers, sender, encoding
             )
         except WorkWriteError as exc:
             encoded.append(SkippedWork.from_error(exc))
@@ -48,13 +64,19 @@ def _encoded(
 
 
 def _encode_chunk(
-    url: str, ids: Sequence[int], version: str, transaction: str, sender: str, encoding: str
+    url: str,
+    start: int,
+    ids: Sequence[int],
+    version: str,
+    transaction: str,
+    sender: str,
+    encoding: str,
 ) -> list[EncodedWork | SkippedWork]:
     """In a worker: load works from the store (its own connection) and encode them."""
     store = _stores.get(url)
     if store is None:
         store = _stores[url] = Store(url)
-    return _encoded(store, ids, version, transaction, sender, encoding)
+    return _encoded(store, start, ids, version, transaction, sender, encoding)
 
 
 def works_to_export(
@@ -79,8 +101,10 @@ def works_to_export(
         for work in store.iter_works(ids):
             yield registration(work, sender)
         return
-    pool = process_pool(workers)
-    chunks = [list(ids[start : start + CHUNK_WORKS]) for start in range(0, len(ids), CHUNK_WORKS)]
+    pool = process_pool(workers, preload=(__name__,))
+    chunks = [
+        (start, list(ids[start : start + CHUNK_WORKS])) for start in range(0, len(ids), CHUNK_WORKS)
+    ]
     chunks.reverse()  # taken from the end
     ahead: deque[Future[list[EncodedWork | SkippedWork]] | list[EncodedWork | SkippedWork]]
     ahead = deque()
@@ -89,13 +113,13 @@ def works_to_export(
         while chunks and len(ahead) < 2 * workers:
             ahead.append(
                 pool.submit(
-                    _encode_chunk, store.url, chunks.pop(), version, transaction, sender, encoding
+                    _encode_chunk, store.url, *chunks.pop(), version, transaction, sender, encoding
                 )
             )
         due = ahead.popleft()
         if isinstance(due, Future):
             while spare and chunks and not due.done():
-                ahead.append(_encoded(store, chunks.pop(), version, transaction, sender, encoding))
+                ahead.append(_encoded(store, *chunks.pop(), version, transaction, sender, encoding))
                 spare -= 1
             due = due.result()
             spare = 0

@@ -216,7 +216,6 @@ class Repertoire(Database):
             reader = WorkReader(conn)
             for part in chunks(list(work_ids), chunk):
                 yield from reader.load_many(part)
-                reader.forget_sources()
 
     def load_work(self, work_id: int) -> Work | None:
         with self.connect() as conn:
