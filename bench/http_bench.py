@@ -119,6 +119,12 @@ def fill(url: str, folder: Path, works: int) -> int:
             report = formats.get("cwr21").importer(store, config, None).import_file(path)
             if report.rejected:
                 raise SystemExit(f"the catalogue import rejected {report.rejected} transactions")
+            if store.dialect == "postgresql":
+                # the planner's statistics of the tables just filled, which a server's
+                # autovacuum gathers within a minute (the test servers run without it):
+                # with none, a lookup's joins scan whole tables
+                with store.connect() as conn:
+                    conn.exec_driver_sql("ANALYZE")
         return store.count_works()
 
 
