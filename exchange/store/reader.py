@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, and_, select
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Executable,
+    Select,
+    Table,
+    and_,
+    select,
+    union_all,
+)
 
 from exchange.model import (
     Affiliation,
@@ -59,7 +69,17 @@ def registered_by(conn: Connection, work_ids: Iterable[int]) -> set[tuple[int, s
     return held
 
 
-# The statements of a reader, built once per database: a lookup of one work runs a dozen.
+# The statements of a reader, built once per database: a lookup of one work runs nine.
+
+#: What a :class:`Source` is built of, joined to the rows that name a source.
+_SOURCE = (
+    t.sources.c.id,
+    t.sources.c.partner,
+    t.sources.c.file_name,
+    t.sources.c.transaction_seq,
+    t.sources.c.received_at,
+    t.sources.c.transaction_type,
+)
 
 
 @cache
@@ -85,7 +105,7 @@ def _claims_query(dialect: str) -> Select[Any]:
             c.c.pr_ownership,
             c.c.mr_ownership,
             c.c.sr_ownership,
-            c.c.source_id,
+            *_SOURCE,
             p.c.id,
             p.c.last_name,
             p.c.first_name,
@@ -126,10 +146,34 @@ def _territories_query(dialect: str) -> Select[Any]:
 def _affiliations_query(dialect: str) -> Select[Any]:
     a = t.affiliations
     return (
-        select(a.c.party_id, a.c.right, a.c.territory, a.c.society, a.c.source_id)
+        select(a.c.party_id, a.c.right, a.c.territory, a.c.society, *_SOURCE)
+        .outerjoin(t.sources, t.sources.c.id == a.c.source_id)
         .where(in_ids(dialect, a.c.party_id))
         .order_by(a.c.id)
     )
+
+
+@cache
+def _recordings_query(dialect: str) -> Select[Any]:
+    """The recordings of the works given, each with its source (the last columns)."""
+    r = t.recordings
+    return (
+        select(r, *_SOURCE)
+        .outerjoin(t.sources, t.sources.c.id == r.c.source_id)
+        .where(in_ids(dialect, r.c.work_id))
+        .order_by(r.c.id)
+    )
+
+
+@cache
+def _performers_query(dialect: str) -> CompoundSelect[Any]:
+    """The performers of the works given and of their recordings, in id order."""
+    p, r = t.performers, t.recordings
+    of_works = select(p).where(in_ids(dialect, p.c.work_id))
+    of_recordings = (
+        select(p).join(r, r.c.id == p.c.recording_id).where(in_ids(dialect, r.c.work_id))
+    )
+    return union_all(of_works, of_recordings).order_by(p.c.id.name)
 
 
 # Shares and territory shares are frozen and few values recur across claims: one
@@ -149,33 +193,43 @@ class WorkReader:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.dialect = conn.dialect.name
         self._sources: dict[int, Source] = {}
         self._affiliations: dict[int, list[Affiliation]] = {}
 
     # -- sources ------------------------------------------------------------------
 
-    def _load_sources(self, ids: set[int | None]) -> None:
-        missing = [i for i in ids if i is not None and i not in self._sources]
-        for chunk in chunks(missing, CHUNK):
-            for r in self.conn.execute(
-                _by_ids(self.conn.dialect.name, "sources", "id"), {IDS: list(chunk)}
-            ).all():  # all at once: iterating a result fetches row by row
-                self._sources[r.id] = Source(
-                    partner=r.partner,
-                    file=r.file_name,
-                    transaction=r.transaction_seq,
-                    received_at=r.received_at,
-                    transaction_type=r.transaction_type,
-                    id=r.id,
-                )
+    def _source(
+        self,
+        source_id: int | None,
+        partner: str,
+        file_name: str | None,
+        transaction: int | None,
+        received_at: datetime,
+        transaction_type: str | None,
+    ) -> Source | None:
+        """The source of these columns (:data:`_SOURCE`), one object per id."""
+        if source_id is None:
+            return None
+        found = self._sources.get(source_id)
+        if found is None:
+            found = self._sources[source_id] = Source(
+                partner=partner,
+                file=file_name,
+                transaction=transaction,
+                received_at=received_at,
+                transaction_type=transaction_type,
+                id=source_id,
+            )
+        return found
 
     def source(self, source_id: int | None) -> Source | None:
         if source_id is None:
             return None
         found = self._sources.get(source_id)
         if found is None:
-            self._load_sources({source_id})
-            found = self._sources[source_id]
+            row = self.conn.execute(select(*_SOURCE).where(t.sources.c.id == source_id)).one()
+            found = self._source(*row)
         return found
 
     # -- parties ------------------------------------------------------------------
@@ -194,16 +248,12 @@ class WorkReader:
         if len(known) + len(wanted) > AFFILIATION_CACHE:
             known.clear()
             wanted = list(party_ids)
-        query = _affiliations_query(self.conn.dialect.name)
-        rows: list[Any] = []
-        for chunk in chunks(wanted, CHUNK):
-            rows += self.conn.execute(query, {IDS: list(chunk)}).all()
-        self._load_sources({r[4] for r in rows})
+        rows = self._run(_affiliations_query(self.dialect), wanted)
         latest: dict[int, dict[tuple[str, str], Affiliation]] = defaultdict(dict)
-        source = self.source
-        for party_id, right, territory, society, source_id in rows:
+        source = self._source
+        for party_id, right, territory, society, *of_source in rows:
             latest[party_id][(right, territory)] = Affiliation(
-                society, _RIGHTS[right], territory, source(source_id)
+                society, _RIGHTS[right], territory, source(*of_source)
             )
         for pid in wanted:
             known[pid] = list(latest[pid].values()) if pid in latest else []
@@ -213,22 +263,17 @@ class WorkReader:
 
     def claims_of(self, work_ids: Sequence[int]) -> dict[int, list[Claim]]:
         """Claims per work, each with its party (and the key its source uses for it)."""
-        dialect = self.conn.dialect.name
-        rows: list[Any] = []
-        for chunk in chunks(list(work_ids), CHUNK):
-            rows += self.conn.execute(_claims_query(dialect), {IDS: list(chunk)}).all()
+        rows = self._run(_claims_query(self.dialect), work_ids)
         territories: dict[int, list[TerritoryShare]] = defaultdict(list)
         territory_share = _territory_share
-        for chunk in chunks(list(dict.fromkeys(r[0] for r in rows)), CHUNK):
-            for claim_id, tis, include, pr, mr, sr in self.conn.execute(
-                _territories_query(dialect), {IDS: list(chunk)}
-            ).all():
-                territories[claim_id].append(territory_share(tis, include, pr, mr, sr))
-        self._load_sources({r[10] for r in rows})
-        affiliations = self.affiliations_of(list(dict.fromkeys(r[11] for r in rows)))
+        for claim_id, tis, include, pr, mr, sr in self._run(
+            _territories_query(self.dialect), list(dict.fromkeys(r[0] for r in rows))
+        ):
+            territories[claim_id].append(territory_share(tis, include, pr, mr, sr))
+        affiliations = self.affiliations_of(list(dict.fromkeys(r[16] for r in rows)))
         result: dict[int, list[Claim]] = defaultdict(list)
         seen: set[int] = set()
-        source = self.source
+        source = self._source
         shares = _shares
         for (
             claim_id,
@@ -242,6 +287,11 @@ class WorkReader:
             mr,
             sr,
             source_id,
+            partner,
+            file_name,
+            transaction,
+            received_at,
+            transaction_type,
             party_id,
             last_name,
             first_name,
@@ -273,7 +323,9 @@ class WorkReader:
                     controlled=controlled,
                     chain=chain,
                     writers=tuple(writers.split(",")) if writers else (),
-                    source=source(source_id),
+                    source=source(
+                        source_id, partner, file_name, transaction, received_at, transaction_type
+                    ),
                     id=claim_id,
                 )
             )
@@ -284,12 +336,16 @@ class WorkReader:
 
     # -- works --------------------------------------------------------------------
 
-    def _rows(self, table: Any, column: Any, ids: Sequence[int]) -> list[Any]:
+    def _run(self, statement: Executable, ids: Sequence[int]) -> list[Any]:
+        """The rows of a statement of :data:`IDS` for these ids, a chunk at a time."""
         rows: list[Any] = []
-        query = _by_ids(self.conn.dialect.name, table.name, column.name)
         for chunk in chunks(list(ids), CHUNK):
-            rows += self.conn.execute(query, {IDS: list(chunk)}).all()
+            # all at once: iterating a result fetches row by row
+            rows += self.conn.execute(statement, {IDS: list(chunk)}).all()
         return rows
+
+    def _rows(self, table: Table, column: Any, ids: Sequence[int]) -> list[Any]:
+        return self._run(_by_ids(self.dialect, table.name, column.name), ids)
 
     def load_many(self, work_ids: Sequence[int]) -> list[Work]:
         """The works with these ids, in the order given (unknown ids are left out)."""
@@ -319,14 +375,10 @@ class WorkReader:
             works[r.work_id].numbers.append(WorkNumber(r.issuer, r.number, r.kind))
         for work_id, claims in self.claims_of(ids).items():
             works[work_id].claims = claims
-        for r in self._rows(t.performers, t.performers.c.work_id, ids):
-            works[r.work_id].performers.append(performer_from_row(r))
         for r in self._rows(t.work_details, t.work_details.c.work_id, ids):
             add_detail(works[r.work_id], r)
-        recordings = self._rows(t.recordings, t.recordings.c.work_id, ids)
-        self._load_sources({r.source_id for r in recordings})
-        by_id: dict[int, Recording] = {}
-        for r in recordings:
+        recordings: dict[int, Recording] = {}
+        for r in self._run(_recordings_query(self.dialect), ids):
             recording = Recording(
                 isrc=r.isrc,
                 title=r.title,
@@ -343,12 +395,13 @@ class WorkReader:
                 media_type=r.media_type,
                 isrc_validity=r.isrc_validity,
                 submitter_recording_id=r.submitter_recording_id,
-                source=self.source(r.source_id),
+                source=self._source(*r[-len(_SOURCE) :]),
             )
-            by_id[r.id] = recording
+            recordings[r.id] = recording
             works[r.work_id].recordings.append(recording)
-        for r in self._rows(t.performers, t.performers.c.recording_id, list(by_id)):
-            by_id[r.recording_id].performers.append(performer_from_row(r))
+        for r in self._run(_performers_query(self.dialect), ids):
+            of = works[r.work_id] if r.work_id is not None else recordings[r.recording_id]
+            of.performers.append(performer_from_row(r))
         return [works[i] for i in work_ids if i in works]
 
     def load(self, work_id: int) -> Work | None:

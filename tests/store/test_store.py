@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import inspect
 
 from exchange.demo import sample_works
-from exchange.model import Source, Work
+from exchange.model import Performer, Recording, Source, Work
 from exchange.store import Store
 from exchange.store.database import StoreError
 
@@ -56,6 +56,21 @@ def test_works_round_trip(store: Store) -> None:
         loaded = store.load_work(wid)
         assert loaded is not None
         assert _comparable(loaded) == _comparable(work)
+
+
+def test_performers_of_works_and_of_their_recordings_round_trip(store: Store) -> None:
+    """Each performer comes back to its work or recording, in the order given."""
+    works = sample_works()
+    first, second = works[0], works[1]
+    first.performers = [Performer("KEEL", "ANNA"), Performer("BRINE", isni="0000000121032683")]
+    first.recordings[0].performers = [Performer("TIDE", "MOLLY"), Performer("SPRAY")]
+    second.recordings = [Recording(isrc="GBAYE2600002", performers=[Performer("GULL")])]
+    second.performers = [Performer("SHORE")]
+    ids = store.add_works(_with_sources(works))
+    loaded = store.iter_works(ids)
+    for work, stored in zip(works, loaded, strict=True):
+        assert stored.performers == work.performers
+        assert [r.performers for r in stored.recordings] == [r.performers for r in work.recordings]
 
 
 def test_parties_are_shared_by_ipi(store: Store) -> None:
