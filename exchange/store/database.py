@@ -109,8 +109,27 @@ class Database:
             with self.engine.begin() as conn:
                 yield conn
         except OperationalError as exc:
-            reason = " ".join(str(exc.orig).split())  # one line (PostgreSQL adds hints)
-            raise StoreError(f"database {self._safe_url()}: {reason}") from None
+            raise self._store_error(exc) from None
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads only, outside any transaction on PostgreSQL: each
+        statement sees what was committed when it began, as it would in a transaction
+        (READ COMMITTED), without the round trips of BEGIN and COMMIT. (SQLite's driver
+        begins no transaction for reads.)"""
+        if self.dialect != "postgresql":
+            with self.connect() as conn:
+                yield conn
+            return
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                yield conn
+        except OperationalError as exc:
+            raise self._store_error(exc) from None
+
+    def _store_error(self, exc: OperationalError) -> StoreError:
+        reason = " ".join(str(exc.orig).split())  # one line (PostgreSQL adds hints)
+        return StoreError(f"database {self._safe_url()}: {reason}")
 
     def _safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)

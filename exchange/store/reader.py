@@ -69,7 +69,7 @@ def registered_by(conn: Connection, work_ids: Iterable[int]) -> set[tuple[int, s
     return held
 
 
-# The statements of a reader, built once per database: a lookup of one work runs nine.
+# The statements of a reader, built once per database: a lookup of one work runs eight.
 
 #: What a :class:`Source` is built of, joined to the rows that name a source.
 _SOURCE = (
@@ -91,8 +91,9 @@ def _by_ids(dialect: str, table: str, column: str) -> Select[Any]:
 
 @cache
 def _claims_query(dialect: str) -> Select[Any]:
-    """The claims of the works given, with their parties and the key each source gave."""
-    c, p, key = t.claims, t.parties, t.party_keys
+    """The claims of the works given, with their parties, the key each source gave,
+    and their territories (a row for each, in order; none: one row)."""
+    c, p, key, ct = t.claims, t.parties, t.party_keys, t.claim_territories
     return (
         select(
             c.c.id,
@@ -113,6 +114,12 @@ def _claims_query(dialect: str) -> Select[Any]:
             p.c.ipi_base_number,
             p.c.is_legal_entity,
             key.c.key,
+            ct.c.id,
+            ct.c.tis,
+            ct.c.include,
+            ct.c.pr_collection,
+            ct.c.mr_collection,
+            ct.c.sr_collection,
         )
         .join(p, p.c.id == c.c.party_id)
         .outerjoin(t.sources, t.sources.c.id == c.c.source_id)
@@ -120,25 +127,9 @@ def _claims_query(dialect: str) -> Select[Any]:
             key,
             and_(key.c.party_id == c.c.party_id, key.c.issuer == t.sources.c.partner),
         )
+        .outerjoin(ct, ct.c.claim_id == c.c.id)
         .where(in_ids(dialect, c.c.work_id))
-        .order_by(c.c.work_id, c.c.source_id, c.c.position, c.c.id)
-    )
-
-
-@cache
-def _territories_query(dialect: str) -> Select[Any]:
-    ct = t.claim_territories
-    return (
-        select(
-            ct.c.claim_id,
-            ct.c.tis,
-            ct.c.include,
-            ct.c.pr_collection,
-            ct.c.mr_collection,
-            ct.c.sr_collection,
-        )
-        .where(in_ids(dialect, ct.c.claim_id))
-        .order_by(ct.c.claim_id, ct.c.position)
+        .order_by(c.c.work_id, c.c.source_id, c.c.position, c.c.id, ct.c.position)
     )
 
 
@@ -264,17 +255,13 @@ class WorkReader:
     def claims_of(self, work_ids: Sequence[int]) -> dict[int, list[Claim]]:
         """Claims per work, each with its party (and the key its source uses for it)."""
         rows = self._run(_claims_query(self.dialect), work_ids)
-        territories: dict[int, list[TerritoryShare]] = defaultdict(list)
-        territory_share = _territory_share
-        for claim_id, tis, include, pr, mr, sr in self._run(
-            _territories_query(self.dialect), list(dict.fromkeys(r[0] for r in rows))
-        ):
-            territories[claim_id].append(territory_share(tis, include, pr, mr, sr))
         affiliations = self.affiliations_of(list(dict.fromkeys(r[16] for r in rows)))
         result: dict[int, list[Claim]] = defaultdict(list)
-        seen: set[int] = set()
+        territories: dict[int, list[TerritoryShare]] = {}  # of each claim, as it is built
+        placed: set[int] = set()  # territory rows (a party with two keys repeats them)
         source = self._source
         shares = _shares
+        territory_share = _territory_share
         for (
             claim_id,
             work_id,
@@ -299,10 +286,23 @@ class WorkReader:
             ipi_base,
             legal,
             party_key,
+            territory_id,
+            tis,
+            include,
+            pr_collection,
+            mr_collection,
+            sr_collection,
         ) in rows:
-            if claim_id in seen:  # a party with two keys from one sender
+            if territory_id is not None and territory_id not in placed:
+                placed.add(territory_id)
+                share = territory_share(tis, include, pr_collection, mr_collection, sr_collection)
+            else:
+                share = None
+            if claim_id in territories:  # a further territory, or the party's other key
+                if share is not None:
+                    territories[claim_id].append(share)
                 continue
-            seen.add(claim_id)
+            territories[claim_id] = [] if share is None else [share]
             party = InterestedParty(
                 last_name=last_name,
                 first_name=first_name,
@@ -319,7 +319,7 @@ class WorkReader:
                     role=role,
                     side=_SIDES[side],
                     ownership=shares(pr, mr, sr),
-                    territories=territories.get(claim_id, []),
+                    territories=territories[claim_id],
                     controlled=controlled,
                     chain=chain,
                     writers=tuple(writers.split(",")) if writers else (),

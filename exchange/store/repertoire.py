@@ -122,12 +122,12 @@ class Repertoire(Database):
     def find_work(self, key: str) -> int | None:
         """A work id from a local id, an ISWC or ``ISSUER:WORKNUMBER`` (None: no such work,
         also for a key no work can have: other digits than ASCII, an id too large, a NUL)."""
-        with self.connect() as conn:
+        with self.reading() as conn:
             return _find_work(conn, key)
 
     def work_for(self, key: str) -> Work | None:
         """The work :meth:`find_work` finds for ``key``, read on the same connection."""
-        with self.connect() as conn:
+        with self.reading() as conn:
             work_id = _find_work(conn, key)
             return None if work_id is None else WorkReader(conn).load(work_id)
 
@@ -202,7 +202,7 @@ class Repertoire(Database):
                 reader.forget_sources()
 
     def load_work(self, work_id: int) -> Work | None:
-        with self.connect() as conn:
+        with self.reading() as conn:
             return WorkReader(conn).load(work_id)
 
     def history(self, work_id: int) -> list[HistoryEntry]:
