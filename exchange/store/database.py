@@ -85,8 +85,17 @@ class Database:
             not_a_file = path in ("", ":memory:") or path.startswith("file:")
             if not not_a_file:
                 require_file(path)
+        # PostgreSQL: keep every connection opened (as many as SQLAlchemy's default
+        # allows at once: 5 kept and 10 more), rather than closing those over 5 when they
+        # come back; the API's threads, a few more at once than 5, otherwise opened a
+        # connection (a backend process, its start and authentication) every dozen requests
+        pool = (
+            {"pool_size": 15, "max_overflow": 0}
+            if parsed.get_backend_name() == "postgresql"
+            else {}
+        )
         try:
-            self.engine: Engine = create_engine(parsed, future=True)
+            self.engine: Engine = create_engine(parsed, future=True, **pool)
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
             raise StoreError(f"cannot use database URL {url!r}: {exc}") from None
         if self.engine.dialect.name == "sqlite":
