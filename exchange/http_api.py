@@ -234,8 +234,7 @@ def create_app(store: Store, config: NodeConfig, max_upload: int = DEFAULT_MAX_U
     Caller = Annotated[str, Depends(caller)]
 
     def work_by_key(key: str) -> dict[str, Any] | None:
-        work_id = store.find_work(key)
-        work = None if work_id is None else store.load_work(work_id)
+        work = store.work_for(key)
         return None if work is None else work_view(work)
 
     def inbox(partner: str) -> Path:
@@ -392,7 +391,7 @@ def create_app(store: Store, config: NodeConfig, max_upload: int = DEFAULT_MAX_U
         if iswc is not None and not iswc_id.is_valid(iswc):
             raise HTTPException(400, f"{iswc!r} is not a valid ISWC")
         lookup = iswc if iswc is not None else str(key)
-        # the dozen reads of a work on one worker thread, the answer checked on the loop
+        # the reads of a work on one worker thread, the answer checked on the loop
         view = await run_in_threadpool(work_by_key, lookup)
         if view is None:
             raise HTTPException(404, f"no work for {lookup!r}")

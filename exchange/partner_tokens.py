@@ -132,7 +132,7 @@ def check_token(store: Store, token: str, at: datetime | None = None) -> TokenCh
     """Whose ``token`` is, and whether it is in force at ``at`` (now)."""
     if not token:
         return TokenCheck(None, "unknown")
-    with store.connect() as conn:
+    with store.reading() as conn:
         row = conn.execute(
             select(t.partner_tokens).where(t.partner_tokens.c.token_hash == _hash(token))
         ).first()

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import ipaddress
 import os
+import socket
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +47,42 @@ def worker_app() -> Any:
     mount_console(app, store, node.config)
     _freeze()
     return app
+
+
+def _reuse_port_socket(family: int, address: tuple[Any, ...], backlog: int | None) -> socket.socket:
+    """A socket on ``address`` in the group of sockets sharing its port; listening
+    unless ``backlog`` is None."""
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(address)
+    if backlog is not None:
+        sock.listen(backlog)
+    return sock
+
+
+class PortGroup:
+    """The port of ``serve --workers N``, which every worker process listens on with a
+    socket of its own (Linux's ``SO_REUSEPORT``: the kernel spreads the connections
+    over the sockets; through one socket that all share, whichever process wakes first
+    accepts every connection waiting, and the others stay idle).
+
+    It holds the port without listening (it takes no connection itself) and stands in
+    for the socket uvicorn hands each worker process: what the worker unpickles is a
+    new socket on the port, listening.
+    """
+
+    def __init__(self, host: str, port: int, backlog: int) -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET  # as uvicorn binds
+        self.held = _reuse_port_socket(family, (host, port), None)
+        self.backlog = backlog
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _reuse_port_socket, (self.held.family, self.held.getsockname(), self.backlog)
+
+
+#: Whether the kernel spreads connections over the sockets of one port.
+SPREADS_CONNECTIONS = sys.platform == "linux" and hasattr(socket, "SO_REUSEPORT")
 
 
 @click.command()
@@ -129,14 +168,24 @@ def serve(
         node.info(f"{workers} worker processes")
     else:
         _freeze()
-    uvicorn.run(
-        app if workers == 1 else "exchange.cli.serve:worker_app",
-        factory=workers > 1,
-        workers=workers,
-        host=host,
-        port=port,
-        ssl_certfile=ssl_certfile,
-        ssl_keyfile=ssl_keyfile,
-        log_level=level,
-        server_header=False,
-    )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "ssl_certfile": ssl_certfile,
+        "ssl_keyfile": ssl_keyfile,
+        "log_level": level,
+        "server_header": False,
+    }
+    target = app if workers == 1 else "exchange.cli.serve:worker_app"
+    if workers > 1 and SPREADS_CONNECTIONS:
+        from uvicorn.supervisors import Multiprocess
+
+        workers_config = uvicorn.Config(target, factory=True, workers=workers, **options)
+        try:
+            port_group = PortGroup(host, port, workers_config.backlog)
+        except OSError as exc:
+            raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+        with port_group.held, contextlib.suppress(KeyboardInterrupt):
+            Multiprocess(workers_config, sockets=[port_group]).run()  # type: ignore[list-item]
+    else:  # elsewhere the workers share one socket
+        uvicorn.run(target, factory=workers > 1, workers=workers, **options)

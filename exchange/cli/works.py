@@ -178,8 +178,7 @@ def show(node: NodeContext, key: str) -> None:
     from exchange.textview import history_lines, message_line, said
 
     store = node.store()
-    work_id = store.find_work(key)
-    work = store.load_work(work_id) if work_id is not None else None
+    work = store.work_for(key)
     if work is None:
         raise NotFound(f"no work {key!r} in the store (give a local id, an ISWC or PARTNER:NUMBER)")
     history = store.history(work.id)

@@ -85,8 +85,17 @@ class Database:
             not_a_file = path in ("", ":memory:") or path.startswith("file:")
             if not not_a_file:
                 require_file(path)
+        # PostgreSQL: keep every connection opened (as many as SQLAlchemy's default
+        # allows at once: 5 kept and 10 more), rather than closing those over 5 when they
+        # come back; the API's threads, a few more at once than 5, otherwise opened a
+        # connection (a backend process, its start and authentication) every dozen requests
+        pool = (
+            {"pool_size": 15, "max_overflow": 0}
+            if parsed.get_backend_name() == "postgresql"
+            else {}
+        )
         try:
-            self.engine: Engine = create_engine(parsed, future=True)
+            self.engine: Engine = create_engine(parsed, future=True, **pool)
         except (ArgumentError, NoSuchModuleError, ImportError) as exc:
             raise StoreError(f"cannot use database URL {url!r}: {exc}") from None
         if self.engine.dialect.name == "sqlite":
@@ -109,8 +118,27 @@ class Database:
             with self.engine.begin() as conn:
                 yield conn
         except OperationalError as exc:
-            reason = " ".join(str(exc.orig).split())  # one line (PostgreSQL adds hints)
-            raise StoreError(f"database {self._safe_url()}: {reason}") from None
+            raise self._store_error(exc) from None
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """A connection for reads only, outside any transaction on PostgreSQL: each
+        statement sees what was committed when it began, as it would in a transaction
+        (READ COMMITTED), without the round trips of BEGIN and COMMIT. (SQLite's driver
+        begins no transaction for reads.)"""
+        if self.dialect != "postgresql":
+            with self.connect() as conn:
+                yield conn
+            return
+        try:
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                yield conn
+        except OperationalError as exc:
+            raise self._store_error(exc) from None
+
+    def _store_error(self, exc: OperationalError) -> StoreError:
+        reason = " ".join(str(exc.orig).split())  # one line (PostgreSQL adds hints)
+        return StoreError(f"database {self._safe_url()}: {reason}")
 
     def _safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)

@@ -8,10 +8,20 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from functools import cache, lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, and_, select
+from sqlalchemy import (
+    CompoundSelect,
+    Connection,
+    Executable,
+    Select,
+    Table,
+    and_,
+    select,
+    union_all,
+)
 
 from exchange.model import (
     Affiliation,
@@ -61,7 +71,17 @@ def registered_by(conn: Connection, work_ids: Iterable[int]) -> set[tuple[int, s
     return held
 
 
-# The statements of a reader, built once per database: a lookup of one work runs a dozen.
+# The statements of a reader, built once per database: a lookup of one work runs eight.
+
+#: What a :class:`Source` is built of, joined to the rows that name a source.
+_SOURCE = (
+    t.sources.c.id,
+    t.sources.c.partner,
+    t.sources.c.file_name,
+    t.sources.c.transaction_seq,
+    t.sources.c.received_at,
+    t.sources.c.transaction_type,
+)
 
 
 @cache
@@ -76,7 +96,6 @@ def _by_ids(dialect: str, table: str, column: str, names: tuple[str, ...]) -> Se
     return select(*columns).where(in_ids(dialect, of.c[column])).order_by(of.c.id)
 
 
-_SOURCE = ("id", "partner", "file_name", "transaction_seq", "received_at", "transaction_type")
 _WORK = (
     "id",
     "title",
@@ -100,7 +119,6 @@ _DETAIL = ("work_id", "kind", "data")
 _RECORDING = (
     "id",
     "work_id",
-    "source_id",
     "isrc",
     "title",
     "version_title",
@@ -121,8 +139,9 @@ _RECORDING = (
 
 @cache
 def _claims_query(dialect: str) -> Select[Any]:
-    """The claims of the works given, with their parties and the key each source gave."""
-    c, p, key = t.claims, t.parties, t.party_keys
+    """The claims of the works given, with their parties, the key each source gave,
+    and their territories (a row for each, in order; none: one row)."""
+    c, p, key, ct = t.claims, t.parties, t.party_keys, t.claim_territories
     return (
         select(
             c.c.id,
@@ -135,7 +154,7 @@ def _claims_query(dialect: str) -> Select[Any]:
             c.c.pr_ownership,
             c.c.mr_ownership,
             c.c.sr_ownership,
-            c.c.source_id,
+            *_SOURCE,
             p.c.id,
             p.c.last_name,
             p.c.first_name,
@@ -143,6 +162,12 @@ def _claims_query(dialect: str) -> Select[Any]:
             p.c.ipi_base_number,
             p.c.is_legal_entity,
             key.c.key,
+            ct.c.id,
+            ct.c.tis,
+            ct.c.include,
+            ct.c.pr_collection,
+            ct.c.mr_collection,
+            ct.c.sr_collection,
         )
         .join(p, p.c.id == c.c.party_id)
         .outerjoin(t.sources, t.sources.c.id == c.c.source_id)
@@ -150,25 +175,9 @@ def _claims_query(dialect: str) -> Select[Any]:
             key,
             and_(key.c.party_id == c.c.party_id, key.c.issuer == t.sources.c.partner),
         )
+        .outerjoin(ct, ct.c.claim_id == c.c.id)
         .where(in_ids(dialect, c.c.work_id))
-        .order_by(c.c.work_id, c.c.source_id, c.c.position, c.c.id)
-    )
-
-
-@cache
-def _territories_query(dialect: str) -> Select[Any]:
-    ct = t.claim_territories
-    return (
-        select(
-            ct.c.claim_id,
-            ct.c.tis,
-            ct.c.include,
-            ct.c.pr_collection,
-            ct.c.mr_collection,
-            ct.c.sr_collection,
-        )
-        .where(in_ids(dialect, ct.c.claim_id))
-        .order_by(ct.c.claim_id, ct.c.position)
+        .order_by(c.c.work_id, c.c.source_id, c.c.position, c.c.id, ct.c.position)
     )
 
 
@@ -176,10 +185,35 @@ def _territories_query(dialect: str) -> Select[Any]:
 def _affiliations_query(dialect: str) -> Select[Any]:
     a = t.affiliations
     return (
-        select(a.c.party_id, a.c.right, a.c.territory, a.c.society, a.c.source_id)
+        select(a.c.party_id, a.c.right, a.c.territory, a.c.society, *_SOURCE)
+        .outerjoin(t.sources, t.sources.c.id == a.c.source_id)
         .where(in_ids(dialect, a.c.party_id))
         .order_by(a.c.id)
     )
+
+
+@cache
+def _recordings_query(dialect: str) -> Select[Any]:
+    """The recordings of the works given, each with its source (the last columns)."""
+    r = t.recordings
+    return (
+        select(*(r.c[name] for name in _RECORDING), *_SOURCE)
+        .outerjoin(t.sources, t.sources.c.id == r.c.source_id)
+        .where(in_ids(dialect, r.c.work_id))
+        .order_by(r.c.id)
+    )
+
+
+@cache
+def _performers_query(dialect: str) -> CompoundSelect[Any]:
+    """The performers of the works given and of their recordings, in id order."""
+    p, r = t.performers, t.recordings
+    columns = (p.c.id, p.c.work_id, p.c.recording_id, *(p.c[n] for n in PERFORMER_COLUMNS))
+    of_works = select(*columns).where(in_ids(dialect, p.c.work_id))
+    of_recordings = (
+        select(*columns).join(r, r.c.id == p.c.recording_id).where(in_ids(dialect, r.c.work_id))
+    )
+    return union_all(of_works, of_recordings).order_by(p.c.id.name)
 
 
 # Shares and territory shares are frozen and few values recur across claims: one
@@ -203,38 +237,45 @@ class WorkReader:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.dialect = conn.dialect.name
         self._sources: dict[int, Source] = {}
         self._affiliations: dict[int, list[Affiliation]] = {}
 
     # -- sources ------------------------------------------------------------------
 
-    def _load_sources(self, ids: set[int | None]) -> None:
-        missing = [i for i in ids if i is not None and i not in self._sources]
-        if len(self._sources) + len(missing) > SOURCE_CACHE:
-            self._sources.clear()
-            missing = [i for i in ids if i is not None]
-        query = _by_ids(self.conn.dialect.name, "sources", "id", _SOURCE)
-        for chunk in chunks(missing, CHUNK):
-            # all at once: iterating a result fetches row by row
-            for source_id, partner, file, transaction, received_at, kind in self.conn.execute(
-                query, {IDS: list(chunk)}
-            ).all():
-                self._sources[source_id] = Source(
-                    partner=partner,
-                    file=file,
-                    transaction=transaction,
-                    received_at=received_at,
-                    transaction_type=kind,
-                    id=source_id,
-                )
+    def _source(
+        self,
+        source_id: int | None,
+        partner: str,
+        file_name: str | None,
+        transaction: int | None,
+        received_at: datetime,
+        transaction_type: str | None,
+    ) -> Source | None:
+        """The source of these columns (:data:`_SOURCE`), one object per id."""
+        if source_id is None:
+            return None
+        found = self._sources.get(source_id)
+        if found is None:
+            if len(self._sources) >= SOURCE_CACHE:
+                self._sources.clear()
+            found = self._sources[source_id] = Source(
+                partner=partner,
+                file=file_name,
+                transaction=transaction,
+                received_at=received_at,
+                transaction_type=transaction_type,
+                id=source_id,
+            )
+        return found
 
     def source(self, source_id: int | None) -> Source | None:
         if source_id is None:
             return None
         found = self._sources.get(source_id)
         if found is None:
-            self._load_sources({source_id})
-            found = self._sources[source_id]
+            row = self.conn.execute(select(*_SOURCE).where(t.sources.c.id == source_id)).one()
+            found = self._source(*row)
         return found
 
     # -- parties ------------------------------------------------------------------
@@ -249,16 +290,12 @@ class WorkReader:
         if len(known) + len(wanted) > AFFILIATION_CACHE:
             known.clear()
             wanted = list(party_ids)
-        query = _affiliations_query(self.conn.dialect.name)
-        rows: list[Any] = []
-        for chunk in chunks(wanted, CHUNK):
-            rows += self.conn.execute(query, {IDS: list(chunk)}).all()
-        self._load_sources({r[4] for r in rows})
+        rows = self._run(_affiliations_query(self.dialect), wanted)
         latest: dict[int, dict[tuple[str, str], Affiliation]] = defaultdict(dict)
-        source = self.source
-        for party_id, right, territory, society, source_id in rows:
+        source = self._source
+        for party_id, right, territory, society, *of_source in rows:
             latest[party_id][(right, territory)] = Affiliation(
-                society, _RIGHTS[right], territory, source(source_id)
+                society, _RIGHTS[right], territory, source(*of_source)
             )
         for pid in wanted:
             known[pid] = list(latest[pid].values()) if pid in latest else []
@@ -268,23 +305,14 @@ class WorkReader:
 
     def claims_of(self, work_ids: Sequence[int]) -> dict[int, list[Claim]]:
         """Claims per work, each with its party (and the key its source uses for it)."""
-        dialect = self.conn.dialect.name
-        rows: list[Any] = []
-        for chunk in chunks(list(work_ids), CHUNK):
-            rows += self.conn.execute(_claims_query(dialect), {IDS: list(chunk)}).all()
-        territories: dict[int, list[TerritoryShare]] = defaultdict(list)
-        territory_share = _territory_share
-        for chunk in chunks(list(dict.fromkeys(r[0] for r in rows)), CHUNK):
-            for claim_id, tis, include, pr, mr, sr in self.conn.execute(
-                _territories_query(dialect), {IDS: list(chunk)}
-            ).all():
-                territories[claim_id].append(territory_share(tis, include, pr, mr, sr))
-        self._load_sources({r[10] for r in rows})
-        affiliations = self.affiliations_of(list(dict.fromkeys(r[11] for r in rows)))
+        rows = self._run(_claims_query(self.dialect), work_ids)
+        affiliations = self.affiliations_of(list(dict.fromkeys(r[16] for r in rows)))
         result: dict[int, list[Claim]] = defaultdict(list)
-        seen: set[int] = set()
-        source = self.source
+        territories: dict[int, list[TerritoryShare]] = {}  # of each claim, as it is built
+        placed: set[int] = set()  # territory rows (a party with two keys repeats them)
+        source = self._source
         shares = _shares
+        territory_share = _territory_share
         for (
             claim_id,
             work_id,
@@ -297,6 +325,11 @@ class WorkReader:
             mr,
             sr,
             source_id,
+            partner,
+            file_name,
+            transaction,
+            received_at,
+            transaction_type,
             party_id,
             last_name,
             first_name,
@@ -304,10 +337,23 @@ class WorkReader:
             ipi_base,
             legal,
             party_key,
+            territory_id,
+            tis,
+            include,
+            pr_collection,
+            mr_collection,
+            sr_collection,
         ) in rows:
-            if claim_id in seen:  # a party with two keys from one sender
+            if territory_id is not None and territory_id not in placed:
+                placed.add(territory_id)
+                share = territory_share(tis, include, pr_collection, mr_collection, sr_collection)
+            else:
+                share = None
+            if claim_id in territories:  # a further territory, or the party's other key
+                if share is not None:
+                    territories[claim_id].append(share)
                 continue
-            seen.add(claim_id)
+            territories[claim_id] = [] if share is None else [share]
             party = InterestedParty(
                 last_name=last_name,
                 first_name=first_name,
@@ -324,11 +370,13 @@ class WorkReader:
                     role=role,
                     side=_SIDES[side],
                     ownership=shares(pr, mr, sr),
-                    territories=territories.get(claim_id, []),
+                    territories=territories[claim_id],
                     controlled=controlled,
                     chain=chain,
                     writers=tuple(writers.split(",")) if writers else (),
-                    source=source(source_id),
+                    source=source(
+                        source_id, partner, file_name, transaction, received_at, transaction_type
+                    ),
                     id=claim_id,
                 )
             )
@@ -339,14 +387,18 @@ class WorkReader:
 
     # -- works --------------------------------------------------------------------
 
+    def _run(self, statement: Executable, ids: Sequence[int]) -> list[Any]:
+        """The rows of a statement of :data:`IDS` for these ids, a chunk at a time."""
+        rows: list[Any] = []
+        for chunk in chunks(list(ids), CHUNK):
+            # all at once: iterating a result fetches row by row
+            rows += self.conn.execute(statement, {IDS: list(chunk)}).all()
+        return rows
+
     def _rows(
         self, table: Table, column: str, ids: Sequence[int], names: tuple[str, ...]
     ) -> list[Any]:
-        rows: list[Any] = []
-        query = _by_ids(self.conn.dialect.name, table.name, column, names)
-        for chunk in chunks(list(ids), CHUNK):
-            rows += self.conn.execute(query, {IDS: list(chunk)}).all()
-        return rows
+        return self._run(_by_ids(self.dialect, table.name, column, names), ids)
 
     def load_many(self, work_ids: Sequence[int]) -> list[Work]:
         """The works with these ids, in the order given (unknown ids are left out)."""
@@ -392,20 +444,13 @@ class WorkReader:
             works[work_id].numbers.append(WorkNumber(issuer, number, kind))
         for work_id, claims in self.claims_of(ids).items():
             works[work_id].claims = claims
-        for work_id, *performer in self._rows(
-            t.performers, "work_id", ids, ("work_id", *PERFORMER_COLUMNS)
-        ):
-            works[work_id].performers.append(performer_from_row(*performer))
         for work_id, kind, data in self._rows(t.work_details, "work_id", ids, _DETAIL):
             add_detail(works[work_id], kind, data)
-        recordings = self._rows(t.recordings, "work_id", ids, _RECORDING)
-        self._load_sources({r[2] for r in recordings})
-        by_id: dict[int, Recording] = {}
-        source = self.source
+        recordings: dict[int, Recording] = {}
+        source = self._source
         for (
             recording_id,
             work_id,
-            source_id,
             isrc,
             title,
             version_title,
@@ -421,7 +466,8 @@ class WorkReader:
             media_type,
             isrc_validity,
             submitter_recording_id,
-        ) in recordings:
+            *of_source,
+        ) in self._run(_recordings_query(self.dialect), ids):
             recording = Recording(
                 isrc=isrc,
                 title=title,
@@ -438,14 +484,13 @@ class WorkReader:
                 media_type=media_type,
                 isrc_validity=isrc_validity,
                 submitter_recording_id=submitter_recording_id,
-                source=source(source_id),
+                source=source(*of_source),
             )
-            by_id[recording_id] = recording
+            recordings[recording_id] = recording
             works[work_id].recordings.append(recording)
-        for recording_id, *performer in self._rows(
-            t.performers, "recording_id", list(by_id), ("recording_id", *PERFORMER_COLUMNS)
-        ):
-            by_id[recording_id].performers.append(performer_from_row(*performer))
+        for _, work_id, recording_id, *performer in self._run(_performers_query(self.dialect), ids):
+            of = works[work_id] if work_id is not None else recordings[recording_id]
+            of.performers.append(performer_from_row(*performer))
         return [works[i] for i in work_ids if i in works]
 
     def load(self, work_id: int) -> Work | None:

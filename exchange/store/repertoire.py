@@ -122,31 +122,14 @@ class Repertoire(Database):
     def find_work(self, key: str) -> int | None:
         """A work id from a local id, an ISWC or ``ISSUER:WORKNUMBER`` (None: no such work,
         also for a key no work can have: other digits than ASCII, an id too large, a NUL)."""
-        key = key.strip()
-        if "\x00" in key:  # PostgreSQL takes no NUL in text
-            return None
-        with self.connect() as conn:
-            if is_digits(key):
-                local_id = row_id(key)
-                if local_id is None:
-                    return None
-                return conn.execute(select(t.works.c.id).where(t.works.c.id == local_id)).scalar()
-            if iswc_id.is_valid(key):
-                iswc = iswc_id.compact(key)
-                found = conn.execute(
-                    select(t.works.c.id).where(t.works.c.iswc == iswc).order_by(t.works.c.id)
-                ).scalar()
-                # an ISWC archived by a merge still finds its work
-                return found if found is not None else work_with_archived(conn, iswc)
-            if ":" in key:
-                issuer, number = (part.strip() for part in key.split(":", 1))
-                return conn.execute(
-                    select(t.work_numbers.c.work_id)
-                    .where(t.work_numbers.c.issuer == issuer)
-                    .where(t.work_numbers.c.number == number)
-                    .order_by(t.work_numbers.c.kind)
-                ).scalar()
-        return None
+        with self.reading() as conn:
+            return _find_work(conn, key)
+
+    def work_for(self, key: str) -> Work | None:
+        """The work :meth:`find_work` finds for ``key``, read on the same connection."""
+        with self.reading() as conn:
+            work_id = _find_work(conn, key)
+            return None if work_id is None else WorkReader(conn).load(work_id)
 
     def list_works(
         self, limit: int | None = None, offset: int = 0, search: str | None = None
@@ -218,7 +201,7 @@ class Repertoire(Database):
                 yield from reader.load_many(part)
 
     def load_work(self, work_id: int) -> Work | None:
-        with self.connect() as conn:
+        with self.reading() as conn:
             return WorkReader(conn).load(work_id)
 
     def history(self, work_id: int) -> list[HistoryEntry]:
@@ -341,3 +324,30 @@ class Repertoire(Database):
                 ).scalars()
             )
         return party, work_ids
+
+
+def _find_work(conn: Connection, key: str) -> int | None:
+    key = key.strip()
+    if "\x00" in key:  # PostgreSQL takes no NUL in text
+        return None
+    if is_digits(key):
+        local_id = row_id(key)
+        if local_id is None:
+            return None
+        return conn.execute(select(t.works.c.id).where(t.works.c.id == local_id)).scalar()
+    if iswc_id.is_valid(key):
+        iswc = iswc_id.compact(key)
+        found = conn.execute(
+            select(t.works.c.id).where(t.works.c.iswc == iswc).order_by(t.works.c.id)
+        ).scalar()
+        # an ISWC archived by a merge still finds its work
+        return found if found is not None else work_with_archived(conn, iswc)
+    if ":" in key:
+        issuer, number = (part.strip() for part in key.split(":", 1))
+        return conn.execute(
+            select(t.work_numbers.c.work_id)
+            .where(t.work_numbers.c.issuer == issuer)
+            .where(t.work_numbers.c.number == number)
+            .order_by(t.work_numbers.c.kind)
+        ).scalar()
+    return None

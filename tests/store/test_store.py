@@ -6,11 +6,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect
 
 from exchange.demo import sample_works
-from exchange.model import Source, Work
+from exchange.model import Performer, Recording, Shares, Source, TerritoryShare, Work
 from exchange.store import Store
+from exchange.store import tables as t
 from exchange.store.database import StoreError
 
 
@@ -56,6 +57,43 @@ def test_works_round_trip(store: Store) -> None:
         loaded = store.load_work(wid)
         assert loaded is not None
         assert _comparable(loaded) == _comparable(work)
+
+
+def test_performers_of_works_and_of_their_recordings_round_trip(store: Store) -> None:
+    """Each performer comes back to its work or recording, in the order given."""
+    works = sample_works()
+    first, second = works[0], works[1]
+    first.performers = [Performer("KEEL", "ANNA"), Performer("BRINE", isni="0000000121032683")]
+    first.recordings[0].performers = [Performer("TIDE", "MOLLY"), Performer("SPRAY")]
+    second.recordings = [Recording(isrc="GBAYE2600002", performers=[Performer("GULL")])]
+    second.performers = [Performer("SHORE")]
+    ids = store.add_works(_with_sources(works))
+    loaded = store.iter_works(ids)
+    for work, stored in zip(works, loaded, strict=True):
+        assert stored.performers == work.performers
+        assert [r.performers for r in stored.recordings] == [r.performers for r in work.recordings]
+
+
+def test_a_party_with_two_keys_from_one_sender_claims_once(store: Store) -> None:
+    """One claim, each of its territories once and in order, whichever key is read."""
+    work = sample_works()[0]
+    claim = work.claims[0]
+    claim.territories = [
+        TerritoryShare("2136", True, Shares(5000, 10000, 10000)),
+        TerritoryShare("0826", False, Shares(0, 0, 0)),
+        TerritoryShare("0250", True, Shares(2500, 0, 0)),
+    ]
+    (work_id,) = store.add_works([(work, claim.source)])
+    loaded = store.load_work(work_id)
+    assert loaded is not None
+    party_id, sender = loaded.claims[0].party.id, loaded.claims[0].source.partner
+    with store.connect() as conn:
+        conn.execute(insert(t.party_keys).values(party_id=party_id, issuer=sender, key="OTHER"))
+    again = store.load_work(work_id)
+    assert again is not None
+    assert [c.id for c in again.claims] == [c.id for c in loaded.claims]
+    assert again.claims[0].territories == claim.territories
+    assert again.claims[0].party.key in {loaded.claims[0].party.key, "OTHER"}
 
 
 def test_parties_are_shared_by_ipi(store: Store) -> None:

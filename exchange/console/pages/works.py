@@ -69,8 +69,7 @@ def claims_by_source(claims: list[Claim]) -> list[tuple[Source | None, list[Clai
 def work(request: Request, key: str, who: SignedIn, node: NodeDep) -> HTMLResponse:
     """``exchange works show KEY``: KEY is a local id, an ISWC or PARTNER:NUMBER."""
     store = node.store
-    work_id = store.find_work(key)
-    found = store.load_work(work_id) if work_id is not None else None
+    found = store.work_for(key)
     if found is None:
         raise HTTPException(
             404, f"no work {key!r} in the store (give a local id, an ISWC or PARTNER:NUMBER)"
