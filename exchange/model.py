@@ -456,6 +456,20 @@ class Finding:
     edit: str | None = None
     transaction: int | None = None
 
+    def __reduce__(self) -> tuple[type[Finding], tuple]:
+        # as its values: worker processes send findings by the thousand, and a slots
+        # class is pickled as a dict of its fields otherwise (twice the bytes and time)
+        return Finding, (
+            self.level,
+            self.message,
+            self.line,
+            self.record,
+            self.field,
+            self.value,
+            self.edit,
+            self.transaction,
+        )
+
     @property
     def rejects_transaction(self) -> bool:
         """Whether the finding rejects its whole transaction (or more)."""

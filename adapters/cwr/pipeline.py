@@ -34,6 +34,7 @@ from datetime import datetime
 from adapters.cwr.layout import record_prefix
 from adapters.cwr.parser import READ_VERSIONS, CwrParser, starts_transaction
 from adapters.cwr.reader import WORK_HEADERS, work_from_records
+from adapters.cwr.record_rules import record_validators
 from adapters.cwr.records import codecs_for
 from adapters.cwr.source import BOM, MAX_LINE_BYTES, CwrSource, strip_line
 from adapters.cwr.transactions import CONTROL_TYPES, HEADER_TYPES, Record, Transaction
@@ -165,6 +166,7 @@ def _check_chunk(
     """In a worker: read the chunk's lines from the file itself, decode and validate them
     (with their records' values, for the main process to map, if ``with_works``)."""
     codecs = codecs_for(version, encoding)
+    validators = record_validators(version)
     type_at = record_prefix().record_type
     results = []
     with open(path, "rb") as fh:
@@ -181,7 +183,11 @@ def _check_chunk(
                     # as the parser: blank lines, unknown and control records are not the
                     # transaction's (the parser reported them)
                     if codec is not None and record_type not in CONTROL_TYPES:
-                        records.append(Record(number, record_type, codec.decode_dict(line), line))
+                        # a line clean before is not cut again
+                        values = validators[record_type].recall(line.decode(encoding, "replace"))
+                        if values is None:
+                            values = codec.decode_dict(line)
+                        records.append(Record(number, record_type, values, line))
                 if number == last:
                     break
             source = _source(sender, file, received, tx.type, sequence)

@@ -413,10 +413,16 @@ class RecordValidator:
         self._all_steps = [(c.field.name, c.condition, c.check, c) for c in self.compiled]
         self._slow_steps = [(c.field.name, c.condition, c.check, c) for c in self.slow]
         # Detail records judged clean, by their text after the prefix (no rule of theirs
-        # reads the prefix): catalogues repeat the same publisher, territory and writer
-        # lines thousands of times, and a line found clean once is clean again.
+        # reads the prefix), with their values: catalogues repeat the same publisher,
+        # territory and writer lines thousands of times, and a line found clean once is
+        # clean again, its values the same but for the prefix's.
         self._content_from = None if not self._checks_length else record_prefix().end
-        self._clean: set[str] = set()
+        self._clean: dict[str, dict[str, str]] = {}
+        self._prefix = [
+            (f.name, slice(f.offset, f.end), str.rstrip if f.type == "A" else str.strip)
+            for f in layout.fields
+            if f.end <= record_prefix().end
+        ]
 
     def length_problem(self, record: Record, text: str) -> tuple[str, str | None] | None:
         """What is wrong with the length of a transaction or detail record, if anything:
@@ -507,8 +513,24 @@ class RecordValidator:
         if content is not None and len(findings) == found:
             if len(self._clean) >= _CLEAN_LINES:
                 self._clean.clear()
-            self._clean.add(content)
+            self._clean[content] = values
         return True
+
+    def recall(self, text: str) -> dict[str, str] | None:
+        """The values of a line (decoded text) whose content was found clean before:
+        those of the first such line, with this line's own prefix; None if not known.
+
+        What :meth:`RecordCodec.decode_dict` gives, without cutting the line again.
+        """
+        if len(text) != self.length or self._content_from is None:
+            return None
+        known = self._clean.get(text[self._content_from :])
+        if known is None:
+            return None
+        values = known.copy()
+        for name, cut, strip in self._prefix:
+            values[name] = strip(text[cut])
+        return values
 
 
 #: Field types whose values are ASCII digits (numbers, dates, times).
