@@ -410,7 +410,20 @@ class CheckedFile:
                     yield from self._result(pending.popleft())
         submit()
         while pending:
+            if _in_worker(pending[0]) and self._take_back(pending):
+                continue  # checked a batch here rather than wait
             yield from self._result(pending.popleft())
+
+    @staticmethod
+    def _take_back(pending: deque[_Pending | list[CheckedTransaction]]) -> bool:
+        """Check here the last batch that no worker has begun (the walk is over: this
+        process would only wait); False if every batch is begun or done."""
+        for i in range(len(pending) - 1, 0, -1):
+            item = pending[i]
+            if isinstance(item, tuple) and item[1].cancel():  # (False once begun or done)
+                pending[i] = _check_chunk(*item[0])
+                return True
+        return False
 
     def _submit(
         self, pool: ProcessPoolExecutor, task: tuple

@@ -418,10 +418,11 @@ class RecordValidator:
         # clean again, its values the same but for the prefix's.
         self._content_from = None if not self._checks_length else record_prefix().end
         self._clean: dict[str, dict[str, str]] = {}
-        self._prefix = [
-            (f.name, slice(f.offset, f.end), str.rstrip if f.type == "A" else str.strip)
+        # (its sequence numbers: the record type is this validator's)
+        self._numbers_in_prefix = [
+            (f.name, slice(f.offset, f.end))
             for f in layout.fields
-            if f.end <= record_prefix().end
+            if f.end <= record_prefix().end and f.name != "record_type"
         ]
 
     def length_problem(self, record: Record, text: str) -> tuple[str, str | None] | None:
@@ -528,8 +529,8 @@ class RecordValidator:
         if known is None:
             return None
         values = known.copy()
-        for name, cut, strip in self._prefix:
-            values[name] = strip(text[cut])
+        for name, cut in self._numbers_in_prefix:
+            values[name] = text[cut].strip()  # as the codec decodes a number
         return values
 
 
