@@ -348,29 +348,35 @@ def work_from_records(
 ) -> MappedWork:
     """The work that a work header (NWR/REV/ISW/EXC) and its detail records describe.
 
-    ``for_rules``: only what the transaction rules read (the header, the claims and
-    their territories), for a check whose work is not kept; the claims' parties,
-    titles, performers, recordings and the other details are left out. Its findings
-    are the same.
+    ``for_rules``: only what the transaction rules read (the header's version type
+    and text-music relationship, the claims and their territories), for a check
+    whose work is not kept; the rest of the header, the claims' parties, titles,
+    performers, recordings and the other details are left out. Its findings are
+    the same.
     """
     get = header.values.get
     number = get("submitter_work_number", "")
-    work = Work(
-        title=get("work_title", ""),
-        iswc=get("iswc", "") or None,
-        language=get("language_code", "") or None,
-        duration=duration_seconds(get("duration", "")),
-        version_type=get("version_type", "") or "ORI",
-        music_arrangement=get("music_arrangement", "") or None,
-        lyric_adaptation=get("lyric_adaptation", "") or None,
-        distribution_category=get("musical_work_distribution_category", "") or "UNC",
-        text_music_relationship=get("text_music_relationship", "") or None,
-        copyright_date=date_or_none(get("copyright_date", "")),
-        excerpt_type=get("excerpt_type", "") or None,
-        composite_type=get("composite_type", "") or None,
-        composite_count=_int(get("composite_component_count", "")) or None,
-        numbers=[WorkNumber(sender, number)] if number else [],
-    )
+    version_type = get("version_type", "") or "ORI"
+    relationship = get("text_music_relationship", "") or None
+    if for_rules:
+        work = Work("", version_type=version_type, text_music_relationship=relationship)
+    else:
+        work = Work(
+            title=get("work_title", ""),
+            iswc=get("iswc", "") or None,
+            language=get("language_code", "") or None,
+            duration=duration_seconds(get("duration", "")),
+            version_type=version_type,
+            music_arrangement=get("music_arrangement", "") or None,
+            lyric_adaptation=get("lyric_adaptation", "") or None,
+            distribution_category=get("musical_work_distribution_category", "") or "UNC",
+            text_music_relationship=relationship,
+            copyright_date=date_or_none(get("copyright_date", "")),
+            excerpt_type=get("excerpt_type", "") or None,
+            composite_type=get("composite_type", "") or None,
+            composite_count=_int(get("composite_component_count", "")) or None,
+            numbers=[WorkNumber(sender, number)] if number else [],
+        )
     mapped = MappedWork(work, number, parties=not for_rules)
     handlers = _RULE_DETAIL if for_rules else _DETAIL
     for record in details:
