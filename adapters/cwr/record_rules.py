@@ -413,11 +413,12 @@ class RecordValidator:
         self._all_steps = [(c.field.name, c.condition, c.check, c) for c in self.compiled]
         self._slow_steps = [(c.field.name, c.condition, c.check, c) for c in self.slow]
         # Detail records judged clean, by their text after the prefix (no rule of theirs
-        # reads the prefix), with their values: catalogues repeat the same publisher,
-        # territory and writer lines thousands of times, and a line found clean once is
-        # clean again, its values the same but for the prefix's.
+        # reads the prefix): catalogues repeat the same publisher, territory and writer
+        # lines thousands of times, and a line found clean once is clean again, its
+        # values the same but for the prefix's. The values are kept from the second
+        # time a line is seen (most lines with a title or a work number are seen once).
         self._content_from = None if not self._checks_length else record_prefix().end
-        self._clean: dict[str, dict[str, str]] = {}
+        self._clean: dict[str, dict[str, str] | None] = {}
         # (its sequence numbers: the record type is this validator's)
         self._numbers_in_prefix = [
             (f.name, slice(f.offset, f.end))
@@ -463,7 +464,10 @@ class RecordValidator:
         if len(text) == self.length:  # most lines: then the text alone decides
             if self._content_from is not None:
                 content = text[self._content_from :]
-                if content in self._clean:
+                known = self._clean.get(content, False)
+                if known is not False:
+                    if known is None:
+                        self._clean[content] = record.values
                     return True
         else:
             problem = self.length_problem(record, text)
@@ -514,12 +518,12 @@ class RecordValidator:
         if content is not None and len(findings) == found:
             if len(self._clean) >= _CLEAN_LINES:
                 self._clean.clear()
-            self._clean[content] = values
+            self._clean[content] = None
         return True
 
     def recall(self, text: str) -> dict[str, str] | None:
-        """The values of a line (decoded text) whose content was found clean before:
-        those of the first such line, with this line's own prefix; None if not known.
+        """The values of a line (decoded text) whose content was found clean twice
+        before: those of the second such line, with this line's own prefix; else None.
 
         What :meth:`RecordCodec.decode_dict` gives, without cutting the line again.
         """
