@@ -34,6 +34,7 @@ from datetime import datetime
 
 from adapters.cwr.layout import record_prefix
 from adapters.cwr.parser import READ_VERSIONS, CwrParser, starts_transaction
+from adapters.cwr.record_rules import record_validators
 from adapters.cwr.records import codecs_for
 from adapters.cwr.source import BOM, MAX_LINE_BYTES, CwrSource, strip_line
 from adapters.cwr.transactions import CONTROL_TYPES, HEADER_TYPES, Record, Transaction
@@ -170,6 +171,7 @@ def _check_chunk(
     """In a worker: read the chunk's lines from the file itself, decode and validate them
     (and map their works, if ``with_works``)."""
     codecs = codecs_for(version, encoding)
+    validators = record_validators(version)
     type_at = record_prefix().record_type
     results = []
     with open(path, "rb") as fh:
@@ -186,7 +188,11 @@ def _check_chunk(
                     # as the parser: blank lines, unknown and control records are not the
                     # transaction's (the parser reported them)
                     if codec is not None and record_type not in CONTROL_TYPES:
-                        records.append(Record(number, record_type, codec.decode_dict(line), line))
+                        # a line clean before is not cut again
+                        values = validators[record_type].recall(line.decode(encoding, "replace"))
+                        if values is None:
+                            values = codec.decode_dict(line)
+                        records.append(Record(number, record_type, values, line))
                 if number == last:
                     break
             source = _source(sender, file, received, tx.type, sequence)
@@ -412,6 +418,8 @@ class CheckedFile:
                     yield from self._result(pending.popleft())
         submit()
         while pending:
+            if not self.with_works and _in_worker(pending[0]) and self._take_back(pending):
+                continue  # a validation's main process checks a batch rather than wait
             yield from self._result(pending.popleft())
 
     def _ahead(
@@ -420,6 +428,17 @@ class CheckedFile:
         """Whether the workers are still starting, or have enough batches waiting."""
         in_workers = sum(_in_worker(p) for p in pending)
         return starting.is_alive() or in_workers >= AHEAD * self.workers
+
+    @staticmethod
+    def _take_back(pending: deque[_Pending | list[CheckedTransaction]]) -> bool:
+        """Check here the last batch that no worker has begun (the walk is over: this
+        process would only wait); False if every batch is begun or done."""
+        for i in range(len(pending) - 1, 0, -1):
+            item = pending[i]
+            if isinstance(item, tuple) and item[1].cancel():  # (False once begun or done)
+                pending[i] = _check_chunk(*item[0])
+                return True
+        return False
 
     def _submit(
         self, pool: ProcessPoolExecutor, task: tuple

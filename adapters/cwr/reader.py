@@ -110,24 +110,34 @@ class MappedWork:
     claim_lines: dict[int, int] = field(default_factory=dict)
     #: WARN findings for the records read and not kept (non-Roman names and titles)
     findings: list[Finding] = field(default_factory=list)
+    #: False: the claims' parties are not read (a work mapped for its rules alone, which
+    #: read none of them); every claim names :data:`UNREAD_PARTY`
+    parties: bool = True
 
     def line_of(self, claim: Claim) -> int | None:
         return self.claim_lines.get(id(claim))
 
 
+#: The party of the claims of a work mapped for its rules alone (``parties=False``).
+UNREAD_PARTY = InterestedParty(last_name="")
+
 # The record readers below run for every record of a file: they look values up through
 # a local ``get``; an empty value is None (``or None``).
 
 
-def _publisher(record: Record, controlled: bool, source: Source | None) -> Claim:
+def _publisher(record: Record, controlled: bool, source: Source | None, parties: bool) -> Claim:
     get = record.values.get
-    party = InterestedParty(
-        last_name=get("publisher_name", ""),
-        ipi_name_number=get("ipi_name_number", "") or None,
-        ipi_base_number=get("ipi_base_number", "") or None,
-        is_legal_entity=True,
-        key=get("interested_party_number", "") or None,
-        affiliations=_affiliations(record),
+    party = (
+        InterestedParty(
+            last_name=get("publisher_name", ""),
+            ipi_name_number=get("ipi_name_number", "") or None,
+            ipi_base_number=get("ipi_base_number", "") or None,
+            is_legal_entity=True,
+            key=get("interested_party_number", "") or None,
+            affiliations=_affiliations(record),
+        )
+        if parties
+        else UNREAD_PARTY
     )
     return Claim(
         party=party,
@@ -140,15 +150,19 @@ def _publisher(record: Record, controlled: bool, source: Source | None) -> Claim
     )
 
 
-def _writer(record: Record, controlled: bool, source: Source | None) -> Claim:
+def _writer(record: Record, controlled: bool, source: Source | None, parties: bool) -> Claim:
     get = record.values.get
-    party = InterestedParty(
-        last_name=get("writer_last_name", ""),
-        first_name=get("writer_first_name", ""),
-        ipi_name_number=get("ipi_name_number", "") or None,
-        ipi_base_number=get("ipi_base_number", "") or None,
-        key=get("interested_party_number", "") or None,
-        affiliations=_affiliations(record),
+    party = (
+        InterestedParty(
+            last_name=get("writer_last_name", ""),
+            first_name=get("writer_first_name", ""),
+            ipi_name_number=get("ipi_name_number", "") or None,
+            ipi_base_number=get("ipi_base_number", "") or None,
+            key=get("interested_party_number", "") or None,
+            affiliations=_affiliations(record),
+        )
+        if parties
+        else UNREAD_PARTY
     )
     return Claim(
         party=party,
@@ -218,14 +232,14 @@ def _detail(*types: str) -> Callable[..., Callable[..., None]]:
 
 @_detail("SPU", "OPU")
 def _on_publisher(work: Work, r: Record, source: Source | None, mapped: MappedWork) -> None:
-    claim = _publisher(r, PUBLISHER_RECORDS[r.type], source)
+    claim = _publisher(r, PUBLISHER_RECORDS[r.type], source, mapped.parties)
     work.claims.append(claim)
     mapped.claim_lines[id(claim)] = r.line
 
 
 @_detail("SWR", "OWR")
 def _on_writer(work: Work, r: Record, source: Source | None, mapped: MappedWork) -> None:
-    claim = _writer(r, WRITER_RECORDS[r.type], source)
+    claim = _writer(r, WRITER_RECORDS[r.type], source, mapped.parties)
     work.claims.append(claim)
     mapped.claim_lines[id(claim)] = r.line
 
@@ -334,29 +348,36 @@ def work_from_records(
 ) -> MappedWork:
     """The work that a work header (NWR/REV/ISW/EXC) and its detail records describe.
 
-    ``for_rules``: only what the transaction rules read (the header, the claims and
-    their territories), for a check whose work is not kept; titles, performers,
-    recordings and the other details are left out. Its findings are the same.
+    ``for_rules``: only what the transaction rules read (the header's version type
+    and text-music relationship, the claims and their territories), for a check
+    whose work is not kept; the rest of the header, the claims' parties, titles,
+    performers, recordings and the other details are left out. Its findings are
+    the same.
     """
     get = header.values.get
     number = get("submitter_work_number", "")
-    work = Work(
-        title=get("work_title", ""),
-        iswc=get("iswc", "") or None,
-        language=get("language_code", "") or None,
-        duration=duration_seconds(get("duration", "")),
-        version_type=get("version_type", "") or "ORI",
-        music_arrangement=get("music_arrangement", "") or None,
-        lyric_adaptation=get("lyric_adaptation", "") or None,
-        distribution_category=get("musical_work_distribution_category", "") or "UNC",
-        text_music_relationship=get("text_music_relationship", "") or None,
-        copyright_date=date_or_none(get("copyright_date", "")),
-        excerpt_type=get("excerpt_type", "") or None,
-        composite_type=get("composite_type", "") or None,
-        composite_count=_int(get("composite_component_count", "")) or None,
-        numbers=[WorkNumber(sender, number)] if number else [],
-    )
-    mapped = MappedWork(work, number)
+    version_type = get("version_type", "") or "ORI"
+    relationship = get("text_music_relationship", "") or None
+    if for_rules:
+        work = Work("", version_type=version_type, text_music_relationship=relationship)
+    else:
+        work = Work(
+            title=get("work_title", ""),
+            iswc=get("iswc", "") or None,
+            language=get("language_code", "") or None,
+            duration=duration_seconds(get("duration", "")),
+            version_type=version_type,
+            music_arrangement=get("music_arrangement", "") or None,
+            lyric_adaptation=get("lyric_adaptation", "") or None,
+            distribution_category=get("musical_work_distribution_category", "") or "UNC",
+            text_music_relationship=relationship,
+            copyright_date=date_or_none(get("copyright_date", "")),
+            excerpt_type=get("excerpt_type", "") or None,
+            composite_type=get("composite_type", "") or None,
+            composite_count=_int(get("composite_component_count", "")) or None,
+            numbers=[WorkNumber(sender, number)] if number else [],
+        )
+    mapped = MappedWork(work, number, parties=not for_rules)
     handlers = _RULE_DETAIL if for_rules else _DETAIL
     for record in details:
         if record.dropped:

@@ -414,9 +414,17 @@ class RecordValidator:
         self._slow_steps = [(c.field.name, c.condition, c.check, c) for c in self.slow]
         # Detail records judged clean, by their text after the prefix (no rule of theirs
         # reads the prefix): catalogues repeat the same publisher, territory and writer
-        # lines thousands of times, and a line found clean once is clean again.
+        # lines thousands of times, and a line found clean once is clean again, its
+        # values the same but for the prefix's. The values are kept from the second
+        # time a line is seen (most lines with a title or a work number are seen once).
         self._content_from = None if not self._checks_length else record_prefix().end
-        self._clean: set[str] = set()
+        self._clean: dict[str, dict[str, str] | None] = {}
+        # (its sequence numbers: the record type is this validator's)
+        self._numbers_in_prefix = [
+            (f.name, slice(f.offset, f.end))
+            for f in layout.fields
+            if f.end <= record_prefix().end and f.name != "record_type"
+        ]
 
     def length_problem(self, record: Record, text: str) -> tuple[str, str | None] | None:
         """What is wrong with the length of a transaction or detail record, if anything:
@@ -456,7 +464,10 @@ class RecordValidator:
         if len(text) == self.length:  # most lines: then the text alone decides
             if self._content_from is not None:
                 content = text[self._content_from :]
-                if content in self._clean:
+                known = self._clean.get(content, False)
+                if known is not False:
+                    if known is None:
+                        self._clean[content] = record.values
                     return True
         else:
             problem = self.length_problem(record, text)
@@ -507,8 +518,24 @@ class RecordValidator:
         if content is not None and len(findings) == found:
             if len(self._clean) >= _CLEAN_LINES:
                 self._clean.clear()
-            self._clean.add(content)
+            self._clean[content] = None
         return True
+
+    def recall(self, text: str) -> dict[str, str] | None:
+        """The values of a line (decoded text) whose content was found clean twice
+        before: those of the second such line, with this line's own prefix; else None.
+
+        What :meth:`RecordCodec.decode_dict` gives, without cutting the line again.
+        """
+        if len(text) != self.length or self._content_from is None:
+            return None
+        known = self._clean.get(text[self._content_from :])
+        if known is None:
+            return None
+        values = known.copy()
+        for name, cut in self._numbers_in_prefix:
+            values[name] = text[cut].strip()  # as the codec decodes a number
+        return values
 
 
 #: Field types whose values are ASCII digits (numbers, dates, times).

@@ -132,6 +132,20 @@ class CheckedTransaction:
         if finding.rejects_transaction:
             self.rejected = True
 
+    def __reduce__(self) -> tuple[type[CheckedTransaction], tuple]:
+        # as its values: a worker sends thousands, and a slots class is pickled as a dict
+        # of its fields otherwise (twice the bytes, six times the time)
+        return CheckedTransaction, (
+            self.type,
+            self.group_id,
+            self.sequence,
+            self.line,
+            self.rejected,
+            self.findings,
+            self.mapped,
+            self.digest,
+        )
+
 
 def check_transaction(
     tx: Transaction,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.cwr.layout import Field, layouts, lookup, lookup_names
+from adapters.cwr.layout import Field, layouts, lookup, lookup_names, record_prefix
 from adapters.cwr.record_rules import CHECKS, RecordValidator, _Compiled, record_validator
 from adapters.cwr.records import codec_for
 from adapters.cwr.transactions import CONTROL_TYPES, Record
@@ -241,6 +241,27 @@ def test_the_base_line_is_clean(version: str, record_type: str) -> None:
     assert findings == []
     assert not record.dropped
     assert _all_checks(validator, record) == set()
+
+
+@pytest.mark.parametrize(("version", "record_type"), RECORD_TYPES)
+def test_a_line_found_clean_is_recalled_with_its_own_prefix(version: str, record_type: str) -> None:
+    """A line of a content found clean twice before gives the values the codec decodes."""
+    validator = RecordValidator(layouts(version)[record_type], version)  # a fresh memory
+    line = _base_line(version, record_type)
+    again = record_prefix().numbered(line, 12, 7)
+    assert validator.recall(again) is None
+    for number in (1, 2):  # the values are kept from the second time
+        values = codec_for(version, record_type).decode_dict(line)
+        record = Record(number, record_type, values, line.encode("latin-1"))
+        validator.validate(record, line, [])
+        if number == 1:
+            assert validator.recall(again) is None
+    if record_type in CONTROL_TYPES:  # not remembered: their lines are read once
+        assert validator.recall(again) is None
+        return
+    assert validator.recall(again) == codec_for(version, record_type).decode_dict(again)
+    shifted = again[:-1] + ("X" if again[-1] != "X" else "Y")
+    assert validator.recall(shifted) is None
 
 
 @pytest.mark.parametrize(
