@@ -184,7 +184,8 @@ class Applier:
             if m.submitter_number not in self.by_number
             and not (m.work.iswc and iswc_id.compact(m.work.iswc) in self.by_iswc)
         ]
-        found = self.matcher.match_many([(m.work, self.sender) for m in unknown])
+        keys = self.seen.keys if self.seen is not None else None
+        found = self.matcher.match_many([(m.work, self.sender) for m in unknown], keys)
         self.matched = {id(m): match for m, match in zip(unknown, found, strict=True) if match}
 
     def _flush(self) -> None:

@@ -138,6 +138,22 @@ def _reason(similarity: float, overlap: float) -> str:
     return f"{how} and {'writers' if overlap >= 1 else 'some writers'}"
 
 
+class WorkKeys:
+    """The normalised titles and the writers of incoming works, each work's found once:
+    the matcher and :class:`SeenTitles` both need them (it holds the works it was asked about,
+    so that their ids stay theirs)."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[Work, list[str], _Writers]] = {}
+
+    def of(self, work: Work) -> tuple[list[str], _Writers]:
+        """(normalised titles, writers) of a work."""
+        held = self._by_id.get(id(work))
+        if held is None:
+            held = self._by_id[id(work)] = (work, _titles_of(work), _writers_of(work))
+        return held[1], held[2]
+
+
 class SeenTitles:
     """Works met earlier in one batch, by normalised title: the store does not hold them
     yet, so the matcher cannot find a later work of the batch with the same title and
@@ -155,14 +171,14 @@ class SeenTitles:
     True
     """
 
-    def __init__(self) -> None:
+    def __init__(self, keys: WorkKeys | None = None) -> None:
         self._by_title: dict[str, list[tuple[str, _Writers]]] = {}
+        self.keys = keys or WorkKeys()
 
     def add(self, work: Work, key: str, *, find: bool = False) -> tuple[str, int, str] | None:
         """Remember a work of the batch under ``key`` (its sender's work number); with
         ``find``, first say which earlier work it is like (as :meth:`find` does)."""
-        writers = _writers_of(work)
-        titles = _titles_of(work)
+        titles, writers = self.keys.of(work)
         found = self._find(titles, writers) if find else None
         for title in titles:
             self._by_title.setdefault(title, []).append((key, writers))
@@ -170,7 +186,7 @@ class SeenTitles:
 
     def find(self, work: Work) -> tuple[str, int, str] | None:
         """(key, score, reason) of the first earlier work with its title and writers."""
-        return self._find(_titles_of(work), _writers_of(work))
+        return self._find(*self.keys.of(work))
 
     def _find(self, titles: list[str], incoming: _Writers) -> tuple[str, int, str] | None:
         for title in titles:
@@ -250,17 +266,23 @@ class Matcher:
         self.certain = certain
         self.review = review
 
-    def match_many(self, works: Sequence[tuple[Work, str]]) -> list[Match | None]:
-        """For each (work, sender): the best match at or above ``review``, else None.
+    def match_many(
+        self, works: Sequence[tuple[Work, str]], keys: WorkKeys | None = None
+    ) -> list[Match | None]:
+        """For each (work, sender): the best match at or above ``review``, else None
+        (``keys``: the works' keys, when they are needed again after matching).
 
         Similar titles are looked for only for works without an ISWC: a work whose
         ISWC the store does not hold is new, unless its title and writers are ours.
         """
         found: list[Match | None] = self._by_society_numbers(works)
         rest = [i for i, m in enumerate(found) if m is None]
-        titles = {i: _titles_of(works[i][0]) for i in rest}
+        keys = keys or WorkKeys()
+        titles: dict[int, list[str]] = {}
+        incoming: dict[int, _Writers] = {}
+        for i in rest:
+            titles[i], incoming[i] = keys.of(works[i][0])
         fuzzy = {titles[i][0] for i in rest if titles[i] and not works[i][0].iswc}
-        incoming = {i: _writers_of(works[i][0]) for i in rest}
         candidates = self._title_candidates(
             {t for ts in titles.values() for t in ts},
             fuzzy,
