@@ -59,7 +59,7 @@ from exchange.model import Side, Work
 from exchange.normalise import normalise_name, normalise_title
 from exchange.store import tables as t
 from exchange.store.reader import registered_by
-from exchange.store.rows import lookups, one_of
+from exchange.store.rows import one_of
 
 #: Candidate works read per title: the titles that sort nearest to it, half on each side.
 CANDIDATES = 40
@@ -346,10 +346,10 @@ class Matcher:
         numbers = sorted({number for mine in keys for _, number in mine})
         n = t.work_numbers
         held: dict[tuple[str, str], int] = {}
-        for part in lookups(self.conn.dialect.name, numbers):
+        if numbers:
             rows = self.conn.execute(
                 select(n.c.issuer, n.c.number, n.c.work_id).where(
-                    n.c.kind == "society", one_of(self.conn.dialect.name, n.c.number, part)
+                    n.c.kind == "society", one_of(self.conn.dialect.name, n.c.number, numbers)
                 )
             )
             held.update({(issuer, number): work_id for issuer, number, work_id in rows})
@@ -376,13 +376,14 @@ class Matcher:
         names = sorted({name for writers in incoming for name in writers.names})
         party_ids: set[int] = set()  # (rows fetched all at once: faster than one by one)
         for column, values in ((p.c.ipi_name_number, ipis), (p.c.name_norm, names)):
-            for part in lookups(dialect, values):
-                query = select(p.c.id).where(one_of(dialect, column, part))
+            if values:
+                query = select(p.c.id).where(one_of(dialect, column, values))
                 party_ids.update(self.conn.execute(query).scalars().all())
         work_ids: set[int] = set()
         writer = c.c.side == str(Side.WRITER)
-        for part in lookups(dialect, sorted(party_ids)):
-            query = select(c.c.work_id).where(one_of(dialect, c.c.party_id, part), writer)
+        ids = sorted(party_ids)
+        if ids:
+            query = select(c.c.work_id).where(one_of(dialect, c.c.party_id, ids), writer)
             work_ids.update(self.conn.execute(query).scalars().all())
         return sorted(work_ids)
 
@@ -398,10 +399,10 @@ class Matcher:
         dialect = self.conn.dialect.name
         # the works of these titles, or the titles of the works ``among``
         keys = sorted(titles) if among is None else among
-        for part in lookups(dialect, keys):
+        if keys:
             for work_id, norm in (ti.c.work_id, ti.c.title_norm), (w.c.id, w.c.title_norm):
                 key = norm if among is None else work_id
-                query = select(work_id, norm).where(one_of(dialect, key, part))
+                query = select(work_id, norm).where(one_of(dialect, key, keys))
                 for row_work, row_norm in self.conn.execute(query).all():
                     if row_norm in titles:
                         exact.setdefault(row_norm, []).append((row_work, row_norm))
@@ -414,12 +415,13 @@ class Matcher:
         c, p = t.claims, t.parties
         ipis: dict[int, set[str]] = {}
         names: dict[int, set[str]] = {}
-        for part in lookups(self.conn.dialect.name, list(work_ids)):
+        ids = list(work_ids)
+        if ids:
             rows = self.conn.execute(
                 select(c.c.work_id, p.c.ipi_name_number, p.c.name_norm)
                 .join(p, p.c.id == c.c.party_id)
                 .where(
-                    one_of(self.conn.dialect.name, c.c.work_id, part), c.c.side == str(Side.WRITER)
+                    one_of(self.conn.dialect.name, c.c.work_id, ids), c.c.side == str(Side.WRITER)
                 )
             )
             for work_id, ipi, name in rows.all():  # all at once: much faster than row by row
