@@ -12,7 +12,7 @@ the world, ``"0826"`` the United Kingdom). Durations are whole seconds.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
 from functools import cache
@@ -52,11 +52,13 @@ WORLD = "2136"  # the TIS code of the whole world
 
 
 class _Value:
-    """The base of the frozen dataclasses below: pickled as their constructor's arguments.
+    """The base of the slots dataclasses below that workers send in numbers: pickled as
+    their constructor's arguments.
 
-    Dataclasses pickle a frozen one with slots through a state that
-    ``dataclasses.fields`` lists anew for each object, both ways: a third of what a
-    worker process spends on pickling the works it sends (:mod:`adapters.cwr.pipeline`).
+    Dataclasses pickle one with slots through a state that ``dataclasses.fields``
+    lists anew for each object, both ways: a third of what a worker process spends on
+    pickling the works it sends (:mod:`adapters.cwr.pipeline`), and as much of what the
+    main process spends on taking them back.
     """
 
     __slots__ = ()
@@ -67,8 +69,9 @@ class _Value:
 
 @cache
 def _arguments(cls: type) -> Callable[[Any], tuple[Any, ...]]:
-    """The values of a :class:`_Value` class's fields, in their order (at least two)."""
-    return attrgetter(*cls.__slots__)
+    """The values of a :class:`_Value` class's fields (its bases' too), in their order
+    (at least two)."""
+    return attrgetter(*(f.name for f in fields(cls)))
 
 
 #: The attribute of :class:`Shares` that holds each right's share.
@@ -124,7 +127,7 @@ class WorkNumber(_Value):
 
 
 @dataclass(slots=True)
-class Affiliation:
+class Affiliation(_Value):
     """A party's membership of a society for one right type in a territory."""
 
     society: str
@@ -134,7 +137,7 @@ class Affiliation:
 
 
 @dataclass(slots=True)
-class NamedParty:
+class NamedParty(_Value):
     """A person or a company as CWR names one, writer, publisher or performer.
 
     ``last_name`` is a company's whole name; the IPI name and base numbers are
@@ -188,7 +191,7 @@ class TerritoryShare(_Value):
 
 
 @dataclass(slots=True)
-class Claim:
+class Claim(_Value):
     """One party's claim on a work, as one source stated it.
 
     Publishers are grouped in chains (``chain`` is the CWR publisher sequence
@@ -223,7 +226,7 @@ class Performer(NamedParty):
 
 
 @dataclass(slots=True)
-class Recording:
+class Recording(_Value):
     isrc: str | None = None
     title: str | None = None
     version_title: str | None = None
@@ -388,7 +391,7 @@ class CrossReference:
 
 
 @dataclass(slots=True)
-class Work:
+class Work(_Value):
     """A musical work with everything the node knows of it."""
 
     title: str

@@ -39,7 +39,7 @@ from exchange.model import Finding, Source, Title, Work
 from exchange.normalise import normalise_name, normalise_title
 from exchange.store import conflicts, tables
 from exchange.store.reader import registered_by
-from exchange.store.rows import lookups, one_of
+from exchange.store.rows import one_of
 from exchange.store.writer import WorkWriter
 
 if TYPE_CHECKING:
@@ -146,12 +146,12 @@ class Applier:
         numbers = list({m.submitter_number for m in mapped if m.submitter_number})
         n, o, f = tables.work_numbers, tables.transaction_outcomes, tables.files
         files = set(self.conn.execute(select(f.c.id).where(f.c.partner == self.sender)).scalars())
-        for chunk in lookups(self.conn.dialect.name, numbers):
+        if numbers:
             rows = self.conn.execute(
                 select(n.c.number, n.c.work_id).where(
                     n.c.kind == "submitter",
                     n.c.issuer == self.sender,
-                    one_of(self.conn.dialect.name, n.c.number, chunk),
+                    one_of(self.conn.dialect.name, n.c.number, numbers),
                 )
             )
             self.by_number.update(dict(rows.all()))
@@ -159,17 +159,17 @@ class Applier:
             # database would read every outcome of the file being imported instead.
             rows = self.conn.execute(
                 select(o.c.id, o.c.submitter_number, o.c.digest, o.c.file_id).where(
-                    one_of(self.conn.dialect.name, o.c.submitter_number, chunk),
+                    one_of(self.conn.dialect.name, o.c.submitter_number, numbers),
                     o.c.status.in_(ACCEPTED),
                 )
             )
             latest = sorted(row for row in rows if row[3] in files)
             self.digests.update({number: digest for _, number, digest, _ in latest})
         iswcs = list({iswc_id.compact(m.work.iswc) for m in mapped if m.work.iswc})
-        for chunk in lookups(self.conn.dialect.name, iswcs):
+        if iswcs:
             rows = self.conn.execute(
                 select(tables.works.c.iswc, tables.works.c.id)
-                .where(one_of(self.conn.dialect.name, tables.works.c.iswc, chunk))
+                .where(one_of(self.conn.dialect.name, tables.works.c.iswc, iswcs))
                 .order_by(tables.works.c.id.desc())
             )
             self.by_iswc.update(dict(rows.all()))
@@ -184,7 +184,8 @@ class Applier:
             if m.submitter_number not in self.by_number
             and not (m.work.iswc and iswc_id.compact(m.work.iswc) in self.by_iswc)
         ]
-        found = self.matcher.match_many([(m.work, self.sender) for m in unknown])
+        keys = self.seen.keys if self.seen is not None else None
+        found = self.matcher.match_many([(m.work, self.sender) for m in unknown], keys)
         self.matched = {id(m): match for m, match in zip(unknown, found, strict=True) if match}
 
     def _flush(self) -> None:

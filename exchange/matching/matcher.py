@@ -59,7 +59,7 @@ from exchange.model import Side, Work
 from exchange.normalise import normalise_name, normalise_title
 from exchange.store import tables as t
 from exchange.store.reader import registered_by
-from exchange.store.rows import lookups, one_of
+from exchange.store.rows import one_of
 
 #: Candidate works read per title: the titles that sort nearest to it, half on each side.
 CANDIDATES = 40
@@ -138,6 +138,22 @@ def _reason(similarity: float, overlap: float) -> str:
     return f"{how} and {'writers' if overlap >= 1 else 'some writers'}"
 
 
+class WorkKeys:
+    """The normalised titles and the writers of incoming works, each work's found once:
+    the matcher and :class:`SeenTitles` both need them (it holds the works it was asked about,
+    so that their ids stay theirs)."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[Work, list[str], _Writers]] = {}
+
+    def of(self, work: Work) -> tuple[list[str], _Writers]:
+        """(normalised titles, writers) of a work."""
+        held = self._by_id.get(id(work))
+        if held is None:
+            held = self._by_id[id(work)] = (work, _titles_of(work), _writers_of(work))
+        return held[1], held[2]
+
+
 class SeenTitles:
     """Works met earlier in one batch, by normalised title: the store does not hold them
     yet, so the matcher cannot find a later work of the batch with the same title and
@@ -155,14 +171,14 @@ class SeenTitles:
     True
     """
 
-    def __init__(self) -> None:
+    def __init__(self, keys: WorkKeys | None = None) -> None:
         self._by_title: dict[str, list[tuple[str, _Writers]]] = {}
+        self.keys = keys or WorkKeys()
 
     def add(self, work: Work, key: str, *, find: bool = False) -> tuple[str, int, str] | None:
         """Remember a work of the batch under ``key`` (its sender's work number); with
         ``find``, first say which earlier work it is like (as :meth:`find` does)."""
-        writers = _writers_of(work)
-        titles = _titles_of(work)
+        titles, writers = self.keys.of(work)
         found = self._find(titles, writers) if find else None
         for title in titles:
             self._by_title.setdefault(title, []).append((key, writers))
@@ -170,7 +186,7 @@ class SeenTitles:
 
     def find(self, work: Work) -> tuple[str, int, str] | None:
         """(key, score, reason) of the first earlier work with its title and writers."""
-        return self._find(_titles_of(work), _writers_of(work))
+        return self._find(*self.keys.of(work))
 
     def _find(self, titles: list[str], incoming: _Writers) -> tuple[str, int, str] | None:
         for title in titles:
@@ -250,17 +266,23 @@ class Matcher:
         self.certain = certain
         self.review = review
 
-    def match_many(self, works: Sequence[tuple[Work, str]]) -> list[Match | None]:
-        """For each (work, sender): the best match at or above ``review``, else None.
+    def match_many(
+        self, works: Sequence[tuple[Work, str]], keys: WorkKeys | None = None
+    ) -> list[Match | None]:
+        """For each (work, sender): the best match at or above ``review``, else None
+        (``keys``: the works' keys, when they are needed again after matching).
 
         Similar titles are looked for only for works without an ISWC: a work whose
         ISWC the store does not hold is new, unless its title and writers are ours.
         """
         found: list[Match | None] = self._by_society_numbers(works)
         rest = [i for i, m in enumerate(found) if m is None]
-        titles = {i: _titles_of(works[i][0]) for i in rest}
+        keys = keys or WorkKeys()
+        titles: dict[int, list[str]] = {}
+        incoming: dict[int, _Writers] = {}
+        for i in rest:
+            titles[i], incoming[i] = keys.of(works[i][0])
         fuzzy = {titles[i][0] for i in rest if titles[i] and not works[i][0].iswc}
-        incoming = {i: _writers_of(works[i][0]) for i in rest}
         candidates = self._title_candidates(
             {t for ts in titles.values() for t in ts},
             fuzzy,
@@ -324,10 +346,10 @@ class Matcher:
         numbers = sorted({number for mine in keys for _, number in mine})
         n = t.work_numbers
         held: dict[tuple[str, str], int] = {}
-        for part in lookups(self.conn.dialect.name, numbers):
+        if numbers:
             rows = self.conn.execute(
                 select(n.c.issuer, n.c.number, n.c.work_id).where(
-                    n.c.kind == "society", one_of(self.conn.dialect.name, n.c.number, part)
+                    n.c.kind == "society", one_of(self.conn.dialect.name, n.c.number, numbers)
                 )
             )
             held.update({(issuer, number): work_id for issuer, number, work_id in rows})
@@ -354,13 +376,14 @@ class Matcher:
         names = sorted({name for writers in incoming for name in writers.names})
         party_ids: set[int] = set()  # (rows fetched all at once: faster than one by one)
         for column, values in ((p.c.ipi_name_number, ipis), (p.c.name_norm, names)):
-            for part in lookups(dialect, values):
-                query = select(p.c.id).where(one_of(dialect, column, part))
+            if values:
+                query = select(p.c.id).where(one_of(dialect, column, values))
                 party_ids.update(self.conn.execute(query).scalars().all())
         work_ids: set[int] = set()
         writer = c.c.side == str(Side.WRITER)
-        for part in lookups(dialect, sorted(party_ids)):
-            query = select(c.c.work_id).where(one_of(dialect, c.c.party_id, part), writer)
+        ids = sorted(party_ids)
+        if ids:
+            query = select(c.c.work_id).where(one_of(dialect, c.c.party_id, ids), writer)
             work_ids.update(self.conn.execute(query).scalars().all())
         return sorted(work_ids)
 
@@ -376,10 +399,10 @@ class Matcher:
         dialect = self.conn.dialect.name
         # the works of these titles, or the titles of the works ``among``
         keys = sorted(titles) if among is None else among
-        for part in lookups(dialect, keys):
+        if keys:
             for work_id, norm in (ti.c.work_id, ti.c.title_norm), (w.c.id, w.c.title_norm):
                 key = norm if among is None else work_id
-                query = select(work_id, norm).where(one_of(dialect, key, part))
+                query = select(work_id, norm).where(one_of(dialect, key, keys))
                 for row_work, row_norm in self.conn.execute(query).all():
                     if row_norm in titles:
                         exact.setdefault(row_norm, []).append((row_work, row_norm))
@@ -392,12 +415,13 @@ class Matcher:
         c, p = t.claims, t.parties
         ipis: dict[int, set[str]] = {}
         names: dict[int, set[str]] = {}
-        for part in lookups(self.conn.dialect.name, list(work_ids)):
+        ids = list(work_ids)
+        if ids:
             rows = self.conn.execute(
                 select(c.c.work_id, p.c.ipi_name_number, p.c.name_norm)
                 .join(p, p.c.id == c.c.party_id)
                 .where(
-                    one_of(self.conn.dialect.name, c.c.work_id, part), c.c.side == str(Side.WRITER)
+                    one_of(self.conn.dialect.name, c.c.work_id, ids), c.c.side == str(Side.WRITER)
                 )
             )
             for work_id, ipi, name in rows.all():  # all at once: much faster than row by row

@@ -44,7 +44,6 @@ from exchange.store.rows import (
     add_detail,
     chunks,
     in_ids,
-    lookups,
     one_of,
     original_from_json,
     performer_from_row,
@@ -61,10 +60,11 @@ def registered_by(conn: Connection, work_ids: Iterable[int]) -> set[tuple[int, s
     """(work id, sender) for each of the works' work numbers that a sender gave it."""
     n = t.work_numbers
     held: set[tuple[int, str]] = set()
-    for part in lookups(conn.dialect.name, sorted(set(work_ids))):
+    ids = sorted(set(work_ids))
+    if ids:
         rows = conn.execute(
             select(n.c.work_id, n.c.issuer).where(
-                n.c.kind == "submitter", one_of(conn.dialect.name, n.c.work_id, part)
+                n.c.kind == "submitter", one_of(conn.dialect.name, n.c.work_id, ids)
             )
         )
         held.update((work_id, issuer) for work_id, issuer in rows.all())

@@ -50,39 +50,13 @@ def chunks(items: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
         yield items[i : i + size]
 
 
-#: Values of one ``IN`` lookup on SQLite (each a bound parameter; SQLite takes 999).
-LOOKUP_CHUNK = 500
-
-
-def lookups(dialect: str, values: Sequence[Any]) -> Iterator[Sequence[Any]]:
-    """The values of a :func:`one_of` lookup, as many at a time as one statement takes:
-    all of them on PostgreSQL (one array parameter: one round trip for a whole batch),
-    :data:`LOOKUP_CHUNK` on SQLite.
-
-    >>> [len(part) for part in lookups("sqlite", range(1200))]
-    [500, 500, 200]
-    >>> [len(part) for part in lookups("postgresql", range(1200))]
-    [1200]
-    >>> list(lookups("postgresql", []))
-    []
-    """
-    if dialect == "postgresql":
-        if values:
-            yield values
-        return
-    yield from chunks(values, LOOKUP_CHUNK)
-
-
 def one_of(dialect: str, column: Any, values: Sequence[Any]) -> ColumnElement[bool]:
-    """``column IN values``, as the database reads it fastest.
-
-    On PostgreSQL, ``column = ANY(array)``: one parameter, so the driver and the
-    server parse and plan the lookups of every batch as one statement, rather
-    than a statement of hundreds of parameters each time (``IN``, as on SQLite).
+    """``column IN values``, the values bound as one parameter (see :func:`_in_list`): the
+    lookups of every batch are then one statement, however many values they have, rather
+    than a statement of hundreds of parameters rendered anew each time (and on SQLite no
+    more than 999 of them).
     """
-    if dialect == "postgresql":
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(values)
+    return _in_list(dialect, column, None, value=list(values))
 
 
 #: The parameter of :func:`in_ids`.
@@ -103,15 +77,19 @@ def in_ids(dialect: str, column: Any) -> ColumnElement[bool]:
     """:func:`one_of` with the values given when the statement runs (``{IDS: [...]}``),
     for a statement built once and run for every batch: building a statement costs
     three times what running it on a few rows does (the HTTP API's lookups).
+    """
+    return _in_list(dialect, column, IDS)
 
-    One parameter on either database, so that running the statement does not render it
-    anew for each number of values: an array on PostgreSQL, a JSON list on SQLite
-    (``IN (SELECT value FROM json_each(...))``, which SQLite plans as an ``IN`` list).
+
+def _in_list(dialect: str, column: Any, key: str | None, **value: Any) -> ColumnElement[bool]:
+    """``column IN`` a list bound as the one parameter ``key`` (with its ``value``, if
+    given): an array on PostgreSQL, a JSON list on SQLite (``IN (SELECT value FROM
+    json_each(...))``, which SQLite plans as an ``IN`` list).
     """
     if dialect == "postgresql":
-        return column == any_(bindparam(IDS, type_=ARRAY(column.type)))
-    values = func.json_each(bindparam(IDS, type_=_JsonList())).table_valued("value")
-    return column.in_(select(values.c.value).scalar_subquery())
+        return column == any_(bindparam(key, type_=ARRAY(column.type), **value))
+    listed = func.json_each(bindparam(key, type_=_JsonList(), **value)).table_valued("value")
+    return column.in_(select(listed.c.value).scalar_subquery())
 
 
 def party_from_row(row: Any) -> InterestedParty:

@@ -22,12 +22,10 @@ from exchange.store.bulk import (
 )
 from exchange.store.reader import WorkReader
 from exchange.store.rows import (
-    chunks,
     claim_json,
     detail_rows,
     history_row,
     jsonable,
-    lookups,
     now,
     one_of,
     performer_row,
@@ -186,10 +184,10 @@ class WorkWriter:
         ]
         wanted = {i for i in identities if i not in self._held(i)}
         ipis = [i[1] for i in wanted if i[0] == "ipi"]
-        for chunk in lookups(self.conn.dialect.name, ipis):
+        if ipis:
             rows = self.conn.execute(
                 select(t.parties.c.ipi_name_number, t.parties.c.id, t.parties.c.name_norm).where(
-                    one_of(self.conn.dialect.name, t.parties.c.ipi_name_number, chunk)
+                    one_of(self.conn.dialect.name, t.parties.c.ipi_name_number, ipis)
                 )
             )
             for ipi, pid, name in rows.all():
@@ -200,11 +198,11 @@ class WorkWriter:
         } - self._party_ids.keys()
         for issuer in {i[1] for i in keyed}:
             keys = [i[2] for i in keyed if i[1] == issuer]
-            for chunk in lookups(self.conn.dialect.name, keys):
+            if keys:
                 rows = self.conn.execute(
                     select(t.party_keys.c.key, t.party_keys.c.party_id)
                     .where(t.party_keys.c.issuer == issuer)
-                    .where(one_of(self.conn.dialect.name, t.party_keys.c.key, chunk))
+                    .where(one_of(self.conn.dialect.name, t.party_keys.c.key, keys))
                 )
                 self._party_ids.update({("key", issuer, k): pid for k, pid in rows})
         self._named_on_works({i[2] for i in wanted if i[0] == "name"} - self._new_works)
@@ -255,14 +253,15 @@ class WorkWriter:
     def _named_on_works(self, work_ids: Iterable[int]) -> None:
         """Learn the parties without IPI that each issuer names on these works."""
         c, p, s = t.claims, t.parties, t.sources
-        for chunk in lookups(self.conn.dialect.name, sorted(work_ids)):
+        ids = sorted(work_ids)
+        if ids:
             rows = self.conn.execute(
                 select(c.c.work_id, s.c.partner, p.c.id, p.c.is_legal_entity, p.c.name_norm)
                 .select_from(
                     c.join(p, p.c.id == c.c.party_id).outerjoin(s, s.c.id == c.c.source_id)
                 )
                 .where(
-                    one_of(self.conn.dialect.name, c.c.work_id, chunk),
+                    one_of(self.conn.dialect.name, c.c.work_id, ids),
                     p.c.ipi_name_number.is_(None),
                 )
                 .order_by(p.c.id)
@@ -300,13 +299,12 @@ class WorkWriter:
         by_id = {wid: (w, sid) for (wid, w, _), sid in zip(items, source_ids, strict=True)}
         columns = [c for c in t.works.c if c.name not in ("created_at",)]
         history = []
-        for chunk in chunks(list(by_id), 500):
-            for row in self.conn.execute(
-                select(*columns).where(one_of(self.conn.dialect.name, t.works.c.id, chunk))
-            ):
-                before = jsonable(row._asdict())
-                _, sid = by_id[row.id]
-                history.append(history_row(row.id, "work", row.id, "update", before, sid, stamp))
+        for row in self.conn.execute(
+            select(*columns).where(one_of(self.conn.dialect.name, t.works.c.id, list(by_id)))
+        ):
+            before = jsonable(row._asdict())
+            _, sid = by_id[row.id]
+            history.append(history_row(row.id, "work", row.id, "update", before, sid, stamp))
         self._insert(t.history, history)
         for wid, (work, sid) in by_id.items():
             self.conn.execute(
@@ -393,10 +391,10 @@ class WorkWriter:
         n = t.work_numbers
         found: set[tuple[str, str, str]] = set()
         numbers = sorted({number for _, _, number in wanted})
-        for chunk in lookups(self.conn.dialect.name, numbers):
+        if numbers:
             rows = self.conn.execute(
                 select(n.c.kind, n.c.issuer, n.c.number).where(
-                    one_of(self.conn.dialect.name, n.c.number, chunk)
+                    one_of(self.conn.dialect.name, n.c.number, numbers)
                 )
             )
             found.update(row for row in map(tuple, rows.all()) if row in wanted)
@@ -474,7 +472,7 @@ class WorkWriter:
         """The latest society per (party, right, territory), loaded once per party."""
         current = self._affiliations
         missing = [pid for pid in set(party_ids) if pid not in self._affiliations_loaded]
-        for chunk in lookups(self.conn.dialect.name, missing):
+        if missing:
             rows = self.conn.execute(
                 select(
                     t.affiliations.c.party_id,
@@ -482,7 +480,7 @@ class WorkWriter:
                     t.affiliations.c.territory,
                     t.affiliations.c.society,
                 )
-                .where(one_of(self.conn.dialect.name, t.affiliations.c.party_id, chunk))
+                .where(one_of(self.conn.dialect.name, t.affiliations.c.party_id, missing))
                 .order_by(t.affiliations.c.id)
             )
             for pid, right, territory, society in rows.all():
