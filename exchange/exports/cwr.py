@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
+from typing import Any
 
 from adapters.cwr.export import EncodedWork, SkippedWork
 from adapters.cwr.layout import record_prefix
@@ -63,20 +64,13 @@ def _encoded(
     return encoded
 
 
-def _encode_chunk(
-    url: str,
-    start: int,
-    ids: Sequence[int],
-    version: str,
-    transaction: str,
-    sender: str,
-    encoding: str,
-) -> list[EncodedWork | SkippedWork]:
-    """In a worker: load works from the store (its own connection) and encode them."""
+def _encode_chunk(url: str, *task: Any) -> list[EncodedWork | SkippedWork]:
+    """In a worker: :func:`_encoded` (``task`` its arguments after the store) on the
+    store at ``url``, through a connection of the worker's own."""
     store = _stores.get(url)
     if store is None:
         store = _stores[url] = Store(url)
-    return _encoded(store, start, ids, version, transaction, sender, encoding)
+    return _encoded(store, *task)
 
 
 def works_to_export(
