@@ -51,8 +51,12 @@ __all__ = ["from_json", "to_json", "work_from_json", "work_to_json"]
 
 _T = TypeVar("_T")
 
-#: How a converter is called: the value and where it is in the work (for messages).
-_Convert = Callable[[Any, str], Any]
+#: How a value is written: the value alone. Writing is the hot path (the digest of
+#: every registration read, every work parked), so where a value sits in the work is
+#: worked out only when it fails: :class:`_Mismatch` gathers the path as it unwinds.
+_Encode = Callable[[Any], Any]
+#: How a value is read: the value and where it is in the work (for messages).
+_Decode = Callable[[Any, str], Any]
 
 
 def work_to_json(work: Work) -> dict[str, Any]:
@@ -61,7 +65,7 @@ def work_to_json(work: Work) -> dict[str, Any]:
     Raises :class:`TypeError` (or :class:`ValueError` for a bad enum value) when
     a field holds something its annotation does not allow.
     """
-    return _codec(Work).encode(work, "work")
+    return _encoded(Work, work, "work")
 
 
 def work_from_json(data: dict[str, Any]) -> Work:
@@ -81,7 +85,7 @@ def to_json(value: Any) -> dict[str, Any]:
     {'code': 'PNO', 'players': 2}
     """
     cls = type(value)
-    return _codec(cls).encode(value, cls.__name__)
+    return _encoded(cls, value, cls.__name__)
 
 
 def from_json(cls: type[_T], data: dict[str, Any]) -> _T:
@@ -100,12 +104,39 @@ def from_json(cls: type[_T], data: dict[str, Any]) -> _T:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Codec:
-    encode: _Convert
-    decode: _Convert
+    encode: _Encode
+    decode: _Decode
 
 
 def _mismatch(path: str, expected: str, value: Any) -> str:
     return f"{path}: expected {expected}, got {type(value).__name__} {value!r}"
+
+
+class _Mismatch(Exception):
+    """A value that cannot be written, on its way out: each container it passes
+    through puts its own step of the path in front (``.claims``, ``[0]``)."""
+
+    def __init__(self, error: type[Exception], expected: str, value: Any) -> None:
+        self.error, self.expected, self.value = error, expected, value
+        self.steps: list[str] = []
+
+    def within(self, step: str) -> _Mismatch:
+        self.steps.append(step)
+        return self
+
+    def raised(self, root: str) -> Exception:
+        """The error to raise: a TypeError (a ValueError for a bad enum value) naming
+        where the value is, from ``root``."""
+        path = root + "".join(reversed(self.steps))
+        return self.error(_mismatch(path, self.expected, self.value))
+
+
+def _encoded(cls: type, value: Any, root: str) -> Any:
+    """``value`` written as a ``cls``; ``root`` names it in messages."""
+    try:
+        return _codec(cls).encode(value)
+    except _Mismatch as exc:
+        raise exc.raised(root) from None
 
 
 @functools.cache
@@ -142,9 +173,11 @@ def _codec(hint: Any) -> _Codec:
 def _scalar(kind: type, accepts: Callable[[Any], bool], plain: Callable[[Any], Any]) -> _Codec:
     """A JSON scalar; ``plain`` strips subclasses (a StrEnum in a ``str`` field) when writing."""
 
-    def encode(value: Any, path: str) -> Any:
+    def encode(value: Any) -> Any:
+        if type(value) is kind:
+            return value
         if not accepts(value):
-            raise TypeError(_mismatch(path, kind.__name__, value))
+            raise _Mismatch(TypeError, kind.__name__, value)
         return plain(value)
 
     def decode(value: Any, path: str) -> Any:
@@ -157,16 +190,22 @@ def _scalar(kind: type, accepts: Callable[[Any], bool], plain: Callable[[Any], A
 
 def _optional(inner: _Codec) -> _Codec:
     return _Codec(
-        lambda value, path: None if value is None else inner.encode(value, path),
+        lambda value: None if value is None else inner.encode(value),
         lambda value, path: None if value is None else inner.decode(value, path),
     )
 
 
 def _sequence(item: _Codec, container: type) -> _Codec:
-    def encode(value: Any, path: str) -> list[Any]:
+    def encode(value: Any) -> list[Any]:
         if not isinstance(value, list | tuple):
-            raise TypeError(_mismatch(path, container.__name__, value))
-        return [item.encode(v, f"{path}[{i}]") for i, v in enumerate(value)]
+            raise _Mismatch(TypeError, container.__name__, value)
+        items = []
+        for i, v in enumerate(value):
+            try:
+                items.append(item.encode(v))
+            except _Mismatch as exc:
+                raise exc.within(f"[{i}]") from None
+        return items
 
     def decode(value: Any, path: str) -> Any:
         if type(value) is not list:
@@ -177,11 +216,13 @@ def _sequence(item: _Codec, container: type) -> _Codec:
 
 
 def _enum(cls: type[Enum]) -> _Codec:
-    def encode(value: Any, path: str) -> Any:
+    def encode(value: Any) -> Any:
+        if type(value) is cls:
+            return value.value
         try:
-            member = cls(value)  # a member, or a plain value of one
+            member = cls(value)  # a plain value of a member
         except ValueError:
-            raise ValueError(_mismatch(path, cls.__name__, value)) from None
+            raise _Mismatch(ValueError, cls.__name__, value) from None
         return member.value
 
     def decode(value: Any, path: str) -> Enum:
@@ -193,10 +234,10 @@ def _enum(cls: type[Enum]) -> _Codec:
     return _Codec(encode, decode)
 
 
-def _encode_date(value: Any, path: str) -> str:
+def _encode_date(value: Any) -> str:
     # A datetime is a date too, but it would come back without its time.
     if not isinstance(value, date) or isinstance(value, datetime):
-        raise TypeError(_mismatch(path, "date", value))
+        raise _Mismatch(TypeError, "date", value)
     return value.isoformat()
 
 
@@ -209,9 +250,9 @@ def _decode_date(value: Any, path: str) -> date:
         raise ValueError(_mismatch(path, "an ISO date string", value)) from None
 
 
-def _encode_datetime(value: Any, path: str) -> str:
+def _encode_datetime(value: Any) -> str:
     if not isinstance(value, datetime):
-        raise TypeError(_mismatch(path, "datetime", value))
+        raise _Mismatch(TypeError, "datetime", value)
     text = value.isoformat()
     if isinstance(value.tzinfo, ZoneInfo) and value.tzinfo.key:
         text += f"[{value.tzinfo.key}]"  # the offset alone would lose the zone's rules
@@ -264,12 +305,16 @@ def _fields(cls: type) -> tuple[_Field, ...]:
 def _dataclass(cls: type) -> _Codec:
     # The fields are looked up on first use, not here: a class may refer to itself.
 
-    def encode(value: Any, path: str) -> dict[str, Any]:
+    def encode(value: Any) -> dict[str, Any]:
         if type(value) is not cls:
-            raise TypeError(_mismatch(path, cls.__name__, value))
-        return {
-            f.name: f.codec.encode(getattr(value, f.name), f"{path}.{f.name}") for f in _fields(cls)
-        }
+            raise _Mismatch(TypeError, cls.__name__, value)
+        data = {}
+        for f in _fields(cls):
+            try:
+                data[f.name] = f.codec.encode(getattr(value, f.name))
+            except _Mismatch as exc:
+                raise exc.within(f".{f.name}") from None
+        return data
 
     def decode(value: Any, path: str) -> Any:
         if type(value) is not dict:

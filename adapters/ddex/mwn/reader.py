@@ -65,6 +65,30 @@ def _bool(element: etree._Element | None) -> bool:
     return _text(element) in ("true", "1")
 
 
+class _Children:
+    """An element's child elements by tag, gathered in one pass over them: lxml's
+    ``find`` costs microseconds a call (a path parsed, an iterator started), and a
+    right share is looked into for eight kinds of child."""
+
+    __slots__ = ("by_tag",)
+
+    def __init__(self, element: etree._Element) -> None:
+        by_tag: dict[Any, list[etree._Element]] = {}
+        for child in element:
+            by_tag.setdefault(child.tag, []).append(child)
+        self.by_tag = by_tag
+
+    def all(self, tag: str) -> list[etree._Element]:
+        return self.by_tag.get(tag, [])
+
+    def first(self, tag: str) -> etree._Element | None:
+        found = self.by_tag.get(tag)
+        return found[0] if found else None
+
+    def text(self, tag: str) -> str:
+        return _text(self.first(tag))
+
+
 _DURATION = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$")
 
 
@@ -169,15 +193,19 @@ class _Reader:
             )
 
     def party_list(self, element: etree._Element) -> None:
-        parties = {_text(p.find("PartyReference")): p for p in element.iterfind("Party")}
+        parties: dict[str, tuple[_Children, _Children]] = {}  # the Party's and its PartyId's
+        for party in element.iterchildren("Party"):
+            children = _Children(party)
+            ids = _Children(children.first("PartyId"))
+            parties[children.text("PartyReference")] = (children, ids)
         societies = {
-            ref: _text(p.find("PartyId/CisacSocietyId"))
-            for ref, p in parties.items()
-            if p.find("PartyId/CisacSocietyId") is not None
+            ref: _text(society)
+            for ref, (_, ids) in parties.items()
+            if (society := ids.first("CisacSocietyId")) is not None
         }
-        for ref, party in parties.items():
+        for ref, (party, ids) in parties.items():
             findings: list[Finding] = []
-            self.parties[ref] = (self._party(party, societies, findings), findings)
+            self.parties[ref] = (self._party(party, ids, societies, findings), findings)
 
     def party(self, ref: str, reading: _Reading) -> InterestedParty:
         """The party for one work: its own copy, the findings of reading it noted once."""
@@ -188,16 +216,19 @@ class _Reader:
         return reading.parties[ref]
 
     def _party(
-        self, element: etree._Element, societies: dict[str, str], findings: list[Finding]
+        self,
+        element: _Children,
+        ids: _Children,
+        societies: dict[str, str],
+        findings: list[Finding],
     ) -> InterestedParty:
-        ids = element.find("PartyId")
-        name = element.find("PartyName")
-        last = _text(name.find("KeyName")) or _text(name.find("FullName"))
-        first = _text(name.find("NamesBeforeKeyName"))
+        name = _Children(element.first("PartyName"))
+        last = name.text("KeyName") or name.text("FullName")
+        first = name.text("NamesBeforeKeyName")
         party = InterestedParty(
-            last_name=last, first_name=first, is_legal_entity=_bool(element.find("IsOrganization"))
+            last_name=last, first_name=first, is_legal_entity=_bool(element.first("IsOrganization"))
         )
-        ipi = ids.find("IpiNameNumber")
+        ipi = ids.first("IpiNameNumber")
         if ipi is not None:
             if ipi_name.is_valid(_text(ipi)):
                 party.ipi_name_number = ipi_name.compact(_text(ipi))
@@ -213,7 +244,7 @@ class _Reader:
                         _text(ipi),
                     )
                 )
-        for pid in ids.iterfind("ProprietaryId"):
+        for pid in ids.all("ProprietaryId"):
             namespace = pid.get("Namespace")
             if namespace == IPI_BASE_NAMESPACE:
                 if ipi_base.is_valid(_text(pid)):
@@ -234,8 +265,9 @@ class _Reader:
                 party.key = _text(pid)[:20]
         if party.key == f"IPI{party.ipi_name_number}":
             party.key = None  # the IPI name number standing in for a key
-        for aff in element.iterfind("SocietyAffiliation"):
-            society = societies.get(_text(aff.find("MusicRightsSociety")))
+        for aff in element.all("SocietyAffiliation"):
+            affiliation = _Children(aff)
+            society = societies.get(affiliation.text("MusicRightsSociety"))
             if not society or not codes.is_society(society):
                 findings.append(
                     _finding(
@@ -244,12 +276,12 @@ class _Reader:
                         "dropped",
                         aff,
                         "MusicRightsSociety",
-                        _text(aff.find("MusicRightsSociety")),
+                        affiliation.text("MusicRightsSociety"),
                     )
                 )
                 continue
-            codes_found = [_tis(_text(t)) for t in aff.iterfind("TerritoryCode")]
-            for right in _rights(aff.iterfind("RightsType")):
+            codes_found = [_tis(_text(t)) for t in affiliation.all("TerritoryCode")]
+            for right in _rights(affiliation.all("RightsType")):
                 for tis in codes_found or [WORLD]:
                     if tis is not None:
                         party.affiliations.append(Affiliation(society.zfill(3), right, tis))
@@ -258,20 +290,21 @@ class _Reader:
     def work(self, element: etree._Element) -> None:
         """A MusicalWork: the work, its writers' claims (its right shares come later)."""
         findings: list[Finding] = []
-        reference = element.find("MusicalWorkReference")
+        children = _Children(element)
+        reference = children.first("MusicalWorkReference")
         ref = _text(reference)
-        ids = element.find("MusicalWorkId")
-        numbers = list(ids.iterfind("ProprietaryId"))
+        ids = _Children(children.first("MusicalWorkId"))
+        numbers = ids.all("ProprietaryId")
         own = [p for p in numbers if p.get("Namespace") == self.namespace] or numbers
         number = _text(own[0])[:20]
-        titles = list(element.iterfind("Title"))
+        titles = children.all("Title")
         main = next((t for t in titles if t.get("TitleType") == "OriginalTitle"), titles[0])
         work = Work(
-            title=_text(main.find("TitleText")),
+            title=_Children(main).text("TitleText"),
             language=(main.get("LanguageAndScriptCode") or "").upper()[:2] or None,
             numbers=[WorkNumber(self.sender, number)],
         )
-        iswc = ids.find("ISWC")
+        iswc = ids.first("ISWC")
         if iswc is not None:
             if iswc_id.is_valid(_text(iswc)):
                 work.iswc = iswc_id.compact(_text(iswc))
@@ -293,17 +326,18 @@ class _Reader:
             if kind == "UserDefined" and title.get("Namespace") == CWR_NAMESPACE:
                 code = title.get("UserDefinedValue") or "AT"
             language = (title.get("LanguageAndScriptCode") or "").upper()[:2] or None
-            work.titles.append(Title(_text(title.find("TitleText")), code, language))
-        duration = element.find("Duration")
+            work.titles.append(Title(_Children(title).text("TitleText"), code, language))
+        duration = children.first("Duration")
         if duration is not None:
             match = _DURATION.match(_text(duration))
             if match:
                 days, hours, minutes, secs = (float(g or 0) for g in match.groups())
                 work.duration = int(days * 86400 + hours * 3600 + minutes * 60 + secs)
         writer_roles: dict[str, str] = {}
-        for writer in element.iterfind("Writer"):
-            party_ref = _text(writer.find("WriterPartyReference"))
-            role = _text(writer.find("Role"))
+        for writer in children.all("Writer"):
+            writer_children = _Children(writer)
+            party_ref = writer_children.text("WriterPartyReference")
+            role = writer_children.text("Role")
             writer_roles[party_ref] = WRITER_ROLES_BACK.get(role, "PA" if not role else "CA")
         empty = _finding(
             "TR",
@@ -324,21 +358,27 @@ class _Reader:
 
     def share(self, element: etree._Element) -> None:
         """A RightShare: its share in the claims of each work it names."""
-        for work_ref in element.iterfind("RightShareWorkReference"):
+        share = _Children(element)
+        for work_ref in share.all("RightShareWorkReference"):
             reading = self.works.get(_text(work_ref))
             if reading is not None:
-                self._share(element, reading)
+                self._share(share, reading)
 
-    def _share(self, share: etree._Element, reading: _Reading) -> None:
+    def _share(self, share: _Children, reading: _Reading) -> None:
         claims, writer_roles = reading.claims, reading.writer_roles
-        controller = share.find("RightsController/RightsControllerPartyReference")
+        rights_controller = share.first("RightsController")
+        controller = (
+            None
+            if rights_controller is None
+            else _Children(rights_controller).first("RightsControllerPartyReference")
+        )
         if controller is None or _text(controller) not in self.parties:
             reading.note(
                 "WARN",
                 "right share without a known rights controller: ignored",
-                share.find("RightShareReference"),
+                share.first("RightShareReference"),
                 "RightShareReference",
-                _text(share.find("RightShareReference")),
+                share.text("RightShareReference"),
             )
             return
         party_ref = _text(controller)
@@ -367,13 +407,13 @@ class _Reader:
             )
         return self.read
 
-    def _tag(self, share: etree._Element, party_ref: str, writer_roles: dict[str, str]) -> str:
-        for pid in share.iterfind("RightShareId"):
+    def _tag(self, share: _Children, party_ref: str, writer_roles: dict[str, str]) -> str:
+        for pid in share.all("RightShareId"):
             if pid.get("Namespace") == CWR_NAMESPACE:
                 return _text(pid)
         if party_ref in writer_roles:
             return f"SWR {writer_roles[party_ref]}"
-        controller = share.find("RightsController")
+        controller = share.first("RightsController")
         role = "AM" if controller.get("IsAgent") == "true" else "E"
         return f"SPU {role}"
 
@@ -393,8 +433,8 @@ class _Reader:
         claim.role = role if role in roles else ("E" if claim.side is Side.PUBLISHER else "CA")
         claim.chain = digits_value(parts[2]) if len(parts) > 2 else None
 
-    def _add_share(self, claim: Claim, share: etree._Element, reading: _Reading) -> None:
-        value_element = share.find("RightSharePercentage")
+    def _add_share(self, claim: Claim, share: _Children, reading: _Reading) -> None:
+        value_element = share.first("RightSharePercentage")
         if value_element is None:
             return  # unknown or not claimed: nothing to store
         try:
@@ -422,13 +462,13 @@ class _Reader:
                 _text(value_element),
             )
         amount = int(hundredths.to_integral_value())
-        rights = _rights(share.iterfind("RightsType"))
-        kind = _text(share.find("RightShareType"))
+        rights = _rights(share.all("RightsType"))
+        kind = share.text("RightShareType")
         if kind in (OWNERSHIP, "OriginalPublisherShare"):
             claim.ownership = _set(claim.ownership, rights, amount)
             return
         included = []
-        for element in share.iterfind("TerritoryCode"):
+        for element in share.all("TerritoryCode"):
             tis = _tis(_text(element))
             if tis is None:
                 reading.note(
@@ -442,7 +482,7 @@ class _Reader:
             included.append(tis)
         excluded = [
             tis
-            for element in share.iterfind("ExcludedTerritoryCode")
+            for element in share.all("ExcludedTerritoryCode")
             if (tis := _tis(_text(element))) is not None
         ]
         for tis in included:
