@@ -85,12 +85,12 @@ def works_to_export(
 ) -> Iterator[Work | EncodedWork | SkippedWork]:
     """The works to hand to ``export_works``, in id order: encoded ahead when there are many.
 
-    The worker processes take the chunks of works in turn, up to ``2 * workers`` ahead
-    of the one being written.  While they start (a new interpreter importing the
-    modules of the tasks: half a second or more, in which handing them a chunk would
-    wait), the main process encodes and writes the chunks itself; then, until the first
-    chunk comes back from a worker, it encodes the chunks after those handed out
-    rather than wait.
+    The worker processes take the chunks of works in turn, up to ``2 * workers`` of them
+    handed out at a time (the chunks the main process encoded do not count).  While
+    they start (a new interpreter importing the modules of the tasks: half a second or
+    more, in which handing them a chunk would wait), the main process encodes and
+    writes the chunks itself; then, until the first chunk comes back from a worker, it
+    encodes the chunks after those handed out rather than wait.
     """
     workers = worker_count() if workers is None else workers
     if workers < 1 or len(ids) < PARALLEL_FROM_WORKS:
@@ -110,12 +110,14 @@ def works_to_export(
         if chunks and starting.is_alive():
             yield from _encoded(store, *chunks.pop(), version, transaction, sender, encoding)
             continue
-        while chunks and len(ahead) < 2 * workers:
+        handed_out = sum(isinstance(due, Future) for due in ahead)
+        while chunks and handed_out < 2 * workers:
             ahead.append(
                 pool.submit(
                     _encode_chunk, store.url, *chunks.pop(), version, transaction, sender, encoding
                 )
             )
+            handed_out += 1
         due = ahead.popleft()
         if isinstance(due, Future):
             while not returned and chunks and not due.done():
