@@ -110,7 +110,7 @@ def process_pool(workers: int, preload: tuple[str, ...] = ()) -> ProcessPoolExec
     return _pool
 
 
-def _start_workers(pool: ProcessPoolExecutor, workers: int) -> threading.Thread:
+def start_workers(pool: ProcessPoolExecutor, workers: int) -> threading.Thread:
     """Start the pool's worker processes in a thread, which ends when they are there.
 
     The first submit to a new pool waits for the server process to start (a new
@@ -354,7 +354,7 @@ class CheckedFile:
 
     def _in_workers(self) -> Iterator[CheckedTransaction]:
         pool = process_pool(self.workers)
-        starting = _start_workers(pool, self.workers)
+        starting = start_workers(pool, self.workers)
         parser = self.parser
         pending: deque[_Pending | list[CheckedTransaction]] = deque()
         chunk: list[TransactionPlace] = []

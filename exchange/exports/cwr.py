@@ -4,8 +4,8 @@ Each work carries the claims the claim policy chooses (:mod:`exchange.exports.cl
 
 Loading works from the store and encoding them costs far more than writing the
 lines. For a large export, worker processes each read a slice of the works from
-the store (with their own connections) and encode them; the main process encodes a
-few slices itself while the workers start, takes the encoded transactions in order
+the store (with their own connections) and encode them; the main process encodes
+slices itself while the workers start, takes the encoded transactions in order
 and writes them into files (:func:`adapters.cwr.export.export_works`). Each work is
 encoded with its place in the export as its transaction number, which is the one it
 gets unless a work before it was skipped or a new file began: then it is renumbered.
@@ -20,7 +20,7 @@ from typing import Any
 
 from adapters.cwr.export import EncodedWork, SkippedWork
 from adapters.cwr.layout import record_prefix
-from adapters.cwr.pipeline import process_pool, worker_count
+from adapters.cwr.pipeline import process_pool, start_workers, worker_count
 from adapters.cwr.work_records import encode_work
 from adapters.cwr.work_values import WorkWriteError
 from exchange.exports.claims import registration
@@ -85,10 +85,12 @@ def works_to_export(
 ) -> Iterator[Work | EncodedWork | SkippedWork]:
     """The works to hand to ``export_works``, in id order: encoded ahead when there are many.
 
-    The worker processes take the chunks of works in turn, up to ``2 * workers`` ahead
-    of the one being written.  Until the first of them is ready (while the workers
-    start), the main process encodes the chunks after those handed out itself, up to
-    ``workers`` of them, rather than wait.
+    The worker processes take the chunks of works in turn, up to ``2 * workers`` of them
+    handed out at a time (the chunks the main process encoded do not count).  While
+    they start (a new interpreter importing the modules of the tasks: half a second or
+    more, in which handing them a chunk would wait), the main process encodes and
+    writes the chunks itself; then, until the first chunk comes back from a worker, it
+    encodes the chunks after those handed out rather than wait.
     """
     workers = worker_count() if workers is None else workers
     if workers < 1 or len(ids) < PARALLEL_FROM_WORKS:
@@ -96,25 +98,30 @@ def works_to_export(
             yield registration(work, sender)
         return
     pool = process_pool(workers, preload=(__name__,))
+    starting = start_workers(pool, workers)
     chunks = [
         (start, list(ids[start : start + CHUNK_WORKS])) for start in range(0, len(ids), CHUNK_WORKS)
     ]
     chunks.reverse()  # taken from the end
     ahead: deque[Future[list[EncodedWork | SkippedWork]] | list[EncodedWork | SkippedWork]]
     ahead = deque()
-    spare = workers  # chunks the main process may still encode while the workers start
+    returned = False  # whether a chunk came back from a worker yet
     while chunks or ahead:
-        while chunks and len(ahead) < 2 * workers:
+        if chunks and starting.is_alive():
+            yield from _encoded(store, *chunks.pop(), version, transaction, sender, encoding)
+            continue
+        handed_out = sum(isinstance(due, Future) for due in ahead)
+        while chunks and handed_out < 2 * workers:
             ahead.append(
                 pool.submit(
                     _encode_chunk, store.url, *chunks.pop(), version, transaction, sender, encoding
                 )
             )
+            handed_out += 1
         due = ahead.popleft()
         if isinstance(due, Future):
-            while spare and chunks and not due.done():
+            while not returned and chunks and not due.done():
                 ahead.append(_encoded(store, *chunks.pop(), version, transaction, sender, encoding))
-                spare -= 1
             due = due.result()
-            spare = 0
+            returned = True
         yield from due

@@ -256,16 +256,26 @@ def test_encoding_in_worker_processes_gives_the_same_file(
     store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Large exports are encoded by worker processes; the file is the same as without them."""
+    from concurrent.futures import ProcessPoolExecutor
     from datetime import datetime
+    from threading import Thread
 
     created = datetime(2026, 3, 14, 9, 26, 53)
     from adapters.cwr.export import export_works
+    from adapters.cwr.pipeline import start_workers
     from exchange.exports import cwr as cwr_exports
+
+    def started(pool: ProcessPoolExecutor, workers: int) -> Thread:
+        """The workers, there before the first chunk (which they then take)."""
+        starting = start_workers(pool, workers)
+        starting.join()
+        return starting
 
     store.add_works((w, w.claims[0].source) for w in sample_works())
     ids = store.work_ids()
     monkeypatch.setattr(cwr_exports, "PARALLEL_FROM_WORKS", 1)
     monkeypatch.setattr(cwr_exports, "CHUNK_WORKS", 1)
+    monkeypatch.setattr(cwr_exports, "start_workers", started)
     contents = []
     for workers in (0, 1):
         out = tmp_path / f"w{workers}"
