@@ -2,27 +2,35 @@
 
 :meth:`WorkReader.load_many` asks a fixed number of queries per chunk of works,
 whatever the number of works, so an export of the whole repertoire streams.
+:meth:`WorkReader.load` reads one work (the HTTP API's lookups) on PostgreSQL in a
+single statement, each of those queries' rows as a JSON array.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, date, datetime
 from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     CompoundSelect,
     Connection,
+    Date,
     Executable,
     Select,
     String,
     Table,
     and_,
+    bindparam,
+    func,
     select,
     type_coerce,
     union_all,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from exchange.model import (
     Affiliation,
@@ -72,7 +80,34 @@ def registered_by(conn: Connection, work_ids: Iterable[int]) -> set[tuple[int, s
     return held
 
 
-# The statements of a reader, built once per database: a lookup of one work runs eight.
+# The statements of a reader, built once per database. Each one is also built for the
+# statement of one work on PostgreSQL (``one_work``: see _work_query), which reads the
+# rows of each as a JSON array.
+
+#: The parameter of the statement of one work: its id.
+WORK_ID = "work_id"
+
+
+def _given(dialect: str, column: Any, one_work: bool) -> ColumnElement[bool]:
+    """``column`` is one of the ids the statement runs for (:func:`in_ids`), or the
+    work's id (:data:`WORK_ID`) in the statement of one work."""
+    return column == bindparam(WORK_ID) if one_work else in_ids(dialect, column)
+
+
+def _selecting(columns: Sequence[Any], order: Sequence[Any], one_work: bool) -> Select[Any]:
+    """The start of a statement for ``columns`` in ``order`` (its FROM and WHERE to add):
+    a row each, or in the statement of one work one JSON array of them (NULL: none),
+    each row an array of the columns."""
+    if one_work:
+        rows = func.json_agg(aggregate_order_by(func.json_build_array(*columns), *order))
+        return select(rows)
+    return select(*columns).order_by(*order)
+
+
+class _AsGiven(String):
+    """A source's time of receipt as the driver gives it: the reader converts it once per
+    source (:meth:`WorkReader._source`)."""
+
 
 #: What a :class:`Source` is built of, joined to the rows that name a source. The time
 #: of receipt comes as the driver gives it, converted once per source rather than for
@@ -82,13 +117,15 @@ _SOURCE = (
     t.sources.c.partner,
     t.sources.c.file_name,
     t.sources.c.transaction_seq,
-    type_coerce(t.sources.c.received_at, String()),
+    type_coerce(t.sources.c.received_at, _AsGiven()),
     t.sources.c.transaction_type,
 )
 
 
 @cache
-def _by_ids(dialect: str, table: str, column: str, names: tuple[str, ...]) -> Select[Any]:
+def _by_ids(
+    dialect: str, table: str, column: str, names: tuple[str, ...], one_work: bool = False
+) -> Select[Any]:
     """The columns ``names`` of every row of ``table`` whose ``column`` is one of the ids
     given, in id order.
 
@@ -96,7 +133,11 @@ def _by_ids(dialect: str, table: str, column: str, names: tuple[str, ...]) -> Se
     """
     of: Table = t.metadata.tables[table]
     columns = [of.c[name] for name in names]
-    return select(*columns).where(in_ids(dialect, of.c[column])).order_by(of.c.id)
+    return (
+        _selecting(columns, [of.c.id], one_work)
+        .select_from(of)
+        .where(_given(dialect, of.c[column], one_work))
+    )
 
 
 _WORK = (
@@ -141,37 +182,40 @@ _RECORDING = (
 
 
 @cache
-def _claims_query(dialect: str) -> Select[Any]:
+def _claims_query(dialect: str, one_work: bool = False) -> Select[Any]:
     """The claims of the works given, with their parties, the key each source gave,
     and their territories (a row for each, in order; none: one row)."""
     c, p, key, ct = t.claims, t.parties, t.party_keys, t.claim_territories
+    columns = (
+        c.c.id,
+        c.c.work_id,
+        c.c.role,
+        c.c.side,
+        c.c.controlled,
+        c.c.chain,
+        c.c.writers,
+        c.c.pr_ownership,
+        c.c.mr_ownership,
+        c.c.sr_ownership,
+        *_SOURCE,
+        p.c.id,
+        p.c.last_name,
+        p.c.first_name,
+        p.c.ipi_name_number,
+        p.c.ipi_base_number,
+        p.c.is_legal_entity,
+        key.c.key,
+        ct.c.id,
+        ct.c.tis,
+        ct.c.include,
+        ct.c.pr_collection,
+        ct.c.mr_collection,
+        ct.c.sr_collection,
+    )
+    order = (c.c.work_id, c.c.source_id, c.c.position, c.c.id, ct.c.position)
     return (
-        select(
-            c.c.id,
-            c.c.work_id,
-            c.c.role,
-            c.c.side,
-            c.c.controlled,
-            c.c.chain,
-            c.c.writers,
-            c.c.pr_ownership,
-            c.c.mr_ownership,
-            c.c.sr_ownership,
-            *_SOURCE,
-            p.c.id,
-            p.c.last_name,
-            p.c.first_name,
-            p.c.ipi_name_number,
-            p.c.ipi_base_number,
-            p.c.is_legal_entity,
-            key.c.key,
-            ct.c.id,
-            ct.c.tis,
-            ct.c.include,
-            ct.c.pr_collection,
-            ct.c.mr_collection,
-            ct.c.sr_collection,
-        )
+        _selecting(columns, order, one_work)
+        .select_from(c)
         .join(p, p.c.id == c.c.party_id)
         .outerjoin(t.sources, t.sources.c.id == c.c.source_id)
         .outerjoin(
@@ -179,44 +223,122 @@ def _claims_query(dialect: str) -> Select[Any]:
             and_(key.c.party_id == c.c.party_id, key.c.issuer == t.sources.c.partner),
         )
         .outerjoin(ct, ct.c.claim_id == c.c.id)
-        .where(in_ids(dialect, c.c.work_id))
-        .order_by(c.c.work_id, c.c.source_id, c.c.position, c.c.id, ct.c.position)
+        .where(_given(dialect, c.c.work_id, one_work))
     )
 
 
 @cache
-def _affiliations_query(dialect: str) -> Select[Any]:
-    a = t.affiliations
+def _affiliations_query(dialect: str, one_work: bool = False) -> Select[Any]:
+    """The affiliations of the parties given, or of those that claim on the one work."""
+    a, c = t.affiliations, t.claims
+    if one_work:
+        given = a.c.party_id.in_(select(c.c.party_id).where(_given(dialect, c.c.work_id, True)))
+    else:
+        given = in_ids(dialect, a.c.party_id)
     return (
-        select(a.c.party_id, a.c.right, a.c.territory, a.c.society, *_SOURCE)
+        _selecting(
+            (a.c.party_id, a.c.right, a.c.territory, a.c.society, *_SOURCE), [a.c.id], one_work
+        )
+        .select_from(a)
         .outerjoin(t.sources, t.sources.c.id == a.c.source_id)
-        .where(in_ids(dialect, a.c.party_id))
-        .order_by(a.c.id)
+        .where(given)
     )
 
 
 @cache
-def _recordings_query(dialect: str) -> Select[Any]:
+def _recordings_query(dialect: str, one_work: bool = False) -> Select[Any]:
     """The recordings of the works given, each with its source (the last columns)."""
     r = t.recordings
     return (
-        select(*(r.c[name] for name in _RECORDING), *_SOURCE)
+        _selecting((*(r.c[name] for name in _RECORDING), *_SOURCE), [r.c.id], one_work)
+        .select_from(r)
         .outerjoin(t.sources, t.sources.c.id == r.c.source_id)
-        .where(in_ids(dialect, r.c.work_id))
-        .order_by(r.c.id)
+        .where(_given(dialect, r.c.work_id, one_work))
     )
 
 
 @cache
-def _performers_query(dialect: str) -> CompoundSelect[Any]:
+def _performers_query(dialect: str, one_work: bool = False) -> Select[Any] | CompoundSelect[Any]:
     """The performers of the works given and of their recordings, in id order."""
     p, r = t.performers, t.recordings
     columns = (p.c.id, p.c.work_id, p.c.recording_id, *(p.c[n] for n in PERFORMER_COLUMNS))
-    of_works = select(*columns).where(in_ids(dialect, p.c.work_id))
+    of_works = select(*columns).where(_given(dialect, p.c.work_id, one_work))
     of_recordings = (
-        select(*columns).join(r, r.c.id == p.c.recording_id).where(in_ids(dialect, r.c.work_id))
+        select(*columns)
+        .join(r, r.c.id == p.c.recording_id)
+        .where(_given(dialect, r.c.work_id, one_work))
     )
-    return union_all(of_works, of_recordings).order_by(p.c.id.name)
+    performers = union_all(of_works, of_recordings)
+    if one_work:
+        both = performers.subquery()
+        return _selecting(list(both.c), [both.c.id], True).select_from(both)
+    return performers.order_by(p.c.id.name)
+
+
+def _utc(text: str) -> datetime:
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+#: What turns a value of these types, which JSON holds as text, into the driver's.
+_FROM_JSON_TEXT: tuple[tuple[type, Callable[[str], Any]], ...] = (
+    (t.UtcDateTime, _utc),
+    (_AsGiven, _utc),
+    (Date, date.fromisoformat),
+)
+
+
+class _JsonRows:
+    """The rows of one of the reader's statements, from the JSON array that the statement
+    of one work holds of them: the values the driver gives, times and dates included."""
+
+    def __init__(self, statement: Select[Any] | CompoundSelect[Any]) -> None:
+        #: The columns that JSON holds as text, each with what reads it.
+        self.from_text = tuple(
+            (index, convert)
+            for index, column in enumerate(statement.selected_columns)
+            for kind, convert in _FROM_JSON_TEXT
+            if isinstance(column.type, kind)
+        )
+
+    def rows(self, document: list[list[Any]] | None) -> list[list[Any]]:
+        if document is None:  # no row
+            return []
+        if self.from_text:
+            for row in document:
+                for index, convert in self.from_text:
+                    if row[index] is not None:
+                        row[index] = convert(row[index])
+        return document
+
+
+#: The statements of a work's parts, in the order the reader reads them (the works'
+#: rows first): each one's builder and its arguments after the dialect.
+_PARTS: tuple[tuple[Callable[..., Any], tuple[Any, ...]], ...] = (
+    (_by_ids, ("works", "id", _WORK)),
+    (_by_ids, ("titles", "work_id", _TITLE)),
+    (_by_ids, ("work_numbers", "work_id", _NUMBER)),
+    (_claims_query, ()),
+    (_affiliations_query, ()),
+    (_by_ids, ("work_details", "work_id", _DETAIL)),
+    (_recordings_query, ()),
+    (_performers_query, ()),
+)
+
+
+@cache
+def _work_query() -> tuple[Select[Any], tuple[_JsonRows, ...]]:
+    """PostgreSQL's statement of one work (:data:`WORK_ID`), and its parts: one row,
+    each column the rows of one of the reader's statements (:data:`_PARTS`) as JSON.
+
+    One round trip rather than eight, and one plan, which the server keeps (the
+    statements of many works, on an array of ids, are planned again on every call).
+    """
+    columns = [
+        build("postgresql", *arguments, one_work=True).scalar_subquery()
+        for build, arguments in _PARTS
+    ]
+    parts = tuple(_JsonRows(build("postgresql", *arguments)) for build, arguments in _PARTS)
+    return select(*columns), parts
 
 
 # Shares and territory shares are frozen and few values recur across claims: one
@@ -297,16 +419,20 @@ class WorkReader:
         if len(known) + len(wanted) > AFFILIATION_CACHE:
             known.clear()
             wanted = list(party_ids)
-        rows = self._run(_affiliations_query(self.dialect), wanted)
+        latest = self._affiliations_from(self._run(_affiliations_query(self.dialect), wanted))
+        for pid in wanted:
+            known[pid] = latest.get(pid, [])
+        return {pid: known[pid] for pid in party_ids}
+
+    def _affiliations_from(self, rows: Iterable[Sequence[Any]]) -> dict[int, list[Affiliation]]:
+        """The current affiliations of the parties in these rows of the affiliations."""
         latest: dict[int, dict[tuple[str, str], Affiliation]] = defaultdict(dict)
         source = self._source
         for party_id, right, territory, society, *of_source in rows:
             latest[party_id][(right, territory)] = Affiliation(
                 society, _RIGHTS[right], territory, source(*of_source)
             )
-        for pid in wanted:
-            known[pid] = list(latest[pid].values()) if pid in latest else []
-        return {pid: known[pid] for pid in party_ids}
+        return {pid: list(by_right.values()) for pid, by_right in latest.items()}
 
     # -- claims -------------------------------------------------------------------
 
@@ -314,6 +440,12 @@ class WorkReader:
         """Claims per work, each with its party (and the key its source uses for it)."""
         rows = self._run(_claims_query(self.dialect), work_ids)
         affiliations = self.affiliations_of(list(dict.fromkeys(r[16] for r in rows)))
+        return self._claims_from(rows, affiliations)
+
+    def _claims_from(
+        self, rows: Sequence[Sequence[Any]], affiliations: dict[int, list[Affiliation]]
+    ) -> dict[int, list[Claim]]:
+        """Claims per work, from these rows of the claims (:func:`_claims_query`)."""
         result: dict[int, list[Claim]] = defaultdict(list)
         territories: dict[int, list[TerritoryShare]] = {}  # of each claim, as it is built
         placed: set[int] = set()  # territory rows (a party with two keys repeats them)
@@ -409,6 +541,46 @@ class WorkReader:
 
     def load_many(self, work_ids: Sequence[int]) -> list[Work]:
         """The works with these ids, in the order given (unknown ids are left out)."""
+        dialect = self.dialect
+        works = self._works_from(self._rows(t.works, "id", work_ids, _WORK))
+        ids = list(works)
+        self._complete(
+            works,
+            self._rows(t.titles, "work_id", ids, _TITLE),
+            self._rows(t.work_numbers, "work_id", ids, _NUMBER),
+            self.claims_of(ids),
+            self._rows(t.work_details, "work_id", ids, _DETAIL),
+            self._run(_recordings_query(dialect), ids),
+            self._run(_performers_query(dialect), ids),
+        )
+        return [works[i] for i in work_ids if i in works]
+
+    def load(self, work_id: int) -> Work | None:
+        """The work with this id (None: no such work); on PostgreSQL in one statement."""
+        if self.dialect != "postgresql":
+            found = self.load_many([work_id])
+            return found[0] if found else None
+        statement, parts = _work_query()
+        documents = self.conn.execute(statement, {WORK_ID: work_id}).one()
+        work_rows, titles, numbers, claims, affiliations, details, recordings, performers = (
+            part.rows(document) for part, document in zip(parts, documents, strict=True)
+        )
+        works = self._works_from(work_rows)
+        if not works:
+            return None
+        self._complete(
+            works,
+            titles,
+            numbers,
+            self._claims_from(claims, self._affiliations_from(affiliations)),
+            details,
+            recordings,
+            performers,
+        )
+        return works[work_id]
+
+    def _works_from(self, rows: Iterable[Sequence[Any]]) -> dict[int, Work]:
+        """The works of these rows of the works (:data:`_WORK`), by id, without their parts."""
         works: dict[int, Work] = {}
         for (
             work_id,
@@ -426,7 +598,7 @@ class WorkReader:
             distribution_category,
             text_music_relationship,
             copyright_date,
-        ) in self._rows(t.works, "id", work_ids, _WORK):
+        ) in rows:
             works[work_id] = Work(
                 title=title,
                 iswc=iswc,
@@ -444,16 +616,28 @@ class WorkReader:
                 copyright_date=copyright_date,
                 id=work_id,
             )
-        ids = list(works)
-        for work_id, title, kind, language in self._rows(t.titles, "work_id", ids, _TITLE):
+        return works
+
+    def _complete(
+        self,
+        works: dict[int, Work],
+        titles: Iterable[Sequence[Any]],
+        numbers: Iterable[Sequence[Any]],
+        claims: dict[int, list[Claim]],
+        details: Iterable[Sequence[Any]],
+        recordings: Iterable[Sequence[Any]],
+        performers: Iterable[Sequence[Any]],
+    ) -> None:
+        """Give the works their parts, from the rows of the reader's statements."""
+        for work_id, title, kind, language in titles:
             works[work_id].titles.append(Title(title, kind, language))
-        for work_id, issuer, number, kind in self._rows(t.work_numbers, "work_id", ids, _NUMBER):
+        for work_id, issuer, number, kind in numbers:
             works[work_id].numbers.append(WorkNumber(issuer, number, kind))
-        for work_id, claims in self.claims_of(ids).items():
-            works[work_id].claims = claims
-        for work_id, kind, data in self._rows(t.work_details, "work_id", ids, _DETAIL):
+        for work_id, of_work in claims.items():
+            works[work_id].claims = of_work
+        for work_id, kind, data in details:
             add_detail(works[work_id], kind, data)
-        recordings: dict[int, Recording] = {}
+        by_id: dict[int, Recording] = {}
         source = self._source
         for (
             recording_id,
@@ -474,7 +658,7 @@ class WorkReader:
             isrc_validity,
             submitter_recording_id,
             *of_source,
-        ) in self._run(_recordings_query(self.dialect), ids):
+        ) in recordings:
             recording = Recording(
                 isrc=isrc,
                 title=title,
@@ -493,13 +677,8 @@ class WorkReader:
                 submitter_recording_id=submitter_recording_id,
                 source=source(*of_source),
             )
-            recordings[recording_id] = recording
+            by_id[recording_id] = recording
             works[work_id].recordings.append(recording)
-        for _, work_id, recording_id, *performer in self._run(_performers_query(self.dialect), ids):
-            of = works[work_id] if work_id is not None else recordings[recording_id]
+        for _, work_id, recording_id, *performer in performers:
+            of = works[work_id] if work_id is not None else by_id[recording_id]
             of.performers.append(performer_from_row(*performer))
-        return [works[i] for i in work_ids if i in works]
-
-    def load(self, work_id: int) -> Work | None:
-        found = self.load_many([work_id])
-        return found[0] if found else None

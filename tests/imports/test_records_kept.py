@@ -43,6 +43,15 @@ def _counts(paths: list[Path]) -> Counter[str]:
     return Counter(line[:3] for path in paths for line in _records(path))
 
 
+def _each_read_alone_as_with_others(store: Store) -> None:
+    """A work read alone (PostgreSQL: one statement, its parts as JSON) is the work an
+    export reads with others."""
+    works = list(store.iter_works(store.work_ids()))
+    assert works
+    for work in works:
+        assert store.load_work(work.id or 0) == work
+
+
 def _import_and_export(
     store: Store, path: Path, version: str, folder: Path
 ) -> tuple[FileReport, list[Path]]:
@@ -92,6 +101,7 @@ def test_a_real_file_comes_back_with_every_record(store: Store, name: str, tmp_p
     assert sum(sent[t] for t in WORK_HEADERS) == back["NWR"]
     details = {t for t in sent if t not in CONTROL | WORK_HEADERS}
     assert {t: back[t] for t in details} == {t: sent[t] for t in details}
+    _each_read_alone_as_with_others(store)
 
 
 def test_orn_of_a_real_file_is_stored_with_its_production(store: Store, tmp_path: Path) -> None:
@@ -254,6 +264,7 @@ def test_every_kept_record_comes_back_field_by_field(
     report, written = _import_and_export(store, path, version, tmp_path / "out")
     assert [f.as_dict() for f in report.findings] == []
     assert report.accepted == 1
+    _each_read_alone_as_with_others(store)
 
     def details(lines: list[str]) -> list[tuple[str, dict[str, str]]]:
         out = []
