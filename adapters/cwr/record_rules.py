@@ -589,17 +589,6 @@ class RecordValidator:
                 self._clean.clear()
             self._clean[content] = None
 
-    def recall(self, text: str) -> dict[str, str] | None:
-        """The values of a line (decoded text) whose content was found clean twice
-        before: those of the second such line, with this line's own prefix; else None.
-
-        What :meth:`RecordCodec.decode_dict` gives, without cutting the line again.
-        """
-        if len(text) != self.length or self._content_from is None:
-            return None
-        known = self._clean.get(text[self._content_from :])
-        return None if known is None else self._with_prefix(known, text)
-
     def _with_prefix(self, known: dict[str, str], text: str) -> dict[str, str]:
         """Values kept of a clean line, with the sequence numbers of ``text``'s prefix."""
         values = known.copy()
@@ -621,9 +610,10 @@ class RecordValidator:
         judged as :meth:`validate` judges it; False when it cannot be read.
 
         The line is decoded once and its content looked up once: a line clean before
-        is not judged again, and its values are those kept (:meth:`recall`) once
-        kept. ``values=False``: a record found clean gets no values (:data:`UNREAD`),
-        for a check that reads none of this record's.
+        is not judged again, nor cut once its values are kept (those of the second
+        line of its content, with this line's own prefix). ``values=False``: a record
+        found clean gets no values (:data:`UNREAD`), for a check that reads none of
+        this record's.
         """
         kind = self.record_type
         if len(text) == self.length and self._content_from is not None:
