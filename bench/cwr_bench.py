@@ -39,7 +39,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import big_store  # noqa: E402
+# (big_store, and SQLAlchemy with it, is imported where a grown store is made: every
+# worker process of a stage runs this module's top level again, as multiprocessing runs
+# a main script's, and `exchange validate`'s workers import no SQLAlchemy)
 from catalogue import CATALOGUES, write_file  # noqa: E402
 from databases import drop_pg, fresh_pg, pg_missing  # noqa: E402
 
@@ -368,8 +370,11 @@ def run_catalogue(kind: str, stages: list[str], args: argparse.Namespace) -> dic
             finally:
                 drop_pg(args.pg, name)
         elif stage == "grown-sqlite":
+            import big_store
+
             grown = folder / "grown.db"
-            big_store.sqlite_copy(Path(args.templates), args.grown, grown, say)
+            templates = Path(args.templates or big_store.DEFAULT_FOLDER)
+            big_store.sqlite_copy(templates, args.grown, grown, say)
             results[stage] = measure(stage, file, args, url=f"sqlite:///{grown}")
             grown.unlink()
         elif stage == "grown-postgres":
@@ -377,6 +382,8 @@ def run_catalogue(kind: str, stages: list[str], args: argparse.Namespace) -> dic
             if missing:
                 skipped[stage] = missing
                 continue
+            import big_store
+
             template = big_store.pg_template(args.pg, args.grown, say)
             url, name = fresh_pg(args.pg, template)
             try:
@@ -483,8 +490,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--templates",
-        default=str(big_store.DEFAULT_FOLDER),
-        help="where the grown store's SQLite template is kept",
+        help="where the grown store's SQLite template is kept (default: big_store's)",
     )
     parser.add_argument("--dir", help="work folder (default: a temporary one, removed)")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")

@@ -32,12 +32,11 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager, suppress
 from datetime import datetime
 
-from adapters.cwr.layout import record_prefix
+from adapters.cwr.layout import layouts, record_prefix
 from adapters.cwr.parser import READ_VERSIONS, CwrParser, starts_transaction
-from adapters.cwr.record_rules import record_validators
 from adapters.cwr.records import codecs_for
 from adapters.cwr.source import BOM, MAX_LINE_BYTES, CwrSource, strip_line
-from adapters.cwr.transactions import CONTROL_TYPES, HEADER_TYPES, Record, Transaction
+from adapters.cwr.transactions import CONTROL_TYPES, HEADER_TYPES, Transaction
 from adapters.cwr.validator import CheckedTransaction, check_transaction
 from exchange.identifiers import digits_value, is_digits
 from exchange.model import Finding, Source
@@ -170,8 +169,7 @@ def _check_chunk(
 ) -> list[CheckedTransaction]:
     """In a worker: read the chunk's lines from the file itself, decode and validate them
     (and map their works, if ``with_works``)."""
-    codecs = codecs_for(version, encoding)
-    validators = record_validators(version)
+    record_types = _DETAIL_TYPES[version]
     type_at = record_prefix().record_type
     results = []
     with open(path, "rb") as fh:
@@ -179,23 +177,18 @@ def _check_chunk(
         lines = enumerate(fh, start=chunk[0][5])
         for group_type, group_id, sequence, rejected, findings, first, last in chunk:
             tx = Transaction(group_type, group_id, sequence, findings=findings, rejected=rejected)
-            records = tx.records
+            records = []
             for number, raw in lines:
                 if number >= first:
                     line = strip_line(raw)
                     record_type = line[type_at].decode("latin-1")
-                    codec = codecs.get(record_type)
                     # as the parser: blank lines, unknown and control records are not the
                     # transaction's (the parser reported them)
-                    if codec is not None and record_type not in CONTROL_TYPES:
-                        # a line clean before is not cut again
-                        values = validators[record_type].recall(line.decode(encoding, "replace"))
-                        if values is None:
-                            values = codec.decode_dict(line)
-                        records.append(Record(number, record_type, values, line))
+                    if record_type in record_types:
+                        records.append((number, record_type, line))
                 if number == last:
                     break
-            source = _source(sender, file, received, tx.type, sequence)
+            source = _source(sender, file, received, records[0][1], sequence)
             results.append(
                 check_transaction(
                     tx,
@@ -205,9 +198,14 @@ def _check_chunk(
                     source,
                     keep_work=with_works,
                     fingerprint=with_works,
+                    lines=records,
                 )
             )
     return results
+
+
+#: The record types of each version that a transaction holds (its header and details).
+_DETAIL_TYPES = {version: frozenset(layouts(version)) - CONTROL_TYPES for version in READ_VERSIONS}
 
 
 def _skipped(tx: Transaction) -> CheckedTransaction:
@@ -322,10 +320,13 @@ class CheckedFile:
             and head.version in READ_VERSIONS
             and not (head.unsupported or head.file_rejected)
         )
+        #: checked here, a validation's records are read from their lines (each decoded
+        #: only if its values are read), an import's decoded by the parser
+        here = not self.parallel
         self.parser = (
             head
             if head is not None and self.scan
-            else CwrParser(source, decode=not self.parallel, keep_records=False)
+            else CwrParser(source, decode=here and with_works, keep_records=here and not with_works)
         )
 
     def __iter__(self) -> Iterator[CheckedTransaction]:
@@ -350,6 +351,7 @@ class CheckedFile:
                 source,
                 keep_work=self.with_works,
                 fingerprint=self.with_works,
+                lines=tx.lines[1:],  # (the header is read: the parser's first record)
             )
 
     def _in_workers(self) -> Iterator[CheckedTransaction]:

@@ -326,16 +326,16 @@ def _unread(work: Work, r: Record, source: Source | None, mapped: MappedWork) ->
     """A record that the work rules do not read, and that a full mapping keeps."""
 
 
-#: The records that the transaction rules (:mod:`adapters.cwr.work_rules`) read: the
-#: claims and their territories; and XRF, for whether it is kept depends on its values.
-_RULE_RECORDS = (
+#: The records whose values the transaction rules (:mod:`adapters.cwr.work_rules`) read:
+#: the claims and their territories; and XRF, for whether it is kept depends on its values.
+RULE_RECORDS = (
     PUBLISHER_RECORDS.keys()
     | WRITER_RECORDS.keys()
     | PUBLISHER_TERRITORIES
     | WRITER_TERRITORIES
     | {"XRF"}
 )
-_RULE_DETAIL = {t: h if t in _RULE_RECORDS else _unread for t, h in _DETAIL.items()}
+_RULE_DETAIL = {t: h if t in RULE_RECORDS else _unread for t, h in _DETAIL.items()}
 
 
 def work_from_records(

@@ -41,13 +41,14 @@ from adapters.cwr.layout import (
 )
 from adapters.cwr.records import (
     FieldError,
+    RecordCodec,
     codec_for,
     number_or_none,
     to_date,
     to_duration,
     to_int,
 )
-from adapters.cwr.transactions import CONTROL_TYPES, Record
+from adapters.cwr.transactions import CONTROL_TYPES, UNREAD, Record
 from exchange import codes
 from exchange.identifiers import (
     ipi_base,
@@ -336,17 +337,30 @@ def _pattern(rule: FieldRule, f: Field) -> str | None:
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class _Condition:
+    """When a rule applies: the record's ``field`` holds one of ``values`` (or, when
+    ``negated``, none of them)."""
+
+    field: str
+    values: frozenset[str]
+    negated: bool
+
+    def __call__(self, record: Record) -> bool:
+        return (record[self.field] in self.values) != self.negated
+
+
 @dataclass(slots=True)
 class _Compiled:
     rule: FieldRule
     field: Field
     check: Callable[[str], str | None]
-    condition: Callable[[Record], bool] | None
+    condition: _Condition | None
     in_pattern: bool
 
 
-def _condition(rule: FieldRule, record_type: str) -> Callable[[Record], bool] | None | bool:
-    """A predicate for simple conditions; None when the rule always applies, False when
+def _condition(rule: FieldRule, record_type: str) -> _Condition | None | bool:
+    """The condition of a simple rule; None when the rule always applies, False when
     it never does here or the condition cannot be evaluated.
 
     Conditions on the record type are settled now: the validator is for one type.
@@ -361,11 +375,54 @@ def _condition(rule: FieldRule, record_type: str) -> Callable[[Record], bool] | 
     if name == "society":
         return False  # society-specific edits apply to that society's own inbox only
     values = {v.strip() for v in raw.split(",")} if op.endswith("in") else {raw.strip()}
+    negated = op in ("!=", "not in")
     if name == "record_type":
-        return None if (record_type in values) != (op in ("!=", "not in")) else False
-    if op in ("!=", "not in"):
-        return lambda r: r[name] not in values
-    return lambda r: r[name] in values
+        return None if (record_type in values) != negated else False
+    return _Condition(name, frozenset(values), negated)
+
+
+#: A check of one rule on a field's value, as the per-record loop runs it: the field's
+#: name, when it applies, the check, and the rule compiled.
+_Step = tuple[str, "_Condition | None", Callable[[str], "str | None"], _Compiled]
+
+
+def _line_checker(
+    layout: RecordLayout, fast: re.Pattern[str], steps: list[_Step]
+) -> Callable[[str], bool]:
+    """A function of a line's text (of the layout's length) saying whether it breaks
+    no rule: the fast pattern, then ``steps`` (the rules it cannot express) on the
+    fields they read, cut from the text as :class:`RecordCodec` decodes them.
+
+    Written from the rules once (Python source, compiled): no table is read per line,
+    and no field but those the steps read is cut.
+    """
+    body = ["    if FAST(text) is None:", "        return False"]
+    scope: dict[str, object] = {"FAST": fast.fullmatch}
+    variables: dict[str, str] = {}
+
+    def value(name: str) -> str:
+        if name not in variables:
+            variable = variables[name] = f"v{len(variables)}"
+            if name in layout:
+                f = layout.field(name)
+                strip = "rstrip" if f.type == "A" else "strip"
+                body.append(f"    {variable} = text[{f.offset}:{f.end}].{strip}()")
+            else:
+                body.append(f"    {variable} = ''")
+        return variables[name]
+
+    for k, (name, condition, check, _) in enumerate(steps):
+        scope[f"check{k}"] = check
+        test = f"check{k}({value(name)}) is not None"
+        if condition is not None:
+            scope[f"codes{k}"] = condition.values
+            member = "not in" if condition.negated else "in"
+            test = f"{value(condition.field)} {member} codes{k} and {test}"
+        body += [f"    if {test}:", "        return False"]
+    body.append("    return True")
+    name = f"clean_{layout.record_type}"
+    exec(f"def {name}(text):\n" + "\n".join(body) + "\n", scope)  # noqa: S102
+    return scope[name]  # type: ignore[return-value]
 
 
 class RecordValidator:
@@ -410,8 +467,11 @@ class RecordValidator:
         self._mandatory = [f for f in layout.fields if f.required == "M"]
         self._numbers = [f for f in layout.fields if f.type in _NUMERIC_TYPES]
         # what the per-record loop needs, unpacked once
-        self._all_steps = [(c.field.name, c.condition, c.check, c) for c in self.compiled]
-        self._slow_steps = [(c.field.name, c.condition, c.check, c) for c in self.slow]
+        self._all_steps: list[_Step] = [
+            (c.field.name, c.condition, c.check, c) for c in self.compiled
+        ]
+        self._slow_steps: list[_Step] = [(c.field.name, c.condition, c.check, c) for c in self.slow]
+        self._clean_line = _line_checker(layout, self.fast, self._slow_steps)
         # Detail records judged clean, by their text after the prefix (no rule of theirs
         # reads the prefix): catalogues repeat the same publisher, territory and writer
         # lines thousands of times, and a line found clean once is clean again, its
@@ -469,6 +529,9 @@ class RecordValidator:
                     if known is None:
                         self._clean[content] = record.values
                     return True
+            if self._clean_line(text):
+                self._remember(content)
+                return True
         else:
             problem = self.length_problem(record, text)
             if problem is not None:
@@ -515,27 +578,60 @@ class RecordValidator:
             )
             if rule.level == "RR":
                 record.dropped = True
-        if content is not None and len(findings) == found:
+        if len(findings) == found:
+            self._remember(content)
+        return True
+
+    def _remember(self, content: str | None) -> None:
+        """Remember a line's content (None: a line not remembered) as found clean."""
+        if content is not None:
             if len(self._clean) >= _CLEAN_LINES:
                 self._clean.clear()
             self._clean[content] = None
-        return True
 
-    def recall(self, text: str) -> dict[str, str] | None:
-        """The values of a line (decoded text) whose content was found clean twice
-        before: those of the second such line, with this line's own prefix; else None.
-
-        What :meth:`RecordCodec.decode_dict` gives, without cutting the line again.
-        """
-        if len(text) != self.length or self._content_from is None:
-            return None
-        known = self._clean.get(text[self._content_from :])
-        if known is None:
-            return None
+    def _with_prefix(self, known: dict[str, str], text: str) -> dict[str, str]:
+        """Values kept of a clean line, with the sequence numbers of ``text``'s prefix."""
         values = known.copy()
         for name, cut in self._numbers_in_prefix:
             values[name] = text[cut].strip()  # as the codec decodes a number
         return values
+
+    def read(
+        self,
+        line: int,
+        raw: bytes,
+        text: str,
+        codec: RecordCodec,
+        findings: list[Finding],
+        *,
+        values: bool = True,
+    ) -> tuple[Record, bool]:
+        """A record of this type read from its line (``text``: its bytes decoded) and
+        judged as :meth:`validate` judges it; False when it cannot be read.
+
+        The line is decoded once and its content looked up once: a line clean before
+        is not judged again, nor cut once its values are kept (those of the second
+        line of its content, with this line's own prefix). ``values=False``: a record
+        found clean gets no values (:data:`UNREAD`), for a check that reads none of
+        this record's.
+        """
+        kind = self.record_type
+        if len(text) == self.length and self._content_from is not None:
+            content = text[self._content_from :]
+            known = self._clean.get(content, False)
+            if known is not False:  # clean before
+                if not values:
+                    return Record(line, kind, UNREAD, raw), True
+                if known is not None:
+                    return Record(line, kind, self._with_prefix(known, text), raw), True
+                record = Record(line, kind, codec.decode_dict(raw), raw)
+                self._clean[content] = record.values
+                return record, True
+            if not values and self._clean_line(text):
+                self._remember(content)
+                return Record(line, kind, UNREAD, raw), True
+        record = Record(line, kind, codec.decode_dict(raw), raw)
+        return record, self.validate(record, text, findings)
 
 
 #: Field types whose values are ASCII digits (numbers, dates, times).

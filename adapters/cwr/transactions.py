@@ -10,6 +10,7 @@ transaction and which are control records.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 from exchange.model import Finding
 
@@ -20,9 +21,14 @@ ACK_CONTINUATION = frozenset({"NWR", "REV", "EXC", "AGR"})
 CONTROL_TYPES = frozenset({"HDR", "GRH", "GRT", "TRL"})
 
 
+#: The values of a record read for a check that reads none of them, and found clean:
+#: not decoded (read-only: nothing may be written into them).
+UNREAD: dict[str, str] = MappingProxyType({})  # type: ignore[assignment]
+
+
 @dataclass(slots=True)
 class Record:
-    """One decoded record line."""
+    """One decoded record line (its ``values`` :data:`UNREAD` when not decoded)."""
 
     line: int
     type: str

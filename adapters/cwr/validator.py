@@ -10,11 +10,13 @@ chains).  What it says of a transaction is a :class:`CheckedTransaction`.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from adapters.cwr.layout import record_prefix
-from adapters.cwr.reader import WORK_HEADERS, MappedWork, work_from_transaction
+from adapters.cwr.reader import RULE_RECORDS, WORK_HEADERS, MappedWork, work_from_transaction
 from adapters.cwr.record_rules import record_validators
+from adapters.cwr.records import codecs_for
 from adapters.cwr.transactions import Transaction
 from adapters.cwr.work_rules import check_work
 from exchange.model import Finding, Source
@@ -156,21 +158,41 @@ def check_transaction(
     *,
     keep_work: bool = True,
     fingerprint: bool = True,
+    lines: Sequence[tuple[int, str, bytes]] = (),
 ) -> CheckedTransaction:
     """Apply field, record and transaction rules to one transaction; map its work.
 
-    ``keep_work=False``: the work is mapped only as far as its rules need, and not
-    returned (``mapped`` is None). ``fingerprint=False``: no :func:`digest` (an
-    import compares them; a validation does not).
+    ``lines``: the transaction's records still to be read after those it holds (line
+    number, record type, raw bytes), each read and judged in one go
+    (:meth:`RecordValidator.read`). ``keep_work=False``: the work is mapped only as
+    far as its rules need, and not returned (``mapped`` is None); of the records read
+    from ``lines`` and found clean, only those whose values the rules read are decoded.
+    ``fingerprint=False``: no :func:`digest` (an import compares them; a validation
+    does not).
     """
     findings = tx.findings
     validators = record_validators(version)
     readable = True
-    for record in tx.records:
+    records = tx.records
+    for record in records:
         validator = validators.get(record.type)
         if validator is not None:
             text = record.raw.decode(encoding, "replace")
             readable = validator.validate(record, text, findings) and readable
+    if lines:
+        codecs = codecs_for(version, encoding)
+        for number, record_type, raw in lines:
+            record, read = validators[record_type].read(
+                number,
+                raw,
+                raw.decode(encoding, "replace"),
+                codecs[record_type],
+                findings,
+                # the header's values are read by the transaction's rules too
+                values=keep_work or not records or record_type in RULE_RECORDS,
+            )
+            records.append(record)
+            readable = read and readable
     if tx.type == "ACK":
         check_ack_order(tx)
         if tx.header["transaction_status"] == "RJ":

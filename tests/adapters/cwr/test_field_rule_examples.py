@@ -22,9 +22,15 @@ from pathlib import Path
 import pytest
 
 from adapters.cwr.layout import Field, layouts, lookup, lookup_names, record_prefix
-from adapters.cwr.record_rules import CHECKS, RecordValidator, _Compiled, record_validator
+from adapters.cwr.record_rules import (
+    CHECKS,
+    LENGTH_EDIT,
+    RecordValidator,
+    _Compiled,
+    record_validator,
+)
 from adapters.cwr.records import codec_for
-from adapters.cwr.transactions import CONTROL_TYPES, Record
+from adapters.cwr.transactions import CONTROL_TYPES, UNREAD, Record
 from exchange import codes
 from exchange.imports.cwr import validate_file
 from exchange.model import Finding
@@ -243,25 +249,24 @@ def test_the_base_line_is_clean(version: str, record_type: str) -> None:
     assert _all_checks(validator, record) == set()
 
 
-@pytest.mark.parametrize(("version", "record_type"), RECORD_TYPES)
+@pytest.mark.parametrize(
+    ("version", "record_type"), [(v, t) for v, t in RECORD_TYPES if t not in CONTROL_TYPES]
+)
 def test_a_line_found_clean_is_recalled_with_its_own_prefix(version: str, record_type: str) -> None:
     """A line of a content found clean twice before gives the values the codec decodes."""
     validator = RecordValidator(layouts(version)[record_type], version)  # a fresh memory
+    codec = codec_for(version, record_type)
     line = _base_line(version, record_type)
     again = record_prefix().numbered(line, 12, 7)
-    assert validator.recall(again) is None
-    for number in (1, 2):  # the values are kept from the second time
-        values = codec_for(version, record_type).decode_dict(line)
-        record = Record(number, record_type, values, line.encode("latin-1"))
-        validator.validate(record, line, [])
-        if number == 1:
-            assert validator.recall(again) is None
-    if record_type in CONTROL_TYPES:  # not remembered: their lines are read once
-        assert validator.recall(again) is None
-        return
-    assert validator.recall(again) == codec_for(version, record_type).decode_dict(again)
     shifted = again[:-1] + ("X" if again[-1] != "X" else "Y")
-    assert validator.recall(shifted) is None
+    for text in (line, line, again, again, shifted):  # the values are kept from the second
+        raw = text.encode("latin-1")
+        findings: list[Finding] = []
+        record, _ = validator.read(1, raw, text, codec, findings)
+        assert findings == [] or text == shifted
+        if not findings:  # (an FR finding of the shifted line replaces a value)
+            assert record.values == codec.decode_dict(raw)
+    assert len(validator._clean) == 1 + (not findings)  # (the shifted line: clean or not)
 
 
 @pytest.mark.parametrize(
@@ -365,6 +370,43 @@ def test_a_line_is_judged_alike_every_time(version: str, record_type: str) -> No
             assert {k: v for k, v in record.values.items() if k not in _PREFIX} == {
                 k: v for k, v in first[0].values.items() if k not in _PREFIX
             }
+
+
+@pytest.mark.parametrize(
+    ("version", "record_type"), [(v, t) for v, t in RECORD_TYPES if t not in CONTROL_TYPES]
+)
+@pytest.mark.parametrize("values", [True, False])
+def test_a_line_is_read_as_it_is_validated(version: str, record_type: str, values: bool) -> None:
+    """``read`` (a line decoded and judged in one go) gives the findings, verdict and
+    values of ``validate``, the first time and again; ``values=False`` leaves a line
+    found clean undecoded."""
+    validator = RecordValidator(layouts(version)[record_type], version)  # a fresh memory
+    codec = codec_for(version, record_type)
+    base = _base_line(version, record_type)
+    lines = [base, base[:-1]]
+    for c in validator.compiled:
+        lines += [_with(base, c.field, bad) for bad in _bad(c)]
+    for line in lines:
+        expected, expected_findings = _validate(version, record_type, line)
+        for again in (line, line[:3] + "0000012300000045" + line[19:], line):
+            findings: list[Finding] = []
+            raw = again.encode("latin-1")
+            record, readable = validator.read(7, raw, again, codec, findings, values=values)
+            assert [(f.message, f.field, f.value, f.edit) for f in findings] == [
+                (f.message, f.field, f.value, f.edit) for f in expected_findings
+            ]
+            assert (record.line, record.type, record.raw) == (7, record_type, raw)
+            assert record.dropped == expected.dropped
+            assert readable == (not any(f.edit == LENGTH_EDIT for f in findings))
+            if record.values is UNREAD:  # (a line the shortcuts find clean)
+                assert not values and not findings
+            else:
+                assert values or line != base
+                decoded = codec.decode_dict(raw)
+                assert {k: v for k, v in record.values.items() if k not in _PREFIX} == {
+                    k: v for k, v in expected.values.items() if k not in _PREFIX
+                }
+                assert [record.values[k] for k in _PREFIX] == [decoded[k] for k in _PREFIX]
 
 
 # -- gaps found once, fixed since: kept as regression tests ------------------------

@@ -26,34 +26,45 @@ def test_the_base_work_is_clean(tmp_path: Path) -> None:
         assert not report.findings
 
 
-@pytest.mark.parametrize(
-    ("records", "edit"),
-    [
-        (change(valid_work(), "SPU", pr_ownership_share=6000), "SPU-F-013"),
-        (change(valid_work(), "SWR", pr_ownership_share=6000), "NWR-T-011"),
-        (change(valid_work(), "SWR", pr_ownership_share=3000), "NWR-T-009"),
-        (change(valid_work(), "SPT", pr_collection_share=6000), "NWR-T-014"),
-        (change(valid_work(), "SWR", writer_designation_code="AR"), "NWR-T-015"),
-        (
-            change(
-                valid_work(),
-                "NWR",
-                version_type="MOD",
-                music_arrangement="ARR",
-                lyric_adaptation="MOD",
-            ),
-            "NWR-T-010",
+#: A work breaking each transaction rule, and the rule's edit.
+BROKEN_WORKS = [
+    (change(valid_work(), "SPU", pr_ownership_share=6000), "SPU-F-013"),
+    (change(valid_work(), "SWR", pr_ownership_share=6000), "NWR-T-011"),
+    (change(valid_work(), "SWR", pr_ownership_share=3000), "NWR-T-009"),
+    (change(valid_work(), "SPT", pr_collection_share=6000), "NWR-T-014"),
+    (change(valid_work(), "SWR", writer_designation_code="AR"), "NWR-T-015"),
+    (
+        change(
+            valid_work(),
+            "NWR",
+            version_type="MOD",
+            music_arrangement="ARR",
+            lyric_adaptation="MOD",
         ),
-        (change(valid_work(), "NWR", text_music_relationship="MUS"), "NWR-T-045"),
-        (change(valid_work(), "SPU", publisher_type="AM"), "SPU-F-019"),
-        ([r for r in valid_work() if r[0] not in ("SWR", "SWT", "PWR")], "NWR-T-012"),
-        ([r for r in valid_work() if r[0] != "SPT"], "NWR-T-007"),
-    ],
-)
+        "NWR-T-010",
+    ),
+    (change(valid_work(), "NWR", text_music_relationship="MUS"), "NWR-T-045"),
+    (change(valid_work(), "SPU", publisher_type="AM"), "SPU-F-019"),
+    ([r for r in valid_work() if r[0] not in ("SWR", "SWT", "PWR")], "NWR-T-012"),
+    ([r for r in valid_work() if r[0] != "SPT"], "NWR-T-007"),
+]
+
+
+@pytest.mark.parametrize(("records", "edit"), BROKEN_WORKS)
 def test_transaction_rules(tmp_path: Path, records: list[Rec], edit: str) -> None:
     report = check(tmp_path, records)
     assert edit in edits(report), report.findings
     assert report.rejected == 1
+
+
+@pytest.mark.parametrize(("records", "edit"), BROKEN_WORKS)
+def test_a_sound_work_hides_no_broken_one(tmp_path: Path, records: list[Rec], edit: str) -> None:
+    """Works of a shape found sound are not judged again: a broken work after sound ones
+    (of its submitter, its parties) is still judged."""
+    cwr = CwrFile().add("NWR", valid_work("W0001")).add("NWR", valid_work("W0002"))
+    report = validate_file(cwr.add("NWR", records).add("NWR", valid_work("W0003")).write(tmp_path))
+    assert edit in edits(report), report.findings
+    assert (report.accepted, report.rejected) == (3, 1)
 
 
 def test_original_work_may_not_have_an_arranger(tmp_path: Path) -> None:
