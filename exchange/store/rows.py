@@ -8,7 +8,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, String, any_, bindparam, func, select
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import ARRAY, TypeDecorator, TypeEngine, UserDefinedType
 
 from exchange.identifiers import iswc as iswc_id
@@ -88,8 +87,10 @@ class _ArrayText(UserDefinedType[Sequence[Any]]):
         self.item = item
         self.numbers = isinstance(item, Integer)
 
-    def get_col_spec(self, **_: Any) -> str:
-        return str(ARRAY(self.item).compile(dialect=postgresql.dialect()))
+    def get_col_spec(self, identifier_preparer: Any, **kw: Any) -> str:
+        """The array type the parameter is cast to, as the dialect names it."""
+        types = identifier_preparer.dialect.type_compiler_instance
+        return str(types.process(ARRAY(self.item), identifier_preparer=identifier_preparer, **kw))
 
     def bind_processor(self, dialect: Any) -> Callable[[Sequence[Any] | None], str | None]:
         def process(value: Sequence[Any] | None) -> str | None:
