@@ -122,11 +122,11 @@ def insert_values_returning_ids(
     if conn.dialect.name == "postgresql":
         # the sequence looked up once (a sub-select), not once per id as an argument would be
         sequence = f"(SELECT pg_get_serial_sequence('{table.name}', 'id')::regclass)"
-        ids = (
-            conn.exec_driver_sql(f"SELECT nextval({sequence}) FROM generate_series(1, {n})")
-            .scalars()
-            .all()  # one fetchall, not a fetchone per id
-        )
+        # one array value, ascending: not a row per id to fetch
+        drawn = f"SELECT nextval({sequence}) AS id FROM generate_series(1, {n})"
+        ids = conn.exec_driver_sql(
+            f"SELECT array_agg(id ORDER BY id) FROM ({drawn}) AS drawn"
+        ).scalar_one()
         insert_values(
             conn, table, ("id", *columns), [(i, *v) for i, v in zip(ids, values, strict=True)]
         )

@@ -6,13 +6,14 @@ from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import insert, inspect
+from sqlalchemy import insert, inspect, select
 
 from exchange.demo import sample_works
 from exchange.model import Performer, Recording, Shares, Source, TerritoryShare, Work
 from exchange.store import Store
 from exchange.store import tables as t
 from exchange.store.database import StoreError
+from exchange.store.rows import one_of
 
 
 def test_migrations_from_empty_and_idempotent(db_url: str) -> None:
@@ -108,6 +109,26 @@ def test_parties_are_shared_by_ipi(store: Store) -> None:
     assert party.last_name == "ORCHARD" and work_ids == [1, 3]
     assert {a.society for a in party.affiliations} == {"052"}
     assert store.get_party("00000000199") is None
+
+
+def test_lookups_by_a_list_of_values_find_each_value_as_it_is(store: Store) -> None:
+    """A list bound as one parameter (on PostgreSQL the text of an array): values with
+    the characters of that text (quotes, backslashes, commas, braces, spaces), an
+    empty value and the word NULL are found as they are, and only they."""
+    partners = ['A"B', "C\\D", "E,F", "{G}", " H ", "", "NULL", "null", "I\\"]
+    received = datetime(2026, 1, 1, tzinfo=UTC)
+    s = t.sources
+    with store.connect() as conn:
+        conn.execute(insert(s), [{"partner": p, "received_at": received} for p in partners])
+        conn.execute(insert(s), [{"partner": "OTHER", "received_at": received}])
+        dialect = conn.dialect.name
+        by_partner = select(s.c.partner).where(one_of(dialect, s.c.partner, partners))
+        assert sorted(conn.execute(by_partner).scalars()) == sorted(partners)
+        ids = [1, 3, len(partners) + 1, 10**6]
+        by_id = select(s.c.id).where(one_of(dialect, s.c.id, ids))
+        assert sorted(conn.execute(by_id).scalars()) == [1, 3, len(partners) + 1]
+        for nothing in ([], [None]):
+            assert conn.execute(select(s.c.id).where(one_of(dialect, s.c.id, nothing))).all() == []
 
 
 def test_find_work_by_keys(store: Store) -> None:
